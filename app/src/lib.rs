@@ -1,0 +1,69 @@
+//! Ops Intel's user interface: routes, pages and components, rendered on the server and hydrated
+//! in the browser from the same code.
+
+pub mod components;
+pub mod pages;
+pub mod plans;
+pub mod site;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::components::layout::Layout;
+use crate::pages::{
+    home::HomePage, not_found::NotFound, pricing::PricingPage, privacy::PrivacyPage,
+    security::SecurityPage, terms::TermsPage,
+};
+use crate::site::SiteInfo;
+
+/// The public pages, in the order the sitemap lists them.
+pub const PUBLIC_PATHS: [&str; 5] = ["/", "/pricing", "/security", "/privacy", "/terms"];
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en-GB">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // The server knows the site's settings from its configuration; the browser receives the same
+    // values inside the page, so hydration renders exactly what the server did.
+    let site = SharedValue::new(|| use_context::<SiteInfo>().unwrap_or_default()).into_inner();
+    provide_context(site);
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/ops_intel.css"/>
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
+        <Meta name="theme-color" content="#0f766e"/>
+        <Router>
+            <Layout>
+                <Routes fallback=NotFound>
+                    <Route path=path!("") view=HomePage/>
+                    <Route path=path!("pricing") view=PricingPage/>
+                    <Route path=path!("security") view=SecurityPage/>
+                    <Route path=path!("privacy") view=PrivacyPage/>
+                    <Route path=path!("terms") view=TermsPage/>
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

@@ -1,0 +1,6 @@
+pub mod home;
+pub mod not_found;
+pub mod pricing;
+pub mod privacy;
+pub mod security;
+pub mod terms;

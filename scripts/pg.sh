@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# A private PostgreSQL cluster for development and tests, for machines where DATABASE_URL is not
+# set. It listens on a Unix socket inside its own data folder and on no TCP address at all, so
+# nothing off this machine can reach it; the socket is readable by its owner only.
+#
+#   scripts/pg.sh start [DIR]   create (once) and start the cluster; prints its admin URL
+#   scripts/pg.sh stop  [DIR]
+#   scripts/pg.sh url   [DIR]   prints the admin URL (postgres database)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cmd=${1:-start}
+DIR=$(realpath -m "${2:-$ROOT/.pgdata}")
+
+pg_bin() {
+  local v
+  v=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
+  [ -n "$v" ] && [ -x "/usr/lib/postgresql/$v/bin/pg_ctl" ] || {
+    echo "PostgreSQL server binaries are missing (Debian package postgresql)" >&2; exit 1; }
+  echo "/usr/lib/postgresql/$v/bin"
+}
+
+# PostgreSQL refuses to run as root, so root runs it as the `postgres` system user.
+as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+url() { echo "postgres://postgres@localhost/postgres?host=$DIR"; }
+
+start() {
+  local bin; bin=$(pg_bin)
+  if [ ! -f "$DIR/PG_VERSION" ]; then
+    echo "creating a private PostgreSQL cluster in $DIR" >&2
+    mkdir -p "$DIR"
+    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$DIR"
+    chmod 700 "$DIR"
+    as_owner "$bin/initdb" -D "$DIR" --username=postgres --auth=trust --encoding=UTF8 \
+      --locale=C.UTF-8 >/dev/null
+    cat >> "$DIR/postgresql.conf" <<CONF
+
+# Ops Intel: a private cluster reachable only through its own socket.
+listen_addresses = ''
+unix_socket_directories = '$DIR'
+unix_socket_permissions = 0700
+fsync = off
+CONF
+  fi
+  if ! as_owner "$bin/pg_ctl" -D "$DIR" status >/dev/null 2>&1; then
+    as_owner "$bin/pg_ctl" -D "$DIR" -l "$DIR/server.log" -w -t 60 start >/dev/null
+  fi
+  url
+}
+
+stop() {
+  local bin; bin=$(pg_bin)
+  if [ -f "$DIR/PG_VERSION" ]; then as_owner "$bin/pg_ctl" -D "$DIR" -m fast -w stop >/dev/null || true; fi
+}
+
+case "$cmd" in
+  start) start ;;
+  stop) stop ;;
+  url) url ;;
+  *) echo "usage: $0 start|stop|url [DIR]" >&2; exit 2 ;;
+esac

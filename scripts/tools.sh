@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs the pinned tools the build and the tests need, each only when it is missing or at the
+# wrong version, so a warm machine skips straight through. Sourced by run.sh and test.sh.
+#
+# Only crates.io, npm and Debian packages are reachable from these machines, so every tool comes
+# from one of them; cargo-leptos would otherwise try to download wasm-bindgen, wasm-opt and sass.
+set -euo pipefail
+
+CARGO_LEPTOS_VERSION=0.3.10   # newest that builds --locked on rustc 1.95
+WASM_BINDGEN_VERSION=0.2.129  # must equal the `wasm-bindgen = "=…"` pin in Cargo.toml
+BINARYEN_NPM_VERSION=132.0.0  # Debian's binaryen 108 produces WASM that breaks at run time
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS_NPM="$ROOT/.tools/npm"
+export PATH="$HOME/.cargo/bin:$TOOLS_NPM/node_modules/.bin:$PATH"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# apt-get only when a package is missing; sudo only when not already root.
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing Debian packages: ${missing[*]}"
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+cargo_install() { # crate version binary
+  local crate=$1 version=$2 bin=$3
+  if ! "$bin" --version 2>/dev/null | grep -q "$version"; then
+    say "installing $crate $version (one-off, several minutes)"
+    cargo install "$crate" --version "$version" --locked
+  fi
+}
+
+ensure_build_tools() {
+  apt_install mold pkg-config postgresql-15 postgresql-client-15
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32 target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  cargo_install wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
+  cargo_install cargo-leptos "$CARGO_LEPTOS_VERSION" cargo-leptos
+  if ! wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_NPM_VERSION%%.*}"; then
+    say "installing wasm-opt (npm binaryen $BINARYEN_NPM_VERSION)"
+    mkdir -p "$TOOLS_NPM"
+    (cd "$TOOLS_NPM" && { [ -f package.json ] || echo '{"private":true}' > package.json; } &&
+      npm install --no-audit --no-fund --silent "binaryen@$BINARYEN_NPM_VERSION")
+  fi
+}
+
+ensure_test_tools() {
+  ensure_build_tools
+  apt_install chromium wrk brotli
+  if [ ! -d "$ROOT/end2end/node_modules" ] || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
+    say "installing end-to-end test packages"
+    (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --silent)
+  fi
+}

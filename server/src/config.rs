@@ -1,0 +1,464 @@
+//! Configuration: read from environment variables once at start-up, parsed into types, and
+//! validated as a whole so one run reports every problem at once.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+use secrecy::SecretString;
+use time::{format_description::well_known::Rfc3339, Date, OffsetDateTime};
+use url::Url;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub environment: Environment,
+    pub bind: SocketAddr,
+    /// The origin users reach the site at: canonical links, security.txt and HSTS follow it.
+    pub public_url: Url,
+    pub database: DatabaseConfig,
+    pub tls: Option<TlsFiles>,
+    pub security: SecurityContact,
+    pub log_format: LogFormat,
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub shutdown_grace: Duration,
+    /// Where cargo-leptos put the compiled site (WASM, JS, CSS and public assets).
+    pub site_root: PathBuf,
+}
+
+#[derive(Clone, Debug)]
+pub struct DatabaseConfig {
+    /// May carry a password, so it never prints.
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct SecurityContact {
+    /// An email address for vulnerability reports.
+    pub email: String,
+    /// When the security page and policy were last reviewed.
+    pub updated: Date,
+    /// A fixed expiry for security.txt; when unset it is always six months ahead.
+    pub txt_expires: Option<OffsetDateTime>,
+}
+
+impl SecurityContact {
+    pub fn txt_expires_at(&self, now: OffsetDateTime) -> OffsetDateTime {
+        self.txt_expires
+            .unwrap_or_else(|| now.date().midnight().assume_utc() + time::Duration::days(182))
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is required in production but is not set")]
+    Missing(&'static str),
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Every problem found in one reading of the environment.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid configuration:")?;
+        for e in &self.0 {
+            write!(f, "\n  - {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigErrors> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigErrors> {
+        let mut r = Reader {
+            lookup: &lookup,
+            errors: Vec::new(),
+            production: false,
+        };
+        let environment = r
+            .parse("OPS_ENV", |v| match v {
+                "development" => Ok(Environment::Development),
+                "production" => Ok(Environment::Production),
+                _ => Err("expected `development` or `production`".into()),
+            })
+            .unwrap_or(Some(Environment::Development))
+            .unwrap_or(Environment::Development);
+        let prod = environment == Environment::Production;
+        r.production = prod;
+
+        let bind = r.value("OPS_BIND", "127.0.0.1:3000", |v| {
+            v.parse::<SocketAddr>()
+                .map_err(|_| "expected an address such as 127.0.0.1:3000".into())
+        });
+        let public_url =
+            r.required_in_prod("OPS_PUBLIC_URL", "http://127.0.0.1:3000", parse_origin);
+        let database_url = r.required("DATABASE_URL", |v| {
+            let url = Url::parse(v).map_err(|_| "expected a postgres:// URL".to_string())?;
+            match url.scheme() {
+                "postgres" | "postgresql" => Ok(SecretString::from(v.to_string())),
+                _ => Err("expected a postgres:// URL".into()),
+            }
+        });
+        let max_connections = r.value("OPS_DB_MAX_CONNECTIONS", "10", |v| {
+            v.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| "expected a whole number from 1 to 1000".into())
+        });
+        let cert = r.optional("OPS_TLS_CERT_FILE", |v| Ok(PathBuf::from(v)));
+        let key = r.optional("OPS_TLS_KEY_FILE", |v| Ok(PathBuf::from(v)));
+        let tls = match (cert, key) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            (Some(_), None) => r.invalid("OPS_TLS_KEY_FILE", "must be set with OPS_TLS_CERT_FILE"),
+            (None, Some(_)) => r.invalid("OPS_TLS_CERT_FILE", "must be set with OPS_TLS_KEY_FILE"),
+        };
+        let email = r.required_in_prod("OPS_SECURITY_CONTACT", "security@localhost", |v| {
+            let ok = v.split_once('@').is_some_and(|(l, d)| {
+                !l.is_empty() && !d.is_empty() && !v.contains(char::is_whitespace)
+            });
+            if ok {
+                Ok(v.to_string())
+            } else {
+                Err("expected an email address".into())
+            }
+        });
+        let updated = r.required_in_prod("OPS_SECURITY_UPDATED", "2026-11-29", |v| {
+            Date::parse(
+                v,
+                &time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .map_err(|_| "expected a date such as 2026-11-01".into())
+        });
+        let txt_expires = r.optional("OPS_SECURITY_TXT_EXPIRES", |v| {
+            let at = OffsetDateTime::parse(v, &Rfc3339).map_err(|_| {
+                "expected an RFC 3339 time such as 2027-05-01T00:00:00Z".to_string()
+            })?;
+            if at <= OffsetDateTime::now_utc() {
+                return Err("is in the past; security.txt must not be stale".into());
+            }
+            Ok(at)
+        });
+        let log_format = r.value(
+            "OPS_LOG_FORMAT",
+            if prod { "json" } else { "text" },
+            |v| match v {
+                "text" => Ok(LogFormat::Text),
+                "json" => Ok(LogFormat::Json),
+                _ => Err("expected `text` or `json`".into()),
+            },
+        );
+        let request_timeout = r.value("OPS_REQUEST_TIMEOUT_SECS", "30", seconds);
+        let shutdown_grace = r.value("OPS_SHUTDOWN_GRACE_SECS", "30", seconds);
+        let max_body_bytes = r.value("OPS_MAX_BODY_BYTES", "2097152", |v| {
+            v.parse::<usize>()
+                .ok()
+                .filter(|n| (1024..=100 * 1024 * 1024).contains(n))
+                .ok_or_else(|| "expected a byte count from 1024 to 104857600".into())
+        });
+        let site_root = r.value("OPS_SITE_ROOT", "target/site", |v| Ok(PathBuf::from(v)));
+
+        if !r.errors.is_empty() {
+            return Err(ConfigErrors(r.errors));
+        }
+        // Every field parsed, or an error was recorded above and we returned.
+        Ok(Config {
+            environment,
+            bind: bind.expect("parsed"),
+            public_url: public_url.expect("parsed"),
+            database: DatabaseConfig {
+                url: database_url.expect("parsed"),
+                max_connections: max_connections.expect("parsed"),
+            },
+            tls,
+            security: SecurityContact {
+                email: email.expect("parsed"),
+                updated: updated.expect("parsed"),
+                txt_expires,
+            },
+            log_format: log_format.expect("parsed"),
+            request_timeout: request_timeout.expect("parsed"),
+            max_body_bytes: max_body_bytes.expect("parsed"),
+            shutdown_grace: shutdown_grace.expect("parsed"),
+            site_root: site_root.expect("parsed"),
+        })
+    }
+
+    /// Browsers are told to insist on HTTPS whenever users reach us over it, whether we terminate
+    /// TLS ourselves or a proxy in front does.
+    pub fn sends_hsts(&self) -> bool {
+        self.tls.is_some() || self.public_url.scheme() == "https"
+    }
+
+    /// The facts public pages print.
+    pub fn site_info(&self) -> app::site::SiteInfo {
+        app::site::SiteInfo {
+            public_url: self.public_url.as_str().trim_end_matches('/').to_string(),
+            security_contact: self.security.email.clone(),
+            security_updated: self.security.updated.to_string(),
+        }
+    }
+}
+
+fn parse_origin(v: &str) -> Result<Url, String> {
+    let url = Url::parse(v)
+        .map_err(|_| "expected an absolute URL such as https://ops.example".to_string())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("expected an http:// or https:// URL with a host".into());
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err("expected an origin only, without a path, query or fragment".into());
+    }
+    Ok(url)
+}
+
+fn seconds(v: &str) -> Result<Duration, String> {
+    v.parse::<u64>()
+        .ok()
+        .filter(|n| (1..=3600).contains(n))
+        .map(Duration::from_secs)
+        .ok_or_else(|| "expected a whole number of seconds from 1 to 3600".into())
+}
+
+struct Reader<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    errors: Vec<ConfigError>,
+    production: bool,
+}
+
+impl Reader<'_> {
+    /// `None` when unset; `Some(None)` when set but invalid (the error is recorded).
+    fn parse<T>(
+        &mut self,
+        name: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<Option<T>> {
+        let raw = (self.lookup)(name).filter(|v| !v.trim().is_empty())?;
+        match parse(raw.trim()) {
+            Ok(v) => Some(Some(v)),
+            Err(reason) => {
+                self.errors.push(ConfigError::Invalid { name, reason });
+                Some(None)
+            }
+        }
+    }
+
+    fn optional<T>(
+        &mut self,
+        name: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        self.parse(name, parse).flatten()
+    }
+
+    fn value<T>(
+        &mut self,
+        name: &'static str,
+        default: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        match self.parse(name, &parse) {
+            Some(v) => v,
+            None => Some(parse(default).expect("defaults parse")),
+        }
+    }
+
+    fn required<T>(
+        &mut self,
+        name: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        match self.parse(name, parse) {
+            Some(v) => v,
+            None => {
+                self.errors.push(ConfigError::Missing(name));
+                None
+            }
+        }
+    }
+
+    /// Development falls back to `default`; production must say.
+    fn required_in_prod<T>(
+        &mut self,
+        name: &'static str,
+        default: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        if self.production {
+            self.required(name, parse)
+        } else {
+            self.value(name, default, parse)
+        }
+    }
+
+    fn invalid<T>(&mut self, name: &'static str, reason: &str) -> Option<T> {
+        self.errors.push(ConfigError::Invalid {
+            name,
+            reason: reason.into(),
+        });
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn read(vars: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    const DB: (&str, &str) = (
+        "DATABASE_URL",
+        "postgres://app:hunter2-secret@db.internal/ops",
+    );
+
+    #[test]
+    fn development_needs_only_a_database() {
+        let c = read(&[DB]).unwrap();
+        assert_eq!(c.environment, Environment::Development);
+        assert_eq!(c.bind, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(c.public_url.as_str(), "http://127.0.0.1:3000/");
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert!(c.tls.is_none());
+        assert!(!c.sends_hsts());
+    }
+
+    #[test]
+    fn production_names_every_missing_variable() {
+        let err = read(&[("OPS_ENV", "production")]).unwrap_err();
+        assert_eq!(
+            err.0,
+            vec![
+                ConfigError::Missing("OPS_PUBLIC_URL"),
+                ConfigError::Missing("DATABASE_URL"),
+                ConfigError::Missing("OPS_SECURITY_CONTACT"),
+                ConfigError::Missing("OPS_SECURITY_UPDATED"),
+            ]
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("OPS_PUBLIC_URL is required in production"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn malformed_values_are_named_with_the_reason() {
+        let err = read(&[
+            DB,
+            ("OPS_BIND", "localhost"),
+            ("OPS_PUBLIC_URL", "https://ops.example/app"),
+            ("OPS_SECURITY_CONTACT", "nobody"),
+            ("OPS_REQUEST_TIMEOUT_SECS", "0"),
+            ("OPS_TLS_CERT_FILE", "/tmp/cert.pem"),
+        ])
+        .unwrap_err();
+        let names: Vec<_> = err
+            .0
+            .iter()
+            .map(|e| match e {
+                ConfigError::Invalid { name, .. } | ConfigError::Missing(name) => *name,
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "OPS_BIND",
+                "OPS_PUBLIC_URL",
+                "OPS_TLS_KEY_FILE",
+                "OPS_SECURITY_CONTACT",
+                "OPS_REQUEST_TIMEOUT_SECS"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_database_url_of_another_kind_is_refused() {
+        let err = read(&[("DATABASE_URL", "mysql://root@localhost/ops")]).unwrap_err();
+        assert!(matches!(
+            err.0[0],
+            ConfigError::Invalid {
+                name: "DATABASE_URL",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn production_with_everything_set_parses() {
+        let c = read(&[
+            DB,
+            ("OPS_ENV", "production"),
+            ("OPS_PUBLIC_URL", "https://ops.example"),
+            ("OPS_SECURITY_CONTACT", "security@ops.example"),
+            ("OPS_SECURITY_UPDATED", "2026-11-01"),
+            ("OPS_SECURITY_TXT_EXPIRES", "2099-01-01T00:00:00Z"),
+        ])
+        .unwrap();
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert!(
+            c.sends_hsts(),
+            "an https public URL means a TLS proxy in front"
+        );
+        assert_eq!(c.site_info().public_url, "https://ops.example");
+        assert_eq!(c.security.updated.to_string(), "2026-11-01");
+    }
+
+    #[test]
+    fn a_past_security_txt_expiry_is_refused() {
+        let err = read(&[DB, ("OPS_SECURITY_TXT_EXPIRES", "2020-01-01T00:00:00Z")]).unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("OPS_SECURITY_TXT_EXPIRES is invalid: is in the past"));
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_output() {
+        let c = read(&[DB]).unwrap();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("REDACTED"), "{printed}");
+    }
+
+    #[test]
+    fn rolling_security_txt_expiry_is_about_six_months_ahead() {
+        let c = read(&[DB]).unwrap();
+        let now = OffsetDateTime::now_utc();
+        let expires = c.security.txt_expires_at(now);
+        assert!(expires > now + time::Duration::days(180));
+        assert!(expires < now + time::Duration::days(183));
+    }
+}

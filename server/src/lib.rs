@@ -1,0 +1,11 @@
+//! The Ops Intel server: configuration, database, middleware and the HTTP application around
+//! the shared `app` crate.
+
+pub mod config;
+pub mod db;
+pub mod headers;
+pub mod health;
+pub mod site_files;
+pub mod startup;
+pub mod telemetry;
+pub mod tls;

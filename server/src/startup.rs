@@ -1,0 +1,221 @@
+//! Building the application: the router with its layers, bound to a socket, ready to run until
+//! asked to stop. `main` stays thin so tests start exactly this on port 0.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use app::{shell, site::SiteInfo, App};
+use axum::{
+    extract::FromRef,
+    http::{header, HeaderValue, StatusCode},
+    middleware,
+    routing::get,
+    Router,
+};
+use axum_server::{tls_rustls::RustlsConfig, Handle};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sqlx::PgPool;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{
+    config::Config,
+    db,
+    headers::{security_headers, CspNonce, HeaderPolicy},
+    health, site_files, telemetry, tls,
+};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub pool: PgPool,
+    pub site: SiteInfo,
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database pool: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot apply database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error("the server stopped with an error: {0}")]
+    Serve(std::io::Error),
+}
+
+pub struct Application {
+    listener: std::net::TcpListener,
+    local_addr: SocketAddr,
+    tls: Option<RustlsConfig>,
+    router: Router,
+    shutdown_grace: Duration,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations and binds the socket; serving starts with
+    /// [`Application::run_until`].
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let pool = db::pool(&config.database)?;
+        db::migrate(&pool).await?;
+
+        let listener =
+            std::net::TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|source| StartupError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+        let tls = match &config.tls {
+            Some(files) => Some(RustlsConfig::from_config(tls::server_config(files)?)),
+            None => None,
+        };
+        let shutdown_grace = config.shutdown_grace;
+        let router = router(config, pool);
+        Ok(Self {
+            listener,
+            local_addr,
+            tls,
+            router,
+            shutdown_grace,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting connections and lets in-flight
+    /// requests finish (up to the configured grace period).
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
+        let handle = Handle::new();
+        let grace = self.shutdown_grace;
+        tokio::spawn({
+            let handle = handle.clone();
+            async move {
+                shutdown.await;
+                tracing::info!("shutting down: finishing in-flight requests");
+                handle.graceful_shutdown(Some(grace));
+            }
+        });
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let served = match self.tls {
+            Some(tls) => {
+                axum_server::from_tcp_rustls(self.listener, tls)
+                    .handle(handle)
+                    .serve(service)
+                    .await
+            }
+            None => {
+                axum_server::from_tcp(self.listener)
+                    .handle(handle)
+                    .serve(service)
+                    .await
+            }
+        };
+        served.map_err(StartupError::Serve)
+    }
+}
+
+fn router(config: Config, pool: PgPool) -> Router {
+    let leptos_options = LeptosOptions::builder()
+        .output_name("ops_intel")
+        .site_root(config.site_root.to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .site_addr(config.bind)
+        .build();
+    let header_policy = HeaderPolicy {
+        hsts: config.sends_hsts(),
+    };
+    let (timeout, body_limit) = (config.request_timeout, config.max_body_bytes);
+    let site = config.site_info();
+    let state = AppState {
+        config: Arc::new(config),
+        pool,
+        site: site.clone(),
+        leptos_options,
+    };
+
+    // What every page render knows: the site's public facts and this response's CSP nonce.
+    let page_context = move || {
+        provide_context(site.clone());
+        let nonce = use_context::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+        if let Some(nonce) = nonce {
+            provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));
+        }
+    };
+    let routes = generate_route_list(App);
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route(
+            "/.well-known/security.txt",
+            get(site_files::security_txt_handler),
+        )
+        .route("/robots.txt", get(site_files::robots_txt))
+        .route("/sitemap.xml", get(site_files::sitemap_xml))
+        .leptos_routes_with_context(&state, routes, page_context.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(page_context, shell))
+        // Each call wraps everything above it, so the last layer is the outermost: ids and logging
+        // see everything, and the security headers go on every response, including those for
+        // timeouts, oversized bodies and panics.
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+        .layer(middleware::from_fn_with_state(
+            header_policy,
+            security_headers,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
