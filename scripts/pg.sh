@@ -5,12 +5,13 @@
 #
 #   scripts/pg.sh start [DIR]   create (once) and start the cluster; prints its admin URL
 #   scripts/pg.sh stop  [DIR]
-#   scripts/pg.sh url   [DIR]   prints the admin URL (postgres database)
+#   scripts/pg.sh database NAME  start it, create database NAME once, print its URL
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cmd=${1:-start}
-DIR=$(realpath -m "${2:-$ROOT/.pgdata}")
+DB=""
+if [ "$cmd" = database ]; then DB=${2:?database name}; DIR="$ROOT/.pgdata"; else DIR=$(realpath -m "${2:-$ROOT/.pgdata}"); fi
 
 pg_bin() {
   local v
@@ -25,7 +26,7 @@ as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-url() { echo "postgres://postgres@localhost/postgres?host=$DIR"; }
+url() { echo "postgres://postgres@localhost/${1:-postgres}?host=$DIR"; }
 
 start() {
   local bin; bin=$(pg_bin)
@@ -59,6 +60,11 @@ stop() {
 case "$cmd" in
   start) start ;;
   stop) stop ;;
-  url) url ;;
-  *) echo "usage: $0 start|stop|url [DIR]" >&2; exit 2 ;;
+  database)
+    start >/dev/null
+    if ! psql "$(url)" -qAtc "select 1 from pg_database where datname = '$DB'" | grep -q 1; then
+      psql "$(url)" -qAtc "create database \"$DB\"" >/dev/null
+    fi
+    url "$DB" ;;
+  *) echo "usage: $0 start|stop [DIR] | database NAME" >&2; exit 2 ;;
 esac

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds and serves Ops Intel on http://127.0.0.1:3000, installing whatever is missing first.
+# Without DATABASE_URL it uses a private PostgreSQL cluster in .pgdata/ (created on first run).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
+ensure_build_tools
+cd "$ROOT"
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  DATABASE_URL=$(scripts/pg.sh database ops_intel)
+  export DATABASE_URL
+  say "using the private PostgreSQL cluster in .pgdata/"
+fi
+
+say "building (release)"
+cargo leptos build --release
+
+say "applying migrations"
+./target/release/server migrate
+
+say "serving on http://${OPS_BIND:-127.0.0.1:3000}"
+exec ./target/release/server serve

@@ -1,0 +1,124 @@
+//! Starts the real application on a free port against a fresh PostgreSQL database of its own.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::{collections::HashMap, net::SocketAddr};
+
+use server::{config::Config, startup::Application};
+use sqlx::{Connection, PgConnection};
+use tokio::{sync::oneshot, task::JoinHandle};
+use url::Url;
+
+/// The server tests create their databases on: `TEST_DATABASE_URL`, else `DATABASE_URL`, else
+/// the machine's PostgreSQL on 127.0.0.1.
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database that exists for one test and is dropped with it.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub async fn create() -> Self {
+        let admin = admin_url();
+        let name = format!("ops_test_{:016x}", rand_u64());
+        let mut conn = PgConnection::connect(&admin).await.expect("connect to the test server");
+        sqlx::query(&format!("create database {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let mut url = Url::parse(&admin).expect("admin URL parses");
+        url.set_path(&name);
+        Self { name, url: url.to_string() }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside any async context we could borrow, so clean up on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                if let Ok(mut conn) = PgConnection::connect(&admin_url()).await {
+                    let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now())
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<Result<(), server::startup::StartupError>>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Starts the app with extra configuration variables on top of the test defaults.
+    pub async fn spawn_with(vars: &[(&str, &str)]) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let db = TestDb::create().await;
+        let mut env: HashMap<String, String> = [
+            ("DATABASE_URL", db.url.as_str()),
+            ("OPS_BIND", "127.0.0.1:0"),
+            ("OPS_PUBLIC_URL", "http://ops.test"),
+            ("OPS_SECURITY_CONTACT", "security@ops.test"),
+            ("OPS_SECURITY_UPDATED", "2026-11-01"),
+            ("OPS_SITE_ROOT", concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site")),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration is valid");
+        let scheme = if config.tls.is_some() { "https" } else { "http" };
+
+        let app = Application::build(config).await.expect("application builds");
+        let addr = app.local_addr();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            base: format!("{scheme}://{addr}"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            db,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.expect("request sent")
+    }
+
+    /// Asks the server to stop and waits until it has.
+    pub async fn shut_down(mut self) -> Result<(), server::startup::StartupError> {
+        let _ = self.stop.take().unwrap().send(());
+        self.server.take().unwrap().await.expect("server task")
+    }
+}
