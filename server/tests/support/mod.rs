@@ -26,14 +26,19 @@ impl TestDb {
     pub async fn create() -> Self {
         let admin = admin_url();
         let name = format!("ops_test_{:016x}", rand_u64());
-        let mut conn = PgConnection::connect(&admin).await.expect("connect to the test server");
+        let mut conn = PgConnection::connect(&admin)
+            .await
+            .expect("connect to the test server");
         sqlx::query(&format!("create database {name}"))
             .execute(&mut conn)
             .await
             .expect("create test database");
         let mut url = Url::parse(&admin).expect("admin URL parses");
         url.set_path(&name);
-        Self { name, url: url.to_string() }
+        Self {
+            name,
+            url: url.to_string(),
+        }
     }
 }
 
@@ -42,7 +47,10 @@ impl Drop for TestDb {
         let name = self.name.clone();
         // Drop runs outside any async context we could borrow, so clean up on a thread of its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 if let Ok(mut conn) = PgConnection::connect(&admin_url()).await {
                     let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
@@ -84,16 +92,26 @@ impl TestApp {
             ("OPS_PUBLIC_URL", "http://ops.test"),
             ("OPS_SECURITY_CONTACT", "security@ops.test"),
             ("OPS_SECURITY_UPDATED", "2026-11-01"),
-            ("OPS_SITE_ROOT", concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site")),
+            (
+                "OPS_SITE_ROOT",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site"),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration is valid");
-        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        let config =
+            Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration is valid");
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
 
-        let app = Application::build(config).await.expect("application builds");
+        let app = Application::build(config)
+            .await
+            .expect("application builds");
         let addr = app.local_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async move {
@@ -113,7 +131,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{path}", self.base)).send().await.expect("request sent")
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// Asks the server to stop and waits until it has.
