@@ -17,7 +17,7 @@ say "formatting"
 cargo fmt --all -- --check
 
 say "Rust tests"
-cargo test --workspace --locked
+cargo test -p app -p server --locked
 
 say "release build"
 cargo leptos build --release

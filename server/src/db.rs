@@ -10,10 +10,10 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 /// Opens the pool without connecting: the server starts even while the database is still coming
 /// up, and `/readyz` says when it is usable.
 pub fn pool(config: &DatabaseConfig) -> Result<PgPool, sqlx::Error> {
-    Ok(PgPoolOptions::new()
+    PgPoolOptions::new()
         .max_connections(config.max_connections)
         .acquire_timeout(std::time::Duration::from_secs(5))
-        .connect_lazy(config.url.expose_secret())?)
+        .connect_lazy(config.url.expose_secret())
 }
 
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
