@@ -17,7 +17,7 @@ struct TestPki {
 }
 
 /// A throwaway CA and a server certificate for 127.0.0.1, made fresh for each run.
-fn make_pki() -> TestPki {
+fn make_pki(name: &str) -> TestPki {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -27,7 +27,7 @@ fn make_pki() -> TestPki {
         .unwrap()
         .signed_by(&leaf_key, &ca, &ca_key)
         .unwrap();
-    let dir = std::env::temp_dir().join(format!("ops-tls-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("ops-tls-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("cert.pem"), leaf.pem()).unwrap();
     std::fs::write(dir.join("key.pem"), leaf_key.serialize_pem()).unwrap();
@@ -77,7 +77,7 @@ async fn get_over(
 
 #[tokio::test]
 async fn tls_1_2_and_1_3_handshakes_complete() {
-    let pki = make_pki();
+    let pki = make_pki("handshakes");
     let app = spawn_tls(&pki).await;
     for (offered, expected) in [
         (&rustls::version::TLS13, rustls::ProtocolVersion::TLSv1_3),
@@ -113,7 +113,7 @@ fn tls_1_1_client_hello() -> Vec<u8> {
 
 #[tokio::test]
 async fn tls_1_1_is_refused() {
-    let pki = make_pki();
+    let pki = make_pki("tls11");
     let app = spawn_tls(&pki).await;
     let mut tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
     tcp.write_all(&tls_1_1_client_hello()).await.unwrap();
