@@ -9,6 +9,7 @@ set -euo pipefail
 CARGO_LEPTOS_VERSION=0.3.10   # newest that builds --locked on rustc 1.95
 WASM_BINDGEN_VERSION=0.2.129  # must equal the `wasm-bindgen = "=…"` pin in Cargo.toml
 BINARYEN_NPM_VERSION=132.0.0  # Debian's binaryen 108 produces WASM that breaks at run time
+DJANGO_VERSION=5.2.19         # the password tests check our hashes against Django itself
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS_NPM="$ROOT/.tools/npm"
@@ -54,7 +55,13 @@ ensure_build_tools() {
 
 ensure_test_tools() {
   ensure_build_tools
-  apt_install chromium wrk brotli
+  apt_install chromium wrk brotli python3-venv
+  if ! "$ROOT/.tools/django/bin/python" -c "import django, sys; sys.exit(django.__version__ != '$DJANGO_VERSION')" 2>/dev/null; then
+    say "installing Django $DJANGO_VERSION for the password compatibility tests"
+    python3 -m venv "$ROOT/.tools/django"
+    "$ROOT/.tools/django/bin/pip" install --quiet "django==$DJANGO_VERSION"
+  fi
+  export OPS_DJANGO_PYTHON="$ROOT/.tools/django/bin/python"
   if [ ! -d "$ROOT/end2end/node_modules" ] || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
     say "installing end-to-end test packages"
     (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --silent)

@@ -2,6 +2,7 @@
 //! in the browser from the same code.
 
 pub mod components;
+pub mod domain;
 pub mod pages;
 pub mod plans;
 pub mod site;
