@@ -19,7 +19,7 @@ SQL
 for f in migrations/*.sql; do psql "$url" -qAt -v ON_ERROR_STOP=1 -f "$f" >/dev/null; done
 rm -rf .sqlx && mkdir .sqlx
 # Touch the crates with queries so the macros run again and write their metadata.
-touch server/src/lib.rs
+touch server/src/lib.rs app/src/lib.rs
 SQLX_OFFLINE=false SQLX_OFFLINE_DIR="$ROOT/.sqlx" DATABASE_URL="$url" cargo check -p server --all-targets
 psql "$admin" -qAt -c "drop database $db with (force)"
 echo "wrote $(ls .sqlx | wc -l) query files to .sqlx/"

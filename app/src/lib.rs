@@ -1,6 +1,7 @@
 //! Ops Intel's user interface: routes, pages and components, rendered on the server and hydrated
 //! in the browser from the same code.
 
+pub mod auth;
 pub mod components;
 pub mod domain;
 pub mod pages;
@@ -14,10 +15,16 @@ use leptos_router::{
     path,
 };
 
+use crate::auth::CsrfToken;
 use crate::components::layout::Layout;
 use crate::pages::{
-    home::HomePage, not_found::NotFound, pricing::PricingPage, privacy::PrivacyPage,
-    security::SecurityPage, terms::TermsPage,
+    auth::{AccountPage, CheckEmailPage, DevMailboxPage, SignInPage, SignUpPage, VerifyEmailPage},
+    home::HomePage,
+    not_found::NotFound,
+    pricing::PricingPage,
+    privacy::PrivacyPage,
+    security::SecurityPage,
+    terms::TermsPage,
 };
 use crate::site::SiteInfo;
 
@@ -50,6 +57,9 @@ pub fn App() -> impl IntoView {
     // values inside the page, so hydration renders exactly what the server did.
     let site = SharedValue::new(|| use_context::<SiteInfo>().unwrap_or_default()).into_inner();
     provide_context(site);
+    // The session's anti-forgery token, which forms carry in a hidden field.
+    let csrf = SharedValue::new(|| use_context::<CsrfToken>().unwrap_or_default()).into_inner();
+    provide_context(csrf);
 
     view! {
         <Stylesheet id="leptos" href="/pkg/ops_intel.css"/>
@@ -63,6 +73,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("security") view=SecurityPage/>
                     <Route path=path!("privacy") view=PrivacyPage/>
                     <Route path=path!("terms") view=TermsPage/>
+                    <Route path=path!("sign-up") view=SignUpPage/>
+                    <Route path=path!("check-email") view=CheckEmailPage/>
+                    <Route path=path!("sign-in") view=SignInPage/>
+                    <Route path=path!("verify-email") view=VerifyEmailPage/>
+                    <Route path=path!("account") view=AccountPage/>
+                    <Route path=path!("dev/mailbox") view=DevMailboxPage/>
                 </Routes>
             </Layout>
         </Router>

@@ -40,6 +40,12 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Where cargo-leptos put the compiled site (WASM, JS, CSS and public assets).
     pub site_root: PathBuf,
+    /// A session ends after this long without a request...
+    pub session_idle: time::Duration,
+    /// ...and after this long in any case.
+    pub session_absolute: time::Duration,
+    /// PBKDF2 iterations for new hashes: Django's current default or more.
+    pub password_iterations: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -184,6 +190,23 @@ impl Config {
                 .ok_or_else(|| "expected a byte count from 1024 to 104857600".into())
         });
         let site_root = r.value("OPS_SITE_ROOT", "target/site", |v| Ok(PathBuf::from(v)));
+        let session_idle = r.value("OPS_SESSION_IDLE_HOURS", "336", |v| {
+            hours_between(v, 1, 24 * 90)
+        });
+        let session_absolute = r.value("OPS_SESSION_MAX_HOURS", "720", |v| {
+            hours_between(v, 1, 24 * 365)
+        });
+        let password_iterations = r.value("OPS_PASSWORD_ITERATIONS", "1000000", |v| {
+            v.parse::<u32>()
+                .ok()
+                .filter(|n| *n >= 1_000_000)
+                .ok_or_else(|| {
+                    "expected a whole number of at least 1000000 (Django 5.2's default)".into()
+                })
+        });
+        if prod && public_url.as_ref().is_some_and(|u| u.scheme() != "https") {
+            r.invalid::<()>("OPS_PUBLIC_URL", "must be https:// in production");
+        }
 
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
@@ -208,6 +231,9 @@ impl Config {
             max_body_bytes: max_body_bytes.expect("parsed"),
             shutdown_grace: shutdown_grace.expect("parsed"),
             site_root: site_root.expect("parsed"),
+            session_idle: session_idle.expect("parsed"),
+            session_absolute: session_absolute.expect("parsed"),
+            password_iterations: password_iterations.expect("parsed"),
         })
     }
 
@@ -215,6 +241,26 @@ impl Config {
     /// TLS ourselves or a proxy in front does.
     pub fn sends_hsts(&self) -> bool {
         self.tls.is_some() || self.public_url.scheme() == "https"
+    }
+
+    /// Cookies are `Secure` except when developing over plain HTTP on this machine.
+    pub fn secure_cookies(&self) -> bool {
+        let local_http = self.public_url.scheme() == "http"
+            && matches!(
+                self.public_url.host_str(),
+                Some("localhost" | "127.0.0.1" | "[::1]")
+            );
+        self.environment == Environment::Production || !local_http
+    }
+
+    /// Without an email provider, development keeps emails for the mailbox page.
+    pub fn dev_mailbox(&self) -> bool {
+        self.environment == Environment::Development
+    }
+
+    /// The origin browsers send in the Origin header, such as `https://ops.example`.
+    pub fn origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
     }
 
     /// The facts public pages print.
@@ -237,6 +283,14 @@ fn parse_origin(v: &str) -> Result<Url, String> {
         return Err("expected an origin only, without a path, query or fragment".into());
     }
     Ok(url)
+}
+
+fn hours_between(v: &str, min: i64, max: i64) -> Result<time::Duration, String> {
+    v.parse::<i64>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .map(time::Duration::hours)
+        .ok_or_else(|| format!("expected a whole number of hours from {min} to {max}"))
 }
 
 fn seconds(v: &str) -> Result<Duration, String> {
@@ -435,6 +489,36 @@ mod tests {
         );
         assert_eq!(c.site_info().public_url, "https://ops.example");
         assert_eq!(c.security.updated.to_string(), "2026-11-01");
+    }
+
+    #[test]
+    fn cookies_are_secure_everywhere_but_local_http_development() {
+        assert!(!read(&[DB]).unwrap().secure_cookies());
+        assert!(read(&[DB, ("OPS_PUBLIC_URL", "http://ops.lan")])
+            .unwrap()
+            .secure_cookies());
+        assert!(read(&[DB, ("OPS_PUBLIC_URL", "https://ops.example")])
+            .unwrap()
+            .secure_cookies());
+    }
+
+    #[test]
+    fn production_refuses_a_plain_http_public_url_and_weak_hashing() {
+        let err = read(&[
+            DB,
+            ("OPS_ENV", "production"),
+            ("OPS_PUBLIC_URL", "http://ops.example"),
+            ("OPS_SECURITY_CONTACT", "security@ops.example"),
+            ("OPS_SECURITY_UPDATED", "2026-11-01"),
+            ("OPS_PASSWORD_ITERATIONS", "600000"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("OPS_PUBLIC_URL is invalid: must be https:// in production"),
+            "{err}"
+        );
+        assert!(err.contains("OPS_PASSWORD_ITERATIONS is invalid"), "{err}");
     }
 
     #[test]

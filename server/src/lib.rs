@@ -1,11 +1,12 @@
 //! The Ops Intel server: configuration, database, middleware and the HTTP application around
 //! the shared `app` crate.
 
-pub mod auth;
 pub mod config;
+pub mod csrf;
 pub mod db;
 pub mod headers;
 pub mod health;
+pub mod sessions;
 pub mod site_files;
 pub mod startup;
 pub mod telemetry;

@@ -26,12 +26,19 @@ use tower_http::{
 };
 use tracing::Level;
 
+use app::auth::{password::Hasher, ssr::AuthServices, CsrfToken};
+use tower_sessions_sqlx_store::PostgresStore;
+
 use crate::{
     config::Config,
+    csrf::{self, CsrfPolicy},
     db,
     headers::{security_headers, CspNonce, HeaderPolicy},
-    health, site_files, telemetry, tls,
+    health, sessions, site_files, telemetry, tls,
 };
+
+/// Password hashes computed at once; more wait their turn rather than starve other requests.
+const HASHING_CONCURRENCY: usize = 2;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -53,6 +60,8 @@ pub enum StartupError {
     Database(#[from] sqlx::Error),
     #[error("cannot apply database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot prepare the session store: {0}")]
+    Sessions(sqlx::Error),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -78,6 +87,10 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let pool = db::pool(&config.database)?;
         db::migrate(&pool).await?;
+        let session_store = sessions::store(&pool)
+            .await
+            .map_err(StartupError::Sessions)?;
+        sessions::spawn_cleanup(session_store.clone());
 
         let listener =
             std::net::TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
@@ -99,7 +112,7 @@ impl Application {
             None => None,
         };
         let shutdown_grace = config.shutdown_grace;
-        let router = router(config, pool);
+        let router = router(config, pool, session_store);
         Ok(Self {
             listener,
             local_addr,
@@ -150,7 +163,7 @@ impl Application {
     }
 }
 
-fn router(config: Config, pool: PgPool) -> Router {
+fn router(config: Config, pool: PgPool, session_store: PostgresStore) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name("ops_intel")
         .site_root(config.site_root.to_string_lossy().as_ref())
@@ -162,6 +175,18 @@ fn router(config: Config, pool: PgPool) -> Router {
     };
     let (timeout, body_limit) = (config.request_timeout, config.max_body_bytes);
     let site = config.site_info();
+    let auth = AuthServices {
+        pool: pool.clone(),
+        hasher: Hasher::new(config.password_iterations, HASHING_CONCURRENCY),
+        public_url: site.public_url.clone(),
+        dev_mailbox: config.dev_mailbox(),
+        session_absolute: config.session_absolute,
+    };
+    let csrf_policy = CsrfPolicy {
+        origin: config.origin(),
+        max_body_bytes: body_limit,
+    };
+    let session_layer = sessions::layer(session_store, &config);
     let state = AppState {
         config: Arc::new(config),
         pool,
@@ -169,13 +194,18 @@ fn router(config: Config, pool: PgPool) -> Router {
         leptos_options,
     };
 
-    // What every page render knows: the site's public facts and this response's CSP nonce.
+    // What every page render and server function knows: the site's public facts, the account
+    // services, and this request's CSP nonce and CSRF token.
     let page_context = move || {
         provide_context(site.clone());
-        let nonce = use_context::<axum::http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
-        if let Some(nonce) = nonce {
-            provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));
+        provide_context(auth.clone());
+        if let Some(parts) = use_context::<axum::http::request::Parts>() {
+            if let Some(nonce) = parts.extensions.get::<CspNonce>() {
+                provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));
+            }
+            if let Some(token) = parts.extensions.get::<CsrfToken>() {
+                provide_context(token.clone());
+            }
         }
     };
     let routes = generate_route_list(App);
@@ -200,6 +230,8 @@ fn router(config: Config, pool: PgPool) -> Router {
         // Each call wraps everything above it, so the last layer is the outermost: ids and logging
         // see everything, and the security headers go on every response, including those for
         // timeouts, oversized bodies and panics.
+        .layer(middleware::from_fn_with_state(csrf_policy, csrf::protect))
+        .layer(session_layer)
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -32,11 +32,15 @@ impl EmailAddress {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
         let local_ok = !local.is_empty()
             && local.len() <= 64
             && !local.contains('@')
-            && local.chars().all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[],;:\"\\".contains(c));
+            && local
+                .chars()
+                .all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[],;:\"\\".contains(c));
         if domain_ok && local_ok {
             Ok(Self(s.to_string()))
         } else {
@@ -79,19 +83,46 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_addresses_trimmed() {
-        for ok in ["a@b.co", "First.Last+tag@example.co.uk", "  sam@café.example  ", "o'neil@x.ie"] {
+        for ok in [
+            "a@b.co",
+            "First.Last+tag@example.co.uk",
+            "  sam@café.example  ",
+            "o'neil@x.ie",
+        ] {
             let e = EmailAddress::parse(ok).unwrap();
             assert_eq!(e.as_str(), ok.trim());
         }
-        assert_eq!(EmailAddress::parse("Sam.Smith@x.com").unwrap().local_part(), "Sam.Smith");
+        assert_eq!(
+            EmailAddress::parse("Sam.Smith@x.com").unwrap().local_part(),
+            "Sam.Smith"
+        );
     }
 
     #[test]
     fn rejects_what_cannot_be_an_address() {
         assert_eq!(EmailAddress::parse("  "), Err(EmailError::Empty));
-        for bad in ["plain", "@x.com", "a@", "a@b", "a b@c.com", "a@b..com", "a@.b.com", "a@b.com.", "<a>@b.com", "a@b@c.com", "a@b_c.com"] {
-            assert_eq!(EmailAddress::parse(bad), Err(EmailError::Malformed), "{bad}");
+        for bad in [
+            "plain",
+            "@x.com",
+            "a@",
+            "a@b",
+            "a b@c.com",
+            "a@b..com",
+            "a@.b.com",
+            "a@b.com.",
+            "<a>@b.com",
+            "a@b@c.com",
+            "a@b_c.com",
+        ] {
+            assert_eq!(
+                EmailAddress::parse(bad),
+                Err(EmailError::Malformed),
+                "{bad}"
+            );
         }
-        assert_eq!(EmailAddress::parse(&format!("{}@x.com", "a".repeat(300))), Err(EmailError::TooLong));
+        assert_eq!(
+            EmailAddress::parse(&format!("{}@x.com", "a".repeat(300))),
+            Err(EmailError::TooLong)
+        );
     }
 }

@@ -55,7 +55,10 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(PersonName::parse("  Zoë Ó Briain ").unwrap().as_str(), "Zoë Ó Briain");
+        assert_eq!(
+            PersonName::parse("  Zoë Ó Briain ").unwrap().as_str(),
+            "Zoë Ó Briain"
+        );
         assert_eq!(PersonName::parse(" "), Err(NameError::Empty));
         assert_eq!(PersonName::parse(&"x".repeat(101)), Err(NameError::TooLong));
         assert_eq!(PersonName::parse("a\u{0}b"), Err(NameError::Control));

@@ -57,7 +57,10 @@ impl NewPassword {
 
 fn is_common(lower: &str) -> bool {
     // The list is short enough to search directly, and sorted so the search stops early.
-    COMMON.lines().take_while(|l| *l <= lower).any(|l| l == lower)
+    COMMON
+        .lines()
+        .take_while(|l| *l <= lower)
+        .any(|l| l == lower)
 }
 
 #[cfg(test)]
@@ -70,18 +73,31 @@ mod tests {
 
     #[test]
     fn length_is_counted_in_characters_and_never_trimmed() {
-        assert_eq!(NewPassword::parse("short pw!", &email()).err(), Some(PasswordError::TooShort));
-        assert!(NewPassword::parse("ünïcødé✓✓✓", &email()).is_ok(), "ten characters, more bytes");
+        assert_eq!(
+            NewPassword::parse("short pw!", &email()).err(),
+            Some(PasswordError::TooShort)
+        );
+        assert!(
+            NewPassword::parse("ünïcødé✓✓✓", &email()).is_ok(),
+            "ten characters, more bytes"
+        );
         let padded = NewPassword::parse("  spaced  ", &email()).unwrap();
         assert_eq!(padded.expose(), "  spaced  ");
         assert!(NewPassword::parse(&"x".repeat(1024), &email()).is_ok());
-        assert_eq!(NewPassword::parse(&"x".repeat(1025), &email()).err(), Some(PasswordError::TooLong));
+        assert_eq!(
+            NewPassword::parse(&"x".repeat(1025), &email()).err(),
+            Some(PasswordError::TooLong)
+        );
     }
 
     #[test]
     fn common_passwords_are_refused_in_any_case() {
         for common in ["1234567890", "qwertyuiop", "PassWord123"] {
-            assert_eq!(NewPassword::parse(common, &email()).err(), Some(PasswordError::Common), "{common}");
+            assert_eq!(
+                NewPassword::parse(common, &email()).err(),
+                Some(PasswordError::Common),
+                "{common}"
+            );
         }
         assert!(NewPassword::parse("tangerine lighthouse", &email()).is_ok());
     }
@@ -89,7 +105,11 @@ mod tests {
     #[test]
     fn the_list_has_ten_thousand_sorted_entries() {
         let lines: Vec<_> = COMMON.lines().collect();
-        assert!(lines.len() > 9_900 && lines.len() <= 10_000, "{}", lines.len());
+        assert!(
+            lines.len() > 9_900 && lines.len() <= 10_000,
+            "{}",
+            lines.len()
+        );
         assert!(lines.windows(2).all(|w| w[0] < w[1]), "sorted and unique");
     }
 

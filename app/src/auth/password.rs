@@ -27,7 +27,11 @@ pub struct DjangoHash {
 
 impl fmt::Debug for DjangoHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DjangoHash({ALGORITHM}, {} iterations, [REDACTED])", self.iterations)
+        write!(
+            f,
+            "DjangoHash({ALGORITHM}, {} iterations, [REDACTED])",
+            self.iterations
+        )
     }
 }
 
@@ -47,7 +51,8 @@ impl FromStr for DjangoHash {
         if parts.next() != Some(ALGORITHM) {
             return Err(HashFormatError::Algorithm);
         }
-        let (Some(iterations), Some(salt), Some(hash), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(iterations), Some(salt), Some(hash), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(HashFormatError::Malformed);
         };
@@ -61,14 +66,24 @@ impl FromStr for DjangoHash {
             .ok()
             .and_then(|b| b.try_into().ok())
             .ok_or(HashFormatError::Malformed)?;
-        Ok(Self { iterations, salt: salt.to_string(), hash })
+        Ok(Self {
+            iterations,
+            salt: salt.to_string(),
+            hash,
+        })
     }
 }
 
 impl fmt::Display for DjangoHash {
     /// The stored form. Only for writing to the database.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{ALGORITHM}${}${}${}", self.iterations, self.salt, STANDARD.encode(self.hash))
+        write!(
+            f,
+            "{ALGORITHM}${}${}${}",
+            self.iterations,
+            self.salt,
+            STANDARD.encode(self.hash)
+        )
     }
 }
 
@@ -80,12 +95,20 @@ fn derive(password: &str, salt: &str, iterations: u32) -> [u8; HASH_LEN] {
 
 impl DjangoHash {
     pub fn new(password: &str, iterations: u32) -> Self {
-        let salt: String = rand::rng().sample_iter(Alphanumeric).take(SALT_LEN).map(char::from).collect();
+        let salt: String = rand::rng()
+            .sample_iter(Alphanumeric)
+            .take(SALT_LEN)
+            .map(char::from)
+            .collect();
         Self::with_salt(password, &salt, iterations)
     }
 
     pub fn with_salt(password: &str, salt: &str, iterations: u32) -> Self {
-        Self { iterations, salt: salt.to_string(), hash: derive(password, salt, iterations) }
+        Self {
+            iterations,
+            salt: salt.to_string(),
+            hash: derive(password, salt, iterations),
+        }
     }
 
     /// Compares in constant time.
@@ -136,7 +159,11 @@ impl Hasher {
     }
 
     async fn blocking<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
-        let _permit = self.permits.acquire().await.expect("semaphore never closes");
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("semaphore never closes");
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || span.in_scope(work))
             .await
@@ -146,7 +173,8 @@ impl Hasher {
     pub async fn hash(&self, password: &SecretString) -> DjangoHash {
         let password = password.clone();
         let iterations = self.iterations;
-        self.blocking(move || DjangoHash::new(password.expose_secret(), iterations)).await
+        self.blocking(move || DjangoHash::new(password.expose_secret(), iterations))
+            .await
     }
 
     /// Checks `password` against `stored`; with no stored hash (unknown account, unusable or
@@ -160,7 +188,9 @@ impl Hasher {
         self.blocking(move || {
             let ok = target.matches(password.expose_secret()) && real;
             if ok {
-                Verified::Yes { needs_rehash: target.needs_rehash(current) }
+                Verified::Yes {
+                    needs_rehash: target.needs_rehash(current),
+                }
             } else {
                 Verified::No
             }
@@ -183,7 +213,10 @@ mod tests {
             (1_200_000, "6sTlFi4QohxXLuZigqDIUNX8xG9NxrTmV8+flFQdBqE="),
         ] {
             let h = DjangoHash::with_salt("lètmein", "seasalt", iterations);
-            assert_eq!(h.to_string(), format!("pbkdf2_sha256${iterations}$seasalt${expected}"));
+            assert_eq!(
+                h.to_string(),
+                format!("pbkdf2_sha256${iterations}$seasalt${expected}")
+            );
         }
     }
 
@@ -221,7 +254,10 @@ mod tests {
         let current = DjangoHash::with_salt("pw", &"a".repeat(22), 1000);
         assert!(!current.needs_rehash(1000));
         assert!(current.needs_rehash(2000), "iteration count differs");
-        assert!(DjangoHash::with_salt("pw", &"a".repeat(21), 1000).needs_rehash(1000), "short salt");
+        assert!(
+            DjangoHash::with_salt("pw", &"a".repeat(21), 1000).needs_rehash(1000),
+            "short salt"
+        );
     }
 
     #[test]
@@ -238,7 +274,15 @@ mod tests {
         assert_eq!(hasher.verify(&pw, None).await, Verified::No);
         assert_eq!(hasher.verify(&pw, Some("!unusable")).await, Verified::No);
         let stored = hasher.hash(&pw).await.to_string();
-        assert_eq!(hasher.verify(&pw, Some(&stored)).await, Verified::Yes { needs_rehash: false });
-        assert_eq!(Hasher::new(2000, 1).verify(&pw, Some(&stored)).await, Verified::Yes { needs_rehash: true });
+        assert_eq!(
+            hasher.verify(&pw, Some(&stored)).await,
+            Verified::Yes {
+                needs_rehash: false
+            }
+        );
+        assert_eq!(
+            Hasher::new(2000, 1).verify(&pw, Some(&stored)).await,
+            Verified::Yes { needs_rehash: true }
+        );
     }
 }

@@ -1,0 +1,34 @@
+//! Accounts: sign-up, email verification, sign-in and sign-out.
+
+pub mod error;
+pub mod functions;
+#[cfg(feature = "ssr")]
+pub mod password;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use serde::{Deserialize, Serialize};
+
+/// The per-session anti-forgery token every state-changing request must carry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsrfToken(pub String);
+
+/// Name of the form field (and, as `x-csrf-token`, the header) that carries the token.
+pub const CSRF_FIELD: &str = "csrf_token";
+
+/// What the browser may know about the signed-in user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub name: String,
+    pub email: String,
+    pub verified: bool,
+}
+
+/// An email as the development mailbox shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxEmail {
+    pub to: String,
+    pub subject: String,
+    pub text_body: String,
+    pub created_at: String,
+}

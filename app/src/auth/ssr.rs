@@ -1,0 +1,385 @@
+//! The server side of accounts: services the server functions use, sessions, single-use email
+//! tokens, the outbox, throttling and the audit log.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::ConnectInfo;
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use http::request::Parts;
+use leptos::prelude::*;
+use rand::RngCore as _;
+use sha2::{Digest, Sha256};
+use sqlx::{PgPool, Postgres, Transaction};
+use time::{Duration, OffsetDateTime};
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{error::AuthError, password::Hasher};
+
+/// Everything account actions need from the running server, provided as context.
+#[derive(Clone)]
+pub struct AuthServices {
+    pub pool: PgPool,
+    pub hasher: Hasher,
+    /// The canonical origin, for links in emails.
+    pub public_url: String,
+    /// Development only: emails are shown at /dev/mailbox instead of being sent.
+    pub dev_mailbox: bool,
+    /// How long a sign-in lasts at most, however active the session.
+    pub session_absolute: Duration,
+}
+
+pub fn services() -> Result<AuthServices, AuthError> {
+    use_context::<AuthServices>().ok_or_else(|| {
+        tracing::error!("AuthServices missing from context");
+        AuthError::Internal
+    })
+}
+
+pub async fn session() -> Result<Session, AuthError> {
+    leptos_axum::extract::<Session>().await.map_err(|e| {
+        tracing::error!(error = %e, "no session layer");
+        AuthError::Internal
+    })
+}
+
+/// Who is asking, for the audit log and throttling.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+impl RequestMeta {
+    pub fn ip_key(&self) -> String {
+        self.ip
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|| "unknown".into())
+    }
+}
+
+pub fn request_meta() -> RequestMeta {
+    let Some(parts) = use_context::<Parts>() else {
+        return RequestMeta::default();
+    };
+    RequestMeta {
+        ip: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip()),
+        user_agent: parts
+            .headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(300).collect()),
+    }
+}
+
+// --- sessions -------------------------------------------------------------------------------
+
+const USER_ID: &str = "user_id";
+const SIGNED_IN_AT: &str = "signed_in_at";
+
+/// Starts a signed-in session under a new id, so an id planted before sign-in is worthless.
+pub async fn start_session(session: &Session, user_id: Uuid) -> Result<(), AuthError> {
+    session.cycle_id().await?;
+    session.insert(USER_ID, user_id).await?;
+    session
+        .insert(SIGNED_IN_AT, OffsetDateTime::now_utc().unix_timestamp())
+        .await?;
+    Ok(())
+}
+
+/// The signed-in user, if any; a session past its absolute lifetime is ended here.
+pub async fn signed_in_user(
+    session: &Session,
+    absolute: Duration,
+) -> Result<Option<Uuid>, AuthError> {
+    let Some(user_id) = session.get::<Uuid>(USER_ID).await? else {
+        return Ok(None);
+    };
+    let signed_in_at = session.get::<i64>(SIGNED_IN_AT).await?.unwrap_or(0);
+    if OffsetDateTime::now_utc().unix_timestamp() - signed_in_at > absolute.whole_seconds() {
+        session.flush().await?;
+        return Ok(None);
+    }
+    Ok(Some(user_id))
+}
+
+// --- single-use tokens ----------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug)]
+pub enum TokenPurpose {
+    VerifyEmail,
+}
+
+impl TokenPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::VerifyEmail => "verify_email",
+        }
+    }
+
+    fn lifetime(self) -> Duration {
+        match self {
+            TokenPurpose::VerifyEmail => Duration::hours(24),
+        }
+    }
+}
+
+/// 256 random bits, URL-safe.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// Issues a token, retiring any earlier unused one for the same purpose. Only its hash is stored.
+pub async fn issue_token(
+    tx: &mut Transaction<'_, Postgres>,
+    user_id: Uuid,
+    purpose: TokenPurpose,
+) -> Result<String, AuthError> {
+    let token = random_token();
+    sqlx::query!(
+        "update email_tokens set used_at = now() where user_id = $1 and purpose = $2 and used_at is null",
+        user_id,
+        purpose.as_str()
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        "insert into email_tokens (token_hash, user_id, purpose, expires_at) values ($1, $2, $3, now() + $4::interval)",
+        token_hash(&token),
+        user_id,
+        purpose.as_str(),
+        format!("{} seconds", purpose.lifetime().whole_seconds()) as _
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(token)
+}
+
+/// Uses a token once: the user it was for, or `BadToken` if unknown, used or expired.
+pub async fn redeem_token(
+    tx: &mut Transaction<'_, Postgres>,
+    token: &str,
+    purpose: TokenPurpose,
+) -> Result<Uuid, AuthError> {
+    sqlx::query_scalar!(
+        "update email_tokens set used_at = now()
+         where token_hash = $1 and purpose = $2 and used_at is null and expires_at > now()
+         returning user_id",
+        token_hash(token),
+        purpose.as_str()
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(AuthError::BadToken)
+}
+
+// --- email ----------------------------------------------------------------------------------
+
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Queues an email in the caller's transaction: it is sent if and only if the change commits.
+pub async fn enqueue_email(
+    tx: &mut Transaction<'_, Postgres>,
+    email: Email,
+) -> Result<(), AuthError> {
+    sqlx::query!(
+        "insert into email_outbox (to_address, subject, text_body, html_body) values ($1, $2, $3, $4)",
+        email.to,
+        email.subject,
+        email.text,
+        email.html
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An email with one call to action, in plain text and HTML.
+pub fn action_email(
+    to: &str,
+    subject: &str,
+    greeting_name: &str,
+    lines: &[&str],
+    link_text: &str,
+    link: &str,
+) -> Email {
+    let text = format!(
+        "Hello {greeting_name},\n\n{}\n\n{link_text}: {link}\n\n— Ops Intel\n",
+        lines.join("\n\n")
+    );
+    let paragraphs: String = lines
+        .iter()
+        .map(|l| format!("<p>{}</p>", escape_html(l)))
+        .collect();
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\"><p>Hello {},</p>{paragraphs}\
+         <p><a href=\"{}\">{}</a></p><p>— Ops Intel</p></body></html>",
+        escape_html(greeting_name),
+        escape_html(link),
+        escape_html(link_text)
+    );
+    Email {
+        to: to.to_string(),
+        subject: subject.to_string(),
+        text,
+        html,
+    }
+}
+
+// --- throttling -----------------------------------------------------------------------------
+
+/// How many failures a scope forgives before it locks, and for how long at most.
+#[derive(Clone, Copy, Debug)]
+pub struct ThrottlePolicy {
+    pub scope: &'static str,
+    pub free_failures: i32,
+    pub max_lock: Duration,
+}
+
+pub const SIGN_IN_ACCOUNT: ThrottlePolicy = ThrottlePolicy {
+    scope: "sign_in_account",
+    free_failures: 5,
+    max_lock: Duration::minutes(15),
+};
+pub const SIGN_IN_IP: ThrottlePolicy = ThrottlePolicy {
+    scope: "sign_in_ip",
+    free_failures: 20,
+    max_lock: Duration::minutes(15),
+};
+pub const SIGN_UP_IP: ThrottlePolicy = ThrottlePolicy {
+    scope: "sign_up_ip",
+    free_failures: 10,
+    max_lock: Duration::hours(1),
+};
+pub const RESEND: ThrottlePolicy = ThrottlePolicy {
+    scope: "resend_verification",
+    free_failures: 3,
+    max_lock: Duration::hours(1),
+};
+
+fn wait_message(seconds: i64) -> String {
+    match seconds {
+        s if s <= 60 => format!("{} seconds", s.max(1)),
+        s => format!("{} minutes", (s + 59) / 60),
+    }
+}
+
+/// Refuses while `key` is locked out in this scope.
+pub async fn check_throttle(
+    pool: &PgPool,
+    policy: ThrottlePolicy,
+    key: &str,
+) -> Result<(), AuthError> {
+    let locked: Option<i64> = sqlx::query_scalar!(
+        r#"select extract(epoch from locked_until - now())::bigint as "remaining!"
+           from auth_throttle where scope = $1 and key = $2 and locked_until > now()"#,
+        policy.scope,
+        key
+    )
+    .fetch_optional(pool)
+    .await?;
+    match locked {
+        Some(remaining) => Err(AuthError::Throttled(wait_message(remaining))),
+        None => Ok(()),
+    }
+}
+
+/// Counts one failure (or one use, for rate limits). Past the free allowance the key locks for
+/// an exponentially growing time, capped; counts start afresh after an hour without failures.
+pub async fn record_failure(
+    pool: &PgPool,
+    policy: ThrottlePolicy,
+    key: &str,
+) -> Result<(), AuthError> {
+    sqlx::query!(
+        "insert into auth_throttle as t (scope, key, failures) values ($1, $2, 1)
+         on conflict (scope, key) do update set
+             failures = case when t.last_failure_at < now() - interval '1 hour' then 1 else t.failures + 1 end,
+             last_failure_at = now()",
+        policy.scope,
+        key
+    )
+    .execute(pool)
+    .await?;
+    sqlx::query!(
+        "update auth_throttle set locked_until = now() + least(
+             make_interval(secs => 30 * power(2, least(failures - $3 - 1, 20))),
+             make_interval(secs => $4))
+         where scope = $1 and key = $2 and failures > $3",
+        policy.scope,
+        key,
+        policy.free_failures,
+        policy.max_lock.whole_seconds() as f64
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn clear_throttle(
+    pool: &PgPool,
+    policy: ThrottlePolicy,
+    key: &str,
+) -> Result<(), AuthError> {
+    sqlx::query!(
+        "delete from auth_throttle where scope = $1 and key = $2",
+        policy.scope,
+        key
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+// --- audit ----------------------------------------------------------------------------------
+
+/// Records a security event. Details never hold passwords or tokens.
+pub async fn audit<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    actor: Option<Uuid>,
+    action: &str,
+    meta: &RequestMeta,
+    details: serde_json::Value,
+) -> Result<(), AuthError> {
+    sqlx::query!(
+        "insert into audit_events (actor_user_id, action, ip, user_agent, details)
+         values ($1, $2, $3::text::inet, $4, $5)",
+        actor,
+        action,
+        meta.ip.map(|ip| ip.to_string()),
+        meta.user_agent,
+        details
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,38 @@
+use leptos::prelude::*;
+
+use crate::auth::{error::AuthError, CsrfToken, CSRF_FIELD};
+
+/// The hidden anti-forgery field every form that changes state carries, with or without JavaScript.
+#[component]
+pub fn CsrfField() -> impl IntoView {
+    let token = use_context::<CsrfToken>().unwrap_or_default().0;
+    view! { <input type="hidden" name=CSRF_FIELD value=token/> }
+}
+
+/// A form-wide message for an action's error that is not about one field.
+#[component]
+pub fn FormError(
+    error: Signal<Option<AuthError>>,
+    fields: &'static [&'static str],
+) -> impl IntoView {
+    let message = move || {
+        error
+            .get()
+            .filter(|e| !fields.iter().any(|f| e.for_field(f).is_some()))
+            .map(|e| e.to_string())
+    };
+    view! {
+        <Show when=move || message().is_some()>
+            <p class="form-error" role="alert">{message}</p>
+        </Show>
+    }
+}
+
+/// The error of the latest run of a server action, if it failed.
+pub fn action_error<A>(action: ServerAction<A>) -> Signal<Option<AuthError>>
+where
+    A: leptos::server_fn::ServerFn<Output = (), Error = AuthError> + Clone + Send + Sync + 'static,
+    A::Output: Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(|r| r.err()))
+}

@@ -1,0 +1,48 @@
+//! Server-side sessions in PostgreSQL, with the cookie attributes set explicitly: the library's
+//! defaults (name `id`, SameSite=Strict) are not ours.
+
+use sqlx::PgPool;
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::config::Config;
+
+pub async fn store(pool: &PgPool) -> Result<PostgresStore, sqlx::Error> {
+    let store = PostgresStore::new(pool.clone());
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// `Secure` always, except for plain-HTTP development on this machine; the `__Host-` prefix
+/// whenever Secure, so the browser also insists on path `/`, no Domain, and HTTPS.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-ops_session"
+    } else {
+        "ops_session"
+    }
+}
+
+pub fn layer(store: PostgresStore, config: &Config) -> SessionManagerLayer<PostgresStore> {
+    let secure = config.secure_cookies();
+    SessionManagerLayer::new(store)
+        .with_name(cookie_name(secure))
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(config.session_idle))
+}
+
+/// Removes expired sessions every hour.
+pub fn spawn_cleanup(store: PostgresStore) {
+    use tower_sessions::ExpiredDeletion as _;
+    tokio::spawn(async move {
+        if let Err(e) = store
+            .continuously_delete_expired(std::time::Duration::from_secs(3600))
+            .await
+        {
+            tracing::error!(error = %e, "session cleanup stopped");
+        }
+    });
+}
