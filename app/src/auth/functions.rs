@@ -89,7 +89,8 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AuthError> {
     check_throttle(&svc.pool, SIGN_IN_ACCOUNT, &account_key).await?;
 
     let user = sqlx::query!(
-        "select user_id, password_hash from users where email = $1",
+        // The cast keeps the comparison case-insensitive whatever type the driver binds.
+        "select user_id, password_hash from users where email = $1::text::citext",
         email.trim() as _
     )
     .fetch_optional(&svc.pool)

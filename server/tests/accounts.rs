@@ -1,0 +1,432 @@
+//! Commitments 3, 4 and 5 against the real server: sign-up, verification, sign-in and sign-out;
+//! session cookies and their rotation; CSRF on every server function.
+
+mod support;
+
+use reqwest::{header, StatusCode};
+use sqlx::PgPool;
+use support::TestApp;
+
+/// A client that keeps one session cookie and the CSRF token its pages carry, as a browser does.
+struct Browser<'a> {
+    app: &'a TestApp,
+    cookie: Option<String>,
+    token: String,
+    last_set_cookie: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            cookie: None,
+            token: String::new(),
+            last_set_cookie: None,
+        }
+    }
+
+    fn remember(&mut self, res: &reqwest::Response) {
+        if let Some(set) = res.headers().get(header::SET_COOKIE) {
+            let set = set.to_str().unwrap().to_string();
+            self.cookie = Some(set.split(';').next().unwrap().to_string());
+            self.last_set_cookie = Some(set);
+        }
+    }
+
+    /// Loads a page and takes the CSRF token from its forms.
+    async fn open(&mut self, path: &str) -> String {
+        let mut req = self
+            .app
+            .client
+            .get(format!("{}{path}", self.app.base))
+            .header(header::ACCEPT, "text/html");
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        let res = req.send().await.unwrap();
+        self.remember(&res);
+        let html = res.text().await.unwrap();
+        if let Some(i) = html.find(r#"name="csrf_token" value=""#) {
+            let rest = &html[i + r#"name="csrf_token" value=""#.len()..];
+            self.token = rest[..rest.find('"').unwrap()].to_string();
+        }
+        html
+    }
+
+    async fn call(&mut self, endpoint: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        let token = self.token.clone();
+        form.push(("csrf_token", &token));
+        self.raw_post(endpoint, &form, &[]).await
+    }
+
+    async fn raw_post(
+        &mut self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, String) {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let mut req = self
+            .app
+            .client
+            .post(format!("{}/api/{endpoint}", self.app.base))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(body);
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.unwrap();
+        self.remember(&res);
+        (res.status(), res.text().await.unwrap())
+    }
+
+    async fn current_user(&mut self) -> String {
+        self.call("auth/current_user", &[]).await.1
+    }
+}
+
+async fn pool(app: &TestApp) -> PgPool {
+    PgPool::connect(&app.db.url).await.unwrap()
+}
+
+async fn verification_link(pool: &PgPool, to: &str) -> String {
+    let body: String = sqlx::query_scalar(
+        "select text_body from email_outbox where to_address = $1 order by email_id desc limit 1",
+    )
+    .bind(to)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let start = body.find("token=").expect("a verification link") + 6;
+    body[start..].split_whitespace().next().unwrap().to_string()
+}
+
+/// Tables a refused request must leave exactly as they were.
+async fn row_counts(pool: &PgPool) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for table in [
+        "users",
+        "email_tokens",
+        "email_outbox",
+        "audit_events",
+        "auth_throttle",
+        "tower_sessions.session",
+    ] {
+        counts.push(
+            sqlx::query_scalar(&format!("select count(*) from {table}"))
+                .fetch_one(pool)
+                .await
+                .unwrap(),
+        );
+    }
+    counts
+}
+
+async fn sign_up(b: &mut Browser<'_>, email: &str, password: &str) {
+    b.open("/sign-up").await;
+    let (status, body) = b
+        .call(
+            "auth/sign_up",
+            &[
+                ("name", "Robin Example"),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await;
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "{status} {body}"
+    );
+}
+
+#[tokio::test]
+async fn sign_up_verify_sign_in_and_sign_out() {
+    let app = TestApp::spawn().await;
+    let db = pool(&app).await;
+    let mut b = Browser::new(&app);
+    sign_up(&mut b, "robin@example.com", "tangerine lighthouse").await;
+
+    // Signed in but unverified: the account says so.
+    let (status, body) = b
+        .call(
+            "auth/sign_in",
+            &[
+                ("email", "ROBIN@example.com"),
+                ("password", "tangerine lighthouse"),
+            ],
+        )
+        .await;
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "{status} {body}"
+    );
+    assert!(b.current_user().await.contains(r#""verified":false"#));
+
+    let token = verification_link(&db, "robin@example.com").await;
+    b.open("/verify-email").await;
+    let (status, _) = b.call("auth/verify_email", &[("token", &token)]).await;
+    assert!(status.is_success() || status.is_redirection(), "{status}");
+    assert!(b.current_user().await.contains(r#""verified":true"#));
+    let (_, again) = b.call("auth/verify_email", &[("token", &token)]).await;
+    assert!(again.contains("BadToken"), "a link works once: {again}");
+
+    let (status, _) = b.call("auth/sign_out", &[]).await;
+    assert!(status.is_success() || status.is_redirection(), "{status}");
+    b.open("/sign-in").await;
+    assert_eq!(b.current_user().await, "null");
+
+    let actions: Vec<String> =
+        sqlx::query_scalar("select action from audit_events order by audit_event_id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "account.sign_up",
+            "auth.sign_in",
+            "account.email_verified",
+            "auth.sign_out"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_accounts_get_the_same_answer() {
+    let app = TestApp::spawn().await;
+    let mut b = Browser::new(&app);
+    sign_up(&mut b, "sam@example.com", "tangerine lighthouse").await;
+    b.open("/sign-in").await;
+    let (s1, wrong) = b
+        .call(
+            "auth/sign_in",
+            &[
+                ("email", "sam@example.com"),
+                ("password", "not the password"),
+            ],
+        )
+        .await;
+    let (s2, unknown) = b
+        .call(
+            "auth/sign_in",
+            &[
+                ("email", "nobody@example.com"),
+                ("password", "not the password"),
+            ],
+        )
+        .await;
+    assert_eq!((s1, &wrong), (s2, &unknown));
+    assert!(wrong.contains("BadCredentials"));
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_for_a_while() {
+    let app = TestApp::spawn().await;
+    let mut b = Browser::new(&app);
+    b.open("/sign-in").await;
+    for _ in 0..6 {
+        b.call(
+            "auth/sign_in",
+            &[
+                ("email", "target@example.com"),
+                ("password", "guess guess guess"),
+            ],
+        )
+        .await;
+    }
+    let (_, body) = b
+        .call(
+            "auth/sign_in",
+            &[
+                ("email", "Target@Example.com"),
+                ("password", "guess guess guess"),
+            ],
+        )
+        .await;
+    assert!(body.contains("Throttled"), "{body}");
+}
+
+#[tokio::test]
+async fn django_hashes_are_upgraded_on_sign_in_and_untouched_by_failures() {
+    let app = TestApp::spawn().await;
+    let db = pool(&app).await;
+    let old = "pbkdf2_sha256$600000$seasalt$OAXyhAQ/4ZDA9V5RMExt3C1OwQdUpLZ99vm1McFlLRA=";
+    sqlx::query(
+        "insert into users (email, name, password_hash) values ('django@example.com', 'Dj', $1)",
+    )
+    .bind(old)
+    .execute(&db)
+    .await
+    .unwrap();
+    let stored = || async {
+        sqlx::query_scalar::<_, String>("select password_hash from users")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    let mut b = Browser::new(&app);
+    b.open("/sign-in").await;
+    b.call(
+        "auth/sign_in",
+        &[("email", "django@example.com"), ("password", "letmein")],
+    )
+    .await;
+    assert_eq!(stored().await, old, "a failed sign-in leaves the row alone");
+    b.call(
+        "auth/sign_in",
+        &[("email", "django@example.com"), ("password", "lètmein")],
+    )
+    .await;
+    let upgraded = stored().await;
+    assert!(upgraded.starts_with("pbkdf2_sha256$1000000$"), "{upgraded}");
+    assert_eq!(
+        upgraded.split('$').nth(2).unwrap().len(),
+        22,
+        "a fresh 22-character salt"
+    );
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_lax_and_host_only() {
+    let app = TestApp::spawn().await;
+    let mut b = Browser::new(&app);
+    b.open("/sign-in").await;
+    let set = b
+        .last_set_cookie
+        .clone()
+        .expect("a page load starts a session");
+    // The test server's public URL is plain http on a non-local host, so Secure applies too.
+    assert!(set.starts_with("__Host-ops_session="), "{set}");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        assert!(set.contains(attribute), "{attribute} missing from {set}");
+    }
+    assert!(
+        !set.to_ascii_lowercase().contains("domain="),
+        "host-only: {set}"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_rotates_the_session_id_and_sign_out_ends_it() {
+    let app = TestApp::spawn().await;
+    let mut b = Browser::new(&app);
+    sign_up(&mut b, "kim@example.com", "tangerine lighthouse").await;
+    b.open("/sign-in").await;
+    let before = b.cookie.clone().unwrap();
+    b.call(
+        "auth/sign_in",
+        &[
+            ("email", "kim@example.com"),
+            ("password", "tangerine lighthouse"),
+        ],
+    )
+    .await;
+    let signed_in = b.cookie.clone().unwrap();
+    assert_ne!(before, signed_in, "a new session id at sign-in");
+
+    // The pre-sign-in cookie, replayed, is unknown: the server starts a new, anonymous session.
+    let mut attacker = Browser::new(&app);
+    attacker.cookie = Some(before.clone());
+    attacker.open("/sign-in").await;
+    assert_ne!(attacker.cookie.as_deref(), Some(before.as_str()));
+    assert_eq!(attacker.current_user().await, "null");
+
+    b.call("auth/sign_out", &[]).await;
+    let mut replay = Browser::new(&app);
+    replay.cookie = Some(signed_in.clone());
+    replay.open("/sign-in").await;
+    assert_ne!(
+        replay.cookie.as_deref(),
+        Some(signed_in.as_str()),
+        "the old id is unknown"
+    );
+    assert_eq!(
+        replay.current_user().await,
+        "null",
+        "a signed-out cookie is worthless"
+    );
+}
+
+#[tokio::test]
+async fn every_server_function_refuses_a_request_without_a_valid_csrf_token() {
+    let app = TestApp::spawn().await;
+    let db = pool(&app).await;
+    let mut b = Browser::new(&app);
+    b.open("/sign-in").await;
+    let paths: Vec<_> = leptos::server_fn::axum::server_fn_paths().collect();
+    assert!(
+        paths.len() >= 7,
+        "the registry lists the server functions: {paths:?}"
+    );
+    let before = row_counts(&db).await;
+    for (path, method) in paths {
+        assert_ne!(method, reqwest::Method::GET, "{path} must not use GET");
+        let endpoint = path.trim_start_matches("/api/");
+        let fields = [
+            ("email", "a@b.co"),
+            ("password", "tangerine lighthouse"),
+            ("name", "X"),
+            ("token", "t"),
+        ];
+        let (missing, _) = b.raw_post(endpoint, &fields, &[]).await;
+        assert_eq!(missing, StatusCode::FORBIDDEN, "{path} without a token");
+        let mut wrong = fields.to_vec();
+        wrong.push(("csrf_token", "not-the-token"));
+        let (status, body) = b.raw_post(endpoint, &wrong, &[]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path} with a wrong token");
+        assert!(body.contains("Reload the page"), "a clear message: {body}");
+    }
+    assert_eq!(
+        row_counts(&db).await,
+        before,
+        "refused requests change nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_cross_site_form_post_is_refused_even_with_the_token() {
+    let app = TestApp::spawn().await;
+    let db = pool(&app).await;
+    let mut b = Browser::new(&app);
+    b.open("/sign-up").await;
+    let token = b.token.clone();
+    let form = [
+        ("name", "Eve"),
+        ("email", "eve@example.com"),
+        ("password", "tangerine lighthouse"),
+        ("csrf_token", token.as_str()),
+    ];
+    let before = row_counts(&db).await;
+    for headers in [
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("sec-fetch-site", "same-site")],
+        vec![("origin", "https://evil.example")],
+    ] {
+        let (status, body) = b.raw_post("auth/sign_up", &form, &headers).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{headers:?}");
+        assert!(body.contains("another site"), "{body}");
+    }
+    assert_eq!(row_counts(&db).await, before);
+    let (status, _) = b
+        .raw_post(
+            "auth/sign_up",
+            &form,
+            &[
+                ("sec-fetch-site", "same-origin"),
+                ("origin", "http://ops.test"),
+            ],
+        )
+        .await;
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "our own pages still work: {status}"
+    );
+}
