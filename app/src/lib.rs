@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use crate::auth::CsrfToken;
@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
     provide_context(site);
     // The session's anti-forgery token, which forms carry in a hidden field.
     let csrf = SharedValue::new(|| use_context::<CsrfToken>().unwrap_or_default()).into_inner();
+    auth::client::remember_token(&csrf.0);
     provide_context(csrf);
 
     view! {
@@ -77,8 +78,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("check-email") view=CheckEmailPage/>
                     <Route path=path!("sign-in") view=SignInPage/>
                     <Route path=path!("verify-email") view=VerifyEmailPage/>
-                    <Route path=path!("account") view=AccountPage/>
-                    <Route path=path!("dev/mailbox") view=DevMailboxPage/>
+                    // Pages with data render whole before sending, so they read without JavaScript.
+                    <Route path=path!("account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("dev/mailbox") view=DevMailboxPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{error::AuthError, MailboxEmail, UserSummary};
+use super::{client::CsrfClient, error::AuthError, MailboxEmail, UserSummary};
 
 #[cfg(feature = "ssr")]
 use {
@@ -12,7 +12,7 @@ use {
     serde_json::json,
 };
 
-#[server(endpoint = "auth/sign_up")]
+#[server(endpoint = "auth/sign_up", client = CsrfClient)]
 pub async fn sign_up(name: String, email: String, password: String) -> Result<(), AuthError> {
     let name = PersonName::parse(&name).map_err(|e| AuthError::invalid("name", e))?;
     let email = EmailAddress::parse(&email).map_err(|e| AuthError::invalid("email", e))?;
@@ -80,7 +80,7 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
     Ok(())
 }
 
-#[server(endpoint = "auth/sign_in")]
+#[server(endpoint = "auth/sign_in", client = CsrfClient)]
 pub async fn sign_in(email: String, password: String) -> Result<(), AuthError> {
     let svc = services()?;
     let meta = request_meta();
@@ -143,7 +143,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AuthError> {
     }
 }
 
-#[server(endpoint = "auth/sign_out")]
+#[server(endpoint = "auth/sign_out", client = CsrfClient)]
 pub async fn sign_out() -> Result<(), AuthError> {
     let svc = services()?;
     let session = session().await?;
@@ -163,7 +163,7 @@ pub async fn sign_out() -> Result<(), AuthError> {
     Ok(())
 }
 
-#[server(endpoint = "auth/verify_email")]
+#[server(endpoint = "auth/verify_email", client = CsrfClient)]
 pub async fn verify_email(token: String) -> Result<(), AuthError> {
     let svc = services()?;
     let mut tx = svc.pool.begin().await?;
@@ -183,11 +183,17 @@ pub async fn verify_email(token: String) -> Result<(), AuthError> {
     )
     .await?;
     tx.commit().await?;
-    leptos_axum::redirect("/account");
+    // Verifying proves control of the mailbox, not of the account: it never signs anyone in.
+    let signed_in = signed_in_user(&session().await?, svc.session_absolute).await?;
+    leptos_axum::redirect(if signed_in == Some(user_id) {
+        "/account"
+    } else {
+        "/sign-in?verified=1"
+    });
     Ok(())
 }
 
-#[server(endpoint = "auth/resend_verification")]
+#[server(endpoint = "auth/resend_verification", client = CsrfClient)]
 pub async fn resend_verification() -> Result<(), AuthError> {
     let svc = services()?;
     let user_id = signed_in_user(&session().await?, svc.session_absolute)
@@ -235,7 +241,7 @@ pub async fn resend_verification() -> Result<(), AuthError> {
 }
 
 /// The signed-in user, or `None`. Reads only.
-#[server(endpoint = "auth/current_user")]
+#[server(endpoint = "auth/current_user", client = CsrfClient)]
 pub async fn current_user() -> Result<Option<UserSummary>, AuthError> {
     let svc = services()?;
     let Some(user_id) = signed_in_user(&session().await?, svc.session_absolute).await? else {
@@ -255,7 +261,7 @@ pub async fn current_user() -> Result<Option<UserSummary>, AuthError> {
 }
 
 /// Development only: the latest emails, as they would have been sent.
-#[server(endpoint = "dev/mailbox")]
+#[server(endpoint = "dev/mailbox", client = CsrfClient)]
 pub async fn dev_mailbox() -> Result<Vec<MailboxEmail>, AuthError> {
     let svc = services()?;
     if !svc.dev_mailbox {

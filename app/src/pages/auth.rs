@@ -104,10 +104,14 @@ pub fn CheckEmailPage() -> impl IntoView {
 pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let error = action_error(action);
+    let verified = move || use_query_map().read().get("verified").is_some();
     view! {
         <PrivateMeta title="Sign in"/>
         <section class="container narrow">
             <h1>"Sign in"</h1>
+            <Show when=verified>
+                <p class="notice" role="status">"Your email address is confirmed. Sign in to continue."</p>
+            </Show>
             <ActionForm action attr:class="stack">
                 <CsrfField/>
                 <div class="field">
@@ -171,6 +175,7 @@ pub fn AccountPage() -> impl IntoView {
                                 </Show>
                                 <button type="submit" class="button">"Send a new link"</button>
                             </ActionForm>
+                            <SignOutButton action=sign_out/>
                         }.into_any(),
                         Ok(Some(u)) => view! {
                             <h1>"Your account"</h1>
@@ -178,6 +183,7 @@ pub fn AccountPage() -> impl IntoView {
                                 <dt>"Name"</dt><dd>{u.name.clone()}</dd>
                                 <dt>"Email"</dt><dd>{u.email.clone()}</dd>
                             </dl>
+                            <SignOutButton action=sign_out/>
                         }.into_any(),
                         Ok(None) => view! {
                             <h1>"Your account"</h1>
@@ -187,11 +193,17 @@ pub fn AccountPage() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <ActionForm action=sign_out attr:class="stack">
-                <CsrfField/>
-                <button type="submit" class="button">"Sign out"</button>
-            </ActionForm>
         </section>
+    }
+}
+
+#[component]
+fn SignOutButton(action: ServerAction<SignOut>) -> impl IntoView {
+    view! {
+        <ActionForm action attr:class="stack">
+            <CsrfField/>
+            <button type="submit" class="button">"Sign out"</button>
+        </ActionForm>
     }
 }
 

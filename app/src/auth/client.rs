@@ -1,0 +1,62 @@
+//! The browser side of CSRF protection: every server function call carries the session's token
+//! in the `x-csrf-token` header, so no call can forget it.
+
+use std::{cell::RefCell, future::Future};
+
+use futures::{Sink, Stream};
+use leptos::server_fn::{
+    client::{browser::BrowserClient, Client},
+    error::FromServerFnError,
+    request::browser::BrowserRequest,
+    response::browser::BrowserResponse,
+    Bytes,
+};
+
+thread_local! {
+    static TOKEN: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Called when the page starts, with the token the server rendered into it.
+pub fn remember_token(token: &str) {
+    TOKEN.with(|t| *t.borrow_mut() = token.to_string());
+}
+
+/// The browser's fetch client, plus the CSRF header.
+pub struct CsrfClient;
+
+impl<E, IS, OS> Client<E, IS, OS> for CsrfClient
+where
+    E: FromServerFnError,
+    IS: FromServerFnError,
+    OS: FromServerFnError,
+{
+    type Request = BrowserRequest;
+    type Response = BrowserResponse;
+
+    fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
+        let token = TOKEN.with(|t| t.borrow().clone());
+        if !token.is_empty() {
+            req.headers().set("x-csrf-token", &token);
+        }
+        <BrowserClient as Client<E, IS, OS>>::send(req)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn open_websocket(
+        path: &str,
+    ) -> impl Future<
+        Output = Result<
+            (
+                impl Stream<Item = Result<Bytes, Bytes>> + Send + 'static,
+                impl Sink<Bytes> + Send + 'static,
+            ),
+            E,
+        >,
+    > + Send {
+        <BrowserClient as Client<E, IS, OS>>::open_websocket(path)
+    }
+
+    fn spawn(future: impl Future<Output = ()> + Send + 'static) {
+        <BrowserClient as Client<E, IS, OS>>::spawn(future)
+    }
+}

@@ -1,0 +1,117 @@
+import { test, expect, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+
+const PASSWORD = "tangerine lighthouse 42";
+
+function uniqueEmail(tag: string): string {
+  return `${tag}.${Date.now()}.${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+async function hydrated(page: Page) {
+  await page.waitForLoadState("networkidle");
+}
+
+async function signUp(page: Page, email: string) {
+  await page.goto("/sign-up");
+  await hydrated(page);
+  await page.getByLabel("Your name").fill("Robin Example");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
+}
+
+async function openVerificationLink(page: Page, email: string) {
+  await page.goto("/dev/mailbox");
+  const message = page.locator(".mailbox li").filter({ hasText: `To ${email}` }).first();
+  await expect(message).toContainText("Confirm your email address for Ops Intel");
+  await message.getByRole("link", { name: /verify-email\?token=/ }).click();
+  await expect(page.getByRole("heading", { name: "Confirm your email address" })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole("button", { name: "Confirm my email address" }).click();
+}
+
+async function signIn(page: Page, email: string, password = PASSWORD) {
+  await page.goto("/sign-in");
+  await hydrated(page);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+test("sign up, verify from the mailbox, sign in and sign out", async ({ page }) => {
+  const email = uniqueEmail("robin");
+  await signUp(page, email);
+  await openVerificationLink(page, email);
+  await expect(page.getByRole("status")).toHaveText("Your email address is confirmed. Sign in to continue.");
+
+  await signIn(page, email);
+  await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
+  await expect(page.getByText(email)).toBeVisible();
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await page.goto("/account");
+  await expect(page.getByText("You are not signed in.")).toBeVisible();
+  const results = await new AxeBuilder({ page }).analyze();
+  expect(results.violations.map((v) => v.id)).toEqual([]);
+});
+
+test("an unverified account sees only the verify page, with a resend button", async ({ page }) => {
+  const email = uniqueEmail("unverified");
+  await signUp(page, email);
+  await signIn(page, email);
+  await expect(page.getByRole("heading", { name: "Verify your email address" })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole("button", { name: "Send a new link" }).click();
+  await expect(page.getByRole("status")).toHaveText("A new link is on its way.");
+});
+
+test("the sign-up form checks the password as it is typed", async ({ page }) => {
+  await page.goto("/sign-up");
+  await hydrated(page);
+  await page.getByLabel("Email address").fill("sam.smith@example.com");
+  await page.getByLabel("Password").fill("password123");
+  await expect(page.locator("#password-error")).toHaveText(/most commonly used/);
+  await page.getByLabel("Password").fill("sam.smith rocks!");
+  await expect(page.locator("#password-error")).toHaveText(/must not contain your email/);
+  await page.getByLabel("Password").fill("short");
+  await expect(page.locator("#password-error")).toHaveText("Use at least 10 characters.");
+  await page.getByLabel("Password").fill(PASSWORD);
+  await expect(page.locator("#password-error")).toHaveText("");
+  const results = await new AxeBuilder({ page }).analyze();
+  expect(results.violations.map((v) => v.id)).toEqual([]);
+});
+
+test("a wrong password gets one message for every case, then the account is throttled", async ({ page }) => {
+  const email = uniqueEmail("throttle");
+  await signUp(page, email);
+  await signIn(page, email, "not my password");
+  await expect(page.getByRole("alert")).toHaveText("Incorrect email address or password.");
+  await signIn(page, uniqueEmail("nobody"), "not my password");
+  await expect(page.getByRole("alert")).toHaveText("Incorrect email address or password.");
+  for (let i = 0; i < 5; i++) {
+    await signIn(page, email, `wrong guess ${i}`);
+    await expect(page.getByRole("alert")).toBeVisible();
+  }
+  await signIn(page, email);
+  await expect(page.getByRole("alert")).toHaveText(/Too many attempts\. Please wait \d+ (seconds|minutes) and try again\./);
+});
+
+test("sign-in works with JavaScript off", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const email = uniqueEmail("nojs");
+  await page.goto("/sign-up");
+  await page.getByLabel("Your name").fill("No Script");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
+  await page.goto("/sign-in");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Verify your email address" })).toBeVisible();
+  await context.close();
+});
