@@ -46,6 +46,18 @@ pub struct Config {
     pub session_absolute: time::Duration,
     /// PBKDF2 iterations for new hashes: Django's current default or more.
     pub password_iterations: u32,
+    /// Outbound email through SendGrid; without it, development keeps emails for /dev/mailbox.
+    pub sendgrid: Option<SendGridConfig>,
+    /// The first retry of a failed email waits this long; each next one twice as long.
+    pub email_retry_base: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct SendGridConfig {
+    pub api_key: SecretString,
+    pub base_url: Url,
+    /// The sender address, such as `no-reply@ops.example`.
+    pub from: String,
 }
 
 #[derive(Clone, Debug)]
@@ -204,6 +216,35 @@ impl Config {
                     "expected a whole number of at least 1000000 (Django 5.2's default)".into()
                 })
         });
+        let sendgrid_key = if prod {
+            r.required("SENDGRID_API_KEY", |v| {
+                Ok(SecretString::from(v.to_string()))
+            })
+        } else {
+            r.optional("SENDGRID_API_KEY", |v| {
+                Ok(SecretString::from(v.to_string()))
+            })
+        };
+        let sendgrid_url = r.value("OPS_SENDGRID_BASE_URL", "https://api.sendgrid.com", |v| {
+            Url::parse(v).map_err(|_| "expected an absolute URL".to_string())
+        });
+        let email_from = r.optional("OPS_EMAIL_FROM", |v| {
+            if v.contains('@') && !v.contains(char::is_whitespace) {
+                Ok(v.to_string())
+            } else {
+                Err("expected an email address".into())
+            }
+        });
+        let sendgrid = match (sendgrid_key, email_from) {
+            (Some(api_key), Some(from)) => sendgrid_url.map(|base_url| SendGridConfig {
+                api_key,
+                base_url,
+                from,
+            }),
+            (Some(_), None) => r.invalid("OPS_EMAIL_FROM", "must be set with SENDGRID_API_KEY"),
+            (None, _) => None,
+        };
+        let email_retry_base = r.value("OPS_EMAIL_RETRY_SECS", "30", seconds);
         if prod && public_url.as_ref().is_some_and(|u| u.scheme() != "https") {
             r.invalid::<()>("OPS_PUBLIC_URL", "must be https:// in production");
         }
@@ -234,6 +275,8 @@ impl Config {
             session_idle: session_idle.expect("parsed"),
             session_absolute: session_absolute.expect("parsed"),
             password_iterations: password_iterations.expect("parsed"),
+            sendgrid,
+            email_retry_base: email_retry_base.expect("parsed"),
         })
     }
 
@@ -255,7 +298,7 @@ impl Config {
 
     /// Without an email provider, development keeps emails for the mailbox page.
     pub fn dev_mailbox(&self) -> bool {
-        self.environment == Environment::Development
+        self.environment == Environment::Development && self.sendgrid.is_none()
     }
 
     /// The origin browsers send in the Origin header, such as `https://ops.example`.
@@ -420,6 +463,7 @@ mod tests {
                 ConfigError::Missing("DATABASE_URL"),
                 ConfigError::Missing("OPS_SECURITY_CONTACT"),
                 ConfigError::Missing("OPS_SECURITY_UPDATED"),
+                ConfigError::Missing("SENDGRID_API_KEY"),
             ]
         );
         let message = err.to_string();
@@ -480,8 +524,12 @@ mod tests {
             ("OPS_SECURITY_CONTACT", "security@ops.example"),
             ("OPS_SECURITY_UPDATED", "2026-11-01"),
             ("OPS_SECURITY_TXT_EXPIRES", "2099-01-01T00:00:00Z"),
+            ("SENDGRID_API_KEY", "test-key-not-real"),
+            ("OPS_EMAIL_FROM", "no-reply@ops.example"),
         ])
         .unwrap();
+        assert!(!c.dev_mailbox());
+        assert!(!format!("{c:?}").contains("test-key-not-real"));
         assert_eq!(c.log_format, LogFormat::Json);
         assert!(
             c.sends_hsts(),

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod csrf;
 pub mod db;
+pub mod email;
 pub mod headers;
 pub mod health;
 pub mod sessions;

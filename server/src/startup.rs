@@ -32,7 +32,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 use crate::{
     config::Config,
     csrf::{self, CsrfPolicy},
-    db,
+    db, email,
     headers::{security_headers, CspNonce, HeaderPolicy},
     health, sessions, site_files, telemetry, tls,
 };
@@ -91,6 +91,15 @@ impl Application {
             .await
             .map_err(StartupError::Sessions)?;
         sessions::spawn_cleanup(session_store.clone());
+        // One TLS provider for the whole process: rustls for inbound, reqwest for outbound.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        if let Some(sendgrid) = &config.sendgrid {
+            email::spawn_worker(
+                pool.clone(),
+                email::SendGrid::new(sendgrid.clone()),
+                config.email_retry_base,
+            );
+        }
 
         let listener =
             std::net::TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {

@@ -1,6 +1,9 @@
 //! Starts the real application on a free port against a fresh PostgreSQL database of its own.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod browser;
+pub mod fake_sendgrid;
+
 use std::{collections::HashMap, net::SocketAddr};
 
 use server::{config::Config, startup::Application};

@@ -1,0 +1,94 @@
+//! The outbox delivers through SendGrid's real request shape, and survives SendGrid outages.
+
+mod support;
+
+use std::{sync::atomic::Ordering, time::Duration};
+
+use support::{
+    browser::Browser,
+    fake_sendgrid::{FakeSendGrid, API_KEY},
+    TestApp,
+};
+
+async fn app_with_sendgrid(addr: std::net::SocketAddr) -> TestApp {
+    let base = format!("http://{addr}");
+    TestApp::spawn_with(&[
+        ("SENDGRID_API_KEY", API_KEY),
+        ("OPS_EMAIL_FROM", "no-reply@ops.test"),
+        ("OPS_SENDGRID_BASE_URL", &base),
+        ("OPS_EMAIL_RETRY_SECS", "1"),
+    ])
+    .await
+}
+
+#[tokio::test]
+async fn an_email_queued_during_a_sendgrid_outage_is_delivered_once_it_recovers() {
+    let (fake, addr) = FakeSendGrid::start(2).await;
+    let app = app_with_sendgrid(addr).await;
+    let mut b = Browser::new(&app);
+    b.open("/sign-up").await;
+    let (status, body) = b
+        .call(
+            "auth/sign_up",
+            &[
+                ("name", "Ada"),
+                ("email", "ada@example.com"),
+                ("password", "tangerine lighthouse"),
+            ],
+        )
+        .await;
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "{status} {body}"
+    );
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while fake.accepted.lock().unwrap().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not delivered; {} requests seen",
+            fake.requests.load(Ordering::SeqCst)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let sent = fake.accepted.lock().unwrap()[0].clone();
+    assert_eq!(
+        sent["personalizations"][0]["to"][0]["email"],
+        "ada@example.com"
+    );
+    assert_eq!(sent["from"]["email"], "no-reply@ops.test");
+    assert_eq!(sent["subject"], "Confirm your email address for Ops Intel");
+    assert!(sent["content"][0]["value"]
+        .as_str()
+        .unwrap()
+        .contains("/verify-email?token="));
+    assert_eq!(
+        fake.requests.load(Ordering::SeqCst),
+        3,
+        "two refusals, then accepted"
+    );
+
+    let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
+    let (attempts, sent_at_set): (i32, bool) =
+        sqlx::query_as("select attempts, sent_at is not null from email_outbox")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((attempts, sent_at_set), (3, true));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        fake.accepted.lock().unwrap().len(),
+        1,
+        "delivered exactly once"
+    );
+}
+
+#[tokio::test]
+async fn the_development_mailbox_is_closed_when_email_is_really_sent() {
+    let (_fake, addr) = FakeSendGrid::start(0).await;
+    let app = app_with_sendgrid(addr).await;
+    let mut b = Browser::new(&app);
+    b.open("/sign-in").await;
+    let (_, body) = b.call("dev/mailbox", &[]).await;
+    assert_eq!(body, r#""NotFound""#);
+}

@@ -1,0 +1,88 @@
+use reqwest::{header, StatusCode};
+
+use super::TestApp;
+
+/// A client that keeps one session cookie and the CSRF token its pages carry, as a browser does.
+pub struct Browser<'a> {
+    app: &'a TestApp,
+    pub cookie: Option<String>,
+    pub token: String,
+    pub last_set_cookie: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            cookie: None,
+            token: String::new(),
+            last_set_cookie: None,
+        }
+    }
+
+    fn remember(&mut self, res: &reqwest::Response) {
+        if let Some(set) = res.headers().get(header::SET_COOKIE) {
+            let set = set.to_str().unwrap().to_string();
+            self.cookie = Some(set.split(';').next().unwrap().to_string());
+            self.last_set_cookie = Some(set);
+        }
+    }
+
+    /// Loads a page and takes the CSRF token from its forms.
+    pub async fn open(&mut self, path: &str) -> String {
+        let mut req = self
+            .app
+            .client
+            .get(format!("{}{path}", self.app.base))
+            .header(header::ACCEPT, "text/html");
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        let res = req.send().await.unwrap();
+        self.remember(&res);
+        let html = res.text().await.unwrap();
+        if let Some(i) = html.find(r#"name="csrf_token" value=""#) {
+            let rest = &html[i + r#"name="csrf_token" value=""#.len()..];
+            self.token = rest[..rest.find('"').unwrap()].to_string();
+        }
+        html
+    }
+
+    pub async fn call(&mut self, endpoint: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        let token = self.token.clone();
+        form.push(("csrf_token", &token));
+        self.raw_post(endpoint, &form, &[]).await
+    }
+
+    pub async fn raw_post(
+        &mut self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, String) {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let mut req = self
+            .app
+            .client
+            .post(format!("{}/api/{endpoint}", self.app.base))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(body);
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.unwrap();
+        self.remember(&res);
+        (res.status(), res.text().await.unwrap())
+    }
+
+    pub async fn current_user(&mut self) -> String {
+        self.call("auth/current_user", &[]).await.1
+    }
+}
