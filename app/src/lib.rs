@@ -18,7 +18,10 @@ use leptos_router::{
 use crate::auth::CsrfToken;
 use crate::components::layout::Layout;
 use crate::pages::{
-    auth::{AccountPage, CheckEmailPage, DevMailboxPage, SignInPage, SignUpPage, VerifyEmailPage},
+    auth::{
+        AccountPage, CheckEmailPage, DevMailboxPage, ForgotPasswordPage, ResetPasswordPage,
+        SignInPage, SignUpPage, VerifyEmailPage,
+    },
     home::HomePage,
     not_found::NotFound,
     pricing::PricingPage,
@@ -78,6 +81,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("check-email") view=CheckEmailPage/>
                     <Route path=path!("sign-in") view=SignInPage/>
                     <Route path=path!("verify-email") view=VerifyEmailPage/>
+                    <Route path=path!("forgot-password") view=ForgotPasswordPage/>
+                    <Route path=path!("reset-password") view=ResetPasswordPage/>
                     // Pages with data render whole before sending, so they read without JavaScript.
                     <Route path=path!("account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("dev/mailbox") view=DevMailboxPage ssr=SsrMode::Async/>

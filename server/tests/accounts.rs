@@ -3,7 +3,7 @@
 
 mod support;
 
-use reqwest::{header, StatusCode};
+use reqwest::StatusCode;
 use sqlx::PgPool;
 use support::{browser::Browser, TestApp};
 
@@ -344,4 +344,158 @@ async fn a_cross_site_form_post_is_refused_even_with_the_token() {
         status.is_success() || status.is_redirection(),
         "our own pages still work: {status}"
     );
+}
+
+async fn signed_in_browser<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
+    let mut b = Browser::new(app);
+    b.open("/sign-in").await;
+    let (status, body) = b
+        .call(
+            "auth/sign_in",
+            &[("email", email), ("password", "tangerine lighthouse")],
+        )
+        .await;
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "{status} {body}"
+    );
+    b.open("/account").await;
+    b
+}
+
+async fn reset_link(pool: &PgPool, to: &str) -> String {
+    let body: String = sqlx::query_scalar(
+        "select text_body from email_outbox where to_address = $1 and subject like 'Reset%' order by email_id desc limit 1",
+    )
+    .bind(to)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let start = body.find("token=").expect("a reset link") + 6;
+    body[start..].split_whitespace().next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_every_session_and_its_link_works_once() {
+    let app = TestApp::spawn().await;
+    let db = pool(&app).await;
+    let mut setup = Browser::new(&app);
+    sign_up(&mut setup, "lee@example.com", "tangerine lighthouse").await;
+    let mut laptop = signed_in_browser(&app, "lee@example.com").await;
+    let mut phone = signed_in_browser(&app, "lee@example.com").await;
+    assert!(laptop.current_user().await.contains("lee@example.com"));
+
+    let mut anon = Browser::new(&app);
+    anon.open("/forgot-password").await;
+    let (_, unknown) = anon
+        .call("auth/forgot_password", &[("email", "nobody@example.com")])
+        .await;
+    let (_, known) = anon
+        .call("auth/forgot_password", &[("email", "LEE@example.com")])
+        .await;
+    assert_eq!(unknown, known, "the answer does not reveal accounts");
+
+    let token = reset_link(&db, "lee@example.com").await;
+    anon.open("/reset-password").await;
+    let (_, weak) = anon
+        .call(
+            "auth/reset_password",
+            &[("token", &token), ("password", "password123")],
+        )
+        .await;
+    assert!(weak.contains("most commonly used"), "{weak}");
+    let (status, _) = anon
+        .call(
+            "auth/reset_password",
+            &[("token", &token), ("password", "a brand new pass phrase")],
+        )
+        .await;
+    assert!(status.is_success() || status.is_redirection());
+    anon.open("/reset-password").await;
+    let (_, reused) = anon
+        .call(
+            "auth/reset_password",
+            &[("token", &token), ("password", "another new pass phrase")],
+        )
+        .await;
+    assert!(reused.contains("BadToken"), "{reused}");
+
+    assert_eq!(laptop.current_user().await, "null", "old sessions end");
+    assert_eq!(phone.current_user().await, "null");
+    let mut fresh = Browser::new(&app);
+    fresh.open("/sign-in").await;
+    let (status, _) = fresh
+        .call(
+            "auth/sign_in",
+            &[
+                ("email", "lee@example.com"),
+                ("password", "a brand new pass phrase"),
+            ],
+        )
+        .await;
+    assert!(status.is_success() || status.is_redirection());
+}
+
+#[tokio::test]
+async fn sessions_are_listed_and_can_be_ended_but_only_ones_own() {
+    let app = TestApp::spawn().await;
+    let mut setup = Browser::new(&app);
+    sign_up(&mut setup, "ana@example.com", "tangerine lighthouse").await;
+    sign_up(&mut setup, "ben@example.com", "tangerine lighthouse").await;
+    let mut ana_laptop = signed_in_browser(&app, "ana@example.com").await;
+    let mut ana_phone = signed_in_browser(&app, "ana@example.com").await;
+    let mut ben = signed_in_browser(&app, "ben@example.com").await;
+
+    let (_, listed) = ana_laptop.call("auth/sessions", &[]).await;
+    let sessions: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
+    assert_eq!(sessions.len(), 2);
+    let other = sessions.iter().find(|s| s["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (_, refused) = ben.call("auth/end_session", &[("id", &other)]).await;
+    assert_eq!(
+        refused, r#""NotFound""#,
+        "another user's session is not found"
+    );
+    assert!(ana_phone.current_user().await.contains("ana@example.com"));
+
+    ana_laptop.call("auth/end_session", &[("id", &other)]).await;
+    assert_eq!(ana_phone.current_user().await, "null");
+    assert!(ana_laptop.current_user().await.contains("ana@example.com"));
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
+    let app = TestApp::spawn().await;
+    let mut setup = Browser::new(&app);
+    sign_up(&mut setup, "cy@example.com", "tangerine lighthouse").await;
+    let mut here = signed_in_browser(&app, "cy@example.com").await;
+    let mut elsewhere = signed_in_browser(&app, "cy@example.com").await;
+    let (_, wrong) = here
+        .call(
+            "auth/change_password",
+            &[
+                ("current_password", "not it at all"),
+                ("new_password", "a brand new pass phrase"),
+            ],
+        )
+        .await;
+    assert!(wrong.contains("current password is not correct"), "{wrong}");
+    let (status, body) = here
+        .call(
+            "auth/change_password",
+            &[
+                ("current_password", "tangerine lighthouse"),
+                ("new_password", "a brand new pass phrase"),
+            ],
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    assert!(
+        here.current_user().await.contains("cy@example.com"),
+        "this session stays"
+    );
+    assert_eq!(elsewhere.current_user().await, "null", "the others end");
 }

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{client::CsrfClient, error::AuthError, MailboxEmail, UserSummary};
+use super::{client::CsrfClient, error::AuthError, MailboxEmail, SessionInfo, UserSummary};
 
 #[cfg(feature = "ssr")]
 use {
@@ -115,7 +115,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AuthError> {
                 .await?;
             }
             clear_throttle(&svc.pool, SIGN_IN_ACCOUNT, &account_key).await?;
-            start_session(&session().await?, user.user_id).await?;
+            start_session(&session().await?, &svc.pool, user.user_id, &meta).await?;
             audit(
                 &svc.pool,
                 Some(user.user_id),
@@ -147,9 +147,13 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AuthError> {
 pub async fn sign_out() -> Result<(), AuthError> {
     let svc = services()?;
     let session = session().await?;
-    let user = signed_in_user(&session, svc.session_absolute).await?;
-    session.flush().await?;
-    if let Some(user_id) = user {
+    if let Some((user_id, user_session_id)) = signed_in(&session, &svc).await? {
+        sqlx::query!(
+            "delete from user_sessions where user_session_id = $1",
+            user_session_id
+        )
+        .execute(&svc.pool)
+        .await?;
         audit(
             &svc.pool,
             Some(user_id),
@@ -159,6 +163,7 @@ pub async fn sign_out() -> Result<(), AuthError> {
         )
         .await?;
     }
+    session.flush().await?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -184,7 +189,7 @@ pub async fn verify_email(token: String) -> Result<(), AuthError> {
     .await?;
     tx.commit().await?;
     // Verifying proves control of the mailbox, not of the account: it never signs anyone in.
-    let signed_in = signed_in_user(&session().await?, svc.session_absolute).await?;
+    let signed_in = signed_in_user(&session().await?, &svc).await?;
     leptos_axum::redirect(if signed_in == Some(user_id) {
         "/account"
     } else {
@@ -196,7 +201,7 @@ pub async fn verify_email(token: String) -> Result<(), AuthError> {
 #[server(endpoint = "auth/resend_verification", client = CsrfClient)]
 pub async fn resend_verification() -> Result<(), AuthError> {
     let svc = services()?;
-    let user_id = signed_in_user(&session().await?, svc.session_absolute)
+    let user_id = signed_in_user(&session().await?, &svc)
         .await?
         .ok_or(AuthError::NotSignedIn)?;
     check_throttle(&svc.pool, RESEND, &user_id.to_string()).await?;
@@ -244,7 +249,7 @@ pub async fn resend_verification() -> Result<(), AuthError> {
 #[server(endpoint = "auth/current_user", client = CsrfClient)]
 pub async fn current_user() -> Result<Option<UserSummary>, AuthError> {
     let svc = services()?;
-    let Some(user_id) = signed_in_user(&session().await?, svc.session_absolute).await? else {
+    let Some(user_id) = signed_in_user(&session().await?, &svc).await? else {
         return Ok(None);
     };
     let user = sqlx::query!(
@@ -282,4 +287,222 @@ pub async fn dev_mailbox() -> Result<Vec<MailboxEmail>, AuthError> {
             created_at: r.created_at,
         })
         .collect())
+}
+
+#[server(endpoint = "auth/forgot_password", client = CsrfClient)]
+pub async fn forgot_password(email: String) -> Result<(), AuthError> {
+    let email = EmailAddress::parse(&email).map_err(|e| AuthError::invalid("email", e))?;
+    let svc = services()?;
+    let meta = request_meta();
+    let account_key = email.as_str().to_lowercase();
+    check_throttle(&svc.pool, RESET_IP, &meta.ip_key()).await?;
+    check_throttle(&svc.pool, RESET_ACCOUNT, &account_key).await?;
+    record_failure(&svc.pool, RESET_IP, &meta.ip_key()).await?;
+    record_failure(&svc.pool, RESET_ACCOUNT, &account_key).await?;
+
+    let user = sqlx::query!(
+        "select user_id, name, email::text as \"email!\" from users where email = $1::text::citext",
+        email.as_str()
+    )
+    .fetch_optional(&svc.pool)
+    .await?;
+    // The answer is the same whether or not the address has an account.
+    if let Some(user) = user {
+        let mut tx = svc.pool.begin().await?;
+        let token = issue_token(&mut tx, user.user_id, TokenPurpose::ResetPassword).await?;
+        let link = format!("{}/reset-password?token={token}", svc.public_url);
+        enqueue_email(
+            &mut tx,
+            action_email(
+                // The address on the account, however the request spelled it.
+                &user.email,
+                "Reset your Ops Intel password",
+                &user.name,
+                &["Someone asked to reset the password of your Ops Intel account. If it was you, \
+                   choose a new password with the link below; it works once and expires in an hour.",
+                  "If it was not you, ignore this email: your password stays as it is."],
+                "Choose a new password",
+                &link,
+            ),
+        )
+        .await?;
+        audit(
+            &mut *tx,
+            Some(user.user_id),
+            "auth.password_reset_requested",
+            &meta,
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    leptos_axum::redirect("/check-email?reset=1");
+    Ok(())
+}
+
+#[server(endpoint = "auth/reset_password", client = CsrfClient)]
+pub async fn reset_password(token: String, password: String) -> Result<(), AuthError> {
+    let svc = services()?;
+    let meta = request_meta();
+    let mut tx = svc.pool.begin().await?;
+    let user_id = redeem_token(&mut tx, &token, TokenPurpose::ResetPassword).await?;
+    let email: String = sqlx::query_scalar!(
+        "select email::text as \"email!\" from users where user_id = $1",
+        user_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let email = EmailAddress::parse(&email).map_err(|_| AuthError::Internal)?;
+    // A refused password leaves the token unused: the transaction rolls back.
+    let password =
+        NewPassword::parse(&password, &email).map_err(|e| AuthError::invalid("password", e))?;
+    let hash = svc
+        .hasher
+        .hash(&SecretString::from(password.into_inner()))
+        .await
+        .to_string();
+    sqlx::query!(
+        "update users set password_hash = $2, email_verified_at = coalesce(email_verified_at, now()) where user_id = $1",
+        user_id,
+        hash
+    )
+    .execute(&mut *tx)
+    .await?;
+    let ended = end_sessions(&mut *tx, user_id, None).await?;
+    audit(
+        &mut *tx,
+        Some(user_id),
+        "auth.password_reset",
+        &meta,
+        json!({ "sessions_ended": ended }),
+    )
+    .await?;
+    tx.commit().await?;
+    session().await?.flush().await?;
+    leptos_axum::redirect("/sign-in?reset=1");
+    Ok(())
+}
+
+#[server(endpoint = "auth/change_password", client = CsrfClient)]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AuthError> {
+    let svc = services()?;
+    let meta = request_meta();
+    let (user_id, this_session) = signed_in(&session().await?, &svc)
+        .await?
+        .ok_or(AuthError::NotSignedIn)?;
+    let user = sqlx::query!(
+        "select email::text as \"email!\", password_hash from users where user_id = $1",
+        user_id
+    )
+    .fetch_one(&svc.pool)
+    .await?;
+    let current = SecretString::from(current_password);
+    if svc.hasher.verify(&current, Some(&user.password_hash)).await == Verified::No {
+        audit(
+            &svc.pool,
+            Some(user_id),
+            "auth.password_change_failed",
+            &meta,
+            json!({}),
+        )
+        .await?;
+        return Err(AuthError::invalid(
+            "current_password",
+            "Your current password is not correct.",
+        ));
+    }
+    let email = EmailAddress::parse(&user.email).map_err(|_| AuthError::Internal)?;
+    let new = NewPassword::parse(&new_password, &email)
+        .map_err(|e| AuthError::invalid("new_password", e))?;
+    let hash = svc
+        .hasher
+        .hash(&SecretString::from(new.into_inner()))
+        .await
+        .to_string();
+    let mut tx = svc.pool.begin().await?;
+    sqlx::query!(
+        "update users set password_hash = $2 where user_id = $1",
+        user_id,
+        hash
+    )
+    .execute(&mut *tx)
+    .await?;
+    let ended = end_sessions(&mut *tx, user_id, Some(this_session)).await?;
+    audit(
+        &mut *tx,
+        Some(user_id),
+        "auth.password_changed",
+        &meta,
+        json!({ "sessions_ended": ended }),
+    )
+    .await?;
+    tx.commit().await?;
+    // A change of credentials is a change of privilege: a fresh session id for this browser.
+    session().await?.cycle_id().await?;
+    Ok(())
+}
+
+/// Where the user is signed in, newest activity first.
+#[server(endpoint = "auth/sessions", client = CsrfClient)]
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, AuthError> {
+    let svc = services()?;
+    let (user_id, this_session) = signed_in(&session().await?, &svc)
+        .await?
+        .ok_or(AuthError::NotSignedIn)?;
+    let rows = sqlx::query!(
+        r#"select user_session_id, host(ip) as ip, user_agent,
+                  to_char(last_seen_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI "UTC"') as "last_seen!"
+           from user_sessions where user_id = $1 order by last_seen_at desc"#,
+        user_id
+    )
+    .fetch_all(&svc.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SessionInfo {
+            id: r.user_session_id.to_string(),
+            device: describe_device(r.user_agent.as_deref()),
+            ip: r.ip.unwrap_or_else(|| "unknown".into()),
+            last_seen: r.last_seen,
+            current: r.user_session_id == this_session,
+        })
+        .collect())
+}
+
+/// Ends one of the user's own sessions (`id`), or all but this one (`id` = "others").
+#[server(endpoint = "auth/end_session", client = CsrfClient)]
+pub async fn end_session(id: String) -> Result<(), AuthError> {
+    let svc = services()?;
+    let (user_id, this_session) = signed_in(&session().await?, &svc)
+        .await?
+        .ok_or(AuthError::NotSignedIn)?;
+    let ended = if id == "others" {
+        end_sessions(&svc.pool, user_id, Some(this_session)).await?
+    } else {
+        let target = uuid::Uuid::parse_str(&id).map_err(|_| AuthError::NotFound)?;
+        // Only the user's own sessions: another user's id simply matches nothing.
+        sqlx::query!(
+            "delete from user_sessions where user_session_id = $1 and user_id = $2",
+            target,
+            user_id
+        )
+        .execute(&svc.pool)
+        .await?
+        .rows_affected()
+    };
+    if ended == 0 && id != "others" {
+        return Err(AuthError::NotFound);
+    }
+    audit(
+        &svc.pool,
+        Some(user_id),
+        "auth.sessions_ended",
+        &request_meta(),
+        json!({ "count": ended }),
+    )
+    .await?;
+    Ok(())
 }

@@ -33,3 +33,13 @@ pub struct MailboxEmail {
     pub text_body: String,
     pub created_at: String,
 }
+
+/// One place the user is signed in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: String,
+    pub device: String,
+    pub ip: String,
+    pub last_seen: String,
+    pub current: bool,
+}

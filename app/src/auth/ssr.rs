@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 use sqlx::{PgPool, Postgres, Transaction};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -78,32 +78,90 @@ pub fn request_meta() -> RequestMeta {
 // --- sessions -------------------------------------------------------------------------------
 
 const USER_ID: &str = "user_id";
-const SIGNED_IN_AT: &str = "signed_in_at";
+const USER_SESSION_ID: &str = "user_session_id";
 
-/// Starts a signed-in session under a new id, so an id planted before sign-in is worthless.
-pub async fn start_session(session: &Session, user_id: Uuid) -> Result<(), AuthError> {
+/// Starts a signed-in session under a new id, so an id planted before sign-in is worthless, and
+/// records the sign-in so the user can see and end it.
+pub async fn start_session(
+    session: &Session,
+    pool: &PgPool,
+    user_id: Uuid,
+    meta: &RequestMeta,
+) -> Result<(), AuthError> {
+    let user_session_id = Uuid::new_v4();
+    sqlx::query!(
+        "insert into user_sessions (user_session_id, user_id, ip, user_agent) values ($1, $2, $3::text::inet, $4)",
+        user_session_id,
+        user_id,
+        meta.ip.map(|ip| ip.to_string()),
+        meta.user_agent
+    )
+    .execute(pool)
+    .await?;
     session.cycle_id().await?;
     session.insert(USER_ID, user_id).await?;
-    session
-        .insert(SIGNED_IN_AT, OffsetDateTime::now_utc().unix_timestamp())
-        .await?;
+    session.insert(USER_SESSION_ID, user_session_id).await?;
     Ok(())
 }
 
-/// The signed-in user, if any; a session past its absolute lifetime is ended here.
-pub async fn signed_in_user(
+/// The signed-in user and their sign-in, if any. A sign-in that was ended elsewhere, or is past
+/// its absolute lifetime, ends here.
+pub async fn signed_in(
     session: &Session,
-    absolute: Duration,
-) -> Result<Option<Uuid>, AuthError> {
-    let Some(user_id) = session.get::<Uuid>(USER_ID).await? else {
+    svc: &AuthServices,
+) -> Result<Option<(Uuid, Uuid)>, AuthError> {
+    let (Some(user_id), Some(user_session_id)) = (
+        session.get::<Uuid>(USER_ID).await?,
+        session.get::<Uuid>(USER_SESSION_ID).await?,
+    ) else {
         return Ok(None);
     };
-    let signed_in_at = session.get::<i64>(SIGNED_IN_AT).await?.unwrap_or(0);
-    if OffsetDateTime::now_utc().unix_timestamp() - signed_in_at > absolute.whole_seconds() {
+    let meta = request_meta();
+    let alive = sqlx::query_scalar!(
+        "update user_sessions set last_seen_at = now(), ip = coalesce($4::text::inet, ip)
+         where user_session_id = $1 and user_id = $2 and created_at > now() - make_interval(secs => $3)
+         returning user_session_id",
+        user_session_id,
+        user_id,
+        svc.session_absolute.whole_seconds() as f64,
+        meta.ip.map(|ip| ip.to_string())
+    )
+    .fetch_optional(&svc.pool)
+    .await?;
+    if alive.is_none() {
+        sqlx::query!(
+            "delete from user_sessions where user_session_id = $1",
+            user_session_id
+        )
+        .execute(&svc.pool)
+        .await?;
         session.flush().await?;
         return Ok(None);
     }
-    Ok(Some(user_id))
+    Ok(Some((user_id, user_session_id)))
+}
+
+pub async fn signed_in_user(
+    session: &Session,
+    svc: &AuthServices,
+) -> Result<Option<Uuid>, AuthError> {
+    Ok(signed_in(session, svc).await?.map(|(user_id, _)| user_id))
+}
+
+/// Ends every sign-in of a user except, optionally, one.
+pub async fn end_sessions<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    user_id: Uuid,
+    except: Option<Uuid>,
+) -> Result<u64, AuthError> {
+    Ok(sqlx::query!(
+        "delete from user_sessions where user_id = $1 and user_session_id is distinct from $2",
+        user_id,
+        except
+    )
+    .execute(executor)
+    .await?
+    .rows_affected())
 }
 
 // --- single-use tokens ----------------------------------------------------------------------
@@ -111,18 +169,21 @@ pub async fn signed_in_user(
 #[derive(Clone, Copy, Debug)]
 pub enum TokenPurpose {
     VerifyEmail,
+    ResetPassword,
 }
 
 impl TokenPurpose {
     fn as_str(self) -> &'static str {
         match self {
             TokenPurpose::VerifyEmail => "verify_email",
+            TokenPurpose::ResetPassword => "reset_password",
         }
     }
 
     fn lifetime(self) -> Duration {
         match self {
             TokenPurpose::VerifyEmail => Duration::hours(24),
+            TokenPurpose::ResetPassword => Duration::hours(1),
         }
     }
 }
@@ -280,6 +341,16 @@ pub const SIGN_UP_IP: ThrottlePolicy = ThrottlePolicy {
     free_failures: 10,
     max_lock: Duration::hours(1),
 };
+pub const RESET_IP: ThrottlePolicy = ThrottlePolicy {
+    scope: "reset_ip",
+    free_failures: 10,
+    max_lock: Duration::hours(1),
+};
+pub const RESET_ACCOUNT: ThrottlePolicy = ThrottlePolicy {
+    scope: "reset_account",
+    free_failures: 3,
+    max_lock: Duration::hours(1),
+};
 pub const RESEND: ThrottlePolicy = ThrottlePolicy {
     scope: "resend_verification",
     free_failures: 3,
@@ -382,4 +453,58 @@ pub async fn audit<'e>(
     .execute(executor)
     .await?;
     Ok(())
+}
+
+/// "Firefox on Windows" from a User-Agent string: enough to recognise a device, no more.
+pub fn describe_device(user_agent: Option<&str>) -> String {
+    let Some(ua) = user_agent else {
+        return "Unknown device".into();
+    };
+    let browser = [
+        ("Edg/", "Edge"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ]
+    .iter()
+    .find(|(needle, _)| ua.contains(needle))
+    .map(|(_, name)| *name);
+    let os = [
+        ("Windows", "Windows"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Android", "Android"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(needle, _)| ua.contains(needle))
+    .map(|(_, name)| *name);
+    match (browser, os) {
+        (Some(b), Some(o)) => format!("{b} on {o}"),
+        (Some(b), None) => b.to_string(),
+        (None, Some(o)) => o.to_string(),
+        (None, None) => "Unknown device".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_are_described_briefly() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
+        assert_eq!(describe_device(Some(chrome)), "Chrome on Linux");
+        assert_eq!(describe_device(Some("curl/8.0")), "Unknown device");
+        assert_eq!(describe_device(None), "Unknown device");
+    }
+
+    #[test]
+    fn html_is_escaped_in_emails() {
+        assert_eq!(
+            escape_html(r#"<b>"Tom" & 'Jerry'</b>"#),
+            "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;"
+        );
+    }
 }

@@ -5,7 +5,8 @@ use leptos_meta::{Meta, Title};
 use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::auth::functions::{
-    current_user, dev_mailbox, ResendVerification, SignIn, SignOut, SignUp, VerifyEmail,
+    current_user, dev_mailbox, list_sessions, ChangePassword, EndSession, ForgotPassword,
+    ResendVerification, ResetPassword, SignIn, SignOut, SignUp, VerifyEmail,
 };
 use crate::components::forms::{action_error, CsrfField, FormError};
 use crate::domain::{EmailAddress, NewPassword, PersonName};
@@ -93,8 +94,16 @@ pub fn CheckEmailPage() -> impl IntoView {
         <PrivateMeta title="Check your email"/>
         <section class="container narrow">
             <h1>"Check your email"</h1>
-            <p>"If the address you gave can receive a new account, we have sent it a link to confirm \
-                it. The link expires in 24 hours."</p>
+            <Show
+                when=move || use_query_map().read().get("reset").is_some()
+                fallback=|| view! {
+                    <p>"If the address you gave can receive a new account, we have sent it a link to \
+                        confirm it. The link expires in 24 hours."</p>
+                }
+            >
+                <p>"If the address you gave has an account, we have sent it a link to choose a new \
+                    password. The link expires in an hour."</p>
+            </Show>
             <p><A href="/sign-in">"Sign in"</A></p>
         </section>
     }
@@ -105,12 +114,17 @@ pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let error = action_error(action);
     let verified = move || use_query_map().read().get("verified").is_some();
+    let reset = move || use_query_map().read().get("reset").is_some();
     view! {
         <PrivateMeta title="Sign in"/>
         <section class="container narrow">
             <h1>"Sign in"</h1>
             <Show when=verified>
                 <p class="notice" role="status">"Your email address is confirmed. Sign in to continue."</p>
+            </Show>
+            <Show when=reset>
+                <p class="notice" role="status">"Your password is changed and every session was signed out. \
+                    Sign in with your new password."</p>
             </Show>
             <ActionForm action attr:class="stack">
                 <CsrfField/>
@@ -125,6 +139,7 @@ pub fn SignInPage() -> impl IntoView {
                 <FormError error fields=&[]/>
                 <button type="submit" class="button primary">"Sign in"</button>
             </ActionForm>
+            <p><A href="/forgot-password">"Forgot your password?"</A></p>
             <p>"New to Ops Intel? " <A href="/sign-up">"Create an account"</A></p>
         </section>
     }
@@ -184,6 +199,8 @@ pub fn AccountPage() -> impl IntoView {
                                 <dt>"Email"</dt><dd>{u.email.clone()}</dd>
                             </dl>
                             <SignOutButton action=sign_out/>
+                            <ChangePasswordForm/>
+                            <SessionsList/>
                         }.into_any(),
                         Ok(None) => view! {
                             <h1>"Your account"</h1>
@@ -194,6 +211,123 @@ pub fn AccountPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let action = ServerAction::<ForgotPassword>::new();
+    let error = action_error(action);
+    view! {
+        <PrivateMeta title="Reset your password"/>
+        <section class="container narrow">
+            <h1>"Reset your password"</h1>
+            <p>"Enter your account's email address and we will send you a link to choose a new password."</p>
+            <ActionForm action attr:class="stack">
+                <CsrfField/>
+                <div class="field">
+                    <label for="email">"Email address"</label>
+                    <input id="email" name="email" type="email" autocomplete="email" required/>
+                    <p class="field-error">{move || error.get().and_then(|e| e.for_field("email"))}</p>
+                </div>
+                <FormError error fields=&["email"]/>
+                <button type="submit" class="button primary">"Send me a link"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let action = ServerAction::<ResetPassword>::new();
+    let error = action_error(action);
+    let token = move || use_query_map().read().get("token").unwrap_or_default();
+    view! {
+        <PrivateMeta title="Choose a new password"/>
+        <section class="container narrow">
+            <h1>"Choose a new password"</h1>
+            <ActionForm action attr:class="stack">
+                <CsrfField/>
+                <input type="hidden" name="token" value=token/>
+                <div class="field">
+                    <label for="password">"New password"</label>
+                    <input id="password" name="password" type="password" autocomplete="new-password" required
+                        aria-describedby="password-error"/>
+                    <p id="password-error" class="field-error">{move || error.get().and_then(|e| e.for_field("password"))}</p>
+                </div>
+                <FormError error fields=&["password"]/>
+                <button type="submit" class="button primary">"Set new password"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn ChangePasswordForm() -> impl IntoView {
+    let action = ServerAction::<ChangePassword>::new();
+    let error = action_error(action);
+    let done = move || matches!(action.value().get(), Some(Ok(())));
+    view! {
+        <h2>"Change your password"</h2>
+        <ActionForm action attr:class="stack">
+            <CsrfField/>
+            <div class="field">
+                <label for="current_password">"Current password"</label>
+                <input id="current_password" name="current_password" type="password" autocomplete="current-password" required/>
+                <p class="field-error">{move || error.get().and_then(|e| e.for_field("current_password"))}</p>
+            </div>
+            <div class="field">
+                <label for="new_password">"New password"</label>
+                <input id="new_password" name="new_password" type="password" autocomplete="new-password" required/>
+                <p class="field-error">{move || error.get().and_then(|e| e.for_field("new_password"))}</p>
+            </div>
+            <FormError error fields=&["current_password", "new_password"]/>
+            <Show when=done>
+                <p role="status">"Password changed. Your other sessions were signed out."</p>
+            </Show>
+            <button type="submit" class="button">"Change password"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn SessionsList() -> impl IntoView {
+    let end = ServerAction::<EndSession>::new();
+    let sessions = Resource::new(move || end.version().get(), |_| list_sessions());
+    let error = action_error(end);
+    view! {
+        <h2>"Where you are signed in"</h2>
+        <FormError error fields=&[]/>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match sessions.await {
+                    Ok(list) => view! {
+                        <ul class="sessions">
+                            {list.into_iter().map(|s| view! {
+                                <li class="card" data-current=s.current.to_string()>
+                                    <strong>{s.device}</strong>
+                                    {s.current.then_some(view! { " " <span class="badge">"This device"</span> })}
+                                    <p class="muted">{s.ip} " · last seen " {s.last_seen}</p>
+                                    {(!s.current).then(|| view! {
+                                        <ActionForm action=end>
+                                            <CsrfField/>
+                                            <input type="hidden" name="id" value=s.id.clone()/>
+                                            <button type="submit" class="button">"Sign out this session"</button>
+                                        </ActionForm>
+                                    })}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        <ActionForm action=end attr:class="stack">
+            <CsrfField/>
+            <input type="hidden" name="id" value="others"/>
+            <button type="submit" class="button">"Sign out all other sessions"</button>
+        </ActionForm>
     }
 }
 
