@@ -49,7 +49,7 @@ test("sign up, verify from the mailbox, sign in and sign out", async ({ page }) 
   await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
   await expect(page.getByText(email)).toBeVisible();
 
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await expect(page).toHaveURL(/\/$/);
   await page.goto("/account");
   await expect(page.getByText("You are not signed in.")).toBeVisible();
@@ -114,4 +114,36 @@ test("sign-in works with JavaScript off", async ({ browser }) => {
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("heading", { name: "Verify your email address" })).toBeVisible();
   await context.close();
+});
+
+test("forgot password, reset from the mailbox, and every old session is signed out", async ({ browser, page }) => {
+  const email = uniqueEmail("reset");
+  await signUp(page, email);
+  await signIn(page, email);
+  await expect(page.getByRole("heading", { name: "Verify your email address" })).toBeVisible();
+
+  const other = await browser.newContext();
+  const helper = await other.newPage();
+  await helper.goto("/sign-in");
+  await helper.getByRole("link", { name: "Forgot your password?" }).click();
+  await hydrated(helper);
+  await helper.getByLabel("Email address").fill(email);
+  await helper.getByRole("button", { name: "Send me a link" }).click();
+  await expect(helper.getByText("we have sent it a link to choose a new password")).toBeVisible();
+
+  await helper.goto("/dev/mailbox");
+  const message = helper.locator(".mailbox li").filter({ hasText: "Reset your Ops Intel password" }).filter({ hasText: email });
+  await message.getByRole("link", { name: /reset-password\?token=/ }).click();
+  await hydrated(helper);
+  await helper.getByLabel("New password").fill("a completely new pass phrase");
+  await helper.getByRole("button", { name: "Set new password" }).click();
+  await expect(helper.getByRole("status")).toContainText("every session was signed out");
+  await signIn(helper, email, "a completely new pass phrase");
+  await expect(helper.getByRole("heading", { name: "Your account" })).toBeVisible();
+  await expect(helper.getByRole("heading", { name: "Where you are signed in" })).toBeVisible();
+  await expect(helper.locator('.sessions li[data-current="true"]')).toHaveCount(1);
+  await other.close();
+
+  await page.goto("/account");
+  await expect(page.getByText("You are not signed in.")).toBeVisible();
 });
