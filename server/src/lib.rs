@@ -7,6 +7,7 @@ pub mod db;
 pub mod email;
 pub mod headers;
 pub mod health;
+pub mod import;
 pub mod sessions;
 pub mod site_files;
 pub mod startup;

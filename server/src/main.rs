@@ -2,15 +2,17 @@ use std::process::ExitCode;
 
 use server::{config::Config, db, startup::Application, telemetry};
 
-const USAGE: &str = "usage: server [serve | migrate]
-  serve    apply migrations and serve HTTP (the default)
-  migrate  apply database migrations and exit
+const USAGE: &str = "usage: server [serve | migrate | import-django-users FILE]
+  serve                     apply migrations and serve HTTP (the default)
+  migrate                   apply database migrations and exit
+  import-django-users FILE  import accounts from a CSV export of Django's auth_user table
 Configuration comes from environment variables; see .env.example.";
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
-    if !matches!(command.as_str(), "serve" | "migrate") {
+    let file = std::env::args().nth(2);
+    if !matches!((command.as_str(), &file), ("serve" | "migrate", None) | ("import-django-users", Some(_))) {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     }
@@ -25,6 +27,7 @@ async fn main() -> ExitCode {
 
     let result = match command.as_str() {
         "migrate" => migrate(&config).await,
+        "import-django-users" => import(&config, file.as_deref().unwrap_or_default()).await,
         _ => serve(config).await,
     };
     match result {
@@ -40,6 +43,18 @@ async fn migrate(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     let pool = db::pool(&config.database)?;
     db::migrate(&pool).await?;
     tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn import(config: &Config, path: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let pool = db::pool(&config.database)?;
+    db::migrate(&pool).await?;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
+    let report = server::import::import_django_users(&pool, std::io::BufReader::new(file)).await?;
+    for (line, reason) in &report.skipped {
+        eprintln!("line {line}: skipped: {reason}");
+    }
+    println!("imported {} account(s), skipped {}", report.imported, report.skipped.len());
     Ok(())
 }
 
