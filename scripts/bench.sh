@@ -41,3 +41,39 @@ echo "$out" | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx|Socket errors' || tr
 p99=$(echo "$out" | awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 } print v }')
 rps=$(echo "$out" | awk '/Requests\/sec/ { print $2 }')
 echo "GET /: ${rps} requests/s, p99 ${p99} ms (budget ${P99_BUDGET_MS} ms): $(verdict "$p99" "$P99_BUDGET_MS")"
+
+say "password hashing: one PBKDF2-SHA256 hash at 1,000,000 iterations"
+rust_ms=$(cargo run -q --release -p server --example hash_time 2>/dev/null)
+py_ms=$(python3 -c '
+import hashlib, time
+best = min((lambda s: (hashlib.pbkdf2_hmac("sha256", b"correct horse battery staple", b"seasaltseasaltseasalt1", 1_000_000), time.perf_counter() - s)[1])(time.perf_counter()) for _ in range(5))
+print(f"{best * 1000:.1f}")')
+ratio=$(awk -v r="$rust_ms" -v p="$py_ms" 'BEGIN { printf "%.2f", r / p }')
+echo "ours ${rust_ms} ms, Python hashlib (OpenSSL) ${py_ms} ms: ratio ${ratio} (target <= 1.2): $(verdict "$ratio" 1.2)"
+
+say "sign-in throughput, and GET / at 64 connections while sign-ins run (${DURATION}s)"
+email="bench@example.com"; password="tangerine lighthouse"
+jar=$(mktemp); 
+page() { curl -s -c "$jar" -b "$jar" -H 'Accept: text/html' "http://127.0.0.1:$PORT$1"; }
+token_of() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'; }
+t=$(page /sign-up | token_of)
+curl -s -o /dev/null -b "$jar" -H "x-csrf-token: $t" -H 'Accept: application/json' \
+  --data-urlencode "name=Bench" --data-urlencode "email=$email" --data-urlencode "password=$password" \
+  "http://127.0.0.1:$PORT/api/auth/sign_up"
+for i in 1 2; do
+  rm -f "$jar"; t=$(page /sign-in | token_of)
+  export "SIGNIN_TOKEN_$i=$t" "SIGNIN_COOKIE_$i=$(awk '$6 ~ /ops_session/ { print $6 "=" $7 }' "$jar")"
+done
+export SIGNIN_EMAIL="bench%40example.com" SIGNIN_PASSWORD="tangerine+lighthouse"
+signin_out=$(mktemp)
+wrk -t2 -c2 -d"${DURATION}s" -s scripts/signin.lua "http://127.0.0.1:$PORT/" >"$signin_out" &
+wrk_pid=$!
+sleep 1
+under_load=$(wrk -t2 -c64 -d"$((DURATION - 2))s" --latency -H 'Accept-Encoding: br' "http://127.0.0.1:$PORT/")
+wait $wrk_pid
+signins=$(awk '/Requests\/sec/ { print $2 }' "$signin_out")
+non2xx=$(awk '/Non-2xx/ { print $5 }' "$signin_out")
+p99_load=$(echo "$under_load" | awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 } print v }')
+echo "sign-ins: ${signins}/s (refused: ${non2xx:-0})"
+echo "GET / while signing in: $(echo "$under_load" | awk '/Requests\/sec/ { print $2 }') requests/s, p99 ${p99_load} ms"
+rm -f "$jar" "$signin_out"

@@ -27,7 +27,14 @@ pub enum ImportError {
     Database(#[from] sqlx::Error),
 }
 
-const COLUMNS: [&str; 6] = ["email", "password", "first_name", "last_name", "date_joined", "is_active"];
+const COLUMNS: [&str; 6] = [
+    "email",
+    "password",
+    "first_name",
+    "last_name",
+    "date_joined",
+    "is_active",
+];
 
 struct Row {
     email: String,
@@ -54,17 +61,32 @@ fn parse_row(record: &csv::StringRecord, at: &[usize; 6]) -> Result<Option<Row>,
             .to_string()
     };
     let name = format!("{} {}", field(2), field(3)).trim().to_string();
-    let name = if name.is_empty() { email.local_part().to_string() } else { name.chars().take(100).collect() };
-    Ok(Some(Row { email: email.as_str().to_string(), name, password_hash }))
+    let name = if name.is_empty() {
+        email.local_part().to_string()
+    } else {
+        name.chars().take(100).collect()
+    };
+    Ok(Some(Row {
+        email: email.as_str().to_string(),
+        name,
+        password_hash,
+    }))
 }
 
-pub async fn import_django_users(pool: &PgPool, input: impl Read) -> Result<ImportReport, ImportError> {
+pub async fn import_django_users(
+    pool: &PgPool,
+    input: impl Read,
+) -> Result<ImportReport, ImportError> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers = reader.headers()?.clone();
     let position = |name: &str| headers.iter().position(|h| h.trim() == name);
     let at: [usize; 6] = match COLUMNS.map(position) {
         [Some(a), Some(b), Some(c), Some(d), Some(e), Some(f)] => [a, b, c, d, e, f],
-        _ => return Err(ImportError::Header("email, password, first_name, last_name, date_joined, is_active")),
+        _ => {
+            return Err(ImportError::Header(
+                "email, password, first_name, last_name, date_joined, is_active",
+            ))
+        }
     };
 
     let mut report = ImportReport::default();
@@ -74,9 +96,9 @@ pub async fn import_django_users(pool: &PgPool, input: impl Read) -> Result<Impo
         let record = record?;
         let line = record.position().map_or(0, |p| p.line());
         match parse_row(&record, &at) {
-            Ok(Some(row)) if !seen.insert(row.email.to_lowercase()) => {
-                report.skipped.push((line, "email: appears earlier in the file".into()))
-            }
+            Ok(Some(row)) if !seen.insert(row.email.to_lowercase()) => report
+                .skipped
+                .push((line, "email: appears earlier in the file".into())),
             Ok(Some(row)) => rows.push((line, row)),
             Ok(None) => report.skipped.push((line, "inactive account".into())),
             Err(reason) => report.skipped.push((line, reason)),
@@ -98,7 +120,10 @@ pub async fn import_django_users(pool: &PgPool, input: impl Read) -> Result<Impo
         if inserted.rows_affected() == 1 {
             report.imported += 1;
         } else {
-            report.skipped.push((line, "email: an account with this address already exists".into()));
+            report.skipped.push((
+                line,
+                "email: an account with this address already exists".into(),
+            ));
         }
     }
     sqlx::query!(

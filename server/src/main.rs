@@ -12,7 +12,10 @@ Configuration comes from environment variables; see .env.example.";
 async fn main() -> ExitCode {
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
     let file = std::env::args().nth(2);
-    if !matches!((command.as_str(), &file), ("serve" | "migrate", None) | ("import-django-users", Some(_))) {
+    if !matches!(
+        (command.as_str(), &file),
+        ("serve" | "migrate", None) | ("import-django-users", Some(_))
+    ) {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     }
@@ -54,7 +57,11 @@ async fn import(config: &Config, path: &str) -> Result<(), Box<dyn std::error::E
     for (line, reason) in &report.skipped {
         eprintln!("line {line}: skipped: {reason}");
     }
-    println!("imported {} account(s), skipped {}", report.imported, report.skipped.len());
+    println!(
+        "imported {} account(s), skipped {}",
+        report.imported,
+        report.skipped.len()
+    );
     Ok(())
 }
 

@@ -15,7 +15,8 @@ struct Fixture {
 async fn imported_users_sign_in_with_their_django_passwords_and_bad_rows_are_reported() {
     let app = TestApp::spawn().await;
     let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
-    let fixtures: Vec<Fixture> = serde_json::from_str(include_str!("fixtures/django_hashes.json")).unwrap();
+    let fixtures: Vec<Fixture> =
+        serde_json::from_str(include_str!("fixtures/django_hashes.json")).unwrap();
     let f = &fixtures[1];
     let csv = format!(
         "email,password,first_name,last_name,date_joined,is_active\n\
@@ -36,9 +37,20 @@ async fn imported_users_sign_in_with_their_django_passwords_and_bad_rows_are_rep
 
     let mut b = Browser::new(&app);
     b.open("/sign-in").await;
-    let (status, body) = b.call("auth/sign_in", &[("email", "grace@example.com"), ("password", &f.password)]).await;
-    assert!(status.is_success() || status.is_redirection(), "{status} {body}");
-    assert!(b.current_user().await.contains(r#""name":"Grace Hopper","email":"grace@example.com","verified":true"#));
+    let (status, body) = b
+        .call(
+            "auth/sign_in",
+            &[("email", "grace@example.com"), ("password", &f.password)],
+        )
+        .await;
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "{status} {body}"
+    );
+    assert!(b
+        .current_user()
+        .await
+        .contains(r#""name":"Grace Hopper","email":"grace@example.com","verified":true"#));
 
     // Running it again imports nothing twice.
     let again = import_django_users(&pool, csv.as_bytes()).await.unwrap();
@@ -49,8 +61,13 @@ async fn imported_users_sign_in_with_their_django_passwords_and_bad_rows_are_rep
 async fn a_file_without_the_django_columns_imports_nothing() {
     let app = TestApp::spawn().await;
     let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
-    let err = import_django_users(&pool, "email,pass\na@b.co,x\n".as_bytes()).await.unwrap_err();
+    let err = import_django_users(&pool, "email,pass\na@b.co,x\n".as_bytes())
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("header must have the columns"));
-    let users: i64 = sqlx::query_scalar("select count(*) from users").fetch_one(&pool).await.unwrap();
+    let users: i64 = sqlx::query_scalar("select count(*) from users")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(users, 0);
 }
