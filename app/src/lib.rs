@@ -19,8 +19,8 @@ use crate::auth::CsrfToken;
 use crate::components::layout::Layout;
 use crate::pages::{
     auth::{
-        AccountPage, CheckEmailPage, DevMailboxPage, ForgotPasswordPage, ResetPasswordPage,
-        SignInPage, SignUpPage, VerifyEmailPage,
+        AccountPage, CheckEmailPage, ConfirmEmailChangePage, DevMailboxPage, ForgotPasswordPage,
+        ResetPasswordPage, SignInPage, SignUpPage, VerifyEmailPage,
     },
     home::HomePage,
     not_found::NotFound,
@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("verify-email") view=VerifyEmailPage/>
                     <Route path=path!("forgot-password") view=ForgotPasswordPage/>
                     <Route path=path!("reset-password") view=ResetPasswordPage/>
+                    <Route path=path!("confirm-email-change") view=ConfirmEmailChangePage/>
                     // Pages with data render whole before sending, so they read without JavaScript.
                     <Route path=path!("account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("dev/mailbox") view=DevMailboxPage ssr=SsrMode::Async/>

@@ -499,3 +499,116 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     );
     assert_eq!(elsewhere.current_user().await, "null", "the others end");
 }
+
+async fn latest_email(pool: &PgPool, to: &str) -> (String, String) {
+    sqlx::query_as("select subject, text_body from email_outbox where to_address = $1 order by email_id desc limit 1")
+        .bind(to)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+fn token_in(body: &str) -> String {
+    let start = body.find("token=").expect("a link with a token") + 6;
+    body[start..].split_whitespace().next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn an_email_change_takes_effect_only_from_the_new_address_and_tells_the_old_one() {
+    let app = TestApp::spawn().await;
+    let db = pool(&app).await;
+    let mut setup = Browser::new(&app);
+    sign_up(&mut setup, "dee@example.com", "tangerine lighthouse").await;
+    sign_up(&mut setup, "taken@example.com", "tangerine lighthouse").await;
+    let mut b = signed_in_browser(&app, "dee@example.com").await;
+
+    let (_, wrong) = b
+        .call(
+            "auth/change_email",
+            &[
+                ("new_email", "dee@new.example"),
+                ("password", "nope nope nope"),
+            ],
+        )
+        .await;
+    assert!(wrong.contains("password is not correct"), "{wrong}");
+    b.call(
+        "auth/change_email",
+        &[
+            ("new_email", "taken@example.com"),
+            ("password", "tangerine lighthouse"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        latest_email(&db, "taken@example.com").await.0,
+        "Someone tried to move an Ops Intel account to your address"
+    );
+
+    let (status, _) = b
+        .call(
+            "auth/change_email",
+            &[
+                ("new_email", "dee@new.example"),
+                ("password", "tangerine lighthouse"),
+            ],
+        )
+        .await;
+    assert!(status.is_success());
+    assert!(
+        b.current_user().await.contains("dee@example.com"),
+        "nothing changes before the link is opened"
+    );
+    let token = token_in(&latest_email(&db, "dee@new.example").await.1);
+    b.open("/confirm-email-change").await;
+    let (status, body) = b
+        .call("auth/confirm_email_change", &[("token", &token)])
+        .await;
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "{status} {body}"
+    );
+    assert!(b.current_user().await.contains("dee@new.example"));
+    assert_eq!(
+        latest_email(&db, "dee@example.com").await.0,
+        "Your Ops Intel email address was changed"
+    );
+}
+
+#[tokio::test]
+async fn deleting_an_account_needs_the_password_and_leaves_an_audit_record() {
+    let app = TestApp::spawn().await;
+    let db = pool(&app).await;
+    let mut setup = Browser::new(&app);
+    sign_up(&mut setup, "eve@example.com", "tangerine lighthouse").await;
+    let mut b = signed_in_browser(&app, "eve@example.com").await;
+    let (_, wrong) = b
+        .call("auth/delete_account", &[("password", "not my password")])
+        .await;
+    assert!(wrong.contains("password is not correct"));
+    let users = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from users")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(users().await, 1);
+    let (status, _) = b
+        .call(
+            "auth/delete_account",
+            &[("password", "tangerine lighthouse")],
+        )
+        .await;
+    assert!(status.is_success() || status.is_redirection());
+    assert_eq!(users().await, 0);
+    let sessions: i64 = sqlx::query_scalar("select count(*) from user_sessions")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0);
+    let deleted: i64 = sqlx::query_scalar("select count(*) from audit_events where action = 'account.deleted' and details->>'email' = 'eve@example.com'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+}

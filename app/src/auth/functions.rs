@@ -506,3 +506,175 @@ pub async fn end_session(id: String) -> Result<(), AuthError> {
     .await?;
     Ok(())
 }
+
+/// Re-authenticates the signed-in user with their password before a sensitive change.
+#[cfg(feature = "ssr")]
+async fn reauthenticate(
+    svc: &AuthServices,
+    password: String,
+) -> Result<(uuid::Uuid, String, String), AuthError> {
+    let user_id = signed_in_user(&session().await?, svc)
+        .await?
+        .ok_or(AuthError::NotSignedIn)?;
+    let user = sqlx::query!(
+        "select email::text as \"email!\", name, password_hash from users where user_id = $1",
+        user_id
+    )
+    .fetch_one(&svc.pool)
+    .await?;
+    if svc
+        .hasher
+        .verify(&SecretString::from(password), Some(&user.password_hash))
+        .await
+        == Verified::No
+    {
+        audit(
+            &svc.pool,
+            Some(user_id),
+            "auth.reauthentication_failed",
+            &request_meta(),
+            json!({}),
+        )
+        .await?;
+        return Err(AuthError::invalid(
+            "password",
+            "Your password is not correct.",
+        ));
+    }
+    Ok((user_id, user.email, user.name))
+}
+
+/// Starts an email change: the new address gets a link; nothing changes until it is opened.
+#[server(endpoint = "auth/change_email", client = CsrfClient)]
+pub async fn change_email(new_email: String, password: String) -> Result<(), AuthError> {
+    let new_email =
+        EmailAddress::parse(&new_email).map_err(|e| AuthError::invalid("new_email", e))?;
+    let svc = services()?;
+    let (user_id, _, name) = reauthenticate(&svc, password).await?;
+    let mut tx = svc.pool.begin().await?;
+    let taken = sqlx::query_scalar!(
+        "select exists(select 1 from users where email = $1::text::citext and user_id <> $2) as \"taken!\"",
+        new_email.as_str(),
+        user_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    // Whether the address is taken is told only to that address's owner.
+    let email =
+        if taken {
+            action_email(
+            new_email.as_str(),
+            "Someone tried to move an Ops Intel account to your address",
+            "there",
+            &["Someone asked to change the email address of another Ops Intel account to this one, \
+               which already has an account. Nothing was changed."],
+            "Sign in",
+            &format!("{}/sign-in", svc.public_url),
+        )
+        } else {
+            let token = issue_token_for(
+                &mut tx,
+                user_id,
+                TokenPurpose::ChangeEmail,
+                Some(new_email.as_str()),
+            )
+            .await?;
+            action_email(
+            new_email.as_str(),
+            "Confirm your new email address for Ops Intel",
+            &name,
+            &["Confirm this address to make it the one you sign in with. Until you do, your old \
+               address stays in use. The link works once and expires in 24 hours."],
+            "Confirm my new address",
+            &format!("{}/confirm-email-change?token={token}", svc.public_url),
+        )
+        };
+    enqueue_email(&mut tx, email).await?;
+    audit(
+        &mut *tx,
+        Some(user_id),
+        "account.email_change_requested",
+        &request_meta(),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[server(endpoint = "auth/confirm_email_change", client = CsrfClient)]
+pub async fn confirm_email_change(token: String) -> Result<(), AuthError> {
+    let svc = services()?;
+    let mut tx = svc.pool.begin().await?;
+    let (user_id, new_email) = redeem_email_change(&mut tx, &token).await?;
+    let old = sqlx::query!(
+        "select email::text as \"email!\", name from users where user_id = $1",
+        user_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let changed = sqlx::query!(
+        "update users set email = $2::text::citext, email_verified_at = now() where user_id = $1
+         and not exists (select 1 from users where email = $2::text::citext and user_id <> $1)",
+        user_id,
+        new_email
+    )
+    .execute(&mut *tx)
+    .await?;
+    if changed.rows_affected() == 0 {
+        return Err(AuthError::invalid(
+            "token",
+            "That address now belongs to another account.",
+        ));
+    }
+    enqueue_email(
+        &mut tx,
+        action_email(
+            &old.email,
+            "Your Ops Intel email address was changed",
+            &old.name,
+            &[&format!(
+                "The email address of your Ops Intel account is now {new_email}. If you did not \
+                        make this change, reset your password at once and contact us."
+            )],
+            "Reset your password",
+            &format!("{}/forgot-password", svc.public_url),
+        ),
+    )
+    .await?;
+    audit(
+        &mut *tx,
+        Some(user_id),
+        "account.email_changed",
+        &request_meta(),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    leptos_axum::redirect("/account");
+    Ok(())
+}
+
+/// Deletes the signed-in user's account after asking for the password.
+#[server(endpoint = "auth/delete_account", client = CsrfClient)]
+pub async fn delete_account(password: String) -> Result<(), AuthError> {
+    let svc = services()?;
+    let (user_id, email, _) = reauthenticate(&svc, password).await?;
+    let mut tx = svc.pool.begin().await?;
+    // The audit row outlives the user (its actor becomes null), so it names what was deleted.
+    audit(
+        &mut *tx,
+        Some(user_id),
+        "account.deleted",
+        &request_meta(),
+        json!({ "user_id": user_id, "email": email }),
+    )
+    .await?;
+    sqlx::query!("delete from users where user_id = $1", user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    session().await?.flush().await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}

@@ -170,6 +170,7 @@ pub async fn end_sessions<'e>(
 pub enum TokenPurpose {
     VerifyEmail,
     ResetPassword,
+    ChangeEmail,
 }
 
 impl TokenPurpose {
@@ -177,6 +178,7 @@ impl TokenPurpose {
         match self {
             TokenPurpose::VerifyEmail => "verify_email",
             TokenPurpose::ResetPassword => "reset_password",
+            TokenPurpose::ChangeEmail => "change_email",
         }
     }
 
@@ -184,6 +186,7 @@ impl TokenPurpose {
         match self {
             TokenPurpose::VerifyEmail => Duration::hours(24),
             TokenPurpose::ResetPassword => Duration::hours(1),
+            TokenPurpose::ChangeEmail => Duration::hours(24),
         }
     }
 }
@@ -205,6 +208,16 @@ pub async fn issue_token(
     user_id: Uuid,
     purpose: TokenPurpose,
 ) -> Result<String, AuthError> {
+    issue_token_for(tx, user_id, purpose, None).await
+}
+
+/// As [`issue_token`], carrying the new address of an email change.
+pub async fn issue_token_for(
+    tx: &mut Transaction<'_, Postgres>,
+    user_id: Uuid,
+    purpose: TokenPurpose,
+    new_email: Option<&str>,
+) -> Result<String, AuthError> {
     let token = random_token();
     sqlx::query!(
         "update email_tokens set used_at = now() where user_id = $1 and purpose = $2 and used_at is null",
@@ -214,15 +227,34 @@ pub async fn issue_token(
     .execute(&mut **tx)
     .await?;
     sqlx::query!(
-        "insert into email_tokens (token_hash, user_id, purpose, expires_at) values ($1, $2, $3, now() + $4::interval)",
+        "insert into email_tokens (token_hash, user_id, purpose, expires_at, new_email)
+         values ($1, $2, $3, now() + $4::interval, $5::text::citext)",
         token_hash(&token),
         user_id,
         purpose.as_str(),
-        format!("{} seconds", purpose.lifetime().whole_seconds()) as _
+        format!("{} seconds", purpose.lifetime().whole_seconds()) as _,
+        new_email
     )
     .execute(&mut **tx)
     .await?;
     Ok(token)
+}
+
+/// Uses an email-change token once: the user and the address to switch to.
+pub async fn redeem_email_change(
+    tx: &mut Transaction<'_, Postgres>,
+    token: &str,
+) -> Result<(Uuid, String), AuthError> {
+    let row = sqlx::query!(
+        r#"update email_tokens set used_at = now()
+           where token_hash = $1 and purpose = 'change_email' and used_at is null and expires_at > now()
+           returning user_id, new_email::text as "new_email!""#,
+        token_hash(token)
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(AuthError::BadToken)?;
+    Ok((row.user_id, row.new_email))
 }
 
 /// Uses a token once: the user it was for, or `BadToken` if unknown, used or expired.

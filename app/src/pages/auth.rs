@@ -5,8 +5,9 @@ use leptos_meta::{Meta, Title};
 use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::auth::functions::{
-    current_user, dev_mailbox, list_sessions, ChangePassword, EndSession, ForgotPassword,
-    ResendVerification, ResetPassword, SignIn, SignOut, SignUp, VerifyEmail,
+    current_user, dev_mailbox, list_sessions, ChangeEmail, ChangePassword, ConfirmEmailChange,
+    DeleteAccount, EndSession, ForgotPassword, ResendVerification, ResetPassword, SignIn, SignOut,
+    SignUp, VerifyEmail,
 };
 use crate::components::forms::{action_error, CsrfField, FormError};
 use crate::domain::{EmailAddress, NewPassword, PersonName};
@@ -200,7 +201,9 @@ pub fn AccountPage() -> impl IntoView {
                             </dl>
                             <SignOutButton action=sign_out/>
                             <ChangePasswordForm/>
+                            <ChangeEmailForm/>
                             <SessionsList/>
+                            <DeleteAccountForm/>
                         }.into_any(),
                         Ok(None) => view! {
                             <h1>"Your account"</h1>
@@ -287,6 +290,73 @@ fn ChangePasswordForm() -> impl IntoView {
             </Show>
             <button type="submit" class="button">"Change password"</button>
         </ActionForm>
+    }
+}
+
+#[component]
+fn ChangeEmailForm() -> impl IntoView {
+    let action = ServerAction::<ChangeEmail>::new();
+    let error = action_error(action);
+    let done = move || matches!(action.value().get(), Some(Ok(())));
+    view! {
+        <h2>"Change your email address"</h2>
+        <ActionForm action attr:class="stack">
+            <CsrfField/>
+            <div class="field">
+                <label for="new_email">"New email address"</label>
+                <input id="new_email" name="new_email" type="email" autocomplete="email" required/>
+                <p class="field-error">{move || error.get().and_then(|e| e.for_field("new_email"))}</p>
+            </div>
+            <div class="field">
+                <label for="email_password">"Your password"</label>
+                <input id="email_password" name="password" type="password" autocomplete="current-password" required/>
+                <p class="field-error">{move || error.get().and_then(|e| e.for_field("password"))}</p>
+            </div>
+            <FormError error fields=&["new_email", "password"]/>
+            <Show when=done>
+                <p role="status">"We sent a link to the new address. Your email changes when you open it."</p>
+            </Show>
+            <button type="submit" class="button">"Change email address"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn DeleteAccountForm() -> impl IntoView {
+    let action = ServerAction::<DeleteAccount>::new();
+    let error = action_error(action);
+    view! {
+        <h2>"Delete your account"</h2>
+        <p>"This deletes your account and signs you out everywhere. It cannot be undone."</p>
+        <ActionForm action attr:class="stack">
+            <CsrfField/>
+            <div class="field">
+                <label for="delete_password">"Your password"</label>
+                <input id="delete_password" name="password" type="password" autocomplete="current-password" required/>
+                <p class="field-error">{move || error.get().and_then(|e| e.for_field("password"))}</p>
+            </div>
+            <FormError error fields=&["password"]/>
+            <button type="submit" class="button danger">"Delete my account"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn ConfirmEmailChangePage() -> impl IntoView {
+    let action = ServerAction::<ConfirmEmailChange>::new();
+    let error = action_error(action);
+    let token = move || use_query_map().read().get("token").unwrap_or_default();
+    view! {
+        <PrivateMeta title="Confirm your new email address"/>
+        <section class="container narrow">
+            <h1>"Confirm your new email address"</h1>
+            <ActionForm action attr:class="stack">
+                <CsrfField/>
+                <input type="hidden" name="token" value=token/>
+                <FormError error fields=&[]/>
+                <button type="submit" class="button primary">"Confirm my new address"</button>
+            </ActionForm>
+        </section>
     }
 }
 
