@@ -53,7 +53,7 @@ fn problems(headers: &HeaderMap, body: &Value) -> Vec<&'static str> {
     {
         p.push("from.email");
     }
-    if !body["subject"].as_str().is_some_and(|s| !s.is_empty()) {
+    if body["subject"].as_str().is_none_or(str::is_empty) {
         p.push("subject");
     }
     let types: Vec<_> = body["content"]
