@@ -46,7 +46,7 @@ test("sign up, verify from the mailbox, sign in and sign out", async ({ page }) 
   await expect(page.getByRole("status")).toHaveText("Your email address is confirmed. Sign in to continue.");
 
   await signIn(page, email);
-  await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Your account", exact: true })).toBeVisible();
   await expect(page.getByText(email)).toBeVisible();
 
   await page.getByRole("button", { name: "Sign out", exact: true }).click();
@@ -139,7 +139,7 @@ test("forgot password, reset from the mailbox, and every old session is signed o
   await helper.getByRole("button", { name: "Set new password" }).click();
   await expect(helper.getByRole("status")).toContainText("every session was signed out");
   await signIn(helper, email, "a completely new pass phrase");
-  await expect(helper.getByRole("heading", { name: "Your account" })).toBeVisible();
+  await expect(helper.getByRole("heading", { name: "Your account", exact: true })).toBeVisible();
   await expect(helper.getByRole("heading", { name: "Where you are signed in" })).toBeVisible();
   await expect(helper.locator('.sessions li[data-current="true"]')).toHaveCount(1);
   await other.close();

@@ -84,7 +84,8 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
 pub async fn sign_in(email: String, password: String) -> Result<(), AuthError> {
     let svc = services()?;
     let meta = request_meta();
-    let account_key = email.trim().to_lowercase();
+    // Bounded: the key is stored, and the field is whatever the client sent.
+    let account_key: String = email.trim().to_lowercase().chars().take(254).collect();
     check_throttle(&svc.pool, SIGN_IN_IP, &meta.ip_key()).await?;
     check_throttle(&svc.pool, SIGN_IN_ACCOUNT, &account_key).await?;
 
@@ -135,7 +136,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AuthError> {
                 user.map(|u| u.user_id),
                 "auth.sign_in_failed",
                 &meta,
-                json!({ "email": account_key.chars().take(254).collect::<String>() }),
+                json!({ "email": account_key }),
             )
             .await?;
             Err(AuthError::BadCredentials)
