@@ -41,21 +41,9 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
     .await?;
     match created {
         Some(user_id) => {
-            let token = issue_token(&mut tx, user_id, TokenPurpose::VerifyEmail).await?;
-            let link = format!("{}/verify-email?token={token}", svc.public_url);
-            enqueue_email(
-                &mut tx,
-                action_email(
-                    email.as_str(),
-                    "Confirm your email address for Ops Intel",
-                    name.as_str(),
-                    &["Thanks for signing up. Confirm your email address to start using Ops Intel.",
-                      "The link works once and expires in 24 hours."],
-                    "Confirm my email address",
-                    &link,
-                ),
-            )
-            .await?;
+            let intro =
+                "Thanks for signing up. Confirm your email address to start using Ops Intel.";
+            send_verification(&mut tx, &svc, user_id, email.as_str(), name.as_str(), intro).await?;
             audit(&mut *tx, Some(user_id), "account.sign_up", &meta, json!({})).await?;
         }
         None => {
@@ -78,6 +66,30 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
     tx.commit().await?;
     leptos_axum::redirect("/check-email");
     Ok(())
+}
+
+/// Issues a fresh verification link (earlier ones stop working) and queues the email with it.
+#[cfg(feature = "ssr")]
+async fn send_verification(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    svc: &AuthServices,
+    user_id: uuid::Uuid,
+    to: &str,
+    name: &str,
+    intro: &str,
+) -> Result<(), AuthError> {
+    let token = issue_token(tx, user_id, TokenPurpose::VerifyEmail).await?;
+    let link = format!("{}/verify-email?token={token}", svc.public_url);
+    let lines = [intro, "The link works once and expires in 24 hours."];
+    let email = action_email(
+        to,
+        "Confirm your email address for Ops Intel",
+        name,
+        &lines,
+        "Confirm my email address",
+        &link,
+    );
+    enqueue_email(tx, email).await
 }
 
 #[server(endpoint = "auth/sign_in", client = CsrfClient)]
@@ -217,23 +229,8 @@ pub async fn resend_verification() -> Result<(), AuthError> {
         return Ok(());
     }
     let mut tx = svc.pool.begin().await?;
-    let token = issue_token(&mut tx, user_id, TokenPurpose::VerifyEmail).await?;
-    let link = format!("{}/verify-email?token={token}", svc.public_url);
-    enqueue_email(
-        &mut tx,
-        action_email(
-            &user.email,
-            "Confirm your email address for Ops Intel",
-            &user.name,
-            &[
-                "Here is a new link to confirm your email address. Earlier links no longer work.",
-                "The link works once and expires in 24 hours.",
-            ],
-            "Confirm my email address",
-            &link,
-        ),
-    )
-    .await?;
+    let intro = "Here is a new link to confirm your email address. Earlier links no longer work.";
+    send_verification(&mut tx, &svc, user_id, &user.email, &user.name, intro).await?;
     audit(
         &mut *tx,
         Some(user_id),
