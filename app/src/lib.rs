@@ -6,6 +6,7 @@ pub mod components;
 pub mod domain;
 pub mod pages;
 pub mod plans;
+pub mod roles;
 pub mod site;
 
 use leptos::prelude::*;
