@@ -1,6 +1,7 @@
 //! Ops Intel's user interface: routes, pages and components, rendered on the server and hydrated
 //! in the browser from the same code.
 
+pub mod access;
 pub mod auth;
 pub mod components;
 pub mod domain;

@@ -1,6 +1,7 @@
 //! The Ops Intel server: configuration, database, middleware and the HTTP application around
 //! the shared `app` crate.
 
+pub mod access_guard;
 pub mod config;
 pub mod csrf;
 pub mod db;

@@ -30,6 +30,7 @@ use app::auth::{password::Hasher, ssr::AuthServices, CsrfToken};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{
+    access_guard,
     config::Config,
     csrf::{self, CsrfPolicy},
     db, email,
@@ -239,6 +240,7 @@ fn router(config: Config, pool: PgPool, session_store: PostgresStore) -> Router 
         // Each call wraps everything above it, so the last layer is the outermost: ids and logging
         // see everything, and the security headers go on every response, including those for
         // timeouts, oversized bodies and panics.
+        .layer(middleware::from_fn(access_guard::require_declared_access))
         .layer(middleware::from_fn_with_state(csrf_policy, csrf::protect))
         .layer(session_layer)
         .layer(RequestBodyLimitLayer::new(body_limit))

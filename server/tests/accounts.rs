@@ -612,3 +612,54 @@ async fn deleting_an_account_needs_the_password_and_leaves_an_audit_record() {
         .unwrap();
     assert_eq!(deleted, 1);
 }
+
+#[tokio::test]
+async fn every_server_function_declares_its_access() {
+    let app = TestApp::spawn().await;
+    let mut setup = Browser::new(&app);
+    sign_up(&mut setup, "decl@example.com", "tangerine lighthouse").await;
+    // Every argument any function takes, so each one runs rather than failing to decode.
+    let fields = [
+        ("email", "x@y.co"),
+        ("password", "p"),
+        ("name", "N"),
+        ("token", "t"),
+        ("id", "t"),
+        ("new_email", "n@y.co"),
+        ("current_password", "p"),
+        ("new_password", "p"),
+    ];
+    for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+        // A fresh signed-in browser each time: some functions end the session they run in.
+        let mut b = signed_in_browser(&app, "decl@example.com").await;
+        let (status, body) = b.call(path.trim_start_matches("/api/"), &fields).await;
+        assert_ne!(
+            status,
+            StatusCode::FORBIDDEN,
+            "{path} must reach the function: {body}"
+        );
+        assert!(
+            !b.last_undeclared,
+            "{path} does not declare its access: {status} {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_server_function_that_declares_nothing_has_its_response_withheld() {
+    use axum::{body::Body, http::Request, routing::post, Router};
+    use tower::ServiceExt as _;
+    let undeclared = Router::new()
+        .route("/api/forgetful", post(|| async { "secret data" }))
+        .layer(axum::middleware::from_fn(
+            server::access_guard::require_declared_access,
+        ));
+    let res = undeclared
+        .oneshot(Request::post("/api/forgetful").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(res.headers().contains_key("x-access-undeclared"));
+    let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
+    assert!(!String::from_utf8_lossy(&body).contains("secret data"));
+}

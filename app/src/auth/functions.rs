@@ -7,6 +7,7 @@ use super::{client::CsrfClient, error::AuthError, MailboxEmail, SessionInfo, Use
 #[cfg(feature = "ssr")]
 use {
     super::{password::Verified, ssr::*},
+    crate::access::{self, Me},
     crate::domain::{EmailAddress, NewPassword, PersonName},
     secrecy::SecretString,
     serde_json::json,
@@ -14,11 +15,11 @@ use {
 
 #[server(endpoint = "auth/sign_up", client = CsrfClient)]
 pub async fn sign_up(name: String, email: String, password: String) -> Result<(), AuthError> {
+    let svc = access::public()?;
     let name = PersonName::parse(&name).map_err(|e| AuthError::invalid("name", e))?;
     let email = EmailAddress::parse(&email).map_err(|e| AuthError::invalid("email", e))?;
     let password =
         NewPassword::parse(&password, &email).map_err(|e| AuthError::invalid("password", e))?;
-    let svc = services()?;
     let meta = request_meta();
     check_throttle(&svc.pool, SIGN_UP_IP, &meta.ip_key()).await?;
     record_failure(&svc.pool, SIGN_UP_IP, &meta.ip_key()).await?;
@@ -94,7 +95,7 @@ async fn send_verification(
 
 #[server(endpoint = "auth/sign_in", client = CsrfClient)]
 pub async fn sign_in(email: String, password: String) -> Result<(), AuthError> {
-    let svc = services()?;
+    let svc = access::public()?;
     let meta = request_meta();
     // Bounded: the key is stored, and the field is whatever the client sent.
     let account_key: String = email.trim().to_lowercase().chars().take(254).collect();
@@ -158,7 +159,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AuthError> {
 
 #[server(endpoint = "auth/sign_out", client = CsrfClient)]
 pub async fn sign_out() -> Result<(), AuthError> {
-    let svc = services()?;
+    let svc = access::public()?;
     let session = session().await?;
     if let Some((user_id, user_session_id)) = signed_in(&session, &svc).await? {
         sqlx::query!(
@@ -183,7 +184,7 @@ pub async fn sign_out() -> Result<(), AuthError> {
 
 #[server(endpoint = "auth/verify_email", client = CsrfClient)]
 pub async fn verify_email(token: String) -> Result<(), AuthError> {
-    let svc = services()?;
+    let svc = access::public()?;
     let mut tx = svc.pool.begin().await?;
     let user_id = redeem_token(&mut tx, &token, TokenPurpose::VerifyEmail).await?;
     sqlx::query!(
@@ -213,10 +214,7 @@ pub async fn verify_email(token: String) -> Result<(), AuthError> {
 
 #[server(endpoint = "auth/resend_verification", client = CsrfClient)]
 pub async fn resend_verification() -> Result<(), AuthError> {
-    let svc = services()?;
-    let user_id = signed_in_user(&session().await?, &svc)
-        .await?
-        .ok_or(AuthError::NotSignedIn)?;
+    let Me { svc, user_id, .. } = access::signed_in().await?;
     check_throttle(&svc.pool, RESEND, &user_id.to_string()).await?;
     record_failure(&svc.pool, RESEND, &user_id.to_string()).await?;
     let user = sqlx::query!(
@@ -246,7 +244,7 @@ pub async fn resend_verification() -> Result<(), AuthError> {
 /// The signed-in user, or `None`. Reads only.
 #[server(endpoint = "auth/current_user", client = CsrfClient)]
 pub async fn current_user() -> Result<Option<UserSummary>, AuthError> {
-    let svc = services()?;
+    let svc = access::public()?;
     let Some(user_id) = signed_in_user(&session().await?, &svc).await? else {
         return Ok(None);
     };
@@ -266,7 +264,7 @@ pub async fn current_user() -> Result<Option<UserSummary>, AuthError> {
 /// Development only: the latest emails, as they would have been sent.
 #[server(endpoint = "dev/mailbox", client = CsrfClient)]
 pub async fn dev_mailbox() -> Result<Vec<MailboxEmail>, AuthError> {
-    let svc = services()?;
+    let svc = access::public()?;
     if !svc.dev_mailbox {
         return Err(AuthError::NotFound);
     }
@@ -289,8 +287,8 @@ pub async fn dev_mailbox() -> Result<Vec<MailboxEmail>, AuthError> {
 
 #[server(endpoint = "auth/forgot_password", client = CsrfClient)]
 pub async fn forgot_password(email: String) -> Result<(), AuthError> {
+    let svc = access::public()?;
     let email = EmailAddress::parse(&email).map_err(|e| AuthError::invalid("email", e))?;
-    let svc = services()?;
     let meta = request_meta();
     let account_key = email.as_str().to_lowercase();
     check_throttle(&svc.pool, RESET_IP, &meta.ip_key()).await?;
@@ -340,7 +338,7 @@ pub async fn forgot_password(email: String) -> Result<(), AuthError> {
 
 #[server(endpoint = "auth/reset_password", client = CsrfClient)]
 pub async fn reset_password(token: String, password: String) -> Result<(), AuthError> {
-    let svc = services()?;
+    let svc = access::public()?;
     let meta = request_meta();
     let mut tx = svc.pool.begin().await?;
     let user_id = redeem_token(&mut tx, &token, TokenPurpose::ResetPassword).await?;
@@ -386,11 +384,12 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AuthError> {
-    let svc = services()?;
+    let Me {
+        svc,
+        user_id,
+        user_session_id: this_session,
+    } = access::signed_in().await?;
     let meta = request_meta();
-    let (user_id, this_session) = signed_in(&session().await?, &svc)
-        .await?
-        .ok_or(AuthError::NotSignedIn)?;
     let user = sqlx::query!(
         "select email::text as \"email!\", password_hash from users where user_id = $1",
         user_id
@@ -446,10 +445,11 @@ pub async fn change_password(
 /// Where the user is signed in, newest activity first.
 #[server(endpoint = "auth/sessions", client = CsrfClient)]
 pub async fn list_sessions() -> Result<Vec<SessionInfo>, AuthError> {
-    let svc = services()?;
-    let (user_id, this_session) = signed_in(&session().await?, &svc)
-        .await?
-        .ok_or(AuthError::NotSignedIn)?;
+    let Me {
+        svc,
+        user_id,
+        user_session_id: this_session,
+    } = access::signed_in().await?;
     let rows = sqlx::query!(
         r#"select user_session_id, host(ip) as ip, user_agent,
                   to_char(last_seen_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI "UTC"') as "last_seen!"
@@ -473,10 +473,11 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, AuthError> {
 /// Ends one of the user's own sessions (`id`), or all but this one (`id` = "others").
 #[server(endpoint = "auth/end_session", client = CsrfClient)]
 pub async fn end_session(id: String) -> Result<(), AuthError> {
-    let svc = services()?;
-    let (user_id, this_session) = signed_in(&session().await?, &svc)
-        .await?
-        .ok_or(AuthError::NotSignedIn)?;
+    let Me {
+        svc,
+        user_id,
+        user_session_id: this_session,
+    } = access::signed_in().await?;
     let ended = if id == "others" {
         end_sessions(&svc.pool, user_id, Some(this_session)).await?
     } else {
@@ -508,12 +509,10 @@ pub async fn end_session(id: String) -> Result<(), AuthError> {
 /// Re-authenticates the signed-in user with their password before a sensitive change.
 #[cfg(feature = "ssr")]
 async fn reauthenticate(
-    svc: &AuthServices,
+    me: &Me,
     password: String,
 ) -> Result<(uuid::Uuid, String, String), AuthError> {
-    let user_id = signed_in_user(&session().await?, svc)
-        .await?
-        .ok_or(AuthError::NotSignedIn)?;
+    let (svc, user_id) = (&me.svc, me.user_id);
     let user = sqlx::query!(
         "select email::text as \"email!\", name, password_hash from users where user_id = $1",
         user_id
@@ -545,10 +544,11 @@ async fn reauthenticate(
 /// Starts an email change: the new address gets a link; nothing changes until it is opened.
 #[server(endpoint = "auth/change_email", client = CsrfClient)]
 pub async fn change_email(new_email: String, password: String) -> Result<(), AuthError> {
+    let me = access::signed_in().await?;
     let new_email =
         EmailAddress::parse(&new_email).map_err(|e| AuthError::invalid("new_email", e))?;
-    let svc = services()?;
-    let (user_id, _, name) = reauthenticate(&svc, password).await?;
+    let svc = me.svc.clone();
+    let (user_id, _, name) = reauthenticate(&me, password).await?;
     let mut tx = svc.pool.begin().await?;
     let taken = sqlx::query_scalar!(
         "select exists(select 1 from users where email = $1::text::citext and user_id <> $2) as \"taken!\"",
@@ -602,7 +602,7 @@ pub async fn change_email(new_email: String, password: String) -> Result<(), Aut
 
 #[server(endpoint = "auth/confirm_email_change", client = CsrfClient)]
 pub async fn confirm_email_change(token: String) -> Result<(), AuthError> {
-    let svc = services()?;
+    let svc = access::public()?;
     let mut tx = svc.pool.begin().await?;
     let (user_id, new_email) = redeem_email_change(&mut tx, &token).await?;
     let old = sqlx::query!(
@@ -656,8 +656,9 @@ pub async fn confirm_email_change(token: String) -> Result<(), AuthError> {
 /// Deletes the signed-in user's account after asking for the password.
 #[server(endpoint = "auth/delete_account", client = CsrfClient)]
 pub async fn delete_account(password: String) -> Result<(), AuthError> {
-    let svc = services()?;
-    let (user_id, email, _) = reauthenticate(&svc, password).await?;
+    let me = access::signed_in().await?;
+    let svc = me.svc.clone();
+    let (user_id, email, _) = reauthenticate(&me, password).await?;
     let mut tx = svc.pool.begin().await?;
     // The audit row outlives the user (its actor becomes null), so it names what was deleted.
     audit(

@@ -8,6 +8,8 @@ pub struct Browser<'a> {
     pub cookie: Option<String>,
     pub token: String,
     pub last_set_cookie: Option<String>,
+    /// Whether the last server-function response was withheld for an undeclared access check.
+    pub last_undeclared: bool,
 }
 
 impl<'a> Browser<'a> {
@@ -17,6 +19,7 @@ impl<'a> Browser<'a> {
             cookie: None,
             token: String::new(),
             last_set_cookie: None,
+            last_undeclared: false,
         }
     }
 
@@ -79,6 +82,7 @@ impl<'a> Browser<'a> {
         }
         let res = req.send().await.unwrap();
         self.remember(&res);
+        self.last_undeclared = res.headers().contains_key("x-access-undeclared");
         (res.status(), res.text().await.unwrap())
     }
 
