@@ -11,7 +11,18 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cmd=${1:-start}
 DB=""
-if [ "$cmd" = database ]; then DB=${2:?database name}; DIR="$ROOT/.pgdata"; else DIR=$(realpath -m "${2:-$ROOT/.pgdata}"); fi
+
+# The cluster lives in .pgdata/ inside the project. When root runs it as `postgres` and that user
+# cannot reach the project folder (a checkout under a private directory), it lives in a folder of
+# its own under /var/tmp instead, named after the project's path so each checkout keeps its own.
+default_dir() {
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
+    echo "/var/tmp/ops-intel-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+  else
+    echo "$ROOT/.pgdata"
+  fi
+}
+if [ "$cmd" = database ]; then DB=${2:?database name}; DIR=$(default_dir); else DIR=$(realpath -m "${2:-$(default_dir)}"); fi
 
 pg_bin() {
   local v
@@ -23,7 +34,7 @@ pg_bin() {
 
 # PostgreSQL refuses to run as root, so root runs it as the `postgres` system user.
 as_owner() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 url() { echo "postgres://postgres@localhost/${1:-postgres}?host=$DIR"; }
