@@ -17,6 +17,7 @@ use subtle::ConstantTimeEq as _;
 use tower_sessions::Session;
 
 const SESSION_KEY: &str = "csrf_token";
+const ANONYMOUS_IDLE: time::Duration = time::Duration::hours(24);
 /// Paths whose requests are authenticated by a signature instead (webhooks).
 const EXEMPT_PREFIXES: &[&str] = &["/webhooks/"];
 
@@ -89,6 +90,9 @@ async fn session_token(session: &Session, create: bool) -> Result<Option<String>
     match existing {
         Some(t) => Ok(Some(t)),
         None if create => {
+            // A visitor who has not signed in keeps this session for a day of inactivity at
+            // most, so crawlers do not fill the store; signing in extends it.
+            session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(ANONYMOUS_IDLE)));
             let token = app::auth::ssr::random_token();
             session
                 .insert(SESSION_KEY, &token)

@@ -191,6 +191,7 @@ fn router(config: Config, pool: PgPool, session_store: PostgresStore) -> Router 
         public_url: site.public_url.clone(),
         dev_mailbox: config.dev_mailbox(),
         session_absolute: config.session_absolute,
+        session_idle: config.session_idle,
     };
     let csrf_policy = CsrfPolicy {
         origin: config.origin(),

@@ -129,7 +129,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AuthError> {
                 .await?;
             }
             clear_throttle(&svc.pool, SIGN_IN_ACCOUNT, &account_key).await?;
-            start_session(&session().await?, &svc.pool, user.user_id, &meta).await?;
+            start_session(&session().await?, &svc, user.user_id, &meta).await?;
             audit(
                 &svc.pool,
                 Some(user.user_id),

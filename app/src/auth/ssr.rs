@@ -27,6 +27,8 @@ pub struct AuthServices {
     pub dev_mailbox: bool,
     /// How long a sign-in lasts at most, however active the session.
     pub session_absolute: Duration,
+    /// How long a signed-in session lasts without activity.
+    pub session_idle: Duration,
 }
 
 pub fn services() -> Result<AuthServices, AuthError> {
@@ -84,10 +86,11 @@ const USER_SESSION_ID: &str = "user_session_id";
 /// records the sign-in so the user can see and end it.
 pub async fn start_session(
     session: &Session,
-    pool: &PgPool,
+    svc: &AuthServices,
     user_id: Uuid,
     meta: &RequestMeta,
 ) -> Result<(), AuthError> {
+    let pool = &svc.pool;
     let user_session_id = Uuid::new_v4();
     sqlx::query!(
         "insert into user_sessions (user_session_id, user_id, ip, user_agent) values ($1, $2, $3::text::inet, $4)",
@@ -99,6 +102,9 @@ pub async fn start_session(
     .execute(pool)
     .await?;
     session.cycle_id().await?;
+    // Anonymous sessions (which only hold a CSRF token) are short-lived; a sign-in gets the
+    // configured idle timeout.
+    session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(svc.session_idle)));
     session.insert(USER_ID, user_id).await?;
     session.insert(USER_SESSION_ID, user_session_id).await?;
     Ok(())
