@@ -31,7 +31,7 @@ say "GET / at 64 connections for ${DURATION}s (wrk, Accept-Encoding: br as brows
 admin=${DATABASE_URL:-$(scripts/pg.sh start)}
 db="ops_bench_$$"
 psql "$admin" -qAt -c "create database $db"
-url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/"+sys.argv[2])))' "$admin" "$db")
+url=$(database_url "$admin" "$db")
 RUST_LOG=warn DATABASE_URL="$url" OPS_BIND="127.0.0.1:$PORT" ./target/release/server serve >/dev/null 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; psql "$admin" -qAt -c "drop database if exists $db with (force)"' EXIT

@@ -2,12 +2,12 @@
 # Refreshes .sqlx/, the saved metadata of every checked query, so builds need no database.
 # Run it after changing a query or a migration, and commit the result.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 cd "$ROOT"
 admin=${DATABASE_URL:-$(scripts/pg.sh start)}
 db=ops_sqlx_prepare
 psql "$admin" -qAt -v ON_ERROR_STOP=1 -c "drop database if exists $db with (force)" -c "create database $db"
-url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/"+sys.argv[2])))' "$admin" "$db")
+url=$(database_url "$admin" "$db")
 # The schema the queries are checked against: every migration, plus the table sqlx keeps its
 # migration history in (the readiness check reads it).
 psql "$url" -qAt -v ON_ERROR_STOP=1 <<'SQL'

@@ -27,7 +27,7 @@ E2E_DB="ops_e2e_$$"
 E2E_PORT=${E2E_PORT:-3100}
 admin_psql() { psql "$DATABASE_URL" -qAt -v ON_ERROR_STOP=1 "$@"; }
 admin_psql -c "create database $E2E_DB"
-e2e_url=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/"+sys.argv[2])))' "$DATABASE_URL" "$E2E_DB")
+e2e_url=$(database_url "$DATABASE_URL" "$E2E_DB")
 log=$(mktemp)
 DATABASE_URL="$e2e_url" OPS_BIND="127.0.0.1:$E2E_PORT" OPS_PUBLIC_URL="http://127.0.0.1:$E2E_PORT" \
   OPS_SECURITY_CONTACT="security@opsintel.test" OPS_SECURITY_UPDATED="2026-11-29" \

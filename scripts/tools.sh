@@ -16,6 +16,11 @@ TOOLS_NPM="$ROOT/.tools/npm"
 export PATH="$HOME/.cargo/bin:$TOOLS_NPM/node_modules/.bin:$PATH"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
+# The URL of database NAME on the server ADMIN_URL points at (same host, user and options).
+database_url() { # ADMIN_URL NAME
+  python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$1" "$2"
+}
+
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # apt-get only when a package is missing; sudo only when not already root.

@@ -11,18 +11,6 @@ async fn pool(app: &TestApp) -> PgPool {
     PgPool::connect(&app.db.url).await.unwrap()
 }
 
-async fn verification_link(pool: &PgPool, to: &str) -> String {
-    let body: String = sqlx::query_scalar(
-        "select text_body from email_outbox where to_address = $1 order by email_id desc limit 1",
-    )
-    .bind(to)
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    let start = body.find("token=").expect("a verification link") + 6;
-    body[start..].split_whitespace().next().unwrap().to_string()
-}
-
 /// Tables a refused request must leave exactly as they were.
 async fn row_counts(pool: &PgPool) -> Vec<i64> {
     let mut counts = Vec::new();
@@ -85,7 +73,7 @@ async fn sign_up_verify_sign_in_and_sign_out() {
     );
     assert!(b.current_user().await.contains(r#""verified":false"#));
 
-    let token = verification_link(&db, "robin@example.com").await;
+    let token = token_in(&latest_email(&db, "robin@example.com").await.1);
     b.open("/verify-email").await;
     let (status, _) = b.call("auth/verify_email", &[("token", &token)]).await;
     assert!(status.is_success() || status.is_redirection(), "{status}");
@@ -363,18 +351,6 @@ async fn signed_in_browser<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
     b
 }
 
-async fn reset_link(pool: &PgPool, to: &str) -> String {
-    let body: String = sqlx::query_scalar(
-        "select text_body from email_outbox where to_address = $1 and subject like 'Reset%' order by email_id desc limit 1",
-    )
-    .bind(to)
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    let start = body.find("token=").expect("a reset link") + 6;
-    body[start..].split_whitespace().next().unwrap().to_string()
-}
-
 #[tokio::test]
 async fn a_password_reset_ends_every_session_and_its_link_works_once() {
     let app = TestApp::spawn().await;
@@ -395,7 +371,7 @@ async fn a_password_reset_ends_every_session_and_its_link_works_once() {
         .await;
     assert_eq!(unknown, known, "the answer does not reveal accounts");
 
-    let token = reset_link(&db, "lee@example.com").await;
+    let token = token_in(&latest_email(&db, "lee@example.com").await.1);
     anon.open("/reset-password").await;
     let (_, weak) = anon
         .call(
