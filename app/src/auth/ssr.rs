@@ -124,9 +124,17 @@ pub async fn signed_in(
     };
     let meta = request_meta();
     let alive = sqlx::query_scalar!(
-        "update user_sessions set last_seen_at = now(), ip = coalesce($4::text::inet, ip)
-         where user_session_id = $1 and user_id = $2 and created_at > now() - make_interval(secs => $3)
-         returning user_session_id",
+        // Every signed-in request checks the sign-in still stands; "last seen" is written at most
+        // once a minute, so reading pages does not turn into a write per request.
+        r#"with alive as (
+               select user_session_id from user_sessions
+               where user_session_id = $1 and user_id = $2 and created_at > now() - make_interval(secs => $3)
+           ), touched as (
+               update user_sessions set last_seen_at = now(), ip = coalesce($4::text::inet, ip)
+               where user_session_id in (select user_session_id from alive)
+                 and last_seen_at < now() - interval '1 minute'
+           )
+           select user_session_id as "user_session_id!" from alive"#,
         user_session_id,
         user_id,
         svc.session_absolute.whole_seconds() as f64,
