@@ -5,7 +5,10 @@
 #
 #   scripts/pg.sh start [DIR]   create (once) and start the cluster; prints its admin URL
 #   scripts/pg.sh stop  [DIR]
-#   scripts/pg.sh database NAME  start it, create database NAME once, print its URL
+#   scripts/pg.sh env NAME      start it, create database NAME once (owned by ops_owner), print
+#                               `export` lines for DATABASE_URL (as ops_app) and
+#                               OPS_MIGRATION_DATABASE_URL (as ops_owner)
+# Starting also creates the two database roles (scripts/roles.sql).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,7 +25,7 @@ default_dir() {
     echo "$ROOT/.pgdata"
   fi
 }
-if [ "$cmd" = database ]; then DB=${2:?database name}; DIR=$(default_dir); else DIR=$(realpath -m "${2:-$(default_dir)}"); fi
+if [ "$cmd" = env ]; then DB=${2:?database name}; DIR=$(default_dir); else DIR=$(realpath -m "${2:-$(default_dir)}"); fi
 
 pg_bin() {
   local v
@@ -37,7 +40,7 @@ as_owner() {
   if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
-url() { echo "postgres://postgres@localhost/${1:-postgres}?host=$DIR"; }
+url() { echo "postgres://${2:-postgres}@localhost/${1:-postgres}?host=$DIR"; }
 
 start() {
   local bin; bin=$(pg_bin)
@@ -60,6 +63,7 @@ CONF
   if ! as_owner "$bin/pg_ctl" -D "$DIR" status >/dev/null 2>&1; then
     as_owner "$bin/pg_ctl" -D "$DIR" -l "$DIR/server.log" -w -t 60 start >/dev/null
   fi
+  psql "$(url)" -qAt -v ON_ERROR_STOP=1 -f "$ROOT/scripts/roles.sql" >/dev/null
   url
 }
 
@@ -71,11 +75,12 @@ stop() {
 case "$cmd" in
   start) start ;;
   stop) stop ;;
-  database)
+  env)
     start >/dev/null
     if ! psql "$(url)" -qAtc "select 1 from pg_database where datname = '$DB'" | grep -q 1; then
-      psql "$(url)" -qAtc "create database \"$DB\"" >/dev/null
+      psql "$(url)" -qAtc "create database \"$DB\" owner ops_owner" >/dev/null
     fi
-    url "$DB" ;;
-  *) echo "usage: $0 start|stop [DIR] | database NAME" >&2; exit 2 ;;
+    echo "export DATABASE_URL='$(url "$DB" ops_app)'"
+    echo "export OPS_MIGRATION_DATABASE_URL='$(url "$DB" ops_owner)'" ;;
+  *) echo "usage: $0 start|stop [DIR] | env NAME" >&2; exit 2 ;;
 esac

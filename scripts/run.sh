@@ -7,8 +7,8 @@ ensure_build_tools
 cd "$ROOT"
 
 if [ -z "${DATABASE_URL:-}" ]; then
-  DATABASE_URL=$(scripts/pg.sh database ops_intel)
-  export DATABASE_URL
+  # The application connects as ops_app; migrations run as the owner, ops_owner.
+  eval "$(scripts/pg.sh env ops_intel)"
   say "using the private PostgreSQL cluster in .pgdata/"
 fi
 

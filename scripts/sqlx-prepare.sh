@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 cd "$ROOT"
 admin=${DATABASE_URL:-$(scripts/pg.sh start)}
 db=ops_sqlx_prepare
-psql "$admin" -qAt -v ON_ERROR_STOP=1 -c "drop database if exists $db with (force)" -c "create database $db"
+psql "$admin" -qAt -v ON_ERROR_STOP=1 -f scripts/roles.sql -c "drop database if exists $db with (force)" -c "create database $db"
 url=$(database_url "$admin" "$db")
 # The schema the queries are checked against: every migration, plus the table sqlx keeps its
 # migration history in (the readiness check reads it).

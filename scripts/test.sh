@@ -26,10 +26,12 @@ say "end-to-end tests (Playwright, Chromium)"
 E2E_DB="ops_e2e_$$"
 E2E_PORT=${E2E_PORT:-3100}
 admin_psql() { psql "$DATABASE_URL" -qAt -v ON_ERROR_STOP=1 "$@"; }
-admin_psql -c "create database $E2E_DB"
-e2e_url=$(database_url "$DATABASE_URL" "$E2E_DB")
+admin_psql -f scripts/roles.sql
+admin_psql -c "create database $E2E_DB owner ops_owner"
+app_url=$(database_url "$DATABASE_URL" "$E2E_DB" ops_app)
+owner_url=$(database_url "$DATABASE_URL" "$E2E_DB" ops_owner)
 log=$(mktemp)
-DATABASE_URL="$e2e_url" OPS_BIND="127.0.0.1:$E2E_PORT" OPS_PUBLIC_URL="http://127.0.0.1:$E2E_PORT" \
+DATABASE_URL="$app_url" OPS_MIGRATION_DATABASE_URL="$owner_url" OPS_BIND="127.0.0.1:$E2E_PORT" OPS_PUBLIC_URL="http://127.0.0.1:$E2E_PORT" \
   OPS_SECURITY_CONTACT="security@opsintel.test" OPS_SECURITY_UPDATED="2026-11-29" \
   ./target/release/server serve >"$log" 2>&1 &
 server_pid=$!

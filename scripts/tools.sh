@@ -16,9 +16,15 @@ TOOLS_NPM="$ROOT/.tools/npm"
 export PATH="$HOME/.cargo/bin:$TOOLS_NPM/node_modules/.bin:$PATH"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
-# The URL of database NAME on the server ADMIN_URL points at (same host, user and options).
-database_url() { # ADMIN_URL NAME
-  python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$1" "$2"
+# The URL of database NAME on the server ADMIN_URL points at (same host and options), as USER
+# when given (no password: local trust authentication), else as the admin's user.
+database_url() { # ADMIN_URL NAME [USER]
+  python3 - "$@" <<'PY'
+import sys, urllib.parse as u
+p = u.urlsplit(sys.argv[1])
+netloc = p.netloc if len(sys.argv) < 4 else sys.argv[3] + "@" + p.netloc.rpartition("@")[2]
+print(u.urlunsplit(p._replace(netloc=netloc, path="/" + sys.argv[2])))
+PY
 }
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }

@@ -2,55 +2,90 @@
 //! declares, in its first line, what it needs of its caller:
 //!
 //! ```ignore
-//! let svc = access::public()?;              // anyone (sign-up, sign-in, reading the session)
-//! let me = access::signed_in().await?;     // a signed-in user
+//! let svc = access::public()?;                                   // anyone
+//! let me = access::signed_in().await?;                           // a signed-in user
+//! let mut m = access::member(&slug, Permission::Edit).await?;    // a member allowed to edit
 //! ```
 //!
-//! The server marks every server-function request as undeclared and refuses the response of a
-//! function that never declared its access; a test calls every registered function to prove
-//! each one does. Organisation permissions (the roles matrix in [`crate::roles`]) join here.
+//! `member` resolves the user, the organisation and the membership, checks the permission against
+//! the roles matrix ([`crate::roles`]) and hands back a [`Member`] whose transaction is already
+//! scoped to that organisation by row-level security. Another organisation's slug is "not found",
+//! exactly like a slug that does not exist; a permission the role lacks is "forbidden".
+//!
+//! The server gives every server-function request an [`AccessRecord`] and withholds the response
+//! of a function that never declared its access; a test calls every registered function to prove
+//! each one declares, and calls each as every role to prove the matrix holds.
 
 #[cfg(feature = "ssr")]
 pub use ssr::*;
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use std::sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc,
-    };
+    use std::sync::{Arc, Mutex};
 
     use http::request::Parts;
     use leptos::prelude::use_context;
+    use sqlx::{Postgres, Transaction};
     use uuid::Uuid;
 
-    use crate::auth::{
-        error::AuthError,
-        ssr::{services, session, signed_in as signed_in_session, AuthServices},
+    use crate::{
+        auth::ssr::{
+            request_meta, services, session, signed_in as signed_in_session, AuthServices,
+            RequestMeta,
+        },
+        error::AppError,
+        org::ssr::{record_event, tenant_tx},
+        roles::{Permission, Role},
     };
 
-    /// Set on each server-function request by the server; flipped when the function declares
-    /// its access.
-    #[derive(Clone, Debug, Default)]
-    pub struct AccessDeclared(Arc<AtomicBool>);
+    /// What a server function declared about its caller, for the server to check and to audit
+    /// refusals with.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct Declared {
+        /// `public`, `signed_in` or `member:<permission>`.
+        pub access: String,
+        pub user_id: Option<Uuid>,
+        pub org_id: Option<Uuid>,
+    }
 
-    impl AccessDeclared {
-        pub fn was_declared(&self) -> bool {
-            self.0.load(Ordering::SeqCst)
+    /// Set on each server-function request by the server; filled in as the function declares.
+    #[derive(Clone, Debug, Default)]
+    pub struct AccessRecord(Arc<Mutex<Option<Declared>>>);
+
+    impl AccessRecord {
+        pub fn declared(&self) -> Option<Declared> {
+            self.0.lock().map(|d| d.clone()).unwrap_or(None)
+        }
+
+        fn update(&self, f: impl FnOnce(&mut Declared)) {
+            if let Ok(mut declared) = self.0.lock() {
+                f(declared.get_or_insert_with(Declared::default));
+            }
         }
     }
 
-    fn declare() {
-        if let Some(flag) =
-            use_context::<Parts>().and_then(|p| p.extensions.get::<AccessDeclared>().cloned())
-        {
-            flag.0.store(true, Ordering::SeqCst);
+    fn record() -> Option<AccessRecord> {
+        use_context::<Parts>().and_then(|p| p.extensions.get::<AccessRecord>().cloned())
+    }
+
+    fn declare(access: String) {
+        if let Some(r) = record() {
+            r.update(|d| d.access = access);
+        }
+    }
+
+    fn note(user_id: Uuid, org_id: Option<Uuid>) {
+        if let Some(r) = record() {
+            r.update(|d| {
+                d.user_id = Some(user_id);
+                d.org_id = org_id.or(d.org_id);
+            });
         }
     }
 
     /// Open to anyone.
-    pub fn public() -> Result<AuthServices, AuthError> {
-        declare();
+    pub fn public() -> Result<AuthServices, AppError> {
+        declare("public".into());
         services()
     }
 
@@ -61,17 +96,115 @@ mod ssr {
         pub user_session_id: Uuid,
     }
 
-    /// Only for a signed-in user; anyone else gets [`AuthError::NotSignedIn`].
-    pub async fn signed_in() -> Result<Me, AuthError> {
-        declare();
+    /// Only for a signed-in user; anyone else gets [`AppError::NotSignedIn`].
+    pub async fn signed_in() -> Result<Me, AppError> {
+        declare("signed_in".into());
+        caller().await
+    }
+
+    async fn caller() -> Result<Me, AppError> {
         let svc = services()?;
         let (user_id, user_session_id) = signed_in_session(&session().await?, &svc)
             .await?
-            .ok_or(AuthError::NotSignedIn)?;
+            .ok_or(AppError::NotSignedIn)?;
+        note(user_id, None);
         Ok(Me {
             svc,
             user_id,
             user_session_id,
         })
+    }
+
+    /// A member of one organisation, checked for one permission, with a transaction that sees
+    /// only that organisation's rows. Nothing is written unless [`Member::commit`] is called.
+    pub struct Member {
+        pub svc: AuthServices,
+        pub user_id: Uuid,
+        pub org_id: Uuid,
+        /// The organisation's current slug (the request may have used an old one).
+        pub slug: String,
+        pub org_name: String,
+        pub role: Role,
+        pub meta: RequestMeta,
+        pub tx: Transaction<'static, Postgres>,
+    }
+
+    /// Only for a verified member of the organisation `slug` whose role allows `permission`.
+    pub async fn member(slug: &str, permission: Permission) -> Result<Member, AppError> {
+        declare(format!("member:{}", permission.name()));
+        let me = caller().await?;
+        if slug.len() > 100 {
+            return Err(AppError::NotFound);
+        }
+        let found = sqlx::query!(
+            r#"select r.org_id as "org_id!", r.slug as "slug!", r.name as "name!", r.role as "role!",
+                      (select email_verified_at is not null from users where user_id = $2) as "verified!"
+               from app_resolve_organisation($1, $2) r"#,
+            slug,
+            me.user_id
+        )
+        .fetch_optional(&me.svc.pool)
+        .await?
+        .ok_or(AppError::NotFound)?;
+        note(me.user_id, Some(found.org_id));
+        if !found.verified {
+            return Err(AppError::Unverified);
+        }
+        let role = Role::parse(&found.role).ok_or_else(|| {
+            tracing::error!(role = %found.role, "unknown role in memberships");
+            AppError::Internal
+        })?;
+        let tx = tenant_tx(&me.svc.pool, found.org_id).await?;
+        let member = Member {
+            svc: me.svc,
+            user_id: me.user_id,
+            org_id: found.org_id,
+            slug: found.slug,
+            org_name: found.name,
+            role,
+            meta: request_meta(),
+            tx,
+        };
+        member.require(permission)?;
+        Ok(member)
+    }
+
+    impl Member {
+        /// A further check inside a function, such as the Owner-only rule about Admins.
+        pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+            if self.role.allows(permission) {
+                Ok(())
+            } else {
+                Err(AppError::Forbidden(format!(
+                    "Your role ({}) does not allow you to {}.",
+                    self.role.label(),
+                    permission.describe()
+                )))
+            }
+        }
+
+        /// Adds to the organisation's audit log, in this transaction.
+        pub async fn audit(
+            &mut self,
+            action: &str,
+            target: Option<&str>,
+            summary: &str,
+        ) -> Result<(), AppError> {
+            record_event(
+                &mut self.tx,
+                self.org_id,
+                Some(self.user_id),
+                action,
+                target,
+                summary,
+                &self.meta,
+            )
+            .await
+        }
+
+        pub async fn commit(self) -> Result<(), AppError> {
+            self.tx.commit().await?;
+            Ok(())
+        }
     }
 }

@@ -5,6 +5,8 @@ pub mod access;
 pub mod auth;
 pub mod components;
 pub mod domain;
+pub mod error;
+pub mod org;
 pub mod pages;
 pub mod plans;
 pub mod roles;
@@ -13,7 +15,7 @@ pub mod site;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
     path, SsrMode,
 };
 
@@ -26,6 +28,9 @@ use crate::pages::{
     },
     home::HomePage,
     not_found::NotFound,
+    org::{
+        AuditLogPage, InvitePage, MembersPage, OrgHome, OrgShell, OrganisationsPage, SettingsPage,
+    },
     pricing::PricingPage,
     privacy::PrivacyPage,
     security::SecurityPage,
@@ -89,6 +94,14 @@ pub fn App() -> impl IntoView {
                     // Pages with data render whole before sending, so they read without JavaScript.
                     <Route path=path!("account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("dev/mailbox") view=DevMailboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("invite/:token") view=InvitePage ssr=SsrMode::Async/>
+                    <Route path=path!("o") view=OrganisationsPage ssr=SsrMode::Async/>
+                    <ParentRoute path=path!("o/:slug") view=OrgShell ssr=SsrMode::Async>
+                        <Route path=path!("") view=OrgHome/>
+                        <Route path=path!("members") view=MembersPage/>
+                        <Route path=path!("settings") view=SettingsPage/>
+                        <Route path=path!("audit") view=AuditLogPage/>
+                    </ParentRoute>
                 </Routes>
             </Layout>
         </Router>

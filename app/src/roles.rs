@@ -24,6 +24,16 @@ impl Role {
         }
     }
 
+    /// The name people read.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner",
+            Role::Admin => "Admin",
+            Role::Manager => "Manager",
+            Role::Viewer => "Viewer",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
@@ -80,6 +90,44 @@ impl Permission {
         Permission::ManageBilling,
         Permission::OwnOrganisation,
     ];
+
+    /// What the permission lets a member do, to finish "Your role does not allow you to …".
+    pub fn describe(self) -> &'static str {
+        use Permission::*;
+        match self {
+            View => "see this organisation",
+            Edit => "create or edit businesses, issues and comments",
+            ArchiveDelete => "archive or delete businesses and issues",
+            InviteMembers => "invite members or change their roles",
+            ManageAdmins => "grant, revoke or remove the Admin role",
+            Settings => "change the organisation's settings",
+            AuditExport => "see the audit log or export the organisation's data",
+            SeeBilling => "see billing",
+            ManageBilling => "change the plan or payment method",
+            OwnOrganisation => "transfer ownership or delete the organisation",
+        }
+    }
+
+    /// The name the server reports a function as needing.
+    pub fn name(self) -> &'static str {
+        use Permission::*;
+        match self {
+            View => "view",
+            Edit => "edit",
+            ArchiveDelete => "archive_delete",
+            InviteMembers => "invite_members",
+            ManageAdmins => "manage_admins",
+            Settings => "settings",
+            AuditExport => "audit_export",
+            SeeBilling => "see_billing",
+            ManageBilling => "manage_billing",
+            OwnOrganisation => "own_organisation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.name() == s)
+    }
 
     /// The least powerful role that has this permission; every more powerful role has it too.
     fn minimum(self) -> Role {

@@ -1,31 +1,77 @@
 //! The server's half of [`app::access`]: every server-function request starts undeclared, and a
 //! function that finishes without declaring its access has its response replaced by an error.
+//! It is also where a function's error becomes an HTTP status, and where refusals are audited.
 
-use app::access::AccessDeclared;
+use app::{
+    access::{AccessRecord, Declared},
+    auth::ssr::{audit, RequestMeta},
+    error::AppError,
+    org::ssr::{record_event, tenant_tx},
+};
 use axum::{
-    extract::Request,
-    http::{HeaderName, HeaderValue, StatusCode},
+    body::Body,
+    extract::{ConnectInfo, Request, State},
+    http::{header, HeaderName, HeaderValue, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use serde_json::json;
+use sqlx::PgPool;
 
 /// Server functions live under this prefix.
 pub const SERVER_FN_PREFIX: &str = "/api/";
 
 /// Marks a refused undeclared function, so the registry test can tell it from other errors.
 pub static UNDECLARED: HeaderName = HeaderName::from_static("x-access-undeclared");
+/// What the function declared (`public`, `signed_in`, `member:<permission>`), so tests walking
+/// the registry know what each function requires.
+pub static DECLARED: HeaderName = HeaderName::from_static("x-access");
 
-pub async fn require_declared_access(mut request: Request, next: Next) -> Response {
+/// Error bodies are a few hundred bytes; anything larger is not one of ours.
+const ERROR_BODY_LIMIT: usize = 16 * 1024;
+
+pub async fn require_declared_access(
+    State(pool): State<Option<PgPool>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     if !request.uri().path().starts_with(SERVER_FN_PREFIX) {
         return next.run(request).await;
     }
-    let flag = AccessDeclared::default();
-    request.extensions_mut().insert(flag.clone());
+    let record = AccessRecord::default();
+    request.extensions_mut().insert(record.clone());
     let path = request.uri().path().to_string();
+    let meta = RequestMeta {
+        ip: request
+            .extensions()
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip()),
+        user_agent: request
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(300).collect()),
+    };
     let response = next.run(request).await;
-    if flag.was_declared() {
-        return response;
+    let Some(declared) = record.declared() else {
+        return withhold(&path, response);
+    };
+    let mut response = with_error_status(response).await;
+    if let Ok(value) = HeaderValue::from_str(&declared.access) {
+        response.headers_mut().insert(DECLARED.clone(), value);
     }
+    let status = response.status();
+    if status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND {
+        if let Some(pool) = pool {
+            if let Err(e) = audit_refusal(&pool, &declared, &path, status, &meta).await {
+                tracing::error!(error = ?e, "could not audit a refused request");
+            }
+        }
+    }
+    response
+}
+
+fn withhold(path: &str, response: Response) -> Response {
     if response.status().is_success() || response.status().is_redirection() {
         tracing::error!(%path, "server function did not declare its access; response withheld");
     } else {
@@ -41,4 +87,73 @@ pub async fn require_declared_access(mut request: Request, next: Next) -> Respon
         .headers_mut()
         .insert(UNDECLARED.clone(), HeaderValue::from_static("1"));
     refused
+}
+
+/// Server functions report every error as 500; the error itself says what it is, and
+/// [`AppError::status`] maps it to the status a client (and an auditor) expects.
+async fn with_error_status(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, ERROR_BODY_LIMIT).await else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on our side.",
+        )
+            .into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = error.status();
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A refusal inside an organisation goes to its audit log; a "not found" without one (another
+/// organisation's slug, which the caller must not learn exists) goes to the account log.
+async fn audit_refusal(
+    pool: &PgPool,
+    declared: &Declared,
+    path: &str,
+    status: StatusCode,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let function = path.trim_start_matches(SERVER_FN_PREFIX);
+    let (action, summary) = if status == StatusCode::FORBIDDEN {
+        (
+            "access.denied",
+            format!("Refused {function}: needs {}", declared.access),
+        )
+    } else {
+        ("access.not_found", format!("Not found in {function}"))
+    };
+    match declared.org_id {
+        Some(org_id) => {
+            let mut tx = tenant_tx(pool, org_id).await?;
+            record_event(
+                &mut tx,
+                org_id,
+                declared.user_id,
+                action,
+                Some(function),
+                &summary,
+                meta,
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        None if declared.user_id.is_some() => {
+            audit(
+                pool,
+                declared.user_id,
+                action,
+                meta,
+                json!({ "function": function }),
+            )
+            .await?;
+        }
+        // Anonymous requests that were refused are not worth a row each.
+        None => {}
+    }
+    Ok(())
 }

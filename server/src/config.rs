@@ -62,8 +62,12 @@ pub struct SendGridConfig {
 
 #[derive(Clone, Debug)]
 pub struct DatabaseConfig {
-    /// May carry a password, so it never prints.
+    /// The application's connection: a role that owns nothing and cannot bypass row-level
+    /// security. May carry a password, so it never prints.
     pub url: SecretString,
+    /// The owner's connection, for migrations only. Without it the server applies none and
+    /// `/readyz` reports any that are pending.
+    pub migration_url: Option<SecretString>,
     pub max_connections: u32,
 }
 
@@ -108,6 +112,14 @@ impl fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
+fn parse_postgres_url(v: &str) -> Result<SecretString, String> {
+    let url = Url::parse(v).map_err(|_| "expected a postgres:// URL".to_string())?;
+    match url.scheme() {
+        "postgres" | "postgresql" => Ok(SecretString::from(v.to_string())),
+        _ => Err("expected a postgres:// URL".into()),
+    }
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigErrors> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -137,13 +149,8 @@ impl Config {
         });
         let public_url =
             r.required_in_prod("OPS_PUBLIC_URL", "http://127.0.0.1:3000", parse_origin);
-        let database_url = r.required("DATABASE_URL", |v| {
-            let url = Url::parse(v).map_err(|_| "expected a postgres:// URL".to_string())?;
-            match url.scheme() {
-                "postgres" | "postgresql" => Ok(SecretString::from(v.to_string())),
-                _ => Err("expected a postgres:// URL".into()),
-            }
-        });
+        let database_url = r.required("DATABASE_URL", parse_postgres_url);
+        let migration_url = r.optional("OPS_MIGRATION_DATABASE_URL", parse_postgres_url);
         let max_connections = r.value("OPS_DB_MAX_CONNECTIONS", "10", |v| {
             v.parse::<u32>()
                 .ok()
@@ -259,6 +266,7 @@ impl Config {
             public_url: public_url.expect("parsed"),
             database: DatabaseConfig {
                 url: database_url.expect("parsed"),
+                migration_url,
                 max_connections: max_connections.expect("parsed"),
             },
             tls,

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use server::{config::Config, db, startup::Application, telemetry};
 
 const USAGE: &str = "usage: server [serve | migrate | import-django-users FILE]
-  serve                     apply migrations and serve HTTP (the default)
+  serve                     apply migrations (with OPS_MIGRATION_DATABASE_URL) and serve HTTP (the default)
   migrate                   apply database migrations and exit
   import-django-users FILE  import accounts from a CSV export of Django's auth_user table
 Configuration comes from environment variables; see .env.example.";
@@ -43,15 +43,18 @@ async fn main() -> ExitCode {
 }
 
 async fn migrate(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
-    let pool = db::pool(&config.database)?;
-    db::migrate(&pool).await?;
+    if !db::migrate(&config.database).await? {
+        return Err(
+            "set OPS_MIGRATION_DATABASE_URL to the owner's connection to apply migrations".into(),
+        );
+    }
     tracing::info!("migrations applied");
     Ok(())
 }
 
 async fn import(config: &Config, path: &str) -> Result<(), Box<dyn std::error::Error>> {
+    db::migrate(&config.database).await?;
     let pool = db::pool(&config.database)?;
-    db::migrate(&pool).await?;
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
     let report = server::import::import_django_users(&pool, std::io::BufReader::new(file)).await?;
     for (line, reason) in &report.skipped {

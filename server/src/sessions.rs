@@ -7,10 +7,9 @@ use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::config::Config;
 
-pub async fn store(pool: &PgPool) -> Result<PostgresStore, sqlx::Error> {
-    let store = PostgresStore::new(pool.clone());
-    store.migrate().await?;
-    Ok(store)
+/// The store's table is created by our migrations, since the application's role creates nothing.
+pub fn store(pool: &PgPool) -> PostgresStore {
+    PostgresStore::new(pool.clone())
 }
 
 /// `Secure` always, except for plain-HTTP development on this machine; the `__Host-` prefix

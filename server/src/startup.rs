@@ -61,8 +61,8 @@ pub enum StartupError {
     Database(#[from] sqlx::Error),
     #[error("cannot apply database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("cannot prepare the session store: {0}")]
-    Sessions(sqlx::Error),
+    #[error("refusing to serve: {0}")]
+    UnsafeRole(#[from] db::UnsafeRole),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -87,10 +87,12 @@ impl Application {
     /// [`Application::run_until`].
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let pool = db::pool(&config.database)?;
-        db::migrate(&pool).await?;
-        let session_store = sessions::store(&pool)
-            .await
-            .map_err(StartupError::Sessions)?;
+        if db::migrate(&config.database).await? {
+            // Connected anyway: refuse at once rather than serve as a role that could read
+            // every tenant's rows. Otherwise /readyz makes the same check.
+            db::check_app_role(&pool).await?;
+        }
+        let session_store = sessions::store(&pool);
         sessions::spawn_cleanup(session_store.clone());
         // One TLS provider for the whole process: rustls for inbound, reqwest for outbound.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -241,7 +243,10 @@ fn router(config: Config, pool: PgPool, session_store: PostgresStore) -> Router 
         // Each call wraps everything above it, so the last layer is the outermost: ids and logging
         // see everything, and the security headers go on every response, including those for
         // timeouts, oversized bodies and panics.
-        .layer(middleware::from_fn(access_guard::require_declared_access))
+        .layer(middleware::from_fn_with_state(
+            Some(state.pool.clone()),
+            access_guard::require_declared_access,
+        ))
         .layer(middleware::from_fn_with_state(csrf_policy, csrf::protect))
         .layer(session_layer)
         .layer(RequestBodyLimitLayer::new(body_limit))

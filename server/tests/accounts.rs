@@ -604,6 +604,16 @@ async fn every_server_function_declares_its_access() {
         ("new_email", "n@y.co"),
         ("current_password", "p"),
         ("new_password", "p"),
+        ("slug", "no-such-org"),
+        ("new_slug", "no-such-org"),
+        ("user_id", "u"),
+        ("invitation_id", "i"),
+        ("role", "viewer"),
+        ("confirm", "c"),
+        ("action", ""),
+        ("actor", ""),
+        ("from", ""),
+        ("to", ""),
     ];
     for (path, _) in leptos::server_fn::axum::server_fn_paths() {
         // A fresh signed-in browser each time: some functions end the session they run in.
@@ -627,7 +637,8 @@ async fn a_server_function_that_declares_nothing_has_its_response_withheld() {
     use tower::ServiceExt as _;
     let undeclared = Router::new()
         .route("/api/forgetful", post(|| async { "secret data" }))
-        .layer(axum::middleware::from_fn(
+        .layer(axum::middleware::from_fn_with_state(
+            None,
             server::access_guard::require_declared_access,
         ));
     let res = undeclared

@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-use super::{client::CsrfClient, error::AuthError, MailboxEmail, SessionInfo, UserSummary};
+use super::{client::CsrfClient, MailboxEmail, SessionInfo, UserSummary};
+use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 use {
@@ -14,12 +15,12 @@ use {
 };
 
 #[server(endpoint = "auth/sign_up", client = CsrfClient)]
-pub async fn sign_up(name: String, email: String, password: String) -> Result<(), AuthError> {
+pub async fn sign_up(name: String, email: String, password: String) -> Result<(), AppError> {
     let svc = access::public()?;
-    let name = PersonName::parse(&name).map_err(|e| AuthError::invalid("name", e))?;
-    let email = EmailAddress::parse(&email).map_err(|e| AuthError::invalid("email", e))?;
+    let name = PersonName::parse(&name).map_err(|e| AppError::invalid("name", e))?;
+    let email = EmailAddress::parse(&email).map_err(|e| AppError::invalid("email", e))?;
     let password =
-        NewPassword::parse(&password, &email).map_err(|e| AuthError::invalid("password", e))?;
+        NewPassword::parse(&password, &email).map_err(|e| AppError::invalid("password", e))?;
     let meta = request_meta();
     check_throttle(&svc.pool, SIGN_UP_IP, &meta.ip_key()).await?;
     record_failure(&svc.pool, SIGN_UP_IP, &meta.ip_key()).await?;
@@ -69,6 +70,17 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
     Ok(())
 }
 
+/// A path on this site to continue to after signing in; anything that could leave the site
+/// (`//host`, `/\\host`, a scheme) is ignored.
+pub fn local_path(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 500
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    ok.then_some(next)
+}
+
 /// Issues a fresh verification link (earlier ones stop working) and queues the email with it.
 #[cfg(feature = "ssr")]
 async fn send_verification(
@@ -78,7 +90,7 @@ async fn send_verification(
     to: &str,
     name: &str,
     intro: &str,
-) -> Result<(), AuthError> {
+) -> Result<(), AppError> {
     let token = issue_token(tx, user_id, TokenPurpose::VerifyEmail).await?;
     let link = format!("{}/verify-email?token={token}", svc.public_url);
     let lines = [intro, "The link works once and expires in 24 hours."];
@@ -94,7 +106,11 @@ async fn send_verification(
 }
 
 #[server(endpoint = "auth/sign_in", client = CsrfClient)]
-pub async fn sign_in(email: String, password: String) -> Result<(), AuthError> {
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     let svc = access::public()?;
     let meta = request_meta();
     // Bounded: the key is stored, and the field is whatever the client sent.
@@ -138,7 +154,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AuthError> {
                 json!({ "rehashed": needs_rehash }),
             )
             .await?;
-            leptos_axum::redirect("/account");
+            leptos_axum::redirect(next.as_deref().and_then(local_path).unwrap_or("/account"));
             Ok(())
         }
         (_, user) => {
@@ -152,13 +168,13 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AuthError> {
                 json!({ "email": account_key }),
             )
             .await?;
-            Err(AuthError::BadCredentials)
+            Err(AppError::BadCredentials)
         }
     }
 }
 
 #[server(endpoint = "auth/sign_out", client = CsrfClient)]
-pub async fn sign_out() -> Result<(), AuthError> {
+pub async fn sign_out() -> Result<(), AppError> {
     let svc = access::public()?;
     let session = session().await?;
     if let Some((user_id, user_session_id)) = signed_in(&session, &svc).await? {
@@ -183,7 +199,7 @@ pub async fn sign_out() -> Result<(), AuthError> {
 }
 
 #[server(endpoint = "auth/verify_email", client = CsrfClient)]
-pub async fn verify_email(token: String) -> Result<(), AuthError> {
+pub async fn verify_email(token: String) -> Result<(), AppError> {
     let svc = access::public()?;
     let mut tx = svc.pool.begin().await?;
     let user_id = redeem_token(&mut tx, &token, TokenPurpose::VerifyEmail).await?;
@@ -213,7 +229,7 @@ pub async fn verify_email(token: String) -> Result<(), AuthError> {
 }
 
 #[server(endpoint = "auth/resend_verification", client = CsrfClient)]
-pub async fn resend_verification() -> Result<(), AuthError> {
+pub async fn resend_verification() -> Result<(), AppError> {
     let Me { svc, user_id, .. } = access::signed_in().await?;
     check_throttle(&svc.pool, RESEND, &user_id.to_string()).await?;
     record_failure(&svc.pool, RESEND, &user_id.to_string()).await?;
@@ -243,7 +259,7 @@ pub async fn resend_verification() -> Result<(), AuthError> {
 
 /// The signed-in user, or `None`. Reads only.
 #[server(endpoint = "auth/current_user", client = CsrfClient)]
-pub async fn current_user() -> Result<Option<UserSummary>, AuthError> {
+pub async fn current_user() -> Result<Option<UserSummary>, AppError> {
     let svc = access::public()?;
     let Some(user_id) = signed_in_user(&session().await?, &svc).await? else {
         return Ok(None);
@@ -263,10 +279,10 @@ pub async fn current_user() -> Result<Option<UserSummary>, AuthError> {
 
 /// Development only: the latest emails, as they would have been sent.
 #[server(endpoint = "dev/mailbox", client = CsrfClient)]
-pub async fn dev_mailbox() -> Result<Vec<MailboxEmail>, AuthError> {
+pub async fn dev_mailbox() -> Result<Vec<MailboxEmail>, AppError> {
     let svc = access::public()?;
     if !svc.dev_mailbox {
-        return Err(AuthError::NotFound);
+        return Err(AppError::NotFound);
     }
     let rows = sqlx::query!(
         "select to_address, subject, text_body, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS') as \"created_at!\"
@@ -286,9 +302,9 @@ pub async fn dev_mailbox() -> Result<Vec<MailboxEmail>, AuthError> {
 }
 
 #[server(endpoint = "auth/forgot_password", client = CsrfClient)]
-pub async fn forgot_password(email: String) -> Result<(), AuthError> {
+pub async fn forgot_password(email: String) -> Result<(), AppError> {
     let svc = access::public()?;
-    let email = EmailAddress::parse(&email).map_err(|e| AuthError::invalid("email", e))?;
+    let email = EmailAddress::parse(&email).map_err(|e| AppError::invalid("email", e))?;
     let meta = request_meta();
     let account_key = email.as_str().to_lowercase();
     check_throttle(&svc.pool, RESET_IP, &meta.ip_key()).await?;
@@ -337,7 +353,7 @@ pub async fn forgot_password(email: String) -> Result<(), AuthError> {
 }
 
 #[server(endpoint = "auth/reset_password", client = CsrfClient)]
-pub async fn reset_password(token: String, password: String) -> Result<(), AuthError> {
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
     let svc = access::public()?;
     let meta = request_meta();
     let mut tx = svc.pool.begin().await?;
@@ -348,10 +364,10 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AuthE
     )
     .fetch_one(&mut *tx)
     .await?;
-    let email = EmailAddress::parse(&email).map_err(|_| AuthError::Internal)?;
+    let email = EmailAddress::parse(&email).map_err(|_| AppError::Internal)?;
     // A refused password leaves the token unused: the transaction rolls back.
     let password =
-        NewPassword::parse(&password, &email).map_err(|e| AuthError::invalid("password", e))?;
+        NewPassword::parse(&password, &email).map_err(|e| AppError::invalid("password", e))?;
     let hash = svc
         .hasher
         .hash(&SecretString::from(password.into_inner()))
@@ -383,7 +399,7 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AuthE
 pub async fn change_password(
     current_password: String,
     new_password: String,
-) -> Result<(), AuthError> {
+) -> Result<(), AppError> {
     let Me {
         svc,
         user_id,
@@ -406,14 +422,14 @@ pub async fn change_password(
             json!({}),
         )
         .await?;
-        return Err(AuthError::invalid(
+        return Err(AppError::invalid(
             "current_password",
             "Your current password is not correct.",
         ));
     }
-    let email = EmailAddress::parse(&user.email).map_err(|_| AuthError::Internal)?;
+    let email = EmailAddress::parse(&user.email).map_err(|_| AppError::Internal)?;
     let new = NewPassword::parse(&new_password, &email)
-        .map_err(|e| AuthError::invalid("new_password", e))?;
+        .map_err(|e| AppError::invalid("new_password", e))?;
     let hash = svc
         .hasher
         .hash(&SecretString::from(new.into_inner()))
@@ -444,7 +460,7 @@ pub async fn change_password(
 
 /// Where the user is signed in, newest activity first.
 #[server(endpoint = "auth/sessions", client = CsrfClient)]
-pub async fn list_sessions() -> Result<Vec<SessionInfo>, AuthError> {
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
     let Me {
         svc,
         user_id,
@@ -472,7 +488,7 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, AuthError> {
 
 /// Ends one of the user's own sessions (`id`), or all but this one (`id` = "others").
 #[server(endpoint = "auth/end_session", client = CsrfClient)]
-pub async fn end_session(id: String) -> Result<(), AuthError> {
+pub async fn end_session(id: String) -> Result<(), AppError> {
     let Me {
         svc,
         user_id,
@@ -481,7 +497,7 @@ pub async fn end_session(id: String) -> Result<(), AuthError> {
     let ended = if id == "others" {
         end_sessions(&svc.pool, user_id, Some(this_session)).await?
     } else {
-        let target = uuid::Uuid::parse_str(&id).map_err(|_| AuthError::NotFound)?;
+        let target = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
         // Only the user's own sessions: another user's id simply matches nothing.
         sqlx::query!(
             "delete from user_sessions where user_session_id = $1 and user_id = $2",
@@ -493,7 +509,7 @@ pub async fn end_session(id: String) -> Result<(), AuthError> {
         .rows_affected()
     };
     if ended == 0 && id != "others" {
-        return Err(AuthError::NotFound);
+        return Err(AppError::NotFound);
     }
     audit(
         &svc.pool,
@@ -511,7 +527,7 @@ pub async fn end_session(id: String) -> Result<(), AuthError> {
 async fn reauthenticate(
     me: &Me,
     password: String,
-) -> Result<(uuid::Uuid, String, String), AuthError> {
+) -> Result<(uuid::Uuid, String, String), AppError> {
     let (svc, user_id) = (&me.svc, me.user_id);
     let user = sqlx::query!(
         "select email::text as \"email!\", name, password_hash from users where user_id = $1",
@@ -533,7 +549,7 @@ async fn reauthenticate(
             json!({}),
         )
         .await?;
-        return Err(AuthError::invalid(
+        return Err(AppError::invalid(
             "password",
             "Your password is not correct.",
         ));
@@ -543,10 +559,10 @@ async fn reauthenticate(
 
 /// Starts an email change: the new address gets a link; nothing changes until it is opened.
 #[server(endpoint = "auth/change_email", client = CsrfClient)]
-pub async fn change_email(new_email: String, password: String) -> Result<(), AuthError> {
+pub async fn change_email(new_email: String, password: String) -> Result<(), AppError> {
     let me = access::signed_in().await?;
     let new_email =
-        EmailAddress::parse(&new_email).map_err(|e| AuthError::invalid("new_email", e))?;
+        EmailAddress::parse(&new_email).map_err(|e| AppError::invalid("new_email", e))?;
     let svc = me.svc.clone();
     let (user_id, _, name) = reauthenticate(&me, password).await?;
     let mut tx = svc.pool.begin().await?;
@@ -601,7 +617,7 @@ pub async fn change_email(new_email: String, password: String) -> Result<(), Aut
 }
 
 #[server(endpoint = "auth/confirm_email_change", client = CsrfClient)]
-pub async fn confirm_email_change(token: String) -> Result<(), AuthError> {
+pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
     let svc = access::public()?;
     let mut tx = svc.pool.begin().await?;
     let (user_id, new_email) = redeem_email_change(&mut tx, &token).await?;
@@ -620,7 +636,7 @@ pub async fn confirm_email_change(token: String) -> Result<(), AuthError> {
     .execute(&mut *tx)
     .await?;
     if changed.rows_affected() == 0 {
-        return Err(AuthError::invalid(
+        return Err(AppError::invalid(
             "token",
             "That address now belongs to another account.",
         ));
@@ -655,11 +671,25 @@ pub async fn confirm_email_change(token: String) -> Result<(), AuthError> {
 
 /// Deletes the signed-in user's account after asking for the password.
 #[server(endpoint = "auth/delete_account", client = CsrfClient)]
-pub async fn delete_account(password: String) -> Result<(), AuthError> {
+pub async fn delete_account(password: String) -> Result<(), AppError> {
     let me = access::signed_in().await?;
     let svc = me.svc.clone();
     let (user_id, email, _) = reauthenticate(&me, password).await?;
+    let owns_shared = sqlx::query_scalar!(
+        r#"select app_owns_shared_organisation($1) as "owns!""#,
+        user_id
+    )
+    .fetch_one(&svc.pool)
+    .await?;
+    if owns_shared {
+        return Err(AppError::Refused(
+            "You own an organisation with other members. Transfer ownership or delete the \
+             organisation first."
+                .into(),
+        ));
+    }
     let mut tx = svc.pool.begin().await?;
+    leave_every_organisation(&mut tx, user_id, &email).await?;
     // The audit row outlives the user (its actor becomes null), so it names what was deleted.
     audit(
         &mut *tx,
@@ -675,5 +705,53 @@ pub async fn delete_account(password: String) -> Result<(), AuthError> {
     tx.commit().await?;
     session().await?.flush().await?;
     leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Before an account goes: organisations it owns alone are deleted with it; in every other one
+/// its departure is recorded.
+#[cfg(feature = "ssr")]
+async fn leave_every_organisation(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    user_id: uuid::Uuid,
+    email: &str,
+) -> Result<(), AppError> {
+    use crate::org::ssr::{record_event, set_tenant};
+    let meta = request_meta();
+    let orgs = sqlx::query!(
+        r#"select org_id as "org_id!", slug as "slug!", name as "name!", role as "role!"
+           from app_user_organisations($1)"#,
+        user_id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    for org in orgs {
+        set_tenant(tx, org.org_id).await?;
+        if org.role == "owner" {
+            audit(
+                &mut **tx,
+                Some(user_id),
+                "organisation.deleted",
+                &meta,
+                json!({ "org_id": org.org_id, "name": org.name, "slug": org.slug, "reason": "owner deleted their account" }),
+            )
+            .await?;
+            sqlx::query!("delete from organisations where org_id = $1", org.org_id)
+                .execute(&mut **tx)
+                .await?;
+        } else {
+            let summary = format!("{email} deleted their account and left");
+            record_event(
+                tx,
+                org.org_id,
+                Some(user_id),
+                "member.left",
+                Some(email),
+                &summary,
+                &meta,
+            )
+            .await?;
+        }
+    }
     Ok(())
 }

@@ -1,7 +1,6 @@
 //! Accounts: sign-up, email verification, sign-in and sign-out.
 
 pub mod client;
-pub mod error;
 pub mod functions;
 #[cfg(feature = "ssr")]
 pub mod password;

@@ -14,7 +14,8 @@ use time::Duration;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{error::AuthError, password::Hasher};
+use super::password::Hasher;
+use crate::error::AppError;
 
 /// Everything account actions need from the running server, provided as context.
 #[derive(Clone)]
@@ -31,17 +32,17 @@ pub struct AuthServices {
     pub session_idle: Duration,
 }
 
-pub fn services() -> Result<AuthServices, AuthError> {
+pub fn services() -> Result<AuthServices, AppError> {
     use_context::<AuthServices>().ok_or_else(|| {
         tracing::error!("AuthServices missing from context");
-        AuthError::Internal
+        AppError::Internal
     })
 }
 
-pub async fn session() -> Result<Session, AuthError> {
+pub async fn session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>().await.map_err(|e| {
         tracing::error!(error = %e, "no session layer");
-        AuthError::Internal
+        AppError::Internal
     })
 }
 
@@ -89,7 +90,7 @@ pub async fn start_session(
     svc: &AuthServices,
     user_id: Uuid,
     meta: &RequestMeta,
-) -> Result<(), AuthError> {
+) -> Result<(), AppError> {
     let pool = &svc.pool;
     let user_session_id = Uuid::new_v4();
     sqlx::query!(
@@ -115,7 +116,7 @@ pub async fn start_session(
 pub async fn signed_in(
     session: &Session,
     svc: &AuthServices,
-) -> Result<Option<(Uuid, Uuid)>, AuthError> {
+) -> Result<Option<(Uuid, Uuid)>, AppError> {
     let (Some(user_id), Some(user_session_id)) = (
         session.get::<Uuid>(USER_ID).await?,
         session.get::<Uuid>(USER_SESSION_ID).await?,
@@ -158,7 +159,7 @@ pub async fn signed_in(
 pub async fn signed_in_user(
     session: &Session,
     svc: &AuthServices,
-) -> Result<Option<Uuid>, AuthError> {
+) -> Result<Option<Uuid>, AppError> {
     Ok(signed_in(session, svc).await?.map(|(user_id, _)| user_id))
 }
 
@@ -167,7 +168,7 @@ pub async fn end_sessions<'e>(
     executor: impl sqlx::PgExecutor<'e>,
     user_id: Uuid,
     except: Option<Uuid>,
-) -> Result<u64, AuthError> {
+) -> Result<u64, AppError> {
     Ok(sqlx::query!(
         "delete from user_sessions where user_id = $1 and user_session_id is distinct from $2",
         user_id,
@@ -212,7 +213,7 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn token_hash(token: &str) -> Vec<u8> {
+pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
@@ -221,7 +222,7 @@ pub async fn issue_token(
     tx: &mut Transaction<'_, Postgres>,
     user_id: Uuid,
     purpose: TokenPurpose,
-) -> Result<String, AuthError> {
+) -> Result<String, AppError> {
     issue_token_for(tx, user_id, purpose, None).await
 }
 
@@ -231,7 +232,7 @@ pub async fn issue_token_for(
     user_id: Uuid,
     purpose: TokenPurpose,
     new_email: Option<&str>,
-) -> Result<String, AuthError> {
+) -> Result<String, AppError> {
     let token = random_token();
     sqlx::query!(
         "update email_tokens set used_at = now() where user_id = $1 and purpose = $2 and used_at is null",
@@ -258,7 +259,7 @@ pub async fn issue_token_for(
 pub async fn redeem_email_change(
     tx: &mut Transaction<'_, Postgres>,
     token: &str,
-) -> Result<(Uuid, String), AuthError> {
+) -> Result<(Uuid, String), AppError> {
     let row = sqlx::query!(
         r#"update email_tokens set used_at = now()
            where token_hash = $1 and purpose = 'change_email' and used_at is null and expires_at > now()
@@ -267,7 +268,7 @@ pub async fn redeem_email_change(
     )
     .fetch_optional(&mut **tx)
     .await?
-    .ok_or(AuthError::BadToken)?;
+    .ok_or(AppError::BadToken)?;
     Ok((row.user_id, row.new_email))
 }
 
@@ -276,7 +277,7 @@ pub async fn redeem_token(
     tx: &mut Transaction<'_, Postgres>,
     token: &str,
     purpose: TokenPurpose,
-) -> Result<Uuid, AuthError> {
+) -> Result<Uuid, AppError> {
     sqlx::query_scalar!(
         "update email_tokens set used_at = now()
          where token_hash = $1 and purpose = $2 and used_at is null and expires_at > now()
@@ -286,7 +287,7 @@ pub async fn redeem_token(
     )
     .fetch_optional(&mut **tx)
     .await?
-    .ok_or(AuthError::BadToken)
+    .ok_or(AppError::BadToken)
 }
 
 // --- email ----------------------------------------------------------------------------------
@@ -302,7 +303,7 @@ pub struct Email {
 pub async fn enqueue_email(
     tx: &mut Transaction<'_, Postgres>,
     email: Email,
-) -> Result<(), AuthError> {
+) -> Result<(), AppError> {
     sqlx::query!(
         "insert into email_outbox (to_address, subject, text_body, html_body) values ($1, $2, $3, $4)",
         email.to,
@@ -415,7 +416,7 @@ pub async fn check_throttle(
     pool: &PgPool,
     policy: ThrottlePolicy,
     key: &str,
-) -> Result<(), AuthError> {
+) -> Result<(), AppError> {
     let locked: Option<i64> = sqlx::query_scalar!(
         r#"select extract(epoch from locked_until - now())::bigint as "remaining!"
            from auth_throttle where scope = $1 and key = $2 and locked_until > now()"#,
@@ -425,7 +426,7 @@ pub async fn check_throttle(
     .fetch_optional(pool)
     .await?;
     match locked {
-        Some(remaining) => Err(AuthError::Throttled(wait_message(remaining))),
+        Some(remaining) => Err(AppError::Throttled(wait_message(remaining))),
         None => Ok(()),
     }
 }
@@ -436,7 +437,7 @@ pub async fn record_failure(
     pool: &PgPool,
     policy: ThrottlePolicy,
     key: &str,
-) -> Result<(), AuthError> {
+) -> Result<(), AppError> {
     sqlx::query!(
         "insert into auth_throttle as t (scope, key, failures) values ($1, $2, 1)
          on conflict (scope, key) do update set
@@ -466,7 +467,7 @@ pub async fn clear_throttle(
     pool: &PgPool,
     policy: ThrottlePolicy,
     key: &str,
-) -> Result<(), AuthError> {
+) -> Result<(), AppError> {
     sqlx::query!(
         "delete from auth_throttle where scope = $1 and key = $2",
         policy.scope,
@@ -486,7 +487,7 @@ pub async fn audit<'e>(
     action: &str,
     meta: &RequestMeta,
     details: serde_json::Value,
-) -> Result<(), AuthError> {
+) -> Result<(), AppError> {
     sqlx::query!(
         "insert into audit_events (actor_user_id, action, ip, user_agent, details)
          values ($1, $2, $3::text::inet, $4, $5)",

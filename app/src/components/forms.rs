@@ -1,6 +1,9 @@
 use leptos::prelude::*;
 
-use crate::auth::{error::AuthError, CsrfToken, CSRF_FIELD};
+use crate::{
+    auth::{CsrfToken, CSRF_FIELD},
+    error::AppError,
+};
 
 /// The hidden anti-forgery field every form that changes state carries, with or without JavaScript.
 #[component]
@@ -12,7 +15,7 @@ pub fn CsrfField() -> impl IntoView {
 /// A form-wide message for an action's error that is not about one field.
 #[component]
 pub fn FormError(
-    error: Signal<Option<AuthError>>,
+    error: Signal<Option<AppError>>,
     fields: &'static [&'static str],
 ) -> impl IntoView {
     let message = move || {
@@ -29,10 +32,10 @@ pub fn FormError(
 }
 
 /// The error of the latest run of a server action, if it failed.
-pub fn action_error<A>(action: ServerAction<A>) -> Signal<Option<AuthError>>
+pub fn action_error<A, T>(action: ServerAction<A>) -> Signal<Option<AppError>>
 where
-    A: leptos::server_fn::ServerFn<Output = (), Error = AuthError> + Clone + Send + Sync + 'static,
-    A::Output: Send + Sync + 'static,
+    A: leptos::server_fn::ServerFn<Output = T, Error = AppError> + Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
 {
     Signal::derive(move || action.value().get().and_then(|r| r.err()))
 }

@@ -17,6 +17,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <ul class="nav-list">
                         <li><A href="/pricing">"Pricing"</A></li>
                         <li><A href="/security">"Security"</A></li>
+                        <li><A href="/o">"Organisations"</A></li>
                         <li><A href="/sign-in">"Sign in"</A></li>
                         <li><A href="/account">"Account"</A></li>
                     </ul>

@@ -4,7 +4,9 @@
 pub mod email;
 pub mod name;
 pub mod password;
+pub mod slug;
 
 pub use email::EmailAddress;
-pub use name::PersonName;
+pub use name::{OrgName, PersonName};
 pub use password::NewPassword;
+pub use slug::Slug;

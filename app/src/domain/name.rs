@@ -6,33 +6,67 @@ use serde::{Deserialize, Serialize};
 #[serde(try_from = "String", into = "String")]
 pub struct PersonName(String);
 
+/// An organisation's name, with the same rules as a person's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct OrgName(String);
+
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
     #[error("Enter your name.")]
     Empty,
+    #[error("Enter the organisation's name.")]
+    EmptyOrganisation,
     #[error("Names are at most 100 characters.")]
     TooLong,
     #[error("Names cannot contain control characters.")]
     Control,
 }
 
+fn clean(input: &str, empty: NameError) -> Result<String, NameError> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(empty);
+    }
+    if s.chars().count() > 100 {
+        return Err(NameError::TooLong);
+    }
+    if s.chars().any(char::is_control) {
+        return Err(NameError::Control);
+    }
+    Ok(s.to_string())
+}
+
 impl PersonName {
     pub fn parse(input: &str) -> Result<Self, NameError> {
-        let s = input.trim();
-        if s.is_empty() {
-            return Err(NameError::Empty);
-        }
-        if s.chars().count() > 100 {
-            return Err(NameError::TooLong);
-        }
-        if s.chars().any(char::is_control) {
-            return Err(NameError::Control);
-        }
-        Ok(Self(s.to_string()))
+        clean(input, NameError::Empty).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl OrgName {
+    pub fn parse(input: &str) -> Result<Self, NameError> {
+        clean(input, NameError::EmptyOrganisation).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for OrgName {
+    type Error = NameError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<OrgName> for String {
+    fn from(n: OrgName) -> String {
+        n.0
     }
 }
 

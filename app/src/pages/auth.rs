@@ -13,7 +13,7 @@ use crate::components::forms::{action_error, CsrfField, FormError};
 use crate::domain::{EmailAddress, NewPassword, PersonName};
 
 #[component]
-fn PrivateMeta(title: &'static str) -> impl IntoView {
+pub(crate) fn PrivateMeta(title: &'static str) -> impl IntoView {
     view! {
         <Title text=format!("{title} · Ops Intel")/>
         <Meta name="robots" content="noindex"/>
@@ -49,6 +49,11 @@ pub fn SignUpPage() -> impl IntoView {
             .unwrap_or_else(|_| EmailAddress::parse("x@x.invalid").expect("valid"));
         NewPassword::parse(&p, &e).err().map(|e| e.to_string())
     };
+    // An invitation link passes the invited address along.
+    let invited_email = use_query_map()
+        .read_untracked()
+        .get("email")
+        .unwrap_or_default();
     let field_error = move |field: &'static str, hint: Option<String>| {
         error.get().and_then(|e| e.for_field(field)).or(hint)
     };
@@ -69,7 +74,7 @@ pub fn SignUpPage() -> impl IntoView {
                 <div class="field">
                     <label for="email">"Email address"</label>
                     <input id="email" name="email" type="email" autocomplete="email" required
-                        aria-describedby="email-error"
+                        aria-describedby="email-error" value=invited_email
                         on:input=move |ev| email.set(event_target_value(&ev))/>
                     <p id="email-error" class="field-error" aria-live="polite">{move || field_error("email", email_hint())}</p>
                 </div>
@@ -129,6 +134,7 @@ pub fn SignInPage() -> impl IntoView {
             </Show>
             <ActionForm action attr:class="stack">
                 <CsrfField/>
+                <input type="hidden" name="next" value=move || use_query_map().read().get("next").unwrap_or_default()/>
                 <div class="field">
                     <label for="email">"Email address"</label>
                     <input id="email" name="email" type="email" autocomplete="username" required/>

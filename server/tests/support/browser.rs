@@ -10,6 +10,8 @@ pub struct Browser<'a> {
     pub last_set_cookie: Option<String>,
     /// Whether the last server-function response was withheld for an undeclared access check.
     pub last_undeclared: bool,
+    /// What the last server function declared it needs (`x-access`).
+    pub last_access: Option<String>,
 }
 
 impl<'a> Browser<'a> {
@@ -20,6 +22,7 @@ impl<'a> Browser<'a> {
             token: String::new(),
             last_set_cookie: None,
             last_undeclared: false,
+            last_access: None,
         }
     }
 
@@ -83,6 +86,11 @@ impl<'a> Browser<'a> {
         let res = req.send().await.unwrap();
         self.remember(&res);
         self.last_undeclared = res.headers().contains_key("x-access-undeclared");
+        self.last_access = res
+            .headers()
+            .get("x-access")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         (res.status(), res.text().await.unwrap())
     }
 

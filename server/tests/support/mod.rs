@@ -19,10 +19,16 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-/// A database that exists for one test and is dropped with it.
+/// A database that exists for one test and is dropped with it, owned by `ops_owner` as in
+/// every deployment.
 pub struct TestDb {
     pub name: String,
+    /// As the superuser, for tests to look past row-level security at what was written.
     pub url: String,
+    /// As `ops_owner`, which runs the migrations.
+    pub owner_url: String,
+    /// As `ops_app`, the application's role.
+    pub app_url: String,
 }
 
 impl TestDb {
@@ -32,15 +38,28 @@ impl TestDb {
         let mut conn = PgConnection::connect(&admin)
             .await
             .expect("connect to the test server");
-        sqlx::query(&format!("create database {name}"))
+        sqlx::raw_sql(include_str!("../../../scripts/roles.sql"))
+            .execute(&mut conn)
+            .await
+            .expect("create the database roles");
+        sqlx::query(&format!("create database {name} owner ops_owner"))
             .execute(&mut conn)
             .await
             .expect("create test database");
-        let mut url = Url::parse(&admin).expect("admin URL parses");
-        url.set_path(&name);
+        let url_as = |user: Option<&str>| {
+            let mut url = Url::parse(&admin).expect("admin URL parses");
+            url.set_path(&name);
+            if let Some(user) = user {
+                url.set_username(user).unwrap();
+                url.set_password(None).unwrap();
+            }
+            url.to_string()
+        };
         Self {
+            url: url_as(None),
+            owner_url: url_as(Some("ops_owner")),
+            app_url: url_as(Some("ops_app")),
             name,
-            url: url.to_string(),
         }
     }
 }
@@ -90,7 +109,8 @@ impl TestApp {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let db = TestDb::create().await;
         let mut env: HashMap<String, String> = [
-            ("DATABASE_URL", db.url.as_str()),
+            ("DATABASE_URL", db.app_url.as_str()),
+            ("OPS_MIGRATION_DATABASE_URL", db.owner_url.as_str()),
             ("OPS_BIND", "127.0.0.1:0"),
             ("OPS_PUBLIC_URL", "http://ops.test"),
             ("OPS_SECURITY_CONTACT", "security@ops.test"),

@@ -1,10 +1,11 @@
 use leptos::server_fn::{codec::JsonEncoding, error::FromServerFnError, error::ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-/// What an account action can tell the user. Internal failures are logged on the server and
-/// reach the user only as [`AuthError::Internal`].
+/// What a server function can tell the user. Internal failures are logged on the server and
+/// reach the user only as [`AppError::Internal`]. [`AppError::status`] is the one mapping to
+/// HTTP status codes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-pub enum AuthError {
+pub enum AppError {
     #[error("{message}")]
     Invalid { field: String, message: String },
     #[error("Incorrect email address or password.")]
@@ -17,17 +18,38 @@ pub enum AuthError {
     NotSignedIn,
     #[error("Not found.")]
     NotFound,
+    /// A member asked for something their role does not allow; the message says what.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("Confirm your email address first: use the link we sent you, or request a new one from your account page.")]
+    Unverified,
+    /// A rule of the organisation refused the change; the message says which.
+    #[error("{0}")]
+    Refused(String),
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     #[error("The request could not be completed. Reload the page and try again.")]
     Request,
 }
 
-impl AuthError {
+impl AppError {
     pub fn invalid(field: &str, error: impl std::fmt::Display) -> Self {
         Self::Invalid {
             field: field.to_string(),
             message: error.to_string(),
+        }
+    }
+
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode as S;
+        match self {
+            Self::Invalid { .. } | Self::BadToken | Self::Request => S::BAD_REQUEST,
+            Self::BadCredentials | Self::NotSignedIn => S::UNAUTHORIZED,
+            Self::Forbidden(_) | Self::Unverified => S::FORBIDDEN,
+            Self::NotFound => S::NOT_FOUND,
+            Self::Refused(_) => S::CONFLICT,
+            Self::Throttled(_) => S::TOO_MANY_REQUESTS,
+            Self::Internal => S::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -40,26 +62,26 @@ impl AuthError {
     }
 }
 
-impl FromServerFnError for AuthError {
+impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(_: ServerFnErrorErr) -> Self {
-        AuthError::Request
+        AppError::Request
     }
 }
 
 #[cfg(feature = "ssr")]
-impl From<sqlx::Error> for AuthError {
+impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         tracing::error!(error = %e, "database error");
-        AuthError::Internal
+        AppError::Internal
     }
 }
 
 #[cfg(feature = "ssr")]
-impl From<tower_sessions::session::Error> for AuthError {
+impl From<tower_sessions::session::Error> for AppError {
     fn from(e: tower_sessions::session::Error) -> Self {
         tracing::error!(error = %e, "session error");
-        AuthError::Internal
+        AppError::Internal
     }
 }

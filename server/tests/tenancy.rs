@@ -1,0 +1,559 @@
+//! Commitments 6 and 7: tenant isolation in the database itself, and the roles matrix on every
+//! server function, walked from the registry so new functions are covered without new tests.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use app::{
+    auth::password::{DjangoHash, DEFAULT_ITERATIONS},
+    roles::{Permission, Role},
+};
+use reqwest::StatusCode;
+use sha2::{Digest, Sha256};
+use sqlx::{Connection, PgConnection, PgPool, Row};
+use support::{browser::Browser, TestApp, TestDb};
+use uuid::Uuid;
+
+const PASSWORD: &str = "tangerine lighthouse";
+
+/// Two organisations. A has a member of every role plus one more Viewer to act on; B has an
+/// Owner and a Viewer. Every name in B contains "bravo", so a response that leaks B says so.
+struct Fixture {
+    a: Uuid,
+    b: Uuid,
+    users: BTreeMap<&'static str, Uuid>,
+    invitation_a: Uuid,
+    invitation_b: Uuid,
+}
+
+const A_SLUG: &str = "alpha-cafes";
+const B_SLUG: &str = "bravo-bakeries";
+
+const USERS: [(&str, &str); 7] = [
+    ("a-owner", "owner@alpha.test"),
+    ("a-admin", "admin@alpha.test"),
+    ("a-manager", "manager@alpha.test"),
+    ("a-viewer", "viewer@alpha.test"),
+    ("a-target", "target@alpha.test"),
+    ("b-owner", "owner@bravo.test"),
+    ("b-member", "member@bravo.test"),
+];
+
+fn email_of(key: &str) -> &'static str {
+    USERS.iter().find(|(k, _)| *k == key).unwrap().1
+}
+
+fn role_user(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "a-owner",
+        Role::Admin => "a-admin",
+        Role::Manager => "a-manager",
+        Role::Viewer => "a-viewer",
+    }
+}
+
+impl Fixture {
+    /// Users, verified, all with the same password.
+    async fn create(db: &PgPool) -> Self {
+        let hash = DjangoHash::new(PASSWORD, DEFAULT_ITERATIONS).to_string();
+        let mut users = BTreeMap::new();
+        for (key, email) in USERS {
+            let id: Uuid = sqlx::query_scalar(
+                "insert into users (email, name, password_hash, email_verified_at)
+                 values ($1, $2, $3, now()) returning user_id",
+            )
+            .bind(email)
+            .bind(format!("User {key}"))
+            .bind(&hash)
+            .fetch_one(db)
+            .await
+            .unwrap();
+            users.insert(key, id);
+        }
+        let fixture = Self {
+            a: Uuid::new_v4(),
+            b: Uuid::new_v4(),
+            users,
+            invitation_a: Uuid::new_v4(),
+            invitation_b: Uuid::new_v4(),
+        };
+        fixture.reset(db).await;
+        fixture
+    }
+
+    /// Puts both organisations back as they started, whatever the last call did to them. Runs
+    /// as the superuser, past row-level security.
+    async fn reset(&self, db: &PgPool) {
+        let u = |k: &str| self.users[k];
+        let mut tx = db.begin().await.unwrap();
+        sqlx::query("delete from organisations")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        for (org, name, slug) in [
+            (self.a, "Alpha Cafés", A_SLUG),
+            (self.b, "Bravo Bakeries", B_SLUG),
+        ] {
+            sqlx::query("insert into organisations (org_id, name, slug) values ($1, $2, $3)")
+                .bind(org)
+                .bind(name)
+                .bind(slug)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            sqlx::query("insert into organisation_slugs (org_id, slug) values ($1, $2)")
+                .bind(org)
+                .bind(slug)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        for (org, user, role) in [
+            (self.a, u("a-owner"), "owner"),
+            (self.a, u("a-admin"), "admin"),
+            (self.a, u("a-manager"), "manager"),
+            (self.a, u("a-viewer"), "viewer"),
+            (self.a, u("a-target"), "viewer"),
+            (self.b, u("b-owner"), "owner"),
+            (self.b, u("b-member"), "viewer"),
+        ] {
+            sqlx::query("insert into memberships (org_id, user_id, role) values ($1, $2, $3)")
+                .bind(org)
+                .bind(user)
+                .bind(role)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        for (org, id, email, inviter) in [
+            (
+                self.a,
+                self.invitation_a,
+                "invitee@alpha.test",
+                u("a-owner"),
+            ),
+            (
+                self.b,
+                self.invitation_b,
+                "invitee@bravo.test",
+                u("b-owner"),
+            ),
+        ] {
+            sqlx::query(
+                "insert into invitations (org_id, invitation_id, email, role, token_hash, invited_by, expires_at)
+                 values ($1, $2, $3, 'viewer', $4, $5, now() + interval '7 days')",
+            )
+            .bind(org)
+            .bind(id)
+            .bind(email)
+            .bind(Sha256::digest(id.as_bytes()).to_vec())
+            .bind(inviter)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        for (org, owner, summary) in [
+            (self.a, u("a-owner"), "alpha history"),
+            (self.b, u("b-owner"), "bravo secret history"),
+        ] {
+            sqlx::query(
+                "insert into org_audit_events (org_id, actor_user_id, action, summary)
+                 values ($1, $2, 'organisation.created', $3)",
+            )
+            .bind(org)
+            .bind(owner)
+            .bind(summary)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+
+    /// Every field any organisation function takes, naming objects of `org`.
+    fn fields(&self, slug: &str, org: Uuid) -> Vec<(&'static str, String)> {
+        let in_a = org == self.a;
+        let (target, invitation) = if in_a {
+            (self.users["a-target"], self.invitation_a)
+        } else {
+            (self.users["b-member"], self.invitation_b)
+        };
+        vec![
+            ("slug", slug.to_string()),
+            ("user_id", target.to_string()),
+            ("invitation_id", invitation.to_string()),
+            ("role", "manager".into()),
+            ("email", "newcomer@example.com".into()),
+            ("name", "Renamed Organisation".into()),
+            ("new_slug", "renamed-organisation".into()),
+            ("confirm", slug.to_string()),
+            ("action", String::new()),
+            ("actor", String::new()),
+            ("from", String::new()),
+            ("to", String::new()),
+            ("token", "no-such-token".into()),
+            ("password", PASSWORD.into()),
+        ]
+    }
+
+    /// Everything stored about B, to prove calls made from A change none of it.
+    async fn snapshot_b(&self, db: &PgPool) -> String {
+        sqlx::query_scalar(
+            "select concat_ws(' | ',
+                (select string_agg(o::text, ',') from organisations o where org_id = $1),
+                (select string_agg(m::text, ',' order by user_id) from memberships m where org_id = $1),
+                (select string_agg(i::text, ',' order by invitation_id) from invitations i where org_id = $1),
+                (select string_agg(s::text, ',' order by slug) from organisation_slugs s where org_id = $1))",
+        )
+        .bind(self.b)
+        .fetch_one(db)
+        .await
+        .unwrap()
+    }
+}
+
+async fn sign_in<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
+    let mut b = Browser::new(app);
+    b.open("/sign-in").await;
+    let (status, body) = b
+        .call("auth/sign_in", &[("email", email), ("password", PASSWORD)])
+        .await;
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "{status} {body}"
+    );
+    b
+}
+
+/// A verified user who belongs to no organisation, freshly signed in.
+async fn probe_browser<'a>(app: &'a TestApp, db: &PgPool) -> Browser<'a> {
+    let hash = DjangoHash::new(PASSWORD, DEFAULT_ITERATIONS).to_string();
+    sqlx::query(
+        "insert into users (email, name, password_hash, email_verified_at)
+         values ('probe@example.com', 'Probe', $1, now())
+         on conflict (email) do update set password_hash = $1",
+    )
+    .bind(hash)
+    .execute(db)
+    .await
+    .unwrap();
+    sign_in(app, "probe@example.com").await
+}
+
+async fn call(
+    b: &mut Browser<'_>,
+    path: &str,
+    fields: &[(&'static str, String)],
+) -> (StatusCode, String) {
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.call(path.trim_start_matches("/api/"), &fields).await
+}
+
+fn leaks_b(body: &str, f: &Fixture) -> bool {
+    let body = body.to_lowercase();
+    body.contains("bravo")
+        || body.contains(&f.b.to_string())
+        || body.contains(&f.users["b-member"].to_string())
+        || body.contains(&f.invitation_b.to_string())
+}
+
+#[tokio::test]
+async fn every_server_function_allows_exactly_what_the_roles_matrix_says_and_never_crosses_tenants()
+{
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    let f = Fixture::create(&db).await;
+    let mut browsers = BTreeMap::new();
+    for role in Role::ALL {
+        browsers.insert(role, sign_in(&app, email_of(role_user(role))).await);
+    }
+
+    let mut member_functions = 0;
+    for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+        // What does the function declare? Ask as a user of no organisation, signed in afresh
+        // each time: account functions may sign out or even delete the one who asks.
+        let mut probe = probe_browser(&app, &db).await;
+        let mut fields = f.fields(A_SLUG, f.a);
+        fields.extend([
+            ("id", "others".to_string()),
+            ("new_email", "probe-new@example.com".into()),
+            ("current_password", PASSWORD.into()),
+            ("new_password", "another tangerine lighthouse".into()),
+        ]);
+        call(&mut probe, path, &fields).await;
+        assert!(!probe.last_undeclared, "{path} does not declare its access");
+        let declared = probe.last_access.clone().expect("x-access header");
+        let Some(permission) = declared.strip_prefix("member:") else {
+            assert!(
+                declared == "public" || declared == "signed_in",
+                "{path} declared {declared}"
+            );
+            continue;
+        };
+        member_functions += 1;
+        let permission = Permission::parse(permission).expect("a permission of the matrix");
+
+        // Every role of A, on A's objects: allowed exactly as the matrix says.
+        for role in Role::ALL.into_iter().rev() {
+            f.reset(&db).await;
+            let b = browsers.get_mut(&role).unwrap();
+            let (status, body) = call(b, path, &f.fields(A_SLUG, f.a)).await;
+            if role.allows(permission) {
+                assert!(
+                    !matches!(
+                        status,
+                        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED
+                    ) && !status.is_server_error(),
+                    "{path} as {role:?} must be allowed: {status} {body}"
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{path} as {role:?} must be refused: {body}"
+                );
+                assert!(body.contains("does not allow"), "a clear message: {body}");
+            }
+        }
+
+        // A's Owner on B: by B's slug, and by B's object ids under A's slug.
+        f.reset(&db).await;
+        let before = f.snapshot_b(&db).await;
+        let owner = browsers.get_mut(&Role::Owner).unwrap();
+        let (status, body) = call(owner, path, &f.fields(B_SLUG, f.b)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path} on B's slug: {body}");
+        assert!(!leaks_b(&body, &f), "{path} leaked B: {body}");
+        let mut cross = f.fields(A_SLUG, f.b);
+        // Renaming A to B's slug is refused as taken, not by leaking anything.
+        cross.retain(|(k, _)| *k != "new_slug");
+        cross.push(("new_slug", "alpha-cafes".into()));
+        let (status, body) = call(owner, path, &cross).await;
+        assert!(
+            matches!(status, StatusCode::NOT_FOUND | StatusCode::CONFLICT)
+                || status.is_success()
+                || status.is_redirection(),
+            "{path} with B's ids: {status} {body}"
+        );
+        assert!(!leaks_b(&body, &f), "{path} leaked B: {body}");
+        assert_eq!(f.snapshot_b(&db).await, before, "{path} changed B");
+    }
+    assert!(
+        member_functions >= 14,
+        "the organisation functions are in the registry ({member_functions})"
+    );
+}
+
+#[tokio::test]
+async fn refusals_are_audited_and_other_tenants_objects_are_not_found() {
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    let f = Fixture::create(&db).await;
+    let mut viewer = sign_in(&app, email_of("a-viewer")).await;
+    let (status, body) = call(&mut viewer, "org/remove_member", &f.fields(A_SLUG, f.a)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body.contains("Your role (Viewer) does not allow you to invite members"),
+        "{body}"
+    );
+    let denied: i64 = sqlx::query_scalar(
+        "select count(*) from org_audit_events where org_id = $1 and action = 'access.denied' and actor_user_id = $2",
+    )
+    .bind(f.a)
+    .bind(f.users["a-viewer"])
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(denied, 1);
+
+    let mut owner = sign_in(&app, email_of("a-owner")).await;
+    let (status, _) = call(&mut owner, "org/members", &f.fields(B_SLUG, f.b)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(&mut owner, "org/remove_member", &f.fields(A_SLUG, f.b)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let not_found: i64 = sqlx::query_scalar(
+        "select (select count(*) from audit_events where action = 'access.not_found' and actor_user_id = $1)
+              + (select count(*) from org_audit_events where org_id = $2 and action = 'access.not_found')",
+    )
+    .bind(f.users["a-owner"])
+    .bind(f.a)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(not_found, 2, "both probes are on record");
+    let b_log: i64 = sqlx::query_scalar("select count(*) from org_audit_events where org_id = $1")
+        .bind(f.b)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(b_log, 1, "nothing about A's probing lands in B's log");
+}
+
+/// The tables that belong to an organisation: every table with an `org_id` column.
+async fn tenant_tables(db: &PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "select c.table_name::text from information_schema.columns c
+         join information_schema.tables t using (table_schema, table_name)
+         where c.table_schema = 'public' and c.column_name = 'org_id' and t.table_type = 'BASE TABLE'
+         order by 1",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn every_tenant_table_is_keyed_by_org_id_and_forces_row_level_security() {
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    let tables = tenant_tables(&db).await;
+    assert!(tables.len() >= 5, "{tables:?}");
+    for table in tables {
+        let row = sqlx::query(
+            "select c.relrowsecurity, c.relforcerowsecurity,
+                    exists (select 1 from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+                            where i.indrelid = c.oid and a.attname = 'org_id') as led,
+                    (select attnotnull from pg_attribute where attrelid = c.oid and attname = 'org_id') as not_null,
+                    exists (select 1 from pg_policies p where p.tablename = c.relname and p.policyname = 'tenant') as policy
+             from pg_class c where c.relname = $1 and c.relnamespace = 'public'::regnamespace",
+        )
+        .bind(&table)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        for column in [
+            "relrowsecurity",
+            "relforcerowsecurity",
+            "led",
+            "not_null",
+            "policy",
+        ] {
+            assert!(row.get::<bool, _>(column), "{table}: {column}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_application_role_sees_only_the_current_tenant_and_cannot_switch_isolation_off() {
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    let f = Fixture::create(&db).await;
+    let mut conn = PgConnection::connect(&app.db.app_url).await.unwrap();
+    let role: (String, bool, bool) =
+        sqlx::query_as("select current_user::text, rolsuper, rolbypassrls from pg_roles where rolname = current_user")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(role, ("ops_app".into(), false, false));
+
+    for table in tenant_tables(&db).await {
+        let everything = format!("select org_id from {table}");
+        // No tenant set: nothing at all.
+        let rows: Vec<Uuid> = sqlx::query_scalar(&everything)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        assert!(rows.is_empty(), "{table} without a tenant: {rows:?}");
+        // A tenant set: that tenant's rows only, though the query forgets to filter.
+        for org in [f.a, f.b] {
+            let mut tx = conn.begin().await.unwrap();
+            sqlx::query("select set_config('app.org_id', $1, true)")
+                .bind(org.to_string())
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            let rows: Vec<Uuid> = sqlx::query_scalar(&everything)
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+            tx.rollback().await.unwrap();
+            assert!(!rows.is_empty(), "{table} has rows for each tenant");
+            assert!(
+                rows.iter().all(|r| *r == org),
+                "{table} leaked another tenant"
+            );
+        }
+        // The setting is transaction-local: gone after the transaction.
+        let rows: Vec<Uuid> = sqlx::query_scalar(&everything)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        assert!(rows.is_empty(), "{table} after the transaction");
+
+        // Writing into another tenant is refused too.
+        let mut tx = conn.begin().await.unwrap();
+        sqlx::query("select set_config('app.org_id', $1, true)")
+            .bind(f.a.to_string())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let moved = sqlx::query(&format!(
+            "update {table} set org_id = org_id where org_id = $1"
+        ))
+        .bind(f.b)
+        .execute(&mut *tx)
+        .await
+        .map(|r| r.rows_affected())
+        .unwrap_or(0);
+        tx.rollback().await.unwrap();
+        assert_eq!(moved, 0, "{table}: B's rows cannot be touched from A");
+
+        for attempt in [
+            format!("alter table {table} disable row level security"),
+            format!("alter table {table} no force row level security"),
+            format!("drop policy tenant on {table}"),
+            format!("create policy open on {table} using (true)"),
+            format!("alter policy tenant on {table} using (true)"),
+        ] {
+            let refused = sqlx::query(&attempt).execute(&mut conn).await;
+            assert!(refused.is_err(), "the application role may not: {attempt}");
+        }
+    }
+    for attempt in [
+        "set role ops_owner",
+        "set session authorization ops_owner",
+        "alter role ops_app bypassrls",
+        "update org_audit_events set summary = 'rewritten'",
+        "delete from org_audit_events",
+        "update audit_events set action = 'rewritten'",
+        "delete from audit_events",
+        "truncate org_audit_events",
+    ] {
+        let refused = sqlx::query(attempt).execute(&mut conn).await;
+        assert!(refused.is_err(), "the application role may not: {attempt}");
+    }
+}
+
+#[tokio::test]
+async fn the_server_refuses_to_run_as_a_role_that_could_bypass_isolation() {
+    let db = TestDb::create().await;
+    let superuser = db.url.clone();
+    let vars: std::collections::HashMap<&str, &str> = [
+        ("DATABASE_URL", superuser.as_str()),
+        ("OPS_MIGRATION_DATABASE_URL", db.owner_url.as_str()),
+        ("OPS_BIND", "127.0.0.1:0"),
+    ]
+    .into_iter()
+    .collect();
+    let config =
+        server::config::Config::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
+    let refused = server::startup::Application::build(config).await;
+    assert!(
+        matches!(refused, Err(server::startup::StartupError::UnsafeRole(_))),
+        "a superuser connection is refused"
+    );
+    let vars: std::collections::HashMap<&str, &str> = [
+        ("DATABASE_URL", db.owner_url.as_str()),
+        ("OPS_MIGRATION_DATABASE_URL", db.owner_url.as_str()),
+        ("OPS_BIND", "127.0.0.1:0"),
+    ]
+    .into_iter()
+    .collect();
+    let config =
+        server::config::Config::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
+    let refused = server::startup::Application::build(config).await;
+    assert!(
+        matches!(refused, Err(server::startup::StartupError::UnsafeRole(_))),
+        "the owner's connection is refused"
+    );
+}
