@@ -97,10 +97,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("invite/:token") view=InvitePage ssr=SsrMode::Async/>
                     <Route path=path!("o") view=OrganisationsPage ssr=SsrMode::Async/>
                     <ParentRoute path=path!("o/:slug") view=OrgShell ssr=SsrMode::Async>
-                        <Route path=path!("") view=OrgHome/>
-                        <Route path=path!("members") view=MembersPage/>
-                        <Route path=path!("settings") view=SettingsPage/>
-                        <Route path=path!("audit") view=AuditLogPage/>
+                        <Route path=path!("") view=OrgHome ssr=SsrMode::Async/>
+                        <Route path=path!("members") view=MembersPage ssr=SsrMode::Async/>
+                        <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
+                        <Route path=path!("audit") view=AuditLogPage ssr=SsrMode::Async/>
                     </ParentRoute>
                 </Routes>
             </Layout>

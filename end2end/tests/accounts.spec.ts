@@ -1,43 +1,6 @@
-import { test, expect, type Page } from "@playwright/test";
+import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-
-const PASSWORD = "tangerine lighthouse 42";
-
-function uniqueEmail(tag: string): string {
-  return `${tag}.${Date.now()}.${Math.floor(Math.random() * 1e6)}@example.com`;
-}
-
-async function hydrated(page: Page) {
-  await page.waitForLoadState("networkidle");
-}
-
-async function signUp(page: Page, email: string) {
-  await page.goto("/sign-up");
-  await hydrated(page);
-  await page.getByLabel("Your name").fill("Robin Example");
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
-}
-
-async function openVerificationLink(page: Page, email: string) {
-  await page.goto("/dev/mailbox");
-  const message = page.locator(".mailbox li").filter({ hasText: `To ${email}` }).first();
-  await expect(message).toContainText("Confirm your email address for Ops Intel");
-  await message.getByRole("link", { name: /verify-email\?token=/ }).click();
-  await expect(page.getByRole("heading", { name: "Confirm your email address" })).toBeVisible();
-  await hydrated(page);
-  await page.getByRole("button", { name: "Confirm my email address" }).click();
-}
-
-async function signIn(page: Page, email: string, password = PASSWORD) {
-  await page.goto("/sign-in");
-  await hydrated(page);
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
+import { PASSWORD, hydrated, openVerificationLink, signIn, signUp, uniqueEmail } from "./helpers";
 
 test("sign up, verify from the mailbox, sign in and sign out", async ({ page }) => {
   const email = uniqueEmail("robin");

@@ -398,6 +398,12 @@ pub const RESET_ACCOUNT: ThrottlePolicy = ThrottlePolicy {
     free_failures: 3,
     max_lock: Duration::hours(1),
 };
+/// Invitation emails an organisation may send in an hour, so nobody turns it into a spam relay.
+pub const INVITATIONS: ThrottlePolicy = ThrottlePolicy {
+    scope: "org_invitations",
+    free_failures: 50,
+    max_lock: Duration::hours(1),
+};
 pub const RESEND: ThrottlePolicy = ThrottlePolicy {
     scope: "resend_verification",
     free_failures: 3,

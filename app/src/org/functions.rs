@@ -11,7 +11,8 @@ use {
     super::{ssr::*, AuditEntry, INVITATION_DAYS},
     crate::access::{self, Member},
     crate::auth::ssr::{
-        action_email, audit, enqueue_email, random_token, request_meta, token_hash, AuthServices,
+        action_email, audit, check_throttle, enqueue_email, random_token, record_failure,
+        request_meta, token_hash, AuthServices, INVITATIONS,
     },
     crate::domain::{EmailAddress, OrgName, Slug},
     crate::roles::{Permission, Role},
@@ -251,6 +252,9 @@ async fn send_invitation(
     role: Role,
     token: &str,
 ) -> Result<(), AppError> {
+    let key = m.org_id.to_string();
+    check_throttle(&m.svc.pool, INVITATIONS, &key).await?;
+    record_failure(&m.svc.pool, INVITATIONS, &key).await?;
     let AuthServices { public_url, .. } = &m.svc;
     let inviter = sqlx::query_scalar!("select name from users where user_id = $1", m.user_id)
         .fetch_one(&mut *m.tx)

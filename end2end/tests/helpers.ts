@@ -1,0 +1,52 @@
+import { expect, type Page } from "@playwright/test";
+
+export const PASSWORD = "tangerine lighthouse 42";
+
+export function uniqueEmail(tag: string): string {
+  return `${tag}.${Date.now()}.${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+export async function hydrated(page: Page) {
+  await page.waitForLoadState("networkidle");
+}
+
+export async function signUp(page: Page, email: string, name = "Robin Example") {
+  await page.goto("/sign-up");
+  await hydrated(page);
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
+}
+
+/** The first link in the latest development-mailbox email to `email` whose text matches. */
+export async function linkInMailbox(page: Page, email: string, subject: RegExp | string, link: RegExp): Promise<string> {
+  await page.goto("/dev/mailbox");
+  const message = page.locator(".mailbox li").filter({ hasText: `To ${email}` }).first();
+  await expect(message).toContainText(subject);
+  const href = await message.getByRole("link", { name: link }).first().getAttribute("href");
+  expect(href).toBeTruthy();
+  return href!;
+}
+
+export async function openVerificationLink(page: Page, email: string) {
+  await page.goto(await linkInMailbox(page, email, "Confirm your email address for Ops Intel", /verify-email\?token=/));
+  await expect(page.getByRole("heading", { name: "Confirm your email address" })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole("button", { name: "Confirm my email address" }).click();
+}
+
+export async function signIn(page: Page, email: string, password = PASSWORD) {
+  await page.goto("/sign-in");
+  await hydrated(page);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Signs in and waits until the app has taken the user onwards. */
+export async function signedIn(page: Page, email: string) {
+  await signIn(page, email);
+  await expect(page).not.toHaveURL(/\/sign-in/);
+}

@@ -1,0 +1,176 @@
+import { test, expect, type Browser, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { readFileSync } from "node:fs";
+import { PASSWORD, hydrated, linkInMailbox, openVerificationLink, signedIn, signUp, uniqueEmail } from "./helpers";
+
+async function noAxeViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(", ")}`)).toEqual([]);
+}
+
+async function invite(page: Page, email: string, role: string) {
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Role", { exact: true }).selectOption({ label: role });
+  await page.getByRole("button", { name: "Send invitation" }).click();
+  await expect(page.getByRole("status")).toHaveText("Invitation sent. The link works for 7 days.");
+  await expect(page.locator(".invitations li").filter({ hasText: email })).toContainText(role);
+}
+
+/** A new person opens their invitation, creates an account with the invited address, signs in and accepts. */
+async function acceptAsNewcomer(browser: Browser, owner: Page, email: string, name: string): Promise<Page> {
+  const link = await linkInMailbox(owner, email, /Join .* on Ops Intel/, /\/invite\//);
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(link);
+  await expect(page.getByText(`to join`)).toContainText(email);
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await expect(page.getByLabel("Email address")).toHaveValue(email);
+  await hydrated(page);
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
+
+  await page.goto(link);
+  await page.getByRole("link", { name: "Sign in" }).last().click();
+  await hydrated(page);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/invite\//);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Accept invitation" }).click();
+  await expect(page.getByRole("heading", { name: "Members" })).toBeVisible();
+  return page;
+}
+
+test("create an organisation, invite a Manager and a Viewer, transfer ownership, and read it all in the audit log", async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  const ownerEmail = uniqueEmail("owner");
+  await signUp(page, ownerEmail, "Olive Owner");
+  await openVerificationLink(page, ownerEmail);
+  await signedIn(page, ownerEmail);
+
+  await page.goto("/o");
+  await hydrated(page);
+  const orgName = `Harbour Cafés ${Date.now()}`;
+  await page.getByLabel("Name").fill(orgName);
+  await page.getByRole("button", { name: "Create organisation" }).click();
+  await expect(page).toHaveURL(/\/o\/harbour-cafes-\d+\/members$/);
+  await expect(page.locator(".org-header")).toContainText(orgName);
+  await expect(page.locator(".org-header")).toContainText("Owner");
+  const slug = new URL(page.url()).pathname.split("/")[2];
+  await hydrated(page);
+  await noAxeViolations(page);
+
+  const managerEmail = uniqueEmail("manager");
+  const viewerEmail = uniqueEmail("viewer");
+  await invite(page, managerEmail, "Manager");
+  await invite(page, viewerEmail, "Viewer");
+
+  const manager = await acceptAsNewcomer(browser, page, managerEmail, "Max Manager");
+  const viewer = await acceptAsNewcomer(browser, page, viewerEmail, "Vera Viewer");
+
+  // The Viewer sees the members but no control that changes anything.
+  await expect(viewer.locator("table")).toContainText(managerEmail);
+  await expect(viewer.getByRole("button", { name: "Change role" })).toHaveCount(0);
+  await expect(viewer.getByRole("button", { name: /^Remove/ })).toHaveCount(0);
+  await expect(viewer.getByRole("button", { name: "Send invitation" })).toHaveCount(0);
+  await expect(viewer.getByRole("link", { name: "Settings" })).toHaveCount(0);
+  await expect(viewer.getByRole("link", { name: "Audit log" })).toHaveCount(0);
+  await noAxeViolations(viewer);
+
+  // A request forged from the Viewer's own session, valid token and all, is refused by role.
+  await page.goto(`/o/${slug}/members`);
+  const managerId = await page.locator(`tr[data-email="${managerEmail}"] input[name="user_id"]`).first().getAttribute("value");
+  const forged = await viewer.evaluate(
+    async ({ slug, managerId }) => {
+      const token = (document.querySelector('input[name="csrf_token"]') as HTMLInputElement).value;
+      const res = await fetch("/api/org/remove_member", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", "x-csrf-token": token, accept: "application/json" },
+        body: new URLSearchParams({ slug, user_id: managerId! }).toString(),
+      });
+      return { status: res.status, body: await res.text() };
+    },
+    { slug, managerId },
+  );
+  expect(forged.status).toBe(403);
+  expect(forged.body).toContain("Your role (Viewer) does not allow you to invite members or change their roles.");
+  await manager.reload();
+  await expect(manager.locator("table")).toContainText(managerEmail);
+
+  // The Manager can't manage members either, but sees the same list.
+  await expect(manager.getByRole("button", { name: "Change role" })).toHaveCount(0);
+
+  // The Owner hands the organisation to the Manager and becomes an Admin.
+  await page.goto(`/o/${slug}/settings`);
+  await hydrated(page);
+  await noAxeViolations(page);
+  await page.getByLabel("New Owner").selectOption({ label: `Max Manager (${managerEmail})` });
+  await page.getByLabel("I understand I will no longer be the Owner.").check();
+  await page.getByRole("button", { name: "Transfer ownership" }).click();
+  await expect(page).toHaveURL(new RegExp(`/o/${slug}/members$`));
+  await expect(page.locator(`tr[data-email="${managerEmail}"]`)).toContainText("Owner");
+  await expect(page.locator(`tr[data-email="${ownerEmail}"]`)).toContainText("Admin");
+  await manager.reload();
+  await expect(manager.locator(".org-header")).toContainText("Owner");
+
+  // The audit log, read by the former Owner (now an Admin), shows all of it.
+  await page.goto(`/o/${slug}/audit`);
+  await hydrated(page);
+  const log = page.locator("table.audit");
+  await expect(log).toContainText(`Created the organisation ${orgName}`);
+  await expect(log).toContainText(`Invited ${managerEmail} as Manager`);
+  await expect(log).toContainText(`Invited ${viewerEmail} as Viewer`);
+  await expect(log).toContainText(`${managerEmail} accepted the invitation and joined as Manager`);
+  await expect(log).toContainText(`${viewerEmail} accepted the invitation and joined as Viewer`);
+  await expect(log).toContainText("Refused org/remove_member: needs member:invite_members");
+  await expect(log).toContainText(`Transferred ownership to ${managerEmail}`);
+  await noAxeViolations(page);
+
+  // Filtered, and exported as CSV.
+  await page.getByLabel("Action").fill("invitation");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/action=invitation/);
+  await expect(log).not.toContainText("Transferred ownership");
+  await expect(log).toContainText(`Invited ${viewerEmail} as Viewer`);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Export CSV" }).click();
+  const download = page.waitForEvent("download");
+  await page.getByRole("link", { name: "Download audit-log.csv" }).click();
+  const csv = readFileSync((await (await download).path())!, "utf8");
+  expect(csv.split("\n")[0]).toBe("time,actor,action,target,summary,ip,user_agent");
+  expect(csv).toContain(`Invited ${managerEmail} as Manager`);
+  expect(csv).not.toContain("ownership.transferred");
+});
+
+test("organisation pages of another organisation are not found, and old slugs redirect", async ({ page, browser }) => {
+  const email = uniqueEmail("solo");
+  await signUp(page, email, "Sol Solo");
+  await openVerificationLink(page, email);
+  await signedIn(page, email);
+  await page.goto("/o");
+  await hydrated(page);
+  await page.getByLabel("Name").fill("Solo Trading");
+  await page.getByLabel("Address (optional)").fill(`solo-${Date.now()}`);
+  await page.getByRole("button", { name: "Create organisation" }).click();
+  await expect(page.getByRole("heading", { name: "Members" })).toBeVisible();
+  const slug = new URL(page.url()).pathname.split("/")[2];
+
+  await page.goto(`/o/${slug}/settings`);
+  await hydrated(page);
+  await page.getByLabel("Address").fill(`${slug}-renamed`);
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await expect(page).toHaveURL(new RegExp(`/o/${slug}-renamed/settings\\?saved$`));
+  await page.goto(`/o/${slug}/members`);
+  await expect(page).toHaveURL(new RegExp(`/o/${slug}-renamed/members$`));
+
+  const stranger = await (await browser.newContext()).newPage();
+  const strangerEmail = uniqueEmail("stranger");
+  await signUp(stranger, strangerEmail);
+  await openVerificationLink(stranger, strangerEmail);
+  await signedIn(stranger, strangerEmail);
+  const response = await stranger.goto(`/o/${slug}-renamed/members`);
+  expect(response?.status()).toBe(404);
+  await expect(stranger.getByRole("heading", { name: "Organisation not found" })).toBeVisible();
+});
