@@ -755,3 +755,22 @@ async fn leave_every_organisation(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn sign_in_continues_only_to_paths_on_this_site() {
+        assert_eq!(local_path("/invite/abc"), Some("/invite/abc"));
+        for outside in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "evil",
+            "/a\nb",
+        ] {
+            assert_eq!(local_path(outside), None, "{outside:?}");
+        }
+    }
+}

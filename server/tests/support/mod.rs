@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod fake_sendgrid;
+pub mod orgs;
 
 use std::{collections::HashMap, net::SocketAddr};
 

@@ -1,0 +1,247 @@
+//! Two organisations with a member of every role, for tests of tenancy and membership rules.
+
+use std::collections::BTreeMap;
+
+use app::{
+    auth::password::{DjangoHash, DEFAULT_ITERATIONS},
+    roles::Role,
+};
+use reqwest::StatusCode;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{browser::Browser, TestApp};
+
+pub const PASSWORD: &str = "tangerine lighthouse";
+
+/// Two organisations. A has a member of every role plus one more Viewer to act on; B has an
+/// Owner and a Viewer. Every name in B contains "bravo", so a response that leaks B says so.
+pub struct Fixture {
+    pub a: Uuid,
+    pub b: Uuid,
+    pub users: BTreeMap<&'static str, Uuid>,
+    pub invitation_a: Uuid,
+    pub invitation_b: Uuid,
+}
+
+pub const A_SLUG: &str = "alpha-cafes";
+pub const B_SLUG: &str = "bravo-bakeries";
+
+pub const USERS: [(&str, &str); 7] = [
+    ("a-owner", "owner@alpha.test"),
+    ("a-admin", "admin@alpha.test"),
+    ("a-manager", "manager@alpha.test"),
+    ("a-viewer", "viewer@alpha.test"),
+    ("a-target", "target@alpha.test"),
+    ("b-owner", "owner@bravo.test"),
+    ("b-member", "member@bravo.test"),
+];
+
+pub fn email_of(key: &str) -> &'static str {
+    USERS.iter().find(|(k, _)| *k == key).unwrap().1
+}
+
+pub fn role_user(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "a-owner",
+        Role::Admin => "a-admin",
+        Role::Manager => "a-manager",
+        Role::Viewer => "a-viewer",
+    }
+}
+
+impl Fixture {
+    /// Users, verified, all with the same password.
+    pub async fn create(db: &PgPool) -> Self {
+        let mut users = BTreeMap::new();
+        for (key, email) in USERS {
+            users.insert(key, create_user(db, email, true).await);
+        }
+        let fixture = Self {
+            a: Uuid::new_v4(),
+            b: Uuid::new_v4(),
+            users,
+            invitation_a: Uuid::new_v4(),
+            invitation_b: Uuid::new_v4(),
+        };
+        fixture.reset(db).await;
+        fixture
+    }
+
+    /// Puts both organisations back as they started, whatever the last call did to them. Runs
+    /// as the superuser, past row-level security.
+    pub async fn reset(&self, db: &PgPool) {
+        let u = |k: &str| self.users[k];
+        let mut tx = db.begin().await.unwrap();
+        sqlx::query("delete from organisations")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        for (org, name, slug) in [
+            (self.a, "Alpha Cafés", A_SLUG),
+            (self.b, "Bravo Bakeries", B_SLUG),
+        ] {
+            sqlx::query("insert into organisations (org_id, name, slug) values ($1, $2, $3)")
+                .bind(org)
+                .bind(name)
+                .bind(slug)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            sqlx::query("insert into organisation_slugs (org_id, slug) values ($1, $2)")
+                .bind(org)
+                .bind(slug)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        for (org, user, role) in [
+            (self.a, u("a-owner"), "owner"),
+            (self.a, u("a-admin"), "admin"),
+            (self.a, u("a-manager"), "manager"),
+            (self.a, u("a-viewer"), "viewer"),
+            (self.a, u("a-target"), "viewer"),
+            (self.b, u("b-owner"), "owner"),
+            (self.b, u("b-member"), "viewer"),
+        ] {
+            sqlx::query("insert into memberships (org_id, user_id, role) values ($1, $2, $3)")
+                .bind(org)
+                .bind(user)
+                .bind(role)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        for (org, id, email, inviter) in [
+            (
+                self.a,
+                self.invitation_a,
+                "invitee@alpha.test",
+                u("a-owner"),
+            ),
+            (
+                self.b,
+                self.invitation_b,
+                "invitee@bravo.test",
+                u("b-owner"),
+            ),
+        ] {
+            sqlx::query(
+                "insert into invitations (org_id, invitation_id, email, role, token_hash, invited_by, expires_at)
+                 values ($1, $2, $3, 'viewer', $4, $5, now() + interval '7 days')",
+            )
+            .bind(org)
+            .bind(id)
+            .bind(email)
+            .bind(Sha256::digest(id.as_bytes()).to_vec())
+            .bind(inviter)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        for (org, owner, summary) in [
+            (self.a, u("a-owner"), "alpha history"),
+            (self.b, u("b-owner"), "bravo secret history"),
+        ] {
+            sqlx::query(
+                "insert into org_audit_events (org_id, actor_user_id, action, summary)
+                 values ($1, $2, 'organisation.created', $3)",
+            )
+            .bind(org)
+            .bind(owner)
+            .bind(summary)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+
+    /// Every field any organisation function takes, naming objects of `org`.
+    pub fn fields(&self, slug: &str, org: Uuid) -> Vec<(&'static str, String)> {
+        let in_a = org == self.a;
+        let (target, invitation) = if in_a {
+            (self.users["a-target"], self.invitation_a)
+        } else {
+            (self.users["b-member"], self.invitation_b)
+        };
+        vec![
+            ("slug", slug.to_string()),
+            ("user_id", target.to_string()),
+            ("invitation_id", invitation.to_string()),
+            ("role", "manager".into()),
+            ("email", "newcomer@example.com".into()),
+            ("name", "Renamed Organisation".into()),
+            ("new_slug", "renamed-organisation".into()),
+            ("confirm", slug.to_string()),
+            ("action", String::new()),
+            ("actor", String::new()),
+            ("from", String::new()),
+            ("to", String::new()),
+            ("token", "no-such-token".into()),
+            ("password", PASSWORD.into()),
+        ]
+    }
+
+    /// Everything stored about B, to prove calls made from A change none of it.
+    pub async fn snapshot_b(&self, db: &PgPool) -> String {
+        sqlx::query_scalar(
+            "select concat_ws(' | ',
+                (select string_agg(o::text, ',') from organisations o where org_id = $1),
+                (select string_agg(m::text, ',' order by user_id) from memberships m where org_id = $1),
+                (select string_agg(i::text, ',' order by invitation_id) from invitations i where org_id = $1),
+                (select string_agg(s::text, ',' order by slug) from organisation_slugs s where org_id = $1))",
+        )
+        .bind(self.b)
+        .fetch_one(db)
+        .await
+        .unwrap()
+    }
+}
+
+pub async fn sign_in<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
+    let mut b = Browser::new(app);
+    b.open("/sign-in").await;
+    let (status, body) = b
+        .call("auth/sign_in", &[("email", email), ("password", PASSWORD)])
+        .await;
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "{status} {body}"
+    );
+    b
+}
+
+/// A user whose password is [`PASSWORD`], created once (or found again) by email.
+pub async fn create_user(db: &PgPool, email: &str, verified: bool) -> Uuid {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = HASH.get_or_init(|| DjangoHash::new(PASSWORD, DEFAULT_ITERATIONS).to_string());
+    sqlx::query_scalar(
+        "insert into users (email, name, password_hash, email_verified_at)
+         values ($1, 'User ' || split_part($1, '@', 1), $2, case when $3 then now() end)
+         on conflict (email) do update set password_hash = $2
+         returning user_id",
+    )
+    .bind(email)
+    .bind(hash)
+    .bind(verified)
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
+/// A verified user who belongs to no organisation, freshly signed in.
+pub async fn probe_browser<'a>(app: &'a TestApp, db: &PgPool) -> Browser<'a> {
+    create_user(db, "probe@example.com", true).await;
+    sign_in(app, "probe@example.com").await
+}
+
+pub async fn call(
+    b: &mut Browser<'_>,
+    path: &str,
+    fields: &[(&'static str, String)],
+) -> (StatusCode, String) {
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.call(path.trim_start_matches("/api/"), &fields).await
+}
