@@ -36,7 +36,9 @@ fn set_status(_status: http::StatusCode) {
 /// What to show when a page's data could not be loaded.
 #[component]
 fn LoadError(error: AppError) -> impl IntoView {
-    set_status(error.status());
+    if error != AppError::NotSignedIn {
+        set_status(error.status());
+    }
     match error {
         AppError::NotSignedIn => {
             let path = use_location().pathname.get_untracked();
