@@ -11,6 +11,7 @@ pub mod pages;
 pub mod plans;
 pub mod roles;
 pub mod site;
+pub mod work;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet};
@@ -35,6 +36,7 @@ use crate::pages::{
     privacy::PrivacyPage,
     security::SecurityPage,
     terms::TermsPage,
+    work::{BoardPage, BusinessPage, BusinessesPage, IssuePage, IssuesPage},
 };
 use crate::site::SiteInfo;
 
@@ -98,6 +100,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("o") view=OrganisationsPage ssr=SsrMode::Async/>
                     <ParentRoute path=path!("o/:slug") view=OrgShell ssr=SsrMode::Async>
                         <Route path=path!("") view=OrgHome ssr=SsrMode::Async/>
+                        <Route path=path!("issues") view=IssuesPage ssr=SsrMode::Async/>
+                        <Route path=path!("issues/:number") view=IssuePage ssr=SsrMode::Async/>
+                        <Route path=path!("board") view=BoardPage ssr=SsrMode::Async/>
+                        <Route path=path!("businesses") view=BusinessesPage ssr=SsrMode::Async/>
+                        <Route path=path!("businesses/:id") view=BusinessPage ssr=SsrMode::Async/>
                         <Route path=path!("members") view=MembersPage ssr=SsrMode::Async/>
                         <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
                         <Route path=path!("audit") view=AuditLogPage ssr=SsrMode::Async/>

@@ -6,3 +6,4 @@ pub mod pricing;
 pub mod privacy;
 pub mod security;
 pub mod terms;
+pub mod work;

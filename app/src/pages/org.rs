@@ -161,6 +161,9 @@ pub fn OrgShell() -> impl IntoView {
                                         </nav>
                                     </details>
                                     <nav aria-label="Organisation" class="tabs">
+                                        <A href=format!("/o/{}/issues", ctx.slug)>"Issues"</A>
+                                        <A href=format!("/o/{}/board", ctx.slug)>"Board"</A>
+                                        <A href=format!("/o/{}/businesses", ctx.slug)>"Businesses"</A>
                                         <A href=format!("/o/{}/members", ctx.slug)>"Members"</A>
                                         {ctx.role.allows(Permission::Settings).then(|| view! {
                                             <A href=format!("/o/{}/settings", ctx.slug)>"Settings"</A>
@@ -181,10 +184,10 @@ pub fn OrgShell() -> impl IntoView {
     }
 }
 
-/// `/o/{slug}` itself: the members page until the dashboard arrives.
+/// `/o/{slug}` itself: the issues, the page people open every morning.
 #[component]
 pub fn OrgHome() -> impl IntoView {
-    view! { <Redirect path=format!("/o/{}/members", slug_param())/> }
+    view! { <Redirect path=format!("/o/{}/issues", slug_param())/> }
 }
 
 fn org() -> OrgContext {

@@ -3,6 +3,7 @@ use reqwest::{header, StatusCode};
 use super::TestApp;
 
 /// A client that keeps one session cookie and the CSRF token its pages carry, as a browser does.
+#[derive(Clone)]
 pub struct Browser<'a> {
     app: &'a TestApp,
     pub cookie: Option<String>,

@@ -23,6 +23,10 @@ pub struct Fixture {
     pub users: BTreeMap<&'static str, Uuid>,
     pub invitation_a: Uuid,
     pub invitation_b: Uuid,
+    pub business_a: Uuid,
+    pub business_b: Uuid,
+    pub issue_a: Uuid,
+    pub issue_b: Uuid,
 }
 
 pub const A_SLUG: &str = "alpha-cafes";
@@ -64,6 +68,10 @@ impl Fixture {
             users,
             invitation_a: Uuid::new_v4(),
             invitation_b: Uuid::new_v4(),
+            business_a: Uuid::new_v4(),
+            business_b: Uuid::new_v4(),
+            issue_a: Uuid::new_v4(),
+            issue_b: Uuid::new_v4(),
         };
         fixture.reset(db).await;
         fixture
@@ -140,6 +148,68 @@ impl Fixture {
             .await
             .unwrap();
         }
+        for (org, business, name, address, issue, title) in [
+            (
+                self.a,
+                self.business_a,
+                "Quay Street Coffee",
+                "1 Quay St, Leeds",
+                self.issue_a,
+                "Boiler leak",
+            ),
+            (
+                self.b,
+                self.business_b,
+                "Bravo Flour Mill",
+                "Bravo Lane",
+                self.issue_b,
+                "Bravo oven fault",
+            ),
+        ] {
+            sqlx::query(
+                "insert into businesses (org_id, business_id, name, relationship, address, tags)
+                 values ($1, $2, $3, 'supplier', $4, '{flour}')",
+            )
+            .bind(org)
+            .bind(business)
+            .bind(name)
+            .bind(address)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            sqlx::query(
+                "insert into issues (org_id, issue_id, number, title, kind, priority, status, business_id)
+                 values ($1, $2, 1, $3, 'maintenance', 'high', 'open', $4)",
+            )
+            .bind(org)
+            .bind(issue)
+            .bind(title)
+            .bind(business)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            sqlx::query(
+                "insert into issue_comments (org_id, issue_id, body) values ($1, $2, 'First look')",
+            )
+            .bind(org)
+            .bind(issue)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            sqlx::query(
+                "insert into issue_events (org_id, issue_id, field, new_value) values ($1, $2, 'created', '#1')",
+            )
+            .bind(org)
+            .bind(issue)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            sqlx::query("update organisations set next_issue_number = 2 where org_id = $1")
+                .bind(org)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
         for (org, owner, summary) in [
             (self.a, u("a-owner"), "alpha history"),
             (self.b, u("b-owner"), "bravo secret history"),
@@ -161,10 +231,20 @@ impl Fixture {
     /// Every field any organisation function takes, naming objects of `org`.
     pub fn fields(&self, slug: &str, org: Uuid) -> Vec<(&'static str, String)> {
         let in_a = org == self.a;
-        let (target, invitation) = if in_a {
-            (self.users["a-target"], self.invitation_a)
+        let (target, invitation, business, issue) = if in_a {
+            (
+                self.users["a-target"],
+                self.invitation_a,
+                self.business_a,
+                self.issue_a,
+            )
         } else {
-            (self.users["b-member"], self.invitation_b)
+            (
+                self.users["b-member"],
+                self.invitation_b,
+                self.business_b,
+                self.issue_b,
+            )
         };
         vec![
             ("slug", slug.to_string()),
@@ -181,6 +261,29 @@ impl Fixture {
             ("to", String::new()),
             ("token", "no-such-token".into()),
             ("password", PASSWORD.into()),
+            ("business_id", business.to_string()),
+            ("issue_id", issue.to_string()),
+            ("version", "1".into()),
+            ("number", "1".into()),
+            ("title", "Boiler leak fixed".into()),
+            ("description", "Plumber booked.".into()),
+            ("kind", "maintenance".into()),
+            ("priority", "high".into()),
+            ("status", "in_progress".into()),
+            ("assignee_id", String::new()),
+            ("due_on", "2026-12-31".into()),
+            ("body", "On it.".into()),
+            ("q", String::new()),
+            ("relationship", "supplier".into()),
+            ("tag", String::new()),
+            ("archived", "false".into()),
+            ("address", "2 Quay St, Leeds".into()),
+            ("phone", "0113 496 0000".into()),
+            ("website", "quay.example".into()),
+            ("notes", String::new()),
+            ("tags", "coffee".into()),
+            ("overdue", "false".into()),
+            ("oldest_first", "false".into()),
         ]
     }
 
@@ -191,7 +294,11 @@ impl Fixture {
                 (select string_agg(o::text, ',') from organisations o where org_id = $1),
                 (select string_agg(m::text, ',' order by user_id) from memberships m where org_id = $1),
                 (select string_agg(i::text, ',' order by invitation_id) from invitations i where org_id = $1),
-                (select string_agg(s::text, ',' order by slug) from organisation_slugs s where org_id = $1))",
+                (select string_agg(s::text, ',' order by slug) from organisation_slugs s where org_id = $1),
+                (select string_agg(b::text, ',') from businesses b where org_id = $1),
+                (select string_agg(i::text, ',') from issues i where org_id = $1),
+                (select count(*)::text from issue_comments where org_id = $1),
+                (select next_issue_number::text from organisations where org_id = $1))",
         )
         .bind(self.b)
         .fetch_one(db)

@@ -1,0 +1,718 @@
+//! The workspace pages: businesses and issues, their lists, detail pages and the board. What each
+//! page offers comes from the roles matrix; the server checks it again on every call.
+
+use leptos::prelude::*;
+use leptos_router::{
+    components::A,
+    hooks::{use_params_map, use_query_map},
+};
+
+use crate::{
+    components::forms::{action_error, CsrfField, FormError},
+    org::OrgContext,
+    roles::Permission,
+    work::{
+        businesses::{
+            get_business, list_businesses, ArchiveBusiness, CreateBusiness, DeleteBusiness,
+            UpdateBusiness,
+        },
+        issues::{
+            get_issue, list_issues, AddComment, CreateIssue, DeleteIssue, IssueSummary, MoveIssue,
+            UpdateIssue,
+        },
+        IssueKind, Priority, Relationship, Status,
+    },
+};
+
+fn org() -> OrgContext {
+    expect_context::<OrgContext>()
+}
+
+fn query(key: &str) -> String {
+    use_query_map().read().get(key).unwrap_or_default()
+}
+
+/// A `<select>` over a closed set of choices, with an optional "any" first option.
+#[component]
+fn ChoiceSelect(
+    #[prop(into)] id: String,
+    name: &'static str,
+    options: Vec<(&'static str, &'static str)>,
+    #[prop(into)] selected: String,
+    #[prop(optional)] any: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <select id=id name=name>
+            {any.map(|label| view! { <option value="">{label}</option> })}
+            {options.into_iter().map(|(value, label)| {
+                let is = value == selected;
+                view! { <option value=value selected=is>{label}</option> }
+            }).collect_view()}
+        </select>
+    }
+}
+
+fn relationships() -> Vec<(&'static str, &'static str)> {
+    Relationship::ALL
+        .iter()
+        .map(|r| (r.as_str(), r.label()))
+        .collect()
+}
+fn statuses() -> Vec<(&'static str, &'static str)> {
+    Status::ALL
+        .iter()
+        .map(|s| (s.as_str(), s.label()))
+        .collect()
+}
+fn priorities() -> Vec<(&'static str, &'static str)> {
+    Priority::ALL
+        .iter()
+        .map(|p| (p.as_str(), p.label()))
+        .collect()
+}
+fn kinds() -> Vec<(&'static str, &'static str)> {
+    IssueKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), k.label()))
+        .collect()
+}
+
+#[component]
+pub fn BusinessesPage() -> impl IntoView {
+    let ctx = org();
+    let create = ServerAction::<CreateBusiness>::new();
+    let create_error = action_error(create);
+    let slug = ctx.slug.clone();
+    let page = Resource::new(
+        move || {
+            (
+                query("q"),
+                query("relationship"),
+                query("tag"),
+                query("after"),
+                create.version().get(),
+            )
+        },
+        move |(q, relationship, tag, after, _)| {
+            list_businesses(
+                slug.clone(),
+                q,
+                relationship,
+                tag,
+                false,
+                Some(after).filter(|a| !a.is_empty()),
+            )
+        },
+    );
+    let slug = ctx.slug.clone();
+    view! {
+        <h1>"Businesses"</h1>
+        <form method="get" class="filters" role="search" aria-label="Search businesses">
+            <div class="field">
+                <label for="b-q">"Search"</label>
+                <input id="b-q" name="q" type="search" value=query("q") placeholder="Name or address"/>
+            </div>
+            <div class="field">
+                <label for="b-rel">"Relationship"</label>
+                <ChoiceSelect id="b-rel" name="relationship" options=relationships() selected=query("relationship") any="Any"/>
+            </div>
+            <div class="field">
+                <label for="b-tag">"Tag"</label>
+                <input id="b-tag" name="tag" type="text" value=query("tag")/>
+            </div>
+            <button type="submit" class="button">"Search"</button>
+        </form>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let slug = slug.clone();
+                Suspend::new(async move {
+                    match page.await {
+                        Ok(p) if p.items.is_empty() => view! {
+                            <p class="empty">"No businesses match. Add your own sites and the businesses you deal with below."</p>
+                        }.into_any(),
+                        Ok(p) => view! {
+                            <table class="table">
+                                <caption class="visually-hidden">"Businesses"</caption>
+                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Relationship"</th><th scope="col">"Address"</th><th scope="col">"Open issues"</th></tr></thead>
+                                <tbody>
+                                    {p.items.into_iter().map(|b| view! {
+                                        <tr>
+                                            <td><A href=format!("/o/{}/businesses/{}", slug, b.id)>{b.name}</A></td>
+                                            <td>{b.relationship.label()}</td>
+                                            <td>{b.address}</td>
+                                            <td>{b.open_issues}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            {p.next.map(|next| view! {
+                                <p><a href=format!("?q={}&relationship={}&tag={}&after={}", enc(&query("q")), enc(&query("relationship")), enc(&query("tag")), enc(&next))>"Next page"</a></p>
+                            })}
+                        }.into_any(),
+                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
+        {ctx.role.allows(Permission::Edit).then(|| view! {
+            <h2>"Add a business"</h2>
+            <ActionForm action=create attr:class="stack">
+                <CsrfField/>
+                <input type="hidden" name="slug" value=ctx.slug.clone()/>
+                <BusinessFields error=create_error/>
+                <FormError error=create_error fields=&["name", "relationship", "address", "phone", "website", "notes", "tags"]/>
+                <Show when=move || matches!(create.value().get(), Some(Ok(_)))>
+                    <p role="status">"Business added."</p>
+                </Show>
+                <button type="submit" class="button primary">"Add business"</button>
+            </ActionForm>
+        })}
+    }
+}
+
+/// Percent-encodes a query value.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The fields of a business form, filled from `initial` when editing.
+#[component]
+fn BusinessFields(
+    error: Signal<Option<crate::error::AppError>>,
+    #[prop(optional)] initial: Option<crate::work::businesses::Business>,
+) -> impl IntoView {
+    let v = |f: fn(&crate::work::businesses::Business) -> String| {
+        initial.as_ref().map(f).unwrap_or_default()
+    };
+    let field_error = move |name: &'static str| move || error.get().and_then(|e| e.for_field(name));
+    let relationship = initial
+        .as_ref()
+        .map(|b| b.relationship.as_str())
+        .unwrap_or("customer");
+    view! {
+        <div class="field">
+            <label for="bf-name">"Name"</label>
+            <input id="bf-name" name="name" type="text" required maxlength="200" value=v(|b| b.name.clone())/>
+            <p class="field-error">{field_error("name")}</p>
+        </div>
+        <div class="field">
+            <label for="bf-relationship">"Relationship"</label>
+            <ChoiceSelect id="bf-relationship" name="relationship" options=relationships() selected=relationship/>
+        </div>
+        <div class="field">
+            <label for="bf-address">"Address"</label>
+            <textarea id="bf-address" name="address" rows="2" maxlength="500">{v(|b| b.address.clone())}</textarea>
+            <p class="field-error">{field_error("address")}</p>
+        </div>
+        <div class="field">
+            <label for="bf-phone">"Phone"</label>
+            <input id="bf-phone" name="phone" type="tel" maxlength="50" value=v(|b| b.phone.clone())/>
+            <p class="field-error">{field_error("phone")}</p>
+        </div>
+        <div class="field">
+            <label for="bf-website">"Website"</label>
+            <input id="bf-website" name="website" type="text" maxlength="500" value=v(|b| b.website.clone())/>
+            <p class="field-error">{field_error("website")}</p>
+        </div>
+        <div class="field">
+            <label for="bf-tags">"Tags (comma-separated)"</label>
+            <input id="bf-tags" name="tags" type="text" value=v(|b| b.tags.join(", "))/>
+            <p class="field-error">{field_error("tags")}</p>
+        </div>
+        <div class="field">
+            <label for="bf-notes">"Notes"</label>
+            <textarea id="bf-notes" name="notes" rows="3" maxlength="10000">{v(|b| b.notes.clone())}</textarea>
+            <p class="field-error">{field_error("notes")}</p>
+        </div>
+    }
+}
+
+#[component]
+pub fn BusinessPage() -> impl IntoView {
+    let ctx = org();
+    let update = ServerAction::<UpdateBusiness>::new();
+    let archive = ServerAction::<ArchiveBusiness>::new();
+    let delete = ServerAction::<DeleteBusiness>::new();
+    let error = Signal::derive(move || {
+        action_error(update)
+            .get()
+            .or_else(|| action_error(archive).get())
+            .or_else(|| action_error(delete).get())
+    });
+    let slug = ctx.slug.clone();
+    let business = Resource::new(
+        move || {
+            (
+                use_params_map().read().get("id").unwrap_or_default(),
+                update.version().get(),
+                archive.version().get(),
+            )
+        },
+        move |(id, _, _)| get_business(slug.clone(), id),
+    );
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let ctx = ctx.clone();
+                Suspend::new(async move {
+                    let b = match business.await {
+                        Ok(b) => b,
+                        Err(e) => return view! { <h1>"Business"</h1><p role="alert">{e.to_string()}</p> }.into_any(),
+                    };
+                    let can_edit = ctx.role.allows(Permission::Edit);
+                    let can_archive = ctx.role.allows(Permission::ArchiveDelete);
+                    let (slug_a, slug_b, slug_c) = (ctx.slug.clone(), ctx.slug.clone(), ctx.slug.clone());
+                    let (id_a, id_b, id_c) = (b.id.clone(), b.id.clone(), b.id.clone());
+                    let archived = b.archived;
+                    view! {
+                        <h1>{b.name.clone()} {archived.then(|| view! { " " <span class="badge">"Archived"</span> })}</h1>
+                        <dl class="facts">
+                            <dt>"Relationship"</dt><dd>{b.relationship.label()}</dd>
+                            <dt>"Address"</dt><dd class="pre">{b.address.clone()}</dd>
+                            <dt>"Phone"</dt><dd>{b.phone.clone()}</dd>
+                            <dt>"Website"</dt><dd>{(!b.website.is_empty()).then(|| view! { <a href=b.website.clone() rel="noopener noreferrer nofollow">{b.website.clone()}</a> })}</dd>
+                            <dt>"Tags"</dt><dd>{b.tags.join(", ")}</dd>
+                            <dt>"Notes"</dt><dd class="pre">{b.notes.clone()}</dd>
+                        </dl>
+                        <h2>"Issues"</h2>
+                        <IssueTable issues=b.issues.clone() slug=ctx.slug.clone()/>
+                        <FormError error fields=&["name", "relationship", "address", "phone", "website", "notes", "tags"]/>
+                        {can_edit.then(|| view! {
+                            <h2>"Edit"</h2>
+                            <ActionForm action=update attr:class="stack">
+                                <CsrfField/>
+                                <input type="hidden" name="slug" value=slug_a/>
+                                <input type="hidden" name="business_id" value=id_a/>
+                                <input type="hidden" name="version" value=b.version.to_string()/>
+                                <BusinessFields error initial=b.clone()/>
+                                <button type="submit" class="button primary">"Save changes"</button>
+                            </ActionForm>
+                        })}
+                        {can_archive.then(|| view! {
+                            <div class="row-actions">
+                                <ActionForm action=archive attr:class="inline">
+                                    <CsrfField/>
+                                    <input type="hidden" name="slug" value=slug_b/>
+                                    <input type="hidden" name="business_id" value=id_b/>
+                                    <input type="hidden" name="archived" value=(!archived).to_string()/>
+                                    <button type="submit" class="button">{if archived { "Restore" } else { "Archive" }}</button>
+                                </ActionForm>
+                                <ActionForm action=delete attr:class="inline">
+                                    <CsrfField/>
+                                    <input type="hidden" name="slug" value=slug_c/>
+                                    <input type="hidden" name="business_id" value=id_c/>
+                                    <button type="submit" class="button danger">"Delete business"</button>
+                                </ActionForm>
+                            </div>
+                        })}
+                    }.into_any()
+                })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn IssueTable(issues: Vec<IssueSummary>, slug: String) -> impl IntoView {
+    if issues.is_empty() {
+        return view! { <p class="empty">"No issues yet."</p> }.into_any();
+    }
+    view! {
+        <table class="table issues">
+            <caption class="visually-hidden">"Issues"</caption>
+            <thead><tr>
+                <th scope="col">"#"</th><th scope="col">"Title"</th><th scope="col">"Priority"</th>
+                <th scope="col">"Status"</th><th scope="col">"Business"</th><th scope="col">"Assignee"</th><th scope="col">"Due"</th>
+            </tr></thead>
+            <tbody>
+                {issues.into_iter().map(|i| view! {
+                    <tr data-number=i.number>
+                        <td>{format!("#{}", i.number)}</td>
+                        <td><A href=format!("/o/{}/issues/{}", slug, i.number)>{i.title}</A></td>
+                        <td>{i.priority.label()}</td>
+                        <td>{i.status.label()}</td>
+                        <td>{i.business.unwrap_or_default()}</td>
+                        <td>{i.assignee.unwrap_or_default()}</td>
+                        <td>{i.due_on.unwrap_or_default()} {i.overdue.then(|| view! { " " <span class="badge warn">"Overdue"</span> })}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn IssuesPage() -> impl IntoView {
+    let ctx = org();
+    let create = ServerAction::<CreateIssue>::new();
+    let create_error = action_error(create);
+    let slug = ctx.slug.clone();
+    let page = Resource::new(
+        move || {
+            (
+                (
+                    query("status"),
+                    query("priority"),
+                    query("assignee"),
+                    query("business"),
+                ),
+                (
+                    query("overdue") == "true",
+                    query("order") == "oldest",
+                    query("after"),
+                ),
+                create.version().get(),
+            )
+        },
+        move |((status, priority, assignee, business), (overdue, oldest, after), _)| {
+            list_issues(
+                slug.clone(),
+                status,
+                priority,
+                assignee,
+                business,
+                overdue,
+                oldest,
+                after.parse().ok(),
+            )
+        },
+    );
+    let slug = ctx.slug.clone();
+    view! {
+        <h1>"Issues"</h1>
+        <form method="get" class="filters" role="search" aria-label="Filter issues">
+            <div class="field">
+                <label for="i-status">"Status"</label>
+                <ChoiceSelect id="i-status" name="status" options=statuses() selected=query("status") any="Any"/>
+            </div>
+            <div class="field">
+                <label for="i-priority">"Priority"</label>
+                <ChoiceSelect id="i-priority" name="priority" options=priorities() selected=query("priority") any="Any"/>
+            </div>
+            <label class="check"><input type="checkbox" name="overdue" value="true" checked=query("overdue") == "true"/> " Overdue only"</label>
+            <div class="field">
+                <label for="i-order">"Order"</label>
+                <ChoiceSelect id="i-order" name="order" options=vec![("newest", "Newest first"), ("oldest", "Oldest first")] selected=query("order")/>
+            </div>
+            <button type="submit" class="button">"Filter"</button>
+        </form>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let slug = slug.clone();
+                Suspend::new(async move {
+                    match page.await {
+                        Ok(p) => view! {
+                            <IssueTable issues=p.items slug/>
+                            {p.next.map(|n| view! { <p><a href=format!("?status={}&priority={}&overdue={}&order={}&after={n}", enc(&query("status")), enc(&query("priority")), enc(&query("overdue")), enc(&query("order")))>"Next page"</a></p> })}
+                        }.into_any(),
+                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
+        {ctx.role.allows(Permission::Edit).then(|| view! {
+            <h2>"New issue"</h2>
+            <ActionForm action=create attr:class="stack">
+                <CsrfField/>
+                <input type="hidden" name="slug" value=ctx.slug.clone()/>
+                <div class="field">
+                    <label for="ni-title">"Title"</label>
+                    <input id="ni-title" name="title" type="text" required maxlength="200"/>
+                    <p class="field-error">{move || create_error.get().and_then(|e| e.for_field("title"))}</p>
+                </div>
+                <div class="field">
+                    <label for="ni-description">"Description"</label>
+                    <textarea id="ni-description" name="description" rows="3"></textarea>
+                </div>
+                <div class="field">
+                    <label for="ni-kind">"Kind"</label>
+                    <ChoiceSelect id="ni-kind" name="kind" options=kinds() selected="task"/>
+                </div>
+                <div class="field">
+                    <label for="ni-priority">"Priority"</label>
+                    <ChoiceSelect id="ni-priority" name="priority" options=priorities() selected="normal"/>
+                </div>
+                <div class="field">
+                    <label for="ni-due">"Due date"</label>
+                    <input id="ni-due" name="due_on" type="date"/>
+                    <p class="field-error">{move || create_error.get().and_then(|e| e.for_field("due_on"))}</p>
+                </div>
+                <input type="hidden" name="business_id" value=""/>
+                <input type="hidden" name="assignee_id" value=""/>
+                <FormError error=create_error fields=&["title", "due_on"]/>
+                <Show when=move || matches!(create.value().get(), Some(Ok(_)))>
+                    <p role="status">{move || create.value().get().and_then(|r| r.ok()).map(|n| format!("Issue #{n} opened."))}</p>
+                </Show>
+                <button type="submit" class="button primary">"Open issue"</button>
+            </ActionForm>
+        })}
+    }
+}
+
+#[component]
+pub fn IssuePage() -> impl IntoView {
+    let ctx = org();
+    let update = ServerAction::<UpdateIssue>::new();
+    let comment = ServerAction::<AddComment>::new();
+    let delete = ServerAction::<DeleteIssue>::new();
+    let update_error = action_error(update);
+    let comment_error = action_error(comment);
+    let delete_error = action_error(delete);
+    let slug = ctx.slug.clone();
+    let issue = Resource::new(
+        move || {
+            (
+                use_params_map().read().get("number").unwrap_or_default(),
+                update.version().get(),
+                comment.version().get(),
+            )
+        },
+        move |(number, _, _)| {
+            let slug = slug.clone();
+            async move {
+                match number.parse::<i32>() {
+                    Ok(n) => get_issue(slug, n).await,
+                    Err(_) => Err(crate::error::AppError::NotFound),
+                }
+            }
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let ctx = ctx.clone();
+                Suspend::new(async move {
+                    let i = match issue.await {
+                        Ok(i) => i,
+                        Err(e) => return view! { <h1>"Issue"</h1><p role="alert">{e.to_string()}</p> }.into_any(),
+                    };
+                    let s = i.summary.clone();
+                    let (slug_a, slug_b, slug_c) = (ctx.slug.clone(), ctx.slug.clone(), ctx.slug.clone());
+                    let (id_a, id_b, id_c) = (s.id.clone(), s.id.clone(), s.id.clone());
+                    view! {
+                        <h1>{format!("#{} {}", s.number, s.title)}</h1>
+                        <dl class="facts">
+                            <dt>"Status"</dt><dd>{s.status.label()}</dd>
+                            <dt>"Priority"</dt><dd>{s.priority.label()}</dd>
+                            <dt>"Kind"</dt><dd>{s.kind.label()}</dd>
+                            <dt>"Business"</dt><dd>{s.business.clone().unwrap_or_else(|| "None".into())}</dd>
+                            <dt>"Assignee"</dt><dd>{s.assignee.clone().unwrap_or_else(|| "Nobody".into())}</dd>
+                            <dt>"Due"</dt><dd>{s.due_on.clone().unwrap_or_else(|| "No date".into())}</dd>
+                            <dt>"Opened"</dt><dd>{format!("{} by {}", i.created_at, i.created_by)}</dd>
+                        </dl>
+                        <h2>"Description"</h2>
+                        <PlainText text=i.description.clone()/>
+                        <h2>"Comments"</h2>
+                        {if i.comments.is_empty() { view! { <p class="empty">"No comments yet."</p> }.into_any() } else {
+                            view! {
+                                <ol class="comments">
+                                    {i.comments.iter().cloned().map(|c| view! {
+                                        <li class="card"><p class="muted">{format!("{} · {}", c.author, c.at)}</p><PlainText text=c.body/></li>
+                                    }).collect_view()}
+                                </ol>
+                            }.into_any()
+                        }}
+                        {ctx.role.allows(Permission::Edit).then(|| view! {
+                            <ActionForm action=comment attr:class="stack">
+                                <CsrfField/>
+                                <input type="hidden" name="slug" value=slug_a/>
+                                <input type="hidden" name="issue_id" value=id_a/>
+                                <div class="field">
+                                    <label for="c-body">"Add a comment"</label>
+                                    <textarea id="c-body" name="body" rows="3" required></textarea>
+                                </div>
+                                <FormError error=comment_error fields=&[]/>
+                                <button type="submit" class="button">"Comment"</button>
+                            </ActionForm>
+                            <h2>"Edit"</h2>
+                            <ActionForm action=update attr:class="stack">
+                                <CsrfField/>
+                                <input type="hidden" name="slug" value=slug_b/>
+                                <input type="hidden" name="issue_id" value=id_b/>
+                                <input type="hidden" name="version" value=s.version.to_string()/>
+                                <div class="field">
+                                    <label for="e-title">"Title"</label>
+                                    <input id="e-title" name="title" type="text" required value=s.title.clone()/>
+                                </div>
+                                <div class="field">
+                                    <label for="e-description">"Description"</label>
+                                    <textarea id="e-description" name="description" rows="4">{i.description.clone()}</textarea>
+                                </div>
+                                <div class="field">
+                                    <label for="e-status">"Status"</label>
+                                    <ChoiceSelect id="e-status" name="status" options=statuses() selected=s.status.as_str()/>
+                                </div>
+                                <div class="field">
+                                    <label for="e-priority">"Priority"</label>
+                                    <ChoiceSelect id="e-priority" name="priority" options=priorities() selected=s.priority.as_str()/>
+                                </div>
+                                <div class="field">
+                                    <label for="e-kind">"Kind"</label>
+                                    <ChoiceSelect id="e-kind" name="kind" options=kinds() selected=s.kind.as_str()/>
+                                </div>
+                                <div class="field">
+                                    <label for="e-due">"Due date"</label>
+                                    <input id="e-due" name="due_on" type="date" value=s.due_on.clone().unwrap_or_default()/>
+                                </div>
+                                <input type="hidden" name="business_id" value=s.business_id.clone().unwrap_or_default()/>
+                                <input type="hidden" name="assignee_id" value=i.assignee_id.clone().unwrap_or_default()/>
+                                <FormError error=update_error fields=&[]/>
+                                <button type="submit" class="button primary">"Save changes"</button>
+                            </ActionForm>
+                        })}
+                        {ctx.role.allows(Permission::ArchiveDelete).then(|| view! {
+                            <ActionForm action=delete attr:class="stack">
+                                <CsrfField/>
+                                <input type="hidden" name="slug" value=slug_c/>
+                                <input type="hidden" name="issue_id" value=id_c/>
+                                <FormError error=delete_error fields=&[]/>
+                                <button type="submit" class="button danger">"Delete issue"</button>
+                            </ActionForm>
+                        })}
+                        <h2>"Timeline"</h2>
+                        <ol class="timeline">
+                            {i.timeline.into_iter().map(|c| view! {
+                                <li>
+                                    <span class="muted">{c.at}</span> " " {c.actor} " "
+                                    {match (c.field.as_str(), c.from, c.to) {
+                                        ("created", _, _) => "opened the issue".to_string(),
+                                        ("description", _, _) => "edited the description".to_string(),
+                                        (f, Some(from), Some(to)) => format!("changed {f} from {from} to {to}"),
+                                        (f, None, Some(to)) => format!("set {f} to {to}"),
+                                        (f, Some(from), None) => format!("cleared {f} (was {from})"),
+                                        (f, None, None) => format!("changed {f}"),
+                                    }}
+                                </li>
+                            }).collect_view()}
+                        </ol>
+                    }.into_any()
+                })
+            }}
+        </Transition>
+    }
+}
+
+/// Plain text with line breaks kept and http(s) links made clickable; never HTML.
+#[component]
+fn PlainText(text: String) -> impl IntoView {
+    let lines = text
+        .lines()
+        .map(|line| {
+            let words = line
+                .split(' ')
+                .map(|w| {
+                    if (w.starts_with("https://") || w.starts_with("http://")) && w.len() > 8 {
+                        view! { <a href=w.to_string() rel="noopener noreferrer nofollow">{w.to_string()}</a>" " }.into_any()
+                    } else {
+                        view! { {format!("{w} ")} }.into_any()
+                    }
+                })
+                .collect_view();
+            view! { {words}<br/> }
+        })
+        .collect_view();
+    view! { <p class="plain-text">{lines}</p> }
+}
+
+/// The board: a column per status. Each card moves with its "Move to" control (keyboard and
+/// touch friendly) or by dragging it onto another column.
+#[component]
+pub fn BoardPage() -> impl IntoView {
+    let ctx = org();
+    let mv = ServerAction::<MoveIssue>::new();
+    let slug = ctx.slug.clone();
+    let issues = Resource::new(
+        move || mv.version().get(),
+        move |_| {
+            list_issues(
+                slug.clone(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                false,
+                false,
+                None,
+            )
+        },
+    );
+    let error = action_error(mv);
+    view! {
+        <h1>"Board"</h1>
+        <FormError error fields=&[]/>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let ctx = ctx.clone();
+                Suspend::new(async move {
+                    let list = match issues.await {
+                        Ok(p) => p.items,
+                        Err(e) => return view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                    };
+                    let can_move = ctx.role.allows(Permission::Edit);
+                    view! {
+                        <div class="board">
+                            {Status::ALL.iter().copied().map(|status| {
+                                let cards: Vec<IssueSummary> = list.iter().filter(|i| i.status == status).cloned().collect();
+                                let slug = ctx.slug.clone();
+                                view! {
+                                    <section class="column" aria-label=status.label() data-status=status.as_str()
+                                        on:dragover=move |ev| ev.prevent_default()
+                                        on:drop=move |ev| {
+                                            ev.prevent_default();
+                                            if let Some(data) = ev.data_transfer().and_then(|d| d.get_data("text/plain").ok()) {
+                                                if let Some((id, version)) = data.split_once(' ') {
+                                                    mv.dispatch(MoveIssue {
+                                                        slug: slug.clone(),
+                                                        issue_id: id.to_string(),
+                                                        version: version.parse().unwrap_or_default(),
+                                                        status: status.as_str().to_string(),
+                                                    });
+                                                }
+                                            }
+                                        }>
+                                        <h2>{status.label()} " " <span class="muted">{cards.len()}</span></h2>
+                                        <ul>
+                                            {cards.into_iter().map(|i| {
+                                                let payload = format!("{} {}", i.id, i.version);
+                                                let slug = ctx.slug.clone();
+                                                let select_id = format!("move-{}", i.number);
+                                                view! {
+                                                    <li class="card" draggable=can_move.to_string() data-number=i.number
+                                                        on:dragstart=move |ev| {
+                                                            if let Some(d) = ev.data_transfer() { let _ = d.set_data("text/plain", &payload); }
+                                                        }>
+                                                        <A href=format!("/o/{}/issues/{}", slug, i.number)>{format!("#{} {}", i.number, i.title)}</A>
+                                                        <p class="muted">{i.priority.label()} {i.assignee.map(|a| format!(" · {a}"))}</p>
+                                                        {can_move.then(|| view! {
+                                                            <ActionForm action=mv attr:class="inline">
+                                                                <CsrfField/>
+                                                                <input type="hidden" name="slug" value=slug.clone()/>
+                                                                <input type="hidden" name="issue_id" value=i.id.clone()/>
+                                                                <input type="hidden" name="version" value=i.version.to_string()/>
+                                                                <label class="visually-hidden" for=select_id.clone()>{format!("Move #{} to", i.number)}</label>
+                                                                <ChoiceSelect id=select_id name="status" options=statuses() selected=i.status.as_str()/>
+                                                                <button type="submit" class="button">"Move"</button>
+                                                            </ActionForm>
+                                                        })}
+                                                    </li>
+                                                }
+                                            }).collect_view()}
+                                        </ul>
+                                    </section>
+                                }
+                            }).collect_view()}
+                        </div>
+                    }.into_any()
+                })
+            }}
+        </Transition>
+    }
+}

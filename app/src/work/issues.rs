@@ -1,0 +1,756 @@
+//! Issues: per-organisation numbers without gaps, edits that refuse a stale copy, comments and a
+//! timeline of every change.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{businesses::text, IssueKind, Priority, Status};
+use crate::{auth::client::CsrfClient, error::AppError};
+
+#[cfg(feature = "ssr")]
+use {
+    super::businesses::{parse_id, stale_or_missing},
+    crate::access::{self, Member},
+    crate::roles::Permission,
+    uuid::Uuid,
+};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IssueSummary {
+    pub id: String,
+    pub number: i32,
+    pub title: String,
+    pub kind: IssueKind,
+    pub priority: Priority,
+    pub status: Status,
+    pub business_id: Option<String>,
+    pub business: Option<String>,
+    pub assignee: Option<String>,
+    pub due_on: Option<String>,
+    pub overdue: bool,
+    pub version: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IssuePage {
+    pub items: Vec<IssueSummary>,
+    pub next: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    pub author: String,
+    pub at: String,
+    pub body: String,
+}
+
+/// One change in an issue's history: who changed which field from what to what.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub actor: String,
+    pub at: String,
+    pub field: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Issue {
+    pub summary: IssueSummary,
+    pub description: String,
+    pub assignee_id: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub comments: Vec<Comment>,
+    pub timeline: Vec<Change>,
+}
+
+/// An issue's fields as typed, checked: the business and assignee are checked against the
+/// organisation when saved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IssueInput {
+    pub title: String,
+    pub description: String,
+    pub kind: IssueKind,
+    pub priority: Priority,
+    pub status: Status,
+    pub business_id: Option<String>,
+    pub assignee_id: Option<String>,
+    pub due_on: Option<String>,
+}
+
+impl IssueInput {
+    #[allow(clippy::too_many_arguments)]
+    pub fn parse(
+        title: &str,
+        description: &str,
+        kind: &str,
+        priority: &str,
+        status: &str,
+        business_id: &str,
+        assignee_id: &str,
+        due_on: &str,
+    ) -> Result<Self, AppError> {
+        let title = text("title", "The title", title, 200, false)?;
+        if title.is_empty() {
+            return Err(AppError::invalid("title", "Give the issue a title."));
+        }
+        let choose =
+            |field: &str, what: &str| AppError::invalid(field, format!("Choose a {what}."));
+        let due_on = match due_on.trim() {
+            "" => None,
+            d => {
+                if !is_calendar_date(d) {
+                    return Err(AppError::invalid(
+                        "due_on",
+                        "Use a date such as 2026-12-31.",
+                    ));
+                }
+                Some(d.to_string())
+            }
+        };
+        let optional = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+        Ok(Self {
+            title,
+            description: text("description", "The description", description, 20_000, true)?,
+            kind: IssueKind::parse(kind.trim()).ok_or_else(|| choose("kind", "kind"))?,
+            priority: Priority::parse(priority.trim())
+                .ok_or_else(|| choose("priority", "priority"))?,
+            status: Status::parse(status.trim()).ok_or_else(|| choose("status", "status"))?,
+            business_id: optional(business_id),
+            assignee_id: optional(assignee_id),
+            due_on,
+        })
+    }
+}
+
+/// `YYYY-MM-DD` naming a day that exists.
+fn is_calendar_date(d: &str) -> bool {
+    if !d.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        return false;
+    }
+    let parts: Vec<&str> = d.split('-').collect();
+    let [y, m, day] = parts.as_slice() else {
+        return false;
+    };
+    if y.len() != 4 || m.len() != 2 || day.len() != 2 {
+        return false;
+    }
+    let (Ok(y), Ok(m), Ok(day)) = (y.parse::<u32>(), m.parse::<u32>(), day.parse::<u32>()) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=9999).contains(&y) && (1..=days).contains(&day)
+}
+
+const PAGE: i64 = 50;
+
+#[cfg(feature = "ssr")]
+struct Row {
+    issue_id: Uuid,
+    number: i32,
+    title: String,
+    kind: String,
+    priority: String,
+    status: String,
+    business_id: Option<Uuid>,
+    business: Option<String>,
+    assignee: Option<String>,
+    due_on: Option<String>,
+    overdue: bool,
+    version: i32,
+}
+
+#[cfg(feature = "ssr")]
+impl Row {
+    fn summary(self) -> Option<IssueSummary> {
+        Some(IssueSummary {
+            id: self.issue_id.to_string(),
+            number: self.number,
+            title: self.title,
+            kind: IssueKind::parse(&self.kind)?,
+            priority: Priority::parse(&self.priority)?,
+            status: Status::parse(&self.status)?,
+            business_id: self.business_id.map(|b| b.to_string()),
+            business: self.business,
+            assignee: self.assignee,
+            due_on: self.due_on,
+            overdue: self.overdue,
+            version: self.version,
+        })
+    }
+}
+
+/// The issues of one business, newest first (at most 100), for its page.
+#[cfg(feature = "ssr")]
+pub(crate) async fn summaries(
+    m: &mut Member,
+    business: Option<Uuid>,
+) -> Result<Vec<IssueSummary>, AppError> {
+    let rows = sqlx::query_as!(
+        Row,
+        r#"select i.issue_id, i.number, i.title, i.kind, i.priority, i.status, i.business_id,
+                  b.name as "business?", u.name as "assignee?", i.due_on::text as due_on,
+                  coalesce(i.due_on < current_date and i.status in ('open', 'in_progress', 'blocked'), false) as "overdue!",
+                  i.version
+           from issues i
+           left join businesses b on b.org_id = i.org_id and b.business_id = i.business_id
+           left join users u on u.user_id = i.assignee_id
+           where i.org_id = $1 and i.business_id = $2
+           order by i.number desc
+           limit 100"#,
+        m.org_id,
+        business
+    )
+    .fetch_all(&mut *m.tx)
+    .await?;
+    Ok(rows.into_iter().filter_map(Row::summary).collect())
+}
+
+/// Issues matching the filters, newest or oldest first, a page at a time. `after` is the number
+/// the previous page ended at.
+#[server(endpoint = "work/issues", client = CsrfClient)]
+#[allow(clippy::too_many_arguments)]
+pub async fn list_issues(
+    slug: String,
+    status: String,
+    priority: String,
+    assignee_id: String,
+    business_id: String,
+    overdue: bool,
+    oldest_first: bool,
+    after: Option<i32>,
+) -> Result<IssuePage, AppError> {
+    let mut m = access::member(&slug, Permission::View).await?;
+    let choice =
+        |v: &str, parse: fn(&str) -> bool, field: &str| -> Result<Option<String>, AppError> {
+            match v.trim() {
+                "" => Ok(None),
+                v if parse(v) => Ok(Some(v.to_string())),
+                _ => Err(AppError::invalid(field, "Unknown filter value.")),
+            }
+        };
+    let status = choice(&status, |v| Status::parse(v).is_some(), "status")?;
+    let priority = choice(&priority, |v| Priority::parse(v).is_some(), "priority")?;
+    let id = |v: &str| -> Result<Option<Uuid>, AppError> {
+        match v.trim() {
+            "" => Ok(None),
+            v => Uuid::parse_str(v).map(Some).map_err(|_| AppError::NotFound),
+        }
+    };
+    let rows = sqlx::query_as!(
+        Row,
+        r#"select i.issue_id, i.number, i.title, i.kind, i.priority, i.status, i.business_id,
+                  b.name as "business?", u.name as "assignee?", i.due_on::text as due_on,
+                  coalesce(i.due_on < current_date and i.status in ('open', 'in_progress', 'blocked'), false) as "overdue!",
+                  i.version
+           from issues i
+           left join businesses b on b.org_id = i.org_id and b.business_id = i.business_id
+           left join users u on u.user_id = i.assignee_id
+           where i.org_id = $1
+             and ($2::text is null or i.status = $2)
+             and ($3::text is null or i.priority = $3)
+             and ($4::uuid is null or i.assignee_id = $4)
+             and ($5::uuid is null or i.business_id = $5)
+             and (not $6 or (i.due_on < current_date and i.status in ('open', 'in_progress', 'blocked')))
+             and ($8::int is null or (case when $7 then i.number > $8 else i.number < $8 end))
+           order by case when $7 then i.number end asc, i.number desc
+           limit $9"#,
+        m.org_id,
+        status,
+        priority,
+        id(&assignee_id)?,
+        id(&business_id)?,
+        overdue,
+        oldest_first,
+        after,
+        PAGE + 1
+    )
+    .fetch_all(&mut *m.tx)
+    .await?;
+    let mut items: Vec<IssueSummary> = rows.into_iter().filter_map(Row::summary).collect();
+    let next = (items.len() as i64 > PAGE).then(|| {
+        items.truncate(PAGE as usize);
+        items.last().map(|i| i.number.to_string())
+    });
+    Ok(IssuePage {
+        items,
+        next: next.flatten(),
+    })
+}
+
+#[server(endpoint = "work/issue", client = CsrfClient)]
+pub async fn get_issue(slug: String, number: i32) -> Result<Issue, AppError> {
+    let mut m = access::member(&slug, Permission::View).await?;
+    let r = sqlx::query!(
+        r#"select i.issue_id, i.number, i.title, i.kind, i.priority, i.status, i.business_id,
+                  b.name as "business?", u.name as "assignee?", i.due_on::text as due_on,
+                  coalesce(i.due_on < current_date and i.status in ('open', 'in_progress', 'blocked'), false) as "overdue!",
+                  i.version, i.description, i.assignee_id, coalesce(c.name, 'a former member') as "created_by!",
+                  to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "created_at!"
+           from issues i
+           left join businesses b on b.org_id = i.org_id and b.business_id = i.business_id
+           left join users u on u.user_id = i.assignee_id
+           left join users c on c.user_id = i.created_by
+           where i.org_id = $1 and i.number = $2"#,
+        m.org_id,
+        number
+    )
+    .fetch_optional(&mut *m.tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let comments = sqlx::query_as!(
+        Comment,
+        r#"select coalesce(u.name, 'a former member') as "author!", body,
+                  to_char(c.created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "at!"
+           from issue_comments c left join users u on u.user_id = c.author_id
+           where c.org_id = $1 and c.issue_id = $2 order by c.created_at, c.comment_id"#,
+        m.org_id,
+        r.issue_id
+    )
+    .fetch_all(&mut *m.tx)
+    .await?;
+    let timeline = sqlx::query_as!(
+        Change,
+        r#"select coalesce(u.name, 'a former member') as "actor!", field, old_value as "from", new_value as "to",
+                  to_char(e.created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "at!"
+           from issue_events e left join users u on u.user_id = e.actor_id
+           where e.org_id = $1 and e.issue_id = $2 order by e.event_id"#,
+        m.org_id,
+        r.issue_id
+    )
+    .fetch_all(&mut *m.tx)
+    .await?;
+    let summary = Row {
+        issue_id: r.issue_id,
+        number: r.number,
+        title: r.title,
+        kind: r.kind,
+        priority: r.priority,
+        status: r.status,
+        business_id: r.business_id,
+        business: r.business,
+        assignee: r.assignee,
+        due_on: r.due_on,
+        overdue: r.overdue,
+        version: r.version,
+    }
+    .summary()
+    .ok_or(AppError::Internal)?;
+    Ok(Issue {
+        summary,
+        description: r.description,
+        assignee_id: r.assignee_id.map(|a| a.to_string()),
+        created_by: r.created_by,
+        created_at: r.created_at,
+        comments,
+        timeline,
+    })
+}
+
+/// The business and assignee of an input, checked to belong to this organisation.
+#[cfg(feature = "ssr")]
+async fn links(
+    m: &mut Member,
+    input: &IssueInput,
+) -> Result<(Option<Uuid>, Option<Uuid>), AppError> {
+    let business = match &input.business_id {
+        None => None,
+        Some(b) => {
+            // Another organisation's id is "not found", like one that never existed.
+            let id = Uuid::parse_str(b).map_err(|_| AppError::NotFound)?;
+            let found = sqlx::query_scalar!(
+                r#"select exists (select 1 from businesses where org_id = $1 and business_id = $2) as "e!""#,
+                m.org_id,
+                id
+            )
+            .fetch_one(&mut *m.tx)
+            .await?;
+            if !found {
+                return Err(AppError::NotFound);
+            }
+            Some(id)
+        }
+    };
+    let assignee = match &input.assignee_id {
+        None => None,
+        Some(a) => {
+            let id = Uuid::parse_str(a).map_err(|_| AppError::NotFound)?;
+            let found = sqlx::query_scalar!(
+                r#"select exists (select 1 from memberships where org_id = $1 and user_id = $2) as "e!""#,
+                m.org_id,
+                id
+            )
+            .fetch_one(&mut *m.tx)
+            .await?;
+            if !found {
+                return Err(AppError::NotFound);
+            }
+            Some(id)
+        }
+    };
+    Ok((business, assignee))
+}
+
+/// Creates an issue with the organisation's next number. The counter row stays locked until the
+/// transaction ends, so concurrent creations queue and a failed one leaves no gap.
+#[cfg(feature = "ssr")]
+pub(crate) async fn insert_issue(m: &mut Member, input: &IssueInput) -> Result<i32, AppError> {
+    let (business, assignee) = links(m, input).await?;
+    let number = sqlx::query_scalar!(
+        "update organisations set next_issue_number = next_issue_number + 1 where org_id = $1
+         returning next_issue_number - 1",
+        m.org_id
+    )
+    .fetch_one(&mut *m.tx)
+    .await?
+    .ok_or(AppError::Internal)?;
+    let id = sqlx::query_scalar!(
+        "insert into issues (org_id, number, title, description, kind, priority, status, business_id,
+                             assignee_id, due_on, created_by, resolved_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::date, $11,
+                 case when $7 in ('resolved', 'closed') then now() end)
+         returning issue_id",
+        m.org_id,
+        number,
+        input.title,
+        input.description,
+        input.kind.as_str(),
+        input.priority.as_str(),
+        input.status.as_str(),
+        business,
+        assignee,
+        input.due_on,
+        m.user_id
+    )
+    .fetch_one(&mut *m.tx)
+    .await?;
+    record_change(m, id, "created", None, Some(&format!("#{number}"))).await?;
+    Ok(number)
+}
+
+#[cfg(feature = "ssr")]
+async fn record_change(
+    m: &mut Member,
+    issue: Uuid,
+    field: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "insert into issue_events (org_id, issue_id, actor_id, field, old_value, new_value)
+         values ($1, $2, $3, $4, $5, $6)",
+        m.org_id,
+        issue,
+        m.user_id,
+        field,
+        from,
+        to
+    )
+    .execute(&mut *m.tx)
+    .await?;
+    Ok(())
+}
+
+#[server(endpoint = "work/create_issue", client = CsrfClient)]
+#[allow(clippy::too_many_arguments)]
+pub async fn create_issue(
+    slug: String,
+    title: String,
+    description: String,
+    kind: String,
+    priority: String,
+    business_id: String,
+    assignee_id: String,
+    due_on: String,
+) -> Result<i32, AppError> {
+    let mut m = access::member(&slug, Permission::Edit).await?;
+    let input = IssueInput::parse(
+        &title,
+        &description,
+        &kind,
+        &priority,
+        "open",
+        &business_id,
+        &assignee_id,
+        &due_on,
+    )?;
+    let number = insert_issue(&mut m, &input).await?;
+    m.audit(
+        "issue.created",
+        Some(&format!("#{number}")),
+        &format!("Opened issue #{number}: {}", input.title),
+    )
+    .await?;
+    m.commit().await?;
+    Ok(number)
+}
+
+/// Saves an edit made from the copy at `version`. Each changed field goes on the timeline; if
+/// someone saved since, nothing is written and the editor is told.
+#[server(endpoint = "work/update_issue", client = CsrfClient)]
+#[allow(clippy::too_many_arguments)]
+pub async fn update_issue(
+    slug: String,
+    issue_id: String,
+    version: i32,
+    title: String,
+    description: String,
+    kind: String,
+    priority: String,
+    status: String,
+    business_id: String,
+    assignee_id: String,
+    due_on: String,
+) -> Result<i32, AppError> {
+    let mut m = access::member(&slug, Permission::Edit).await?;
+    let id = parse_id(&issue_id)?;
+    let input = IssueInput::parse(
+        &title,
+        &description,
+        &kind,
+        &priority,
+        &status,
+        &business_id,
+        &assignee_id,
+        &due_on,
+    )?;
+    let (business, assignee) = links(&mut m, &input).await?;
+    let before = sqlx::query!(
+        r#"select i.number, i.title, i.description, i.kind, i.priority, i.status, b.name as "business?",
+                  u.name as "assignee?", i.due_on::text as due_on
+           from issues i
+           left join businesses b on b.org_id = i.org_id and b.business_id = i.business_id
+           left join users u on u.user_id = i.assignee_id
+           where i.org_id = $1 and i.issue_id = $2 and i.version = $3
+           for update of i"#,
+        m.org_id,
+        id,
+        version
+    )
+    .fetch_optional(&mut *m.tx)
+    .await?;
+    let Some(before) = before else {
+        return Err(stale_or_missing(&mut m, "issues", id).await);
+    };
+    let new_version = sqlx::query_scalar!(
+        "update issues set title = $3, description = $4, kind = $5, priority = $6, status = $7,
+                business_id = $8, assignee_id = $9, due_on = $10::text::date, version = version + 1,
+                resolved_at = case when $7 in ('resolved', 'closed') then coalesce(resolved_at, now()) end
+         where org_id = $1 and issue_id = $2
+         returning version",
+        m.org_id,
+        id,
+        input.title,
+        input.description,
+        input.kind.as_str(),
+        input.priority.as_str(),
+        input.status.as_str(),
+        business,
+        assignee,
+        input.due_on
+    )
+    .fetch_one(&mut *m.tx)
+    .await?;
+    let after = sqlx::query!(
+        r#"select b.name as "business?", u.name as "assignee?"
+           from issues i
+           left join businesses b on b.org_id = i.org_id and b.business_id = i.business_id
+           left join users u on u.user_id = i.assignee_id
+           where i.org_id = $1 and i.issue_id = $2"#,
+        m.org_id,
+        id
+    )
+    .fetch_one(&mut *m.tx)
+    .await?;
+    let label = |parse: Option<&'static str>| parse.map(str::to_string);
+    let changes: Vec<(&str, Option<String>, Option<String>)> = vec![
+        ("title", Some(before.title), Some(input.title.clone())),
+        (
+            "description",
+            Some(before.description),
+            Some(input.description.clone()),
+        ),
+        (
+            "kind",
+            label(IssueKind::parse(&before.kind).map(|k| k.label())),
+            Some(input.kind.label().into()),
+        ),
+        (
+            "priority",
+            label(Priority::parse(&before.priority).map(|p| p.label())),
+            Some(input.priority.label().into()),
+        ),
+        (
+            "status",
+            label(Status::parse(&before.status).map(|s| s.label())),
+            Some(input.status.label().into()),
+        ),
+        ("business", before.business, after.business),
+        ("assignee", before.assignee, after.assignee),
+        ("due date", before.due_on, input.due_on.clone()),
+    ];
+    let mut changed = Vec::new();
+    for (field, from, to) in changes.into_iter().filter(|(_, a, b)| a != b) {
+        record_change(&mut m, id, field, from.as_deref(), to.as_deref()).await?;
+        changed.push(field);
+    }
+    if !changed.is_empty() {
+        let summary = format!("Changed issue #{}: {}", before.number, changed.join(", "));
+        m.audit(
+            "issue.updated",
+            Some(&format!("#{}", before.number)),
+            &summary,
+        )
+        .await?;
+    }
+    m.commit().await?;
+    Ok(new_version)
+}
+
+/// Moves an issue to another status (the board); refused if the card is out of date.
+#[server(endpoint = "work/move_issue", client = CsrfClient)]
+pub async fn move_issue(
+    slug: String,
+    issue_id: String,
+    version: i32,
+    status: String,
+) -> Result<i32, AppError> {
+    let mut m = access::member(&slug, Permission::Edit).await?;
+    let id = parse_id(&issue_id)?;
+    let status = Status::parse(status.trim())
+        .ok_or_else(|| AppError::invalid("status", "Choose a status."))?;
+    let row = sqlx::query!(
+        r#"update issues i set status = $4, version = i.version + 1,
+                  resolved_at = case when $4 in ('resolved', 'closed') then coalesce(i.resolved_at, now()) end
+           from issues old
+           where i.org_id = $1 and i.issue_id = $2 and i.version = $3
+             and old.org_id = i.org_id and old.issue_id = i.issue_id
+           returning i.version, i.number, old.status as "old_status""#,
+        m.org_id,
+        id,
+        version,
+        status.as_str()
+    )
+    .fetch_optional(&mut *m.tx)
+    .await?;
+    let Some(row) = row else {
+        return Err(stale_or_missing(&mut m, "issues", id).await);
+    };
+    let from = Status::parse(&row.old_status).map(|s| s.label());
+    if from != Some(status.label()) {
+        record_change(&mut m, id, "status", from, Some(status.label())).await?;
+        let summary = format!(
+            "Moved issue #{} from {} to {}",
+            row.number,
+            from.unwrap_or("?"),
+            status.label()
+        );
+        m.audit("issue.updated", Some(&format!("#{}", row.number)), &summary)
+            .await?;
+    }
+    m.commit().await?;
+    Ok(row.version)
+}
+
+#[server(endpoint = "work/comment", client = CsrfClient)]
+pub async fn add_comment(slug: String, issue_id: String, body: String) -> Result<(), AppError> {
+    let mut m = access::member(&slug, Permission::Edit).await?;
+    let id = parse_id(&issue_id)?;
+    let body = text("body", "A comment", &body, 10_000, true)?;
+    if body.is_empty() {
+        return Err(AppError::invalid("body", "Write a comment first."));
+    }
+    let number = sqlx::query_scalar!(
+        "select number from issues where org_id = $1 and issue_id = $2",
+        m.org_id,
+        id
+    )
+    .fetch_optional(&mut *m.tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    sqlx::query!(
+        "insert into issue_comments (org_id, issue_id, author_id, body) values ($1, $2, $3, $4)",
+        m.org_id,
+        id,
+        m.user_id,
+        body
+    )
+    .execute(&mut *m.tx)
+    .await?;
+    m.audit(
+        "issue.commented",
+        Some(&format!("#{number}")),
+        &format!("Commented on issue #{number}"),
+    )
+    .await?;
+    m.commit().await
+}
+
+#[server(endpoint = "work/delete_issue", client = CsrfClient)]
+pub async fn delete_issue(slug: String, issue_id: String) -> Result<(), AppError> {
+    let mut m = access::member(&slug, Permission::ArchiveDelete).await?;
+    let id = parse_id(&issue_id)?;
+    let row = sqlx::query!(
+        "delete from issues where org_id = $1 and issue_id = $2 returning number, title",
+        m.org_id,
+        id
+    )
+    .fetch_optional(&mut *m.tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    m.audit(
+        "issue.deleted",
+        Some(&format!("#{}", row.number)),
+        &format!("Deleted issue #{}: {}", row.number, row.title),
+    )
+    .await?;
+    let slug = m.slug.clone();
+    m.commit().await?;
+    leptos_axum::redirect(&format!("/o/{slug}/issues"));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_fields_are_checked() {
+        let ok = IssueInput::parse(
+            "Boiler leak",
+            "Under the sink.\nCall Sam.",
+            "maintenance",
+            "urgent",
+            "open",
+            "",
+            "",
+            "2026-12-01",
+        )
+        .unwrap();
+        assert_eq!(ok.priority, Priority::Urgent);
+        assert_eq!(ok.due_on.as_deref(), Some("2026-12-01"));
+        assert!(is_calendar_date("2028-02-29") && !is_calendar_date("+026-01-01"));
+        for (args, field) in [
+            (["", "", "task", "low", "open", ""], "title"),
+            (["T", "", "chore", "low", "open", ""], "kind"),
+            (["T", "", "task", "asap", "open", ""], "priority"),
+            (["T", "", "task", "low", "done", ""], "status"),
+            (["T", "", "task", "low", "open", "tomorrow"], "due_on"),
+            (["T", "", "task", "low", "open", "2026-02-29"], "due_on"),
+            (["T", "", "task", "low", "open", "2026-13-01"], "due_on"),
+        ] {
+            match IssueInput::parse(args[0], args[1], args[2], args[3], args[4], "", "", args[5]) {
+                Err(AppError::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{args:?}: {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! The workspace's data rules: issue numbers without gaps or duplicates under concurrent
+//! creation, stale edits refused, and search by name and address.
+
+mod support;
+
+use futures::future::join_all;
+use reqwest::StatusCode;
+use sqlx::PgPool;
+use support::{
+    orgs::{call, email_of, sign_in, Fixture, A_SLUG},
+    TestApp,
+};
+
+fn with(fields: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    fields.iter().map(|(k, v)| (*k, v.to_string())).collect()
+}
+
+fn new_issue(title: &str) -> Vec<(&'static str, String)> {
+    with(&[
+        ("slug", A_SLUG),
+        ("title", title),
+        ("description", ""),
+        ("kind", "task"),
+        ("priority", "normal"),
+        ("business_id", ""),
+        ("assignee_id", ""),
+        ("due_on", ""),
+    ])
+}
+
+#[tokio::test]
+async fn concurrent_creations_get_consecutive_numbers_without_gaps_or_duplicates() {
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    let f = Fixture::create(&db).await;
+    let manager = sign_in(&app, email_of("a-manager")).await;
+    let calls = (0..24).map(|n| {
+        let mut b = manager.clone();
+        async move {
+            call(
+                &mut b,
+                "work/create_issue",
+                &new_issue(&format!("Task {n}")),
+            )
+            .await
+        }
+    });
+    for (status, body) in join_all(calls).await {
+        assert!(status.is_success(), "{status} {body}");
+    }
+    // A refused creation in between takes no number.
+    let mut b = manager.clone();
+    let (status, _) = call(&mut b, "work/create_issue", &new_issue("")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = call(&mut b, "work/create_issue", &new_issue("After the refusal")).await;
+    assert!(status.is_success());
+    assert_eq!(
+        body.trim(),
+        "26",
+        "the fixture's #1, then 24, then this one"
+    );
+    let numbers: Vec<i32> =
+        sqlx::query_scalar("select number from issues where org_id = $1 order by number")
+            .bind(f.a)
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(numbers, (1..=26).collect::<Vec<_>>());
+    let b_numbers: Vec<i32> = sqlx::query_scalar("select number from issues where org_id = $1")
+        .bind(f.b)
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert_eq!(b_numbers, vec![1], "each organisation counts on its own");
+}
+
+fn edit(f: &Fixture, version: &str, title: &str, status: &str) -> Vec<(&'static str, String)> {
+    with(&[
+        ("slug", A_SLUG),
+        ("issue_id", &f.issue_a.to_string()),
+        ("version", version),
+        ("title", title),
+        ("description", ""),
+        ("kind", "maintenance"),
+        ("priority", "high"),
+        ("status", status),
+        ("business_id", &f.business_a.to_string()),
+        ("assignee_id", ""),
+        ("due_on", ""),
+    ])
+}
+
+#[tokio::test]
+async fn a_save_from_a_stale_copy_is_refused_and_the_timeline_records_who_changed_what() {
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    let f = Fixture::create(&db).await;
+    let mut first = sign_in(&app, email_of("a-manager")).await;
+    let mut second = sign_in(&app, email_of("a-admin")).await;
+
+    let (status, body) = call(
+        &mut first,
+        "work/update_issue",
+        &edit(&f, "1", "Boiler leak", "in_progress"),
+    )
+    .await;
+    assert!(status.is_success(), "{body}");
+    assert_eq!(body.trim(), "2", "the new version");
+    // The second person still has version 1 open.
+    let (status, body) = call(
+        &mut second,
+        "work/update_issue",
+        &edit(&f, "1", "Overwritten title", "closed"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body.contains("Someone else saved a change while you were editing"),
+        "{body}"
+    );
+    let (title, state): (String, String) =
+        sqlx::query_as("select title, status from issues where issue_id = $1")
+            .bind(f.issue_a)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        (title.as_str(), state.as_str()),
+        ("Boiler leak", "in_progress")
+    );
+    // The board's move is held to the same rule.
+    let mv = |version: &str| {
+        with(&[
+            ("slug", A_SLUG),
+            ("issue_id", &f.issue_a.to_string()),
+            ("version", version),
+            ("status", "resolved"),
+        ])
+    };
+    let (status, _) = call(&mut second, "work/move_issue", &mv("1")).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = call(&mut second, "work/move_issue", &mv("2")).await;
+    assert!(status.is_success());
+
+    let (status, body) = call(
+        &mut first,
+        "work/issue",
+        &with(&[("slug", A_SLUG), ("number", "1")]),
+    )
+    .await;
+    assert!(status.is_success());
+    let issue: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let changes: Vec<(String, String, String)> = issue["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["field"].as_str().unwrap().to_string(),
+                c["from"].as_str().unwrap_or("").to_string(),
+                c["to"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            ("created".into(), "".into(), "#1".into()),
+            ("status".into(), "Open".into(), "In progress".into()),
+            ("status".into(), "In progress".into(), "Resolved".into()),
+        ]
+    );
+    assert_eq!(issue["timeline"][2]["actor"], "User admin");
+}
+
+#[tokio::test]
+async fn search_finds_businesses_by_name_and_address_within_the_organisation() {
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    Fixture::create(&db).await;
+    let mut b = sign_in(&app, email_of("a-viewer")).await;
+    let mut manager = sign_in(&app, email_of("a-manager")).await;
+    let (status, body) = call(
+        &mut manager,
+        "work/create_business",
+        &with(&[
+            ("slug", A_SLUG),
+            ("name", "The Harbour Bakery"),
+            ("relationship", "competitor"),
+            ("address", "12 Wharf Road, Whitby"),
+            ("phone", ""),
+            ("website", ""),
+            ("notes", ""),
+            ("tags", "bread"),
+        ]),
+    )
+    .await;
+    assert!(status.is_success(), "{body}");
+    let search = |q: &str| {
+        with(&[
+            ("slug", A_SLUG),
+            ("q", q),
+            ("relationship", ""),
+            ("tag", ""),
+            ("archived", "false"),
+        ])
+    };
+    for (q, expected) in [
+        ("harbour", vec!["The Harbour Bakery"]),
+        ("wharf whitby", vec!["The Harbour Bakery"]),
+        ("qua", vec!["Quay Street Coffee"]),
+        ("leeds", vec!["Quay Street Coffee"]),
+        ("bravo", vec![]),
+        ("'; drop table businesses; --", vec![]),
+        ("", vec!["Quay Street Coffee", "The Harbour Bakery"]),
+    ] {
+        let (status, body) = call(&mut b, "work/businesses", &search(q)).await;
+        assert!(status.is_success(), "{q}: {body}");
+        let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let names: Vec<&str> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, expected, "search {q:?}");
+    }
+}
