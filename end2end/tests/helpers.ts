@@ -35,6 +35,7 @@ export async function openVerificationLink(page: Page, email: string) {
   await expect(page.getByRole("heading", { name: "Confirm your email address" })).toBeVisible();
   await hydrated(page);
   await page.getByRole("button", { name: "Confirm my email address" }).click();
+  await expect(page).toHaveURL(/verified/);
 }
 
 export async function signIn(page: Page, email: string, password = PASSWORD) {

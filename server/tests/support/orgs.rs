@@ -308,10 +308,14 @@ impl Fixture {
 }
 
 pub async fn sign_in<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
+    sign_in_with(app, email, PASSWORD).await
+}
+
+pub async fn sign_in_with<'a>(app: &'a TestApp, email: &str, password: &str) -> Browser<'a> {
     let mut b = Browser::new(app);
     b.open("/sign-in").await;
     let (status, body) = b
-        .call("auth/sign_in", &[("email", email), ("password", PASSWORD)])
+        .call("auth/sign_in", &[("email", email), ("password", password)])
         .await;
     assert!(
         status.is_success() || status.is_redirection(),
