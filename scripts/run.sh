@@ -18,5 +18,8 @@ cargo leptos build --release
 say "applying migrations"
 ./target/release/server migrate
 
+say "loading the demo organisation (once)"
+./target/release/server seed-demo
+
 say "serving on http://${OPS_BIND:-127.0.0.1:3000}"
 exec ./target/release/server serve

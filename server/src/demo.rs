@@ -13,53 +13,204 @@ pub const PASSWORD: &str = "harbour lights espresso";
 pub const SLUG: &str = "harbour-coffee";
 
 const SITES: [(&str, &str); 6] = [
-    ("Harbour Coffee Leeds Kirkgate", "14 Kirkgate, Leeds LS2 7DJ"),
-    ("Harbour Coffee York Stonegate", "31 Stonegate, York YO1 8AW"),
+    (
+        "Harbour Coffee Leeds Kirkgate",
+        "14 Kirkgate, Leeds LS2 7DJ",
+    ),
+    (
+        "Harbour Coffee York Stonegate",
+        "31 Stonegate, York YO1 8AW",
+    ),
     ("Harbour Coffee Whitby Pier", "2 Pier Road, Whitby YO21 3PU"),
-    ("Harbour Coffee Harrogate", "9 Parliament Street, Harrogate HG1 2QU"),
-    ("Harbour Coffee Sheffield", "118 Division Street, Sheffield S1 4GF"),
-    ("Harbour Coffee Manchester NQ", "46 Oldham Street, Manchester M4 1LE"),
+    (
+        "Harbour Coffee Harrogate",
+        "9 Parliament Street, Harrogate HG1 2QU",
+    ),
+    (
+        "Harbour Coffee Sheffield",
+        "118 Division Street, Sheffield S1 4GF",
+    ),
+    (
+        "Harbour Coffee Manchester NQ",
+        "46 Oldham Street, Manchester M4 1LE",
+    ),
 ];
 
 const OUTSIDE: [(&str, &str, &str); 38] = [
-    ("Northern Bean Roasters", "supplier", "Unit 4, Canal Wharf, Leeds LS11 5PS"),
-    ("Dales Dairy Co-operative", "supplier", "Hawes Road, Leyburn DL8 5AR"),
-    ("Oatly UK Wholesale", "supplier", "Trade Counter, Wakefield WF2 0XQ"),
-    ("Sourdough & Sons Bakery", "supplier", "7 Mill Lane, York YO30 4WE"),
-    ("Yorkshire Cleaning Services", "supplier", "22 Station Parade, Harrogate HG1 1TT"),
-    ("Espresso Engineers Ltd", "supplier", "5 Tannery Yard, Sheffield S3 8RT"),
-    ("Coastal Fridge Repairs", "supplier", "Fishergate Works, Scarborough YO11 1XQ"),
-    ("Pennine Packaging", "supplier", "Unit 12, Calder Park, Huddersfield HD2 1YF"),
-    ("Moorland Water Filters", "supplier", "3 Bridge End, Skipton BD23 1NP"),
-    ("Cocoa Lane Chocolate", "supplier", "18 Micklegate, York YO1 6JX"),
-    ("Greenleaf Tea Merchants", "supplier", "4 Corn Exchange, Manchester M4 3TR"),
-    ("Whitby Fresh Produce", "supplier", "Harbour Market, Whitby YO22 4DE"),
-    ("Aire Valley Waste", "supplier", "Kirkstall Road, Leeds LS4 2AZ"),
-    ("Brightside Electrical", "supplier", "66 Attercliffe Road, Sheffield S4 7WZ"),
-    ("Leeds Beckett Catering Office", "customer", "City Campus, Leeds LS1 3HE"),
+    (
+        "Northern Bean Roasters",
+        "supplier",
+        "Unit 4, Canal Wharf, Leeds LS11 5PS",
+    ),
+    (
+        "Dales Dairy Co-operative",
+        "supplier",
+        "Hawes Road, Leyburn DL8 5AR",
+    ),
+    (
+        "Oatly UK Wholesale",
+        "supplier",
+        "Trade Counter, Wakefield WF2 0XQ",
+    ),
+    (
+        "Sourdough & Sons Bakery",
+        "supplier",
+        "7 Mill Lane, York YO30 4WE",
+    ),
+    (
+        "Yorkshire Cleaning Services",
+        "supplier",
+        "22 Station Parade, Harrogate HG1 1TT",
+    ),
+    (
+        "Espresso Engineers Ltd",
+        "supplier",
+        "5 Tannery Yard, Sheffield S3 8RT",
+    ),
+    (
+        "Coastal Fridge Repairs",
+        "supplier",
+        "Fishergate Works, Scarborough YO11 1XQ",
+    ),
+    (
+        "Pennine Packaging",
+        "supplier",
+        "Unit 12, Calder Park, Huddersfield HD2 1YF",
+    ),
+    (
+        "Moorland Water Filters",
+        "supplier",
+        "3 Bridge End, Skipton BD23 1NP",
+    ),
+    (
+        "Cocoa Lane Chocolate",
+        "supplier",
+        "18 Micklegate, York YO1 6JX",
+    ),
+    (
+        "Greenleaf Tea Merchants",
+        "supplier",
+        "4 Corn Exchange, Manchester M4 3TR",
+    ),
+    (
+        "Whitby Fresh Produce",
+        "supplier",
+        "Harbour Market, Whitby YO22 4DE",
+    ),
+    (
+        "Aire Valley Waste",
+        "supplier",
+        "Kirkstall Road, Leeds LS4 2AZ",
+    ),
+    (
+        "Brightside Electrical",
+        "supplier",
+        "66 Attercliffe Road, Sheffield S4 7WZ",
+    ),
+    (
+        "Leeds Beckett Catering Office",
+        "customer",
+        "City Campus, Leeds LS1 3HE",
+    ),
     ("York Minster Events", "customer", "Deangate, York YO1 7HH"),
-    ("Harrogate Convention Centre", "customer", "Kings Road, Harrogate HG1 5LA"),
-    ("Sheffield Tech Hub", "customer", "Kelham Island, Sheffield S3 8SA"),
-    ("Ancoats Co-working", "customer", "Cotton Field Wharf, Manchester M4 6GA"),
-    ("Whitby Lifeboat Museum", "customer", "Pier Road, Whitby YO21 3PU"),
-    ("Northern Rail Staff Canteen", "customer", "Leeds Station, Leeds LS1 4DY"),
-    ("St James's Hospital Friends", "customer", "Beckett Street, Leeds LS9 7TF"),
-    ("Kirkgate Market Traders", "customer", "Vicar Lane, Leeds LS2 7HY"),
-    ("Bettys Café Tea Rooms", "competitor", "1 Parliament Street, Harrogate HG1 2QU"),
-    ("Grindsmith Coffee", "competitor", "Deansgate, Manchester M3 2BW"),
-    ("Laynes Espresso", "competitor", "16 New Station Street, Leeds LS1 5DL"),
-    ("Tamper Coffee", "competitor", "9 Arundel Street, Sheffield S1 2NU"),
+    (
+        "Harrogate Convention Centre",
+        "customer",
+        "Kings Road, Harrogate HG1 5LA",
+    ),
+    (
+        "Sheffield Tech Hub",
+        "customer",
+        "Kelham Island, Sheffield S3 8SA",
+    ),
+    (
+        "Ancoats Co-working",
+        "customer",
+        "Cotton Field Wharf, Manchester M4 6GA",
+    ),
+    (
+        "Whitby Lifeboat Museum",
+        "customer",
+        "Pier Road, Whitby YO21 3PU",
+    ),
+    (
+        "Northern Rail Staff Canteen",
+        "customer",
+        "Leeds Station, Leeds LS1 4DY",
+    ),
+    (
+        "St James's Hospital Friends",
+        "customer",
+        "Beckett Street, Leeds LS9 7TF",
+    ),
+    (
+        "Kirkgate Market Traders",
+        "customer",
+        "Vicar Lane, Leeds LS2 7HY",
+    ),
+    (
+        "Bettys Café Tea Rooms",
+        "competitor",
+        "1 Parliament Street, Harrogate HG1 2QU",
+    ),
+    (
+        "Grindsmith Coffee",
+        "competitor",
+        "Deansgate, Manchester M3 2BW",
+    ),
+    (
+        "Laynes Espresso",
+        "competitor",
+        "16 New Station Street, Leeds LS1 5DL",
+    ),
+    (
+        "Tamper Coffee",
+        "competitor",
+        "9 Arundel Street, Sheffield S1 2NU",
+    ),
     ("Spring Espresso", "competitor", "45 Fossgate, York YO1 9TF"),
-    ("Bothams of Whitby", "competitor", "35 Skinner Street, Whitby YO21 3AH"),
-    ("Ezra & Gil", "competitor", "20 Hilton Street, Manchester M1 1FR"),
-    ("Costa Coffee Briggate", "competitor", "Briggate, Leeds LS1 6HD"),
-    ("Caffè Nero Stonegate", "competitor", "Stonegate, York YO1 8AS"),
-    ("Leeds Coffee Festival", "partner", "Victoria Gate, Leeds LS2 7AU"),
+    (
+        "Bothams of Whitby",
+        "competitor",
+        "35 Skinner Street, Whitby YO21 3AH",
+    ),
+    (
+        "Ezra & Gil",
+        "competitor",
+        "20 Hilton Street, Manchester M1 1FR",
+    ),
+    (
+        "Costa Coffee Briggate",
+        "competitor",
+        "Briggate, Leeds LS1 6HD",
+    ),
+    (
+        "Caffè Nero Stonegate",
+        "competitor",
+        "Stonegate, York YO1 8AS",
+    ),
+    (
+        "Leeds Coffee Festival",
+        "partner",
+        "Victoria Gate, Leeds LS2 7AU",
+    ),
     ("York BID", "partner", "Swinegate Court, York YO1 8AJ"),
-    ("Independent Sheffield", "partner", "Orchard Square, Sheffield S1 2FB"),
-    ("Barista Skills Academy", "partner", "Cross Street, Manchester M2 7AE"),
+    (
+        "Independent Sheffield",
+        "partner",
+        "Orchard Square, Sheffield S1 2FB",
+    ),
+    (
+        "Barista Skills Academy",
+        "partner",
+        "Cross Street, Manchester M2 7AE",
+    ),
     ("Too Good To Go", "partner", "Online"),
-    ("Harrogate BID", "partner", "Cambridge Street, Harrogate HG1 1RS"),
+    (
+        "Harrogate BID",
+        "partner",
+        "Cambridge Street, Harrogate HG1 1RS",
+    ),
 ];
 
 const TITLES: [(&str, &[&str]); 4] = [
@@ -153,9 +304,12 @@ pub async fn load(pool: &PgPool) -> Result<bool, DemoError> {
     let hash = DjangoHash::new(PASSWORD, DEFAULT_ITERATIONS).to_string();
     let org_id = Uuid::new_v4();
     let mut tx = pool.begin().await?;
-    sqlx::query!("select set_config('app.org_id', $1, true)", org_id.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "select set_config('app.org_id', $1, true)",
+        org_id.to_string()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let mut members = Vec::new();
     for (email, name, role) in [
         (EMAIL, "Dana Demo", "owner"),
@@ -235,9 +389,13 @@ pub async fn load(pool: &PgPool) -> Result<bool, DemoError> {
             true => "resolved",
             false => *rng.pick(&["open", "open", "in_progress", "blocked"]),
         };
-        let priority = *rng.pick(&["urgent", "high", "high", "normal", "normal", "normal", "low"]);
+        let priority = *rng.pick(&[
+            "urgent", "high", "high", "normal", "normal", "normal", "low",
+        ]);
         let site = *rng.pick(&sites);
-        let business = (rng.below(3) == 0).then(|| *rng.pick(&businesses)).unwrap_or(site);
+        let business = (rng.below(3) == 0)
+            .then(|| *rng.pick(&businesses))
+            .unwrap_or(site);
         let assignee = members[rng.below(3) as usize].0;
         let resolve_hours = 2 + rng.below(24 * 10) as i32;
         let due_in_days = (rng.below(2) == 0).then(|| rng.below(21) as i32 - 7);

@@ -5,6 +5,7 @@ pub mod access_guard;
 pub mod config;
 pub mod csrf;
 pub mod db;
+pub mod demo;
 pub mod email;
 pub mod headers;
 pub mod health;

@@ -2,9 +2,10 @@ use std::process::ExitCode;
 
 use server::{config::Config, db, startup::Application, telemetry};
 
-const USAGE: &str = "usage: server [serve | migrate | import-django-users FILE]
+const USAGE: &str = "usage: server [serve | migrate | seed-demo | import-django-users FILE]
   serve                     apply migrations (with OPS_MIGRATION_DATABASE_URL) and serve HTTP (the default)
   migrate                   apply database migrations and exit
+  seed-demo                 load the demo organisation once (development only) and print its sign-in
   import-django-users FILE  import accounts from a CSV export of Django's auth_user table
 Configuration comes from environment variables; see .env.example.";
 
@@ -14,7 +15,7 @@ async fn main() -> ExitCode {
     let file = std::env::args().nth(2);
     if !matches!(
         (command.as_str(), &file),
-        ("serve" | "migrate", None) | ("import-django-users", Some(_))
+        ("serve" | "migrate" | "seed-demo", None) | ("import-django-users", Some(_))
     ) {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
@@ -30,6 +31,7 @@ async fn main() -> ExitCode {
 
     let result = match command.as_str() {
         "migrate" => migrate(&config).await,
+        "seed-demo" => seed_demo(&config).await,
         "import-django-users" => import(&config, file.as_deref().unwrap_or_default()).await,
         _ => serve(config).await,
     };
@@ -49,6 +51,23 @@ async fn migrate(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn seed_demo(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+    if config.environment == server::config::Environment::Production {
+        return Err(server::demo::DemoError::Production.into());
+    }
+    let pool = db::pool(&config.database)?;
+    if server::demo::load(&pool).await? {
+        tracing::info!("demo organisation loaded");
+    }
+    println!(
+        "Demo sign-in: {} / {}  (organisation /o/{})",
+        server::demo::EMAIL,
+        server::demo::PASSWORD,
+        server::demo::SLUG
+    );
     Ok(())
 }
 

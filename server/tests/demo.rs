@@ -10,7 +10,10 @@ async fn the_demo_organisation_loads_once_through_the_application_role() {
     let app = TestApp::spawn().await;
     let app_pool = PgPool::connect(&app.db.app_url).await.unwrap();
     assert!(server::demo::load(&app_pool).await.unwrap(), "first load");
-    assert!(!server::demo::load(&app_pool).await.unwrap(), "second load changes nothing");
+    assert!(
+        !server::demo::load(&app_pool).await.unwrap(),
+        "second load changes nothing"
+    );
 
     let db = PgPool::connect(&app.db.url).await.unwrap();
     let (sites, outside, issues, numbers_ok, done_have_dates): (i64, i64, i64, bool, bool) = sqlx::query_as(
@@ -26,13 +29,23 @@ async fn the_demo_organisation_loads_once_through_the_application_role() {
     assert_eq!((sites, issues), (6, 300));
     assert!((35..=45).contains(&outside), "{outside}");
     assert!(numbers_ok && done_have_dates);
-    let oldest_days: f64 = sqlx::query_scalar("select extract(epoch from now() - min(created_at))::float8 / 86400 from issues")
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let oldest_days: f64 = sqlx::query_scalar(
+        "select extract(epoch from now() - min(created_at))::float8 / 86400 from issues",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
     assert!(oldest_days <= 91.0 && oldest_days > 60.0, "{oldest_days}");
 
     let mut b = sign_in_with(&app, server::demo::EMAIL, server::demo::PASSWORD).await;
-    let (status, body) = call(&mut b, "work/issue", &[("slug", server::demo::SLUG.to_string()), ("number", "300".into())]).await;
+    let (status, body) = call(
+        &mut b,
+        "work/issue",
+        &[
+            ("slug", server::demo::SLUG.to_string()),
+            ("number", "300".into()),
+        ],
+    )
+    .await;
     assert!(status.is_success(), "{body}");
 }

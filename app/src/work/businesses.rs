@@ -177,6 +177,7 @@ pub fn prefix_query(q: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" & "))
 }
 
+#[cfg(feature = "ssr")]
 const PAGE: i64 = 25;
 
 #[cfg(feature = "ssr")]

@@ -150,6 +150,7 @@ fn is_calendar_date(d: &str) -> bool {
     (1..=9999).contains(&y) && (1..=days).contains(&day)
 }
 
+#[cfg(feature = "ssr")]
 const PAGE: i64 = 50;
 
 #[cfg(feature = "ssr")]
