@@ -226,3 +226,131 @@ async fn search_finds_businesses_by_name_and_address_within_the_organisation() {
         assert_eq!(names, expected, "search {q:?}");
     }
 }
+
+async fn count(db: &PgPool, table: &str, org: uuid::Uuid) -> i64 {
+    sqlx::query_scalar(&format!("select count(*) from {table} where org_id = $1"))
+        .bind(org)
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_csv_import_with_any_bad_row_writes_nothing_and_says_which_lines() {
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    let f = Fixture::create(&db).await;
+    let mut b = sign_in(&app, email_of("a-manager")).await;
+    let import = |endpoint: &'static str, csv: &str, commit: bool| {
+        (
+            endpoint,
+            with(&[
+                ("slug", A_SLUG),
+                ("csv", csv),
+                ("commit", if commit { "true" } else { "false" }),
+            ]),
+        )
+    };
+    let bad = "name,relationship,address,phone,website,notes,tags\n\
+               Good Grocer,supplier,1 High St,,,,veg\n\
+               Odd One,friend,,,,,\n\
+               ,customer,,,,,\n\
+               \"Quoted, Name\",partner,\"2 Low St\nSecond line\",,,,\n";
+    let businesses = count(&db, "businesses", f.a).await;
+    let (endpoint, fields) = import("work/import_businesses", bad, true);
+    let (status, body) = call(&mut b, endpoint, &fields).await;
+    assert!(status.is_success(), "{body}");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["rows"], 4);
+    assert_eq!(report["imported"], 0);
+    let lines: Vec<u64> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![3, 4], "{body}");
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("relationship"),
+        "{body}"
+    );
+    assert_eq!(
+        count(&db, "businesses", f.a).await,
+        businesses,
+        "nothing written"
+    );
+
+    let good = "name,relationship,address,phone,website,notes,tags\n\
+                Good Grocer,supplier,1 High St,,,,veg;fruit\n\
+                \"Quoted, Name\",partner,\"2 Low St\nSecond line\",,,,\n";
+    let (endpoint, fields) = import("work/import_businesses", good, false);
+    let (_, body) = call(&mut b, endpoint, &fields).await;
+    assert!(
+        body.contains(r#""imported":0"#) && body.contains(r#""errors":[]"#),
+        "a preview: {body}"
+    );
+    assert_eq!(count(&db, "businesses", f.a).await, businesses);
+    let (endpoint, fields) = import("work/import_businesses", good, true);
+    let (_, body) = call(&mut b, endpoint, &fields).await;
+    assert!(body.contains(r#""imported":2"#), "{body}");
+    assert_eq!(count(&db, "businesses", f.a).await, businesses + 2);
+
+    let (endpoint, fields) = import(
+        "work/import_issues",
+        "title,description,kind,priority,status,business,due_on\n\
+        Fix till,,task,high,,Good Grocer,2026-12-01\n\
+        Ghost,,task,high,,No Such Place,\n\
+        Bad date,,task,high,,,2026-02-30\n",
+        true,
+    );
+    let (_, body) = call(&mut b, endpoint, &fields).await;
+    assert!(body.contains(r#""imported":0"#), "{body}");
+    assert!(
+        body.contains("No Such Place") && body.contains(r#""line":4"#),
+        "{body}"
+    );
+    assert_eq!(count(&db, "issues", f.a).await, 1);
+    let (endpoint, fields) = import(
+        "work/import_issues",
+        "title,description,kind,priority,status,business,due_on\n\
+        Fix till,,task,high,,good grocer,2026-12-01\n\
+        =HYPERLINK(\"http://x\"),,complaint,low,resolved,,\n",
+        true,
+    );
+    let (_, body) = call(&mut b, endpoint, &fields).await;
+    assert!(body.contains(r#""imported":2"#), "{body}");
+    let numbers: Vec<i32> =
+        sqlx::query_scalar("select number from issues where org_id = $1 order by number")
+            .bind(f.a)
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(numbers, vec![1, 2, 3]);
+
+    // Exports are the Owner's and Admins'; formulas come out as text.
+    let (status, _) = call(&mut b, "work/export_issues", &with(&[("slug", A_SLUG)])).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let mut admin = sign_in(&app, email_of("a-admin")).await;
+    let (status, body) = call(&mut admin, "work/export_issues", &with(&[("slug", A_SLUG)])).await;
+    assert!(status.is_success());
+    let csv: String = serde_json::from_str(&body).unwrap();
+    assert!(
+        csv.starts_with("title,description,kind,priority,status,business,due_on,number"),
+        "{csv}"
+    );
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+    let (_, body) = call(
+        &mut admin,
+        "work/export_businesses",
+        &with(&[("slug", A_SLUG)]),
+    )
+    .await;
+    let csv: String = serde_json::from_str(&body).unwrap();
+    assert!(
+        csv.contains("Good Grocer,supplier,1 High St,,,,veg;fruit"),
+        "{csv}"
+    );
+}

@@ -1,6 +1,7 @@
 //! The operations workspace: the businesses register and the issues worked against it.
 
 pub mod businesses;
+pub mod csv_io;
 pub mod issues;
 
 use serde::{Deserialize, Serialize};

@@ -284,6 +284,12 @@ impl Fixture {
             ("tags", "coffee".into()),
             ("overdue", "false".into()),
             ("oldest_first", "false".into()),
+            (
+                "csv",
+                "name,relationship,address,phone,website,notes,tags\nNew Place,customer,,,,,\n"
+                    .into(),
+            ),
+            ("commit", "false".into()),
         ]
     }
 

@@ -1,0 +1,345 @@
+//! CSV import and export of businesses and issues. An import is checked whole first: every row's
+//! problems are reported by line number and nothing is written; only a clean file is written,
+//! all in one transaction.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{auth::client::CsrfClient, error::AppError};
+
+#[cfg(feature = "ssr")]
+use {
+    super::{
+        businesses::{insert_business, BusinessInput},
+        issues::{insert_issue, IssueInput},
+    },
+    crate::access::{self, Member},
+    crate::org::ssr::csv_safe,
+    crate::roles::Permission,
+    std::collections::HashMap,
+};
+
+/// One row that cannot be imported, by its line in the file (the header is line 1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowError {
+    pub line: u64,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// Rows read, not counting the header.
+    pub rows: usize,
+    pub errors: Vec<RowError>,
+    /// Rows written: all of them, or none while there are errors or when only previewing.
+    pub imported: usize,
+}
+
+pub const BUSINESS_COLUMNS: [&str; 7] = [
+    "name",
+    "relationship",
+    "address",
+    "phone",
+    "website",
+    "notes",
+    "tags",
+];
+pub const ISSUE_COLUMNS: [&str; 7] = [
+    "title",
+    "description",
+    "kind",
+    "priority",
+    "status",
+    "business",
+    "due_on",
+];
+
+/// At most this many rows per import.
+pub const MAX_ROWS: usize = 5_000;
+
+/// Reads `csv` into records keyed by the expected columns, or says what is wrong with the file.
+#[cfg(feature = "ssr")]
+fn read(csv_text: &str, columns: &[&str]) -> Result<Vec<(u64, HashMap<String, String>)>, AppError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(csv_text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|_| AppError::invalid("csv", "The file is not valid CSV."))?
+        .iter()
+        .map(|h| h.trim().to_lowercase())
+        .collect();
+    let missing: Vec<&str> = columns
+        .iter()
+        .copied()
+        .filter(|c| !headers.iter().any(|h| h == c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(AppError::invalid(
+            "csv",
+            format!(
+                "The first line must name the columns; missing: {}.",
+                missing.join(", ")
+            ),
+        ));
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            AppError::invalid("csv", format!("Line {line} is not valid CSV."))
+        })?;
+        if rows.len() == MAX_ROWS {
+            return Err(AppError::invalid(
+                "csv",
+                format!("Import at most {MAX_ROWS} rows at a time."),
+            ));
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let fields = headers
+            .iter()
+            .cloned()
+            .zip(record.iter().map(str::to_string))
+            .collect();
+        rows.push((line, fields));
+    }
+    Ok(rows)
+}
+
+#[cfg(feature = "ssr")]
+fn message(e: AppError) -> String {
+    match e {
+        AppError::Invalid { field, message } => format!("{field}: {message}"),
+        AppError::NotFound => "refers to something that does not exist".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Checks every row of a businesses file; with `commit`, writes them all if none has a problem.
+#[server(endpoint = "work/import_businesses", client = CsrfClient)]
+pub async fn import_businesses(
+    slug: String,
+    csv: String,
+    commit: bool,
+) -> Result<ImportReport, AppError> {
+    let mut m = access::member(&slug, Permission::Edit).await?;
+    let rows = read(&csv, &BUSINESS_COLUMNS)?;
+    let mut valid = Vec::new();
+    let mut errors = Vec::new();
+    for (line, r) in &rows {
+        let get = |k: &str| r.get(k).map(String::as_str).unwrap_or("");
+        match BusinessInput::parse(
+            get("name"),
+            get("relationship"),
+            get("address"),
+            get("phone"),
+            get("website"),
+            get("notes"),
+            &get("tags").replace(';', ","),
+        ) {
+            Ok(b) => valid.push(b),
+            Err(e) => errors.push(RowError {
+                line: *line,
+                message: message(e),
+            }),
+        }
+    }
+    let mut report = ImportReport {
+        rows: rows.len(),
+        errors,
+        imported: 0,
+    };
+    if commit && report.errors.is_empty() && !valid.is_empty() {
+        for b in &valid {
+            insert_business(&mut m, b).await?;
+        }
+        m.audit(
+            "business.imported",
+            None,
+            &format!("Imported {} businesses from CSV", valid.len()),
+        )
+        .await?;
+        m.commit().await?;
+        report.imported = valid.len();
+    }
+    Ok(report)
+}
+
+/// Checks every row of an issues file; with `commit`, writes them all if none has a problem. A
+/// row names its business by name, which must match one in the register.
+#[server(endpoint = "work/import_issues", client = CsrfClient)]
+pub async fn import_issues(
+    slug: String,
+    csv: String,
+    commit: bool,
+) -> Result<ImportReport, AppError> {
+    let mut m = access::member(&slug, Permission::Edit).await?;
+    let rows = read(&csv, &ISSUE_COLUMNS)?;
+    let names = sqlx::query!(
+        "select lower(name) as \"name!\", business_id from businesses where org_id = $1",
+        m.org_id
+    )
+    .fetch_all(&mut *m.tx)
+    .await?;
+    let by_name: HashMap<String, String> = names
+        .into_iter()
+        .map(|r| (r.name, r.business_id.to_string()))
+        .collect();
+    let mut valid = Vec::new();
+    let mut errors = Vec::new();
+    for (line, r) in &rows {
+        let get = |k: &str| r.get(k).map(String::as_str).unwrap_or("");
+        let business = match get("business").trim() {
+            "" => Some(String::new()),
+            name => by_name.get(&name.to_lowercase()).cloned(),
+        };
+        let Some(business) = business else {
+            errors.push(RowError {
+                line: *line,
+                message: format!(
+                    "business: no business is called {}.",
+                    get("business").trim()
+                ),
+            });
+            continue;
+        };
+        let status = match get("status").trim() {
+            "" => "open",
+            s => s,
+        };
+        match IssueInput::parse(
+            get("title"),
+            get("description"),
+            get("kind"),
+            get("priority"),
+            status,
+            &business,
+            "",
+            get("due_on"),
+        ) {
+            Ok(i) => valid.push(i),
+            Err(e) => errors.push(RowError {
+                line: *line,
+                message: message(e),
+            }),
+        }
+    }
+    let mut report = ImportReport {
+        rows: rows.len(),
+        errors,
+        imported: 0,
+    };
+    if commit && report.errors.is_empty() && !valid.is_empty() {
+        for i in &valid {
+            insert_issue(&mut m, i).await?;
+        }
+        m.audit(
+            "issue.imported",
+            None,
+            &format!("Imported {} issues from CSV", valid.len()),
+        )
+        .await?;
+        m.commit().await?;
+        report.imported = valid.len();
+    }
+    Ok(report)
+}
+
+#[cfg(feature = "ssr")]
+fn to_csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<String, AppError> {
+    let fail = |e: csv::Error| {
+        tracing::error!(error = %e, "writing CSV");
+        AppError::Internal
+    };
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(header).map_err(fail)?;
+    for row in rows {
+        out.write_record(row.iter().map(|v| csv_safe(v)))
+            .map_err(fail)?;
+    }
+    let bytes = out.into_inner().map_err(|e| fail(e.into_error().into()))?;
+    String::from_utf8(bytes).map_err(|_| AppError::Internal)
+}
+
+#[cfg(feature = "ssr")]
+async fn exported(m: Member, what: &str, count: usize, csv: String) -> Result<String, AppError> {
+    let mut m = m;
+    m.audit(
+        "data.exported",
+        None,
+        &format!("Exported {count} {what} as CSV"),
+    )
+    .await?;
+    m.commit().await?;
+    Ok(csv)
+}
+
+/// Every business, in the import's columns, so an export can be imported again.
+#[server(endpoint = "work/export_businesses", client = CsrfClient)]
+pub async fn export_businesses(slug: String) -> Result<String, AppError> {
+    let mut m = access::member(&slug, Permission::AuditExport).await?;
+    let rows = sqlx::query!(
+        "select name, relationship, address, phone, website, notes, array_to_string(tags, ';') as \"tags!\"
+         from businesses where org_id = $1 order by lower(name), business_id",
+        m.org_id
+    )
+    .fetch_all(&mut *m.tx)
+    .await?;
+    let count = rows.len();
+    let csv = to_csv(
+        &BUSINESS_COLUMNS,
+        rows.into_iter().map(|r| {
+            vec![
+                r.name,
+                r.relationship,
+                r.address,
+                r.phone,
+                r.website,
+                r.notes,
+                r.tags,
+            ]
+        }),
+    )?;
+    exported(m, "businesses", count, csv).await
+}
+
+/// Every issue, with its number, assignee and dates after the import's columns.
+#[server(endpoint = "work/export_issues", client = CsrfClient)]
+pub async fn export_issues(slug: String) -> Result<String, AppError> {
+    let mut m = access::member(&slug, Permission::AuditExport).await?;
+    let rows = sqlx::query!(
+        r#"select i.number, i.title, i.description, i.kind, i.priority, i.status, coalesce(b.name, '') as "business!",
+                  coalesce(i.due_on::text, '') as "due_on!", coalesce(u.email::text, '') as "assignee!",
+                  to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS') as "created_at!",
+                  coalesce(to_char(i.resolved_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '') as "resolved_at!"
+           from issues i
+           left join businesses b on b.org_id = i.org_id and b.business_id = i.business_id
+           left join users u on u.user_id = i.assignee_id
+           where i.org_id = $1 order by i.number"#,
+        m.org_id
+    )
+    .fetch_all(&mut *m.tx)
+    .await?;
+    let count = rows.len();
+    let mut header = ISSUE_COLUMNS.to_vec();
+    header.extend(["number", "assignee", "created_at", "resolved_at"]);
+    let csv = to_csv(
+        &header,
+        rows.into_iter().map(|r| {
+            vec![
+                r.title,
+                r.description,
+                r.kind,
+                r.priority,
+                r.status,
+                r.business,
+                r.due_on,
+                r.number.to_string(),
+                r.assignee,
+                r.created_at,
+                r.resolved_at,
+            ]
+        }),
+    )?;
+    exported(m, "issues", count, csv).await
+}
