@@ -43,6 +43,17 @@ test("a new user sets up a workspace: a business, three issues, the board, a com
   await expect(page.locator("table")).toContainText("Harbour Roasters");
   await noAxeViolations(page);
 
+  // A CSV import is checked whole first; a bad row writes nothing.
+  await hydrated(page);
+  const csv = page.getByLabel("CSV");
+  await csv.fill("name,relationship,address,phone,website,notes,tags\nDales Dairy,supplier,Leyburn,,,,milk\nMystery,friend,,,,,\n");
+  await page.getByRole("button", { name: "Import", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: "need fixing" })).toContainText("1 of 2 rows need fixing; nothing was written.");
+  await expect(page.getByRole("status").filter({ hasText: "need fixing" })).toContainText("Line 3: relationship");
+  await csv.fill("name,relationship,address,phone,website,notes,tags\nDales Dairy,supplier,Leyburn,,,,milk\n");
+  await page.getByRole("button", { name: "Import", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Imported" })).toHaveText("Imported 1 rows.");
+
   // Three issues.
   await page.goto(`/o/${slug}/issues`);
   await hydrated(page);

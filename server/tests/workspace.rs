@@ -354,3 +354,20 @@ async fn a_csv_import_with_any_bad_row_writes_nothing_and_says_which_lines() {
         "{csv}"
     );
 }
+
+#[tokio::test]
+async fn pages_offer_import_and_export_only_to_roles_that_may_use_them() {
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    Fixture::create(&db).await;
+    let mut owner = sign_in(&app, email_of("a-owner")).await;
+    let html = owner.open(&format!("/o/{A_SLUG}/businesses")).await;
+    assert!(html.contains("Quay Street Coffee"), "{html}");
+    assert!(html.contains("Import businesses from CSV"), "{html}");
+    assert!(html.contains("Export businesses as CSV"));
+    let mut viewer = sign_in(&app, email_of("a-viewer")).await;
+    let html = viewer.open(&format!("/o/{A_SLUG}/businesses")).await;
+    assert!(html.contains("Quay Street Coffee"));
+    assert!(!html.contains("Import businesses") && !html.contains("Export businesses"));
+    assert!(!html.contains("Add a business"));
+}

@@ -633,7 +633,7 @@ pub fn AuditLogPage() -> impl IntoView {
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986), for data URLs and queries.
-fn percent_encode(s: &str) -> String {
+pub(crate) fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3 / 2);
     for b in s.bytes() {
         match b {

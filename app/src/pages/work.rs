@@ -9,12 +9,18 @@ use leptos_router::{
 
 use crate::{
     components::forms::{action_error, CsrfField, FormError},
+    error::AppError,
     org::OrgContext,
+    pages::org::percent_encode,
     roles::Permission,
     work::{
         businesses::{
             get_business, list_businesses, ArchiveBusiness, CreateBusiness, DeleteBusiness,
             UpdateBusiness,
+        },
+        csv_io::{
+            ExportBusinesses, ExportIssues, ImportBusinesses, ImportIssues, ImportReport,
+            BUSINESS_COLUMNS, ISSUE_COLUMNS,
         },
         issues::{
             get_issue, list_issues, AddComment, CreateIssue, DeleteIssue, IssueSummary, MoveIssue,
@@ -146,7 +152,7 @@ pub fn BusinessesPage() -> impl IntoView {
                                 </tbody>
                             </table>
                             {p.next.map(|next| view! {
-                                <p><a href=format!("?q={}&relationship={}&tag={}&after={}", enc(&query("q")), enc(&query("relationship")), enc(&query("tag")), enc(&next))>"Next page"</a></p>
+                                <p><a href=format!("?q={}&relationship={}&tag={}&after={}", percent_encode(&query("q")), percent_encode(&query("relationship")), percent_encode(&query("tag")), percent_encode(&next))>"Next page"</a></p>
                             })}
                         }.into_any(),
                         Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
@@ -167,25 +173,14 @@ pub fn BusinessesPage() -> impl IntoView {
                 <button type="submit" class="button primary">"Add business"</button>
             </ActionForm>
         })}
+        <BusinessCsv/>
     }
-}
-
-/// Percent-encodes a query value.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The fields of a business form, filled from `initial` when editing.
 #[component]
 fn BusinessFields(
-    error: Signal<Option<crate::error::AppError>>,
+    error: Signal<Option<AppError>>,
     #[prop(optional)] initial: Option<crate::work::businesses::Business>,
 ) -> impl IntoView {
     let v = |f: fn(&crate::work::businesses::Business) -> String| {
@@ -411,7 +406,7 @@ pub fn IssuesPage() -> impl IntoView {
                     match page.await {
                         Ok(p) => view! {
                             <IssueTable issues=p.items slug/>
-                            {p.next.map(|n| view! { <p><a href=format!("?status={}&priority={}&overdue={}&order={}&after={n}", enc(&query("status")), enc(&query("priority")), enc(&query("overdue")), enc(&query("order")))>"Next page"</a></p> })}
+                            {p.next.map(|n| view! { <p><a href=format!("?status={}&priority={}&overdue={}&order={}&after={n}", percent_encode(&query("status")), percent_encode(&query("priority")), percent_encode(&query("overdue")), percent_encode(&query("order")))>"Next page"</a></p> })}
                         }.into_any(),
                         Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
                     }
@@ -454,6 +449,7 @@ pub fn IssuesPage() -> impl IntoView {
                 <button type="submit" class="button primary">"Open issue"</button>
             </ActionForm>
         })}
+        <IssueCsv/>
     }
 }
 
@@ -480,7 +476,7 @@ pub fn IssuePage() -> impl IntoView {
             async move {
                 match number.parse::<i32>() {
                     Ok(n) => get_issue(slug, n).await,
-                    Err(_) => Err(crate::error::AppError::NotFound),
+                    Err(_) => Err(AppError::NotFound),
                 }
             }
         },
@@ -714,5 +710,97 @@ pub fn BoardPage() -> impl IntoView {
                 })
             }}
         </Transition>
+    }
+}
+
+/// CSV import (checked first, then written all at once) and export for one kind of record.
+#[component]
+fn CsvTools(
+    what: &'static str,
+    columns: &'static [&'static str],
+    #[prop(into)] report: Signal<Option<ImportReport>>,
+    #[prop(into)] csv: Signal<Option<String>>,
+    #[prop(into)] error: Signal<Option<AppError>>,
+    on_import: Callback<(String, bool)>,
+    on_export: Callback<()>,
+) -> impl IntoView {
+    let ctx = org();
+    let text = NodeRef::<leptos::html::Textarea>::new();
+    let submit = move |commit: bool| {
+        if let Some(area) = text.get() {
+            on_import.run((area.value(), commit));
+        }
+    };
+    let download = move || {
+        csv.get()
+            .map(|c| format!("data:text/csv;charset=utf-8,{}", percent_encode(&c)))
+    };
+    let (area_id, help_id) = (format!("csv-{what}"), format!("csv-help-{what}"));
+    view! {
+        {ctx.role.allows(Permission::Edit).then(|| view! {
+            <h2>{format!("Import {what} from CSV")}</h2>
+            <div class="stack">
+                <div class="field">
+                    <label for=area_id.clone()>"CSV"</label>
+                    <textarea id=area_id node_ref=text rows="5" aria-describedby=help_id.clone()></textarea>
+                    <p id=help_id class="muted">{format!("Columns: {}. Preview first: nothing is written until every row is right.", columns.join(", "))}</p>
+                </div>
+                <div class="row-actions">
+                    <button type="button" class="button" on:click=move |_| submit(false)>"Preview"</button>
+                    <button type="button" class="button primary" on:click=move |_| submit(true)>"Import"</button>
+                </div>
+            </div>
+            {move || report.get().map(|r| view! {
+                <div role="status" class="notice">
+                    <p>{if r.imported > 0 { format!("Imported {} rows.", r.imported) } else if r.errors.is_empty() { format!("{} rows are ready to import.", r.rows) } else { format!("{} of {} rows need fixing; nothing was written.", r.errors.len(), r.rows) }}</p>
+                    <ul>{r.errors.into_iter().map(|e| view! { <li>{format!("Line {}: {}", e.line, e.message)}</li> }).collect_view()}</ul>
+                </div>
+            })}
+        })}
+        {ctx.role.allows(Permission::AuditExport).then(|| view! {
+            <p><button type="button" class="button" on:click=move |_| on_export.run(())>{format!("Export {what} as CSV")}</button></p>
+            {move || download().map(|href| view! { <p role="status"><a href=href download=format!("{what}.csv")>{format!("Download {what}.csv")}</a></p> })}
+        })}
+        <FormError error fields=&[]/>
+    }
+}
+
+#[component]
+fn BusinessCsv() -> impl IntoView {
+    let slug = org().slug;
+    let import = ServerAction::<ImportBusinesses>::new();
+    let export = ServerAction::<ExportBusinesses>::new();
+    let error = Signal::derive(move || {
+        action_error(import)
+            .get()
+            .or_else(|| action_error(export).get())
+    });
+    let slug_b = slug.clone();
+    view! {
+        <CsvTools what="businesses" columns=&BUSINESS_COLUMNS error
+            report=Signal::derive(move || import.value().get().and_then(|r| r.ok()))
+            csv=Signal::derive(move || export.value().get().and_then(|r| r.ok()))
+            on_import=Callback::new(move |(csv, commit)| { import.dispatch(ImportBusinesses { slug: slug.clone(), csv, commit }); })
+            on_export=Callback::new(move |_| { export.dispatch(ExportBusinesses { slug: slug_b.clone() }); })/>
+    }
+}
+
+#[component]
+fn IssueCsv() -> impl IntoView {
+    let slug = org().slug;
+    let import = ServerAction::<ImportIssues>::new();
+    let export = ServerAction::<ExportIssues>::new();
+    let error = Signal::derive(move || {
+        action_error(import)
+            .get()
+            .or_else(|| action_error(export).get())
+    });
+    let slug_b = slug.clone();
+    view! {
+        <CsvTools what="issues" columns=&ISSUE_COLUMNS error
+            report=Signal::derive(move || import.value().get().and_then(|r| r.ok()))
+            csv=Signal::derive(move || export.value().get().and_then(|r| r.ok()))
+            on_import=Callback::new(move |(csv, commit)| { import.dispatch(ImportIssues { slug: slug.clone(), csv, commit }); })
+            on_export=Callback::new(move |_| { export.dispatch(ExportIssues { slug: slug_b.clone() }); })/>
     }
 }
