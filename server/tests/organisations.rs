@@ -6,7 +6,7 @@ mod support;
 use reqwest::StatusCode;
 use sqlx::{Connection, PgConnection, PgPool};
 use support::{
-    orgs::{call, create_user, email_of, sign_in, Fixture, A_SLUG, PASSWORD},
+    orgs::{call, create_user, email_of, sign_in, tenant_tx, Fixture, A_SLUG, PASSWORD},
     TestApp,
 };
 use uuid::Uuid;
@@ -153,12 +153,7 @@ async fn nobody_grants_above_their_role_and_there_is_always_exactly_one_owner() 
 
     // The database holds the line even against the application's own SQL.
     let mut conn = PgConnection::connect(&app.db.app_url).await.unwrap();
-    let mut tx = conn.begin().await.unwrap();
-    sqlx::query("select set_config('app.org_id', $1, true)")
-        .bind(f.a.to_string())
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let mut tx = tenant_tx(&mut conn, f.a).await;
     sqlx::query("update memberships set role = 'admin' where org_id = $1 and role = 'owner'")
         .bind(f.a)
         .execute(&mut *tx)
@@ -168,12 +163,7 @@ async fn nobody_grants_above_their_role_and_there_is_always_exactly_one_owner() 
         tx.commit().await.is_err(),
         "an organisation without an Owner cannot commit"
     );
-    let mut tx = conn.begin().await.unwrap();
-    sqlx::query("select set_config('app.org_id', $1, true)")
-        .bind(f.a.to_string())
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let mut tx = tenant_tx(&mut conn, f.a).await;
     let second =
         sqlx::query("update memberships set role = 'owner' where org_id = $1 and user_id = $2")
             .bind(f.a)

@@ -9,7 +9,10 @@ use app::roles::{Permission, Role};
 use reqwest::StatusCode;
 use sqlx::{Connection, PgConnection, PgPool, Row};
 use support::{
-    orgs::{call, email_of, probe_browser, role_user, sign_in, Fixture, A_SLUG, B_SLUG, PASSWORD},
+    orgs::{
+        call, email_of, probe_browser, role_user, sign_in, tenant_tx, Fixture, A_SLUG, B_SLUG,
+        PASSWORD,
+    },
     TestApp, TestDb,
 };
 use uuid::Uuid;
@@ -223,12 +226,7 @@ async fn the_application_role_sees_only_the_current_tenant_and_cannot_switch_iso
         assert!(rows.is_empty(), "{table} without a tenant: {rows:?}");
         // A tenant set: that tenant's rows only, though the query forgets to filter.
         for org in [f.a, f.b] {
-            let mut tx = conn.begin().await.unwrap();
-            sqlx::query("select set_config('app.org_id', $1, true)")
-                .bind(org.to_string())
-                .execute(&mut *tx)
-                .await
-                .unwrap();
+            let mut tx = tenant_tx(&mut conn, org).await;
             let rows: Vec<Uuid> = sqlx::query_scalar(&everything)
                 .fetch_all(&mut *tx)
                 .await
@@ -248,12 +246,7 @@ async fn the_application_role_sees_only_the_current_tenant_and_cannot_switch_iso
         assert!(rows.is_empty(), "{table} after the transaction");
 
         // Writing into another tenant is refused too.
-        let mut tx = conn.begin().await.unwrap();
-        sqlx::query("select set_config('app.org_id', $1, true)")
-            .bind(f.a.to_string())
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        let mut tx = tenant_tx(&mut conn, f.a).await;
         let moved = sqlx::query(&format!(
             "update {table} set org_id = org_id where org_id = $1"
         ))
@@ -294,33 +287,20 @@ async fn the_application_role_sees_only_the_current_tenant_and_cannot_switch_iso
 #[tokio::test]
 async fn the_server_refuses_to_run_as_a_role_that_could_bypass_isolation() {
     let db = TestDb::create().await;
-    let superuser = db.url.clone();
-    let vars: std::collections::HashMap<&str, &str> = [
-        ("DATABASE_URL", superuser.as_str()),
-        ("OPS_MIGRATION_DATABASE_URL", db.owner_url.as_str()),
-        ("OPS_BIND", "127.0.0.1:0"),
-    ]
-    .into_iter()
-    .collect();
-    let config =
-        server::config::Config::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
-    let refused = server::startup::Application::build(config).await;
-    assert!(
-        matches!(refused, Err(server::startup::StartupError::UnsafeRole(_))),
-        "a superuser connection is refused"
-    );
-    let vars: std::collections::HashMap<&str, &str> = [
-        ("DATABASE_URL", db.owner_url.as_str()),
-        ("OPS_MIGRATION_DATABASE_URL", db.owner_url.as_str()),
-        ("OPS_BIND", "127.0.0.1:0"),
-    ]
-    .into_iter()
-    .collect();
-    let config =
-        server::config::Config::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
-    let refused = server::startup::Application::build(config).await;
-    assert!(
-        matches!(refused, Err(server::startup::StartupError::UnsafeRole(_))),
-        "the owner's connection is refused"
-    );
+    for (url, who) in [(&db.url, "a superuser"), (&db.owner_url, "the owner")] {
+        let vars: std::collections::HashMap<&str, &str> = [
+            ("DATABASE_URL", url.as_str()),
+            ("OPS_MIGRATION_DATABASE_URL", db.owner_url.as_str()),
+            ("OPS_BIND", "127.0.0.1:0"),
+        ]
+        .into_iter()
+        .collect();
+        let config =
+            server::config::Config::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
+        let refused = server::startup::Application::build(config).await;
+        assert!(
+            matches!(refused, Err(server::startup::StartupError::UnsafeRole(_))),
+            "a connection as {who} is refused"
+        );
+    }
 }

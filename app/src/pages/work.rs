@@ -765,42 +765,40 @@ fn CsvTools(
     }
 }
 
-#[component]
-fn BusinessCsv() -> impl IntoView {
-    let slug = org().slug;
-    let import = ServerAction::<ImportBusinesses>::new();
-    let export = ServerAction::<ExportBusinesses>::new();
-    let error = Signal::derive(move || {
-        action_error(import)
-            .get()
-            .or_else(|| action_error(export).get())
-    });
-    let slug_b = slug.clone();
-    view! {
-        <CsvTools what="businesses" columns=&BUSINESS_COLUMNS error
-            report=Signal::derive(move || import.value().get().and_then(|r| r.ok()))
-            csv=Signal::derive(move || export.value().get().and_then(|r| r.ok()))
-            on_import=Callback::new(move |(csv, commit)| { import.dispatch(ImportBusinesses { slug: slug.clone(), csv, commit }); })
-            on_export=Callback::new(move |_| { export.dispatch(ExportBusinesses { slug: slug_b.clone() }); })/>
-    }
+/// The CSV tools wired to one kind of record's import and export functions.
+macro_rules! csv_tools_for {
+    ($component:ident, $import:ident, $export:ident, $what:literal, $columns:ident) => {
+        #[component]
+        fn $component() -> impl IntoView {
+            let slug = org().slug;
+            let import = ServerAction::<$import>::new();
+            let export = ServerAction::<$export>::new();
+            let error = Signal::derive(move || {
+                action_error(import).get().or_else(|| action_error(export).get())
+            });
+            let slug_b = slug.clone();
+            view! {
+                <CsvTools what=$what columns=&$columns error
+                    report=Signal::derive(move || import.value().get().and_then(|r| r.ok()))
+                    csv=Signal::derive(move || export.value().get().and_then(|r| r.ok()))
+                    on_import=Callback::new(move |(csv, commit)| { import.dispatch($import { slug: slug.clone(), csv, commit }); })
+                    on_export=Callback::new(move |_| { export.dispatch($export { slug: slug_b.clone() }); })/>
+            }
+        }
+    };
 }
 
-#[component]
-fn IssueCsv() -> impl IntoView {
-    let slug = org().slug;
-    let import = ServerAction::<ImportIssues>::new();
-    let export = ServerAction::<ExportIssues>::new();
-    let error = Signal::derive(move || {
-        action_error(import)
-            .get()
-            .or_else(|| action_error(export).get())
-    });
-    let slug_b = slug.clone();
-    view! {
-        <CsvTools what="issues" columns=&ISSUE_COLUMNS error
-            report=Signal::derive(move || import.value().get().and_then(|r| r.ok()))
-            csv=Signal::derive(move || export.value().get().and_then(|r| r.ok()))
-            on_import=Callback::new(move |(csv, commit)| { import.dispatch(ImportIssues { slug: slug.clone(), csv, commit }); })
-            on_export=Callback::new(move |_| { export.dispatch(ExportIssues { slug: slug_b.clone() }); })/>
-    }
-}
+csv_tools_for!(
+    BusinessCsv,
+    ImportBusinesses,
+    ExportBusinesses,
+    "businesses",
+    BUSINESS_COLUMNS
+);
+csv_tools_for!(
+    IssueCsv,
+    ImportIssues,
+    ExportIssues,
+    "issues",
+    ISSUE_COLUMNS
+);

@@ -362,41 +362,25 @@ async fn links(
     m: &mut Member,
     input: &IssueInput,
 ) -> Result<(Option<Uuid>, Option<Uuid>), AppError> {
-    let business = match &input.business_id {
-        None => None,
-        Some(b) => {
-            // Another organisation's id is "not found", like one that never existed.
-            let id = Uuid::parse_str(b).map_err(|_| AppError::NotFound)?;
-            let found = sqlx::query_scalar!(
-                r#"select exists (select 1 from businesses where org_id = $1 and business_id = $2) as "e!""#,
-                m.org_id,
-                id
-            )
-            .fetch_one(&mut *m.tx)
-            .await?;
-            if !found {
-                return Err(AppError::NotFound);
-            }
-            Some(id)
-        }
+    // Another organisation's id is "not found", like one that never existed.
+    let id = |v: &Option<String>| {
+        v.as_deref()
+            .map(|v| Uuid::parse_str(v).map_err(|_| AppError::NotFound))
+            .transpose()
     };
-    let assignee = match &input.assignee_id {
-        None => None,
-        Some(a) => {
-            let id = Uuid::parse_str(a).map_err(|_| AppError::NotFound)?;
-            let found = sqlx::query_scalar!(
-                r#"select exists (select 1 from memberships where org_id = $1 and user_id = $2) as "e!""#,
-                m.org_id,
-                id
-            )
-            .fetch_one(&mut *m.tx)
-            .await?;
-            if !found {
-                return Err(AppError::NotFound);
-            }
-            Some(id)
-        }
-    };
+    let (business, assignee) = (id(&input.business_id)?, id(&input.assignee_id)?);
+    let found = sqlx::query_scalar!(
+        r#"select ($2::uuid is null or exists (select 1 from businesses where org_id = $1 and business_id = $2))
+              and ($3::uuid is null or exists (select 1 from memberships where org_id = $1 and user_id = $3)) as "found!""#,
+        m.org_id,
+        business,
+        assignee
+    )
+    .fetch_one(&mut *m.tx)
+    .await?;
+    if !found {
+        return Err(AppError::NotFound);
+    }
     Ok((business, assignee))
 }
 

@@ -362,3 +362,18 @@ pub async fn call(
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     b.call(path.trim_start_matches("/api/"), &fields).await
 }
+
+/// A transaction on `conn` in which row-level security shows organisation `org`.
+pub async fn tenant_tx(
+    conn: &mut sqlx::PgConnection,
+    org: Uuid,
+) -> sqlx::Transaction<'_, sqlx::Postgres> {
+    use sqlx::Connection as _;
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("select set_config('app.org_id', $1, true)")
+        .bind(org.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx
+}
