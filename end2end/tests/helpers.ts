@@ -1,4 +1,4 @@
-import { expect, type Page } from "@playwright/test";
+import { expect, type Browser, type Page } from "@playwright/test";
 
 export const PASSWORD = "tangerine lighthouse 42";
 
@@ -51,3 +51,31 @@ export async function signedIn(page: Page, email: string) {
   await signIn(page, email);
   await expect(page).not.toHaveURL(/\/sign-in/);
 }
+
+/** A new person opens their invitation, creates an account with the invited address, signs in and accepts. */
+export async function acceptAsNewcomer(browser: Browser, owner: Page, email: string, name: string): Promise<Page> {
+  const link = await linkInMailbox(owner, email, /Join .* on Ops Intel/, /\/invite\//);
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(link);
+  await expect(page.getByText(`to join`)).toContainText(email);
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await expect(page.getByLabel("Email address")).toHaveValue(email);
+  await hydrated(page);
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
+
+  await page.goto(link);
+  await page.getByRole("link", { name: "Sign in" }).last().click();
+  await hydrated(page);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/invite\//);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Accept invitation" }).click();
+  await expect(page.getByRole("heading", { name: "Members" })).toBeVisible();
+  return page;
+}
+

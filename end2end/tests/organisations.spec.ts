@@ -1,7 +1,7 @@
-import { test, expect, type Browser, type Page } from "@playwright/test";
+import { test, expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { readFileSync } from "node:fs";
-import { PASSWORD, hydrated, linkInMailbox, openVerificationLink, signedIn, signUp, uniqueEmail } from "./helpers";
+import { acceptAsNewcomer, hydrated, openVerificationLink, signedIn, signUp, uniqueEmail } from "./helpers";
 
 async function noAxeViolations(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();
@@ -14,33 +14,6 @@ async function invite(page: Page, email: string, role: string) {
   await page.getByRole("button", { name: "Send invitation" }).click();
   await expect(page.getByRole("status")).toHaveText("Invitation sent. The link works for 7 days.");
   await expect(page.locator(".invitations li").filter({ hasText: email })).toContainText(role);
-}
-
-/** A new person opens their invitation, creates an account with the invited address, signs in and accepts. */
-async function acceptAsNewcomer(browser: Browser, owner: Page, email: string, name: string): Promise<Page> {
-  const link = await linkInMailbox(owner, email, /Join .* on Ops Intel/, /\/invite\//);
-  const page = await (await browser.newContext()).newPage();
-  await page.goto(link);
-  await expect(page.getByText(`to join`)).toContainText(email);
-  await page.getByRole("link", { name: "Create an account" }).click();
-  await expect(page.getByLabel("Email address")).toHaveValue(email);
-  await hydrated(page);
-  await page.getByLabel("Your name").fill(name);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
-
-  await page.goto(link);
-  await page.getByRole("link", { name: "Sign in" }).last().click();
-  await hydrated(page);
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/invite\//);
-  await hydrated(page);
-  await page.getByRole("button", { name: "Accept invitation" }).click();
-  await expect(page.getByRole("heading", { name: "Members" })).toBeVisible();
-  return page;
 }
 
 test("create an organisation, invite a Manager and a Viewer, transfer ownership, and read it all in the audit log", async ({ page, browser }) => {

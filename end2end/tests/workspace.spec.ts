@@ -1,6 +1,6 @@
 import { test, expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { hydrated, openVerificationLink, signedIn, signUp, uniqueEmail } from "./helpers";
+import { acceptAsNewcomer, hydrated, openVerificationLink, signedIn, signUp, uniqueEmail } from "./helpers";
 
 async function noAxeViolations(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();
@@ -15,8 +15,8 @@ async function openIssue(page: Page, title: string, priority: string) {
   await expect(page.locator("table.issues")).toContainText(title);
 }
 
-test("a new user sets up a workspace: a business, three issues, the board, a comment and filters", async ({ page }) => {
-  test.setTimeout(90_000);
+test("a new user sets up a workspace: a business, three issues, the board, a comment and filters", async ({ page, browser }) => {
+  test.setTimeout(120_000);
   const email = uniqueEmail("workspace");
   await signUp(page, email, "Wren Worker");
   await openVerificationLink(page, email);
@@ -90,4 +90,29 @@ test("a new user sets up a workspace: a business, three issues, the board, a com
   await expect(page).toHaveURL(/status=in_progress/);
   await expect(page.locator("table.issues tbody tr")).toHaveCount(1);
   await expect(page.locator("table.issues")).toContainText("Espresso machine leaking");
+
+  // A Viewer sees the same data and is offered nothing that changes it.
+  const viewerEmail = uniqueEmail("viewer");
+  await page.goto(`/o/${slug}/members`);
+  await hydrated(page);
+  await page.getByLabel("Email address").fill(viewerEmail);
+  await page.getByLabel("Role", { exact: true }).selectOption({ label: "Viewer" });
+  await page.getByRole("button", { name: "Send invitation" }).click();
+  await expect(page.getByRole("status")).toContainText("Invitation sent.");
+  const viewer = await acceptAsNewcomer(browser, page, viewerEmail, "Vic Viewer");
+  await viewer.goto(`/o/${slug}/issues`);
+  await expect(viewer.locator("table.issues")).toContainText("Order more oat milk");
+  await expect(viewer.getByRole("button", { name: "Open issue" })).toHaveCount(0);
+  await expect(viewer.getByText("Import issues from CSV")).toHaveCount(0);
+  await viewer.goto(`/o/${slug}/board`);
+  await expect(viewer.locator('section[data-status="in_progress"]')).toContainText("Espresso machine leaking");
+  await expect(viewer.getByRole("button", { name: "Move" })).toHaveCount(0);
+  await viewer.goto(`/o/${slug}/issues/1`);
+  await expect(viewer.locator(".comments")).toContainText("Engineer booked for 9am.");
+  await expect(viewer.getByRole("button", { name: "Comment" })).toHaveCount(0);
+  await expect(viewer.getByRole("button", { name: "Save changes" })).toHaveCount(0);
+  await viewer.goto(`/o/${slug}/businesses`);
+  await expect(viewer.locator("table")).toContainText("Harbour Roasters");
+  await expect(viewer.getByRole("button", { name: "Add business" })).toHaveCount(0);
+  await noAxeViolations(viewer);
 });
