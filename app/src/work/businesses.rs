@@ -275,7 +275,11 @@ pub async fn get_business(slug: String, business_id: String) -> Result<Business,
     .fetch_optional(&mut *m.tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    let issues = super::issues::summaries(&mut m, Some(id)).await?;
+    let filter = super::issues::IssueFilter {
+        business: Some(id),
+        ..Default::default()
+    };
+    let issues = super::issues::page(&mut m, &filter).await?.items;
     Ok(Business {
         relationship: Relationship::parse(&r.relationship).ok_or(AppError::Internal)?,
         id: r.business_id.to_string(),

@@ -189,32 +189,6 @@ impl Row {
     }
 }
 
-/// The issues of one business, newest first (at most 100), for its page.
-#[cfg(feature = "ssr")]
-pub(crate) async fn summaries(
-    m: &mut Member,
-    business: Option<Uuid>,
-) -> Result<Vec<IssueSummary>, AppError> {
-    let rows = sqlx::query_as!(
-        Row,
-        r#"select i.issue_id, i.number, i.title, i.kind, i.priority, i.status, i.business_id,
-                  b.name as "business?", u.name as "assignee?", i.due_on::text as due_on,
-                  coalesce(i.due_on < current_date and i.status in ('open', 'in_progress', 'blocked'), false) as "overdue!",
-                  i.version
-           from issues i
-           left join businesses b on b.org_id = i.org_id and b.business_id = i.business_id
-           left join users u on u.user_id = i.assignee_id
-           where i.org_id = $1 and i.business_id = $2
-           order by i.number desc
-           limit 100"#,
-        m.org_id,
-        business
-    )
-    .fetch_all(&mut *m.tx)
-    .await?;
-    Ok(rows.into_iter().filter_map(Row::summary).collect())
-}
-
 /// Issues matching the filters, newest or oldest first, a page at a time. `after` is the number
 /// the previous page ended at.
 #[server(endpoint = "work/issues", client = CsrfClient)]
@@ -246,6 +220,34 @@ pub async fn list_issues(
             v => Uuid::parse_str(v).map(Some).map_err(|_| AppError::NotFound),
         }
     };
+    let filter = IssueFilter {
+        status,
+        priority,
+        assignee: id(&assignee_id)?,
+        business: id(&business_id)?,
+        overdue,
+        oldest_first,
+        after,
+    };
+    page(&mut m, &filter).await
+}
+
+/// What an issue list is narrowed to; the default is every issue, newest first.
+#[cfg(feature = "ssr")]
+#[derive(Default)]
+pub(crate) struct IssueFilter {
+    pub status: Option<String>,
+    pub priority: Option<String>,
+    pub assignee: Option<Uuid>,
+    pub business: Option<Uuid>,
+    pub overdue: bool,
+    pub oldest_first: bool,
+    pub after: Option<i32>,
+}
+
+/// One page of issues: the list's, and a business's own on its page.
+#[cfg(feature = "ssr")]
+pub(crate) async fn page(m: &mut Member, f: &IssueFilter) -> Result<IssuePage, AppError> {
     let rows = sqlx::query_as!(
         Row,
         r#"select i.issue_id, i.number, i.title, i.kind, i.priority, i.status, i.business_id,
@@ -265,13 +267,13 @@ pub async fn list_issues(
            order by case when $7 then i.number end asc, i.number desc
            limit $9"#,
         m.org_id,
-        status,
-        priority,
-        id(&assignee_id)?,
-        id(&business_id)?,
-        overdue,
-        oldest_first,
-        after,
+        f.status,
+        f.priority,
+        f.assignee,
+        f.business,
+        f.overdue,
+        f.oldest_first,
+        f.after,
         PAGE + 1
     )
     .fetch_all(&mut *m.tx)
