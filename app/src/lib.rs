@@ -27,6 +27,7 @@ use crate::pages::{
         AccountPage, CheckEmailPage, ConfirmEmailChangePage, DevMailboxPage, ForgotPasswordPage,
         ResetPasswordPage, SignInPage, SignUpPage, VerifyEmailPage,
     },
+    dashboard::DashboardPage,
     home::HomePage,
     not_found::NotFound,
     org::{
@@ -100,6 +101,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("o") view=OrganisationsPage ssr=SsrMode::Async/>
                     <ParentRoute path=path!("o/:slug") view=OrgShell ssr=SsrMode::Async>
                         <Route path=path!("") view=OrgHome ssr=SsrMode::Async/>
+                        <Route path=path!("dashboard") view=DashboardPage ssr=SsrMode::Async/>
                         <Route path=path!("issues") view=IssuesPage ssr=SsrMode::Async/>
                         <Route path=path!("issues/:number") view=IssuePage ssr=SsrMode::Async/>
                         <Route path=path!("board") view=BoardPage ssr=SsrMode::Async/>

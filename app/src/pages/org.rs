@@ -26,7 +26,7 @@ use crate::{
 };
 
 /// Sets the response status while rendering on the server.
-fn set_status(_status: http::StatusCode) {
+pub(crate) fn set_status(_status: http::StatusCode) {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(_status);
@@ -161,6 +161,7 @@ pub fn OrgShell() -> impl IntoView {
                                         </nav>
                                     </details>
                                     <nav aria-label="Organisation" class="tabs">
+                                        <A href=format!("/o/{}/dashboard", ctx.slug)>"Dashboard"</A>
                                         <A href=format!("/o/{}/issues", ctx.slug)>"Issues"</A>
                                         <A href=format!("/o/{}/board", ctx.slug)>"Board"</A>
                                         <A href=format!("/o/{}/businesses", ctx.slug)>"Businesses"</A>

@@ -11,7 +11,7 @@ use crate::{
     components::forms::{action_error, CsrfField, FormError},
     error::AppError,
     org::OrgContext,
-    pages::org::percent_encode,
+    pages::org::{percent_encode, set_status},
     roles::Permission,
     work::{
         businesses::{
@@ -23,15 +23,39 @@ use crate::{
             BUSINESS_COLUMNS, ISSUE_COLUMNS,
         },
         issues::{
-            get_issue, list_issues, AddComment, CreateIssue, DeleteIssue, IssueSummary, MoveIssue,
-            UpdateIssue,
+            get_issue, issue_choices, list_issues, move_issue, AddComment, BulkUpdate, Choices,
+            CreateIssue, DeleteIssue, IssueSummary, UpdateIssue,
         },
-        IssueKind, Priority, Relationship, Status,
+        IssueKind, IssueOrder, Priority, Relationship, Status,
     },
 };
 
 fn org() -> OrgContext {
     expect_context::<OrgContext>()
+}
+
+/// A page's data could not be loaded: the status goes on the response, and the reader stays
+/// inside the organisation with a way on.
+#[component]
+pub(crate) fn LoadProblem(error: AppError) -> impl IntoView {
+    set_status(error.status());
+    let slug = org().slug;
+    let (title, text) = match &error {
+        AppError::NotFound => (
+            "Not found",
+            "There is nothing at this address in this organisation. It may have been deleted, or the link may be mistyped.".to_string(),
+        ),
+        AppError::Forbidden(_) => ("Not allowed", error.to_string()),
+        AppError::Invalid { .. } => ("Not a valid request", error.to_string()),
+        _ => ("Not available", error.to_string()),
+    };
+    view! {
+        <div class="problem">
+            <h1>{title}</h1>
+            <p role="alert">{text}</p>
+            <p><A href=format!("/o/{slug}/issues")>"Back to the issues"</A></p>
+        </div>
+    }
 }
 
 fn query(key: &str) -> String {
@@ -58,6 +82,52 @@ fn ChoiceSelect(
     }
 }
 
+type ChoicesResource = Resource<Result<Choices, AppError>>;
+
+fn choices_resource() -> ChoicesResource {
+    let slug = org().slug;
+    Resource::new(|| (), move |_| issue_choices(slug.clone()))
+}
+
+/// A `<select>` over the organisation's members (or its businesses), once they have loaded.
+/// `first` is the option that means "any", "none" or "leave as is".
+#[component]
+fn NamedSelect(
+    choices: ChoicesResource,
+    #[prop(into)] id: String,
+    name: &'static str,
+    members: bool,
+    #[prop(into)] selected: String,
+    first: (&'static str, &'static str),
+    #[prop(optional)] extra: Option<(&'static str, &'static str)>,
+) -> impl IntoView {
+    let fallback = {
+        let id = id.clone();
+        move || view! { <select id=id.clone() name=name disabled><option>"Loading…"</option></select> }
+    };
+    view! {
+        <Suspense fallback>
+            {move || {
+                let (id, selected) = (id.clone(), selected.clone());
+                Suspend::new(async move {
+                    let c = choices.await.unwrap_or_default();
+                    let list = if members { c.members } else { c.businesses };
+                    view! {
+                        <select id=id name=name>
+                            <option value=first.0>{first.1}</option>
+                            {extra.map(|(value, label)| view! { <option value=value selected=selected == value>{label}</option> })}
+                            {list.into_iter().map(|n| {
+                                let is = n.id == selected;
+                                view! { <option value=n.id selected=is>{n.name}</option> }
+                            }).collect_view()}
+                        </select>
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
 fn relationships() -> Vec<(&'static str, &'static str)> {
     Relationship::ALL
         .iter()
@@ -74,6 +144,12 @@ fn priorities() -> Vec<(&'static str, &'static str)> {
     Priority::ALL
         .iter()
         .map(|p| (p.as_str(), p.label()))
+        .collect()
+}
+fn orders() -> Vec<(&'static str, &'static str)> {
+    IssueOrder::ALL
+        .iter()
+        .map(|o| (o.as_str(), o.label()))
         .collect()
 }
 fn kinds() -> Vec<(&'static str, &'static str)> {
@@ -155,7 +231,7 @@ pub fn BusinessesPage() -> impl IntoView {
                                 <p><a href=format!("?q={}&relationship={}&tag={}&after={}", percent_encode(&query("q")), percent_encode(&query("relationship")), percent_encode(&query("tag")), percent_encode(&next))>"Next page"</a></p>
                             })}
                         }.into_any(),
-                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <LoadProblem error=e/> }.into_any(),
                     }
                 })
             }}
@@ -259,7 +335,7 @@ pub fn BusinessPage() -> impl IntoView {
                 Suspend::new(async move {
                     let b = match business.await {
                         Ok(b) => b,
-                        Err(e) => return view! { <h1>"Business"</h1><p role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => return view! { <LoadProblem error=e/> }.into_any(),
                     };
                     let can_edit = ctx.role.allows(Permission::Edit);
                     let can_archive = ctx.role.allows(Permission::ArchiveDelete);
@@ -314,29 +390,48 @@ pub fn BusinessPage() -> impl IntoView {
     }
 }
 
+/// Issues as a table; with `selection`, each row has a box to include it in a bulk change.
 #[component]
-fn IssueTable(issues: Vec<IssueSummary>, slug: String) -> impl IntoView {
+fn IssueTable(
+    issues: Vec<IssueSummary>,
+    slug: String,
+    #[prop(default = None)] selection: Option<RwSignal<Vec<i32>>>,
+) -> impl IntoView {
     if issues.is_empty() {
-        return view! { <p class="empty">"No issues yet."</p> }.into_any();
+        return view! { <p class="empty">"No issues match. Open one below, or change the filters."</p> }.into_any();
     }
     view! {
         <table class="table issues">
             <caption class="visually-hidden">"Issues"</caption>
             <thead><tr>
+                {selection.map(|_| view! { <th scope="col"><span class="visually-hidden">"Select"</span></th> })}
                 <th scope="col">"#"</th><th scope="col">"Title"</th><th scope="col">"Priority"</th>
                 <th scope="col">"Status"</th><th scope="col">"Business"</th><th scope="col">"Assignee"</th><th scope="col">"Due"</th>
             </tr></thead>
             <tbody>
-                {issues.into_iter().map(|i| view! {
-                    <tr data-number=i.number>
-                        <td>{format!("#{}", i.number)}</td>
-                        <td><A href=format!("/o/{}/issues/{}", slug, i.number)>{i.title}</A></td>
-                        <td>{i.priority.label()}</td>
-                        <td>{i.status.label()}</td>
-                        <td>{i.business.unwrap_or_default()}</td>
-                        <td>{i.assignee.unwrap_or_default()}</td>
-                        <td>{i.due_on.unwrap_or_default()} {i.overdue.then(|| view! { " " <span class="badge warn">"Overdue"</span> })}</td>
-                    </tr>
+                {issues.into_iter().map(|i| {
+                    let n = i.number;
+                    view! {
+                        <tr data-number=n>
+                            {selection.map(|sel| view! {
+                                <td>
+                                    <input type="checkbox" aria-label=format!("Select #{n}")
+                                        prop:checked=move || sel.read().contains(&n)
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            sel.update(|s| { s.retain(|x| *x != n); if on { s.push(n); } });
+                                        }/>
+                                </td>
+                            })}
+                            <td>{format!("#{n}")}</td>
+                            <td><A href=format!("/o/{}/issues/{}", slug, n)>{i.title}</A></td>
+                            <td>{i.priority.label()}</td>
+                            <td>{i.status.label()}</td>
+                            <td>{i.business.unwrap_or_default()}</td>
+                            <td>{i.assignee.unwrap_or_default()}</td>
+                            <td>{i.due_on.unwrap_or_default()} {i.overdue.then(|| view! { " " <span class="badge warn">"Overdue"</span> })}</td>
+                        </tr>
+                    }
                 }).collect_view()}
             </tbody>
         </table>
@@ -344,11 +439,26 @@ fn IssueTable(issues: Vec<IssueSummary>, slug: String) -> impl IntoView {
     .into_any()
 }
 
+/// The current address with `after` set: the next page of the same list.
+fn next_page(after: &str) -> String {
+    let query = use_query_map().get_untracked();
+    let mut pairs: Vec<String> = ["status", "priority", "assignee", "business", "overdue", "order"]
+        .iter()
+        .filter_map(|k| query.get(k).filter(|v| !v.is_empty()).map(|v| format!("{k}={}", percent_encode(&v))))
+        .collect();
+    pairs.push(format!("after={}", percent_encode(after)));
+    format!("?{}", pairs.join("&"))
+}
+
 #[component]
 pub fn IssuesPage() -> impl IntoView {
     let ctx = org();
     let create = ServerAction::<CreateIssue>::new();
     let create_error = action_error(create);
+    let bulk = ServerAction::<BulkUpdate>::new();
+    let bulk_error = action_error(bulk);
+    let selection = RwSignal::new(Vec::<i32>::new());
+    let choices = choices_resource();
     let slug = ctx.slug.clone();
     let page = Resource::new(
         move || {
@@ -359,15 +469,11 @@ pub fn IssuesPage() -> impl IntoView {
                     query("assignee"),
                     query("business"),
                 ),
-                (
-                    query("overdue") == "true",
-                    query("order") == "oldest",
-                    query("after"),
-                ),
-                create.version().get(),
+                (query("overdue") == "true", query("order"), query("after")),
+                (create.version().get(), bulk.version().get()),
             )
         },
-        move |((status, priority, assignee, business), (overdue, oldest, after), _)| {
+        move |((status, priority, assignee, business), (overdue, order, after), _)| {
             list_issues(
                 slug.clone(),
                 status,
@@ -375,12 +481,20 @@ pub fn IssuesPage() -> impl IntoView {
                 assignee,
                 business,
                 overdue,
-                oldest,
-                after.parse().ok(),
+                order,
+                after,
             )
         },
     );
+    // A bulk change that went through empties the selection.
+    Effect::new(move |_| {
+        if matches!(bulk.value().get(), Some(Ok(_))) {
+            selection.set(Vec::new());
+        }
+    });
+    let can_edit = ctx.role.allows(Permission::Edit);
     let slug = ctx.slug.clone();
+    let bulk_slug = ctx.slug.clone();
     view! {
         <h1>"Issues"</h1>
         <form method="get" class="filters" role="search" aria-label="Filter issues">
@@ -392,28 +506,62 @@ pub fn IssuesPage() -> impl IntoView {
                 <label for="i-priority">"Priority"</label>
                 <ChoiceSelect id="i-priority" name="priority" options=priorities() selected=query("priority") any="Any"/>
             </div>
+            <div class="field">
+                <label for="i-assignee">"Assignee"</label>
+                <NamedSelect choices id="i-assignee" name="assignee" members=true selected=query("assignee") first=("", "Anyone")/>
+            </div>
+            <div class="field">
+                <label for="i-business">"Business"</label>
+                <NamedSelect choices id="i-business" name="business" members=false selected=query("business") first=("", "Any")/>
+            </div>
             <label class="check"><input type="checkbox" name="overdue" value="true" checked=query("overdue") == "true"/> " Overdue only"</label>
             <div class="field">
                 <label for="i-order">"Order"</label>
-                <ChoiceSelect id="i-order" name="order" options=vec![("newest", "Newest first"), ("oldest", "Oldest first")] selected=query("order")/>
+                <ChoiceSelect id="i-order" name="order" options=orders() selected=query("order")/>
             </div>
             <button type="submit" class="button">"Filter"</button>
         </form>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        {can_edit.then(|| view! {
+            <ActionForm action=bulk attr:class="filters bulk" attr:aria-label="Change the selected issues">
+                <CsrfField/>
+                <input type="hidden" name="slug" value=bulk_slug.clone()/>
+                <input type="hidden" name="numbers" prop:value=move || {
+                    selection.get().iter().map(i32::to_string).collect::<Vec<_>>().join(",")
+                }/>
+                <div class="field">
+                    <label for="bulk-status">"Set status"</label>
+                    <ChoiceSelect id="bulk-status" name="status" options=statuses() selected="" any="Leave as is"/>
+                </div>
+                <div class="field">
+                    <label for="bulk-assignee">"Set assignee"</label>
+                    <NamedSelect choices id="bulk-assignee" name="assignee_id" members=true selected="" first=("", "Leave as is") extra=("none", "Nobody")/>
+                </div>
+                <button type="submit" class="button" disabled=move || selection.read().is_empty()>
+                    {move || match selection.read().len() {
+                        0 => "Select issues to change".to_string(),
+                        1 => "Change 1 issue".to_string(),
+                        n => format!("Change {n} issues"),
+                    }}
+                </button>
+                <FormError error=bulk_error fields=&[]/>
+                <p role="status">{move || bulk.value().get().and_then(|r| r.ok()).map(|n| format!("Changed {n} issues."))}</p>
+            </ActionForm>
+        })}
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading the issues…"</p> }>
             {move || {
                 let slug = slug.clone();
                 Suspend::new(async move {
                     match page.await {
                         Ok(p) => view! {
-                            <IssueTable issues=p.items slug/>
-                            {p.next.map(|n| view! { <p><a href=format!("?status={}&priority={}&overdue={}&order={}&after={n}", percent_encode(&query("status")), percent_encode(&query("priority")), percent_encode(&query("overdue")), percent_encode(&query("order")))>"Next page"</a></p> })}
+                            <IssueTable issues=p.items slug selection=can_edit.then_some(selection)/>
+                            {p.next.map(|n| view! { <p><a href=next_page(&n)>"Next page"</a></p> })}
                         }.into_any(),
-                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <LoadProblem error=e/> }.into_any(),
                     }
                 })
             }}
         </Transition>
-        {ctx.role.allows(Permission::Edit).then(|| view! {
+        {can_edit.then(|| view! {
             <h2>"New issue"</h2>
             <ActionForm action=create attr:class="stack">
                 <CsrfField/>
@@ -440,8 +588,14 @@ pub fn IssuesPage() -> impl IntoView {
                     <input id="ni-due" name="due_on" type="date"/>
                     <p class="field-error">{move || create_error.get().and_then(|e| e.for_field("due_on"))}</p>
                 </div>
-                <input type="hidden" name="business_id" value=""/>
-                <input type="hidden" name="assignee_id" value=""/>
+                <div class="field">
+                    <label for="ni-business">"Business"</label>
+                    <NamedSelect choices id="ni-business" name="business_id" members=false selected="" first=("", "None")/>
+                </div>
+                <div class="field">
+                    <label for="ni-assignee">"Assignee"</label>
+                    <NamedSelect choices id="ni-assignee" name="assignee_id" members=true selected="" first=("", "Nobody")/>
+                </div>
                 <FormError error=create_error fields=&["title", "due_on"]/>
                 <Show when=move || matches!(create.value().get(), Some(Ok(_)))>
                     <p role="status">{move || create.value().get().and_then(|r| r.ok()).map(|n| format!("Issue #{n} opened."))}</p>
@@ -462,6 +616,7 @@ pub fn IssuePage() -> impl IntoView {
     let update_error = action_error(update);
     let comment_error = action_error(comment);
     let delete_error = action_error(delete);
+    let choices = choices_resource();
     let slug = ctx.slug.clone();
     let issue = Resource::new(
         move || {
@@ -488,7 +643,7 @@ pub fn IssuePage() -> impl IntoView {
                 Suspend::new(async move {
                     let i = match issue.await {
                         Ok(i) => i,
-                        Err(e) => return view! { <h1>"Issue"</h1><p role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => return view! { <LoadProblem error=e/> }.into_any(),
                     };
                     let s = i.summary.clone();
                     let (slug_a, slug_b, slug_c) = (ctx.slug.clone(), ctx.slug.clone(), ctx.slug.clone());
@@ -558,8 +713,14 @@ pub fn IssuePage() -> impl IntoView {
                                     <label for="e-due">"Due date"</label>
                                     <input id="e-due" name="due_on" type="date" value=s.due_on.clone().unwrap_or_default()/>
                                 </div>
-                                <input type="hidden" name="business_id" value=s.business_id.clone().unwrap_or_default()/>
-                                <input type="hidden" name="assignee_id" value=i.assignee_id.clone().unwrap_or_default()/>
+                                <div class="field">
+                                    <label for="e-business">"Business"</label>
+                                    <NamedSelect choices id="e-business" name="business_id" members=false selected=s.business_id.clone().unwrap_or_default() first=("", "None")/>
+                                </div>
+                                <div class="field">
+                                    <label for="e-assignee">"Assignee"</label>
+                                    <NamedSelect choices id="e-assignee" name="assignee_id" members=true selected=i.assignee_id.clone().unwrap_or_default() first=("", "Nobody")/>
+                                </div>
                                 <FormError error=update_error fields=&[]/>
                                 <button type="submit" class="button primary">"Save changes"</button>
                             </ActionForm>
@@ -620,13 +781,15 @@ fn PlainText(text: String) -> impl IntoView {
 
 /// The board: a column per status. Each card moves with its "Move to" control (keyboard and
 /// touch friendly) or by dragging it onto another column.
+///
+/// Moves are optimistic: the card changes column at once and goes back, with a message, if the
+/// server refuses (someone else moved or edited it first, or the role does not allow it).
 #[component]
 pub fn BoardPage() -> impl IntoView {
     let ctx = org();
-    let mv = ServerAction::<MoveIssue>::new();
     let slug = ctx.slug.clone();
     let issues = Resource::new(
-        move || mv.version().get(),
+        || (),
         move |_| {
             list_issues(
                 slug.clone(),
@@ -635,81 +798,147 @@ pub fn BoardPage() -> impl IntoView {
                 String::new(),
                 String::new(),
                 false,
-                false,
-                None,
+                String::new(),
+                String::new(),
             )
         },
     );
-    let error = action_error(mv);
+    // Cards moved here and not yet reloaded: id → (status, version).
+    let moved = RwSignal::new(std::collections::HashMap::<String, (Status, i32)>::new());
+    let problem = RwSignal::new(None::<String>);
+    let slug = ctx.slug.clone();
+    let mv = Action::new(move |card: &(IssueSummary, Status)| {
+        let (card, to) = card.clone();
+        let slug = slug.clone();
+        async move {
+            let from = moved
+                .get_untracked()
+                .get(&card.id)
+                .copied()
+                .unwrap_or((card.status, card.version));
+            moved.update(|m| {
+                m.insert(card.id.clone(), (to, from.1));
+            });
+            problem.set(None);
+            match move_issue(slug, card.id.clone(), from.1, to.as_str().into()).await {
+                Ok(version) => moved.update(|m| {
+                    m.insert(card.id, (to, version));
+                }),
+                Err(e) => {
+                    moved.update(|m| {
+                        m.insert(card.id, from);
+                    });
+                    problem.set(Some(format!(
+                        "#{} could not be moved to {}: {e} It is back in {}.",
+                        card.number,
+                        to.label(),
+                        from.0.label()
+                    )));
+                }
+            }
+        }
+    });
     view! {
         <h1>"Board"</h1>
-        <FormError error fields=&[]/>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <p class="form-error" role="alert">{move || problem.get()}</p>
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading the board…"</p> }>
             {move || {
                 let ctx = ctx.clone();
                 Suspend::new(async move {
                     let list = match issues.await {
                         Ok(p) => p.items,
-                        Err(e) => return view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => return view! { <LoadProblem error=e/> }.into_any(),
                     };
                     let can_move = ctx.role.allows(Permission::Edit);
+                    let list = StoredValue::new(list);
+                    // Each card as it stands here, moves included.
+                    let cards_in = move |status: Status| {
+                        let moved = moved.get();
+                        list.get_value()
+                            .into_iter()
+                            .map(|mut i| {
+                                if let Some((s, v)) = moved.get(&i.id) {
+                                    (i.status, i.version) = (*s, *v);
+                                }
+                                i
+                            })
+                            .filter(|i| i.status == status)
+                            .collect::<Vec<_>>()
+                    };
+                    let find = move |id: &str| {
+                        list.get_value().into_iter().find(|i| i.id == id)
+                    };
                     view! {
                         <div class="board">
-                            {Status::ALL.iter().copied().map(|status| {
-                                let cards: Vec<IssueSummary> = list.iter().filter(|i| i.status == status).cloned().collect();
-                                let slug = ctx.slug.clone();
-                                view! {
-                                    <section class="column" aria-label=status.label() data-status=status.as_str()
-                                        on:dragover=move |ev| ev.prevent_default()
-                                        on:drop=move |ev| {
-                                            ev.prevent_default();
-                                            if let Some(data) = ev.data_transfer().and_then(|d| d.get_data("text/plain").ok()) {
-                                                if let Some((id, version)) = data.split_once(' ') {
-                                                    mv.dispatch(MoveIssue {
-                                                        slug: slug.clone(),
-                                                        issue_id: id.to_string(),
-                                                        version: version.parse().unwrap_or_default(),
-                                                        status: status.as_str().to_string(),
-                                                    });
-                                                }
-                                            }
-                                        }>
-                                        <h2>{status.label()} " " <span class="muted">{cards.len()}</span></h2>
-                                        <ul>
-                                            {cards.into_iter().map(|i| {
-                                                let payload = format!("{} {}", i.id, i.version);
-                                                let slug = ctx.slug.clone();
-                                                let select_id = format!("move-{}", i.number);
-                                                view! {
-                                                    <li class="card" draggable=can_move.to_string() data-number=i.number
-                                                        on:dragstart=move |ev| {
-                                                            if let Some(d) = ev.data_transfer() { let _ = d.set_data("text/plain", &payload); }
-                                                        }>
-                                                        <A href=format!("/o/{}/issues/{}", slug, i.number)>{format!("#{} {}", i.number, i.title)}</A>
-                                                        <p class="muted">{i.priority.label()} {i.assignee.map(|a| format!(" · {a}"))}</p>
-                                                        {can_move.then(|| view! {
-                                                            <ActionForm action=mv attr:class="inline">
-                                                                <CsrfField/>
-                                                                <input type="hidden" name="slug" value=slug.clone()/>
-                                                                <input type="hidden" name="issue_id" value=i.id.clone()/>
-                                                                <input type="hidden" name="version" value=i.version.to_string()/>
-                                                                <label class="visually-hidden" for=select_id.clone()>{format!("Move #{} to", i.number)}</label>
-                                                                <ChoiceSelect id=select_id name="status" options=statuses() selected=i.status.as_str()/>
-                                                                <button type="submit" class="button">"Move"</button>
-                                                            </ActionForm>
-                                                        })}
-                                                    </li>
-                                                }
-                                            }).collect_view()}
-                                        </ul>
-                                    </section>
-                                }
+                            {Status::ALL.iter().copied().map(|status| view! {
+                                <section class="column" aria-label=status.label() data-status=status.as_str()
+                                    on:dragover=move |ev| ev.prevent_default()
+                                    on:drop=move |ev| {
+                                        ev.prevent_default();
+                                        let id = ev.data_transfer().and_then(|d| d.get_data("text/plain").ok());
+                                        if let Some(card) = id.and_then(|id| find(&id)) {
+                                            mv.dispatch((card, status));
+                                        }
+                                    }>
+                                    <h2>{status.label()} " " <span class="muted">{move || cards_in(status).len()}</span></h2>
+                                    <ul>
+                                        <For each=move || cards_in(status) key=|i| (i.id.clone(), i.status, i.version) let:card>
+                                            <BoardCard card can_move on_move=Callback::new(move |m| { mv.dispatch(m); })/>
+                                        </For>
+                                    </ul>
+                                </section>
                             }).collect_view()}
                         </div>
                     }.into_any()
                 })
             }}
         </Transition>
+    }
+}
+
+/// One card: a link to the issue, and for editors a "Move to" control that also works without
+/// scripts (a plain form post).
+#[component]
+fn BoardCard(
+    card: IssueSummary,
+    can_move: bool,
+    on_move: Callback<(IssueSummary, Status)>,
+) -> impl IntoView {
+    let slug = org().slug;
+    let select = NodeRef::<leptos::html::Select>::new();
+    let select_id = format!("move-{}", card.number);
+    let id = card.id.clone();
+    let submit_card = card.clone();
+    view! {
+        <li class="card" draggable=can_move.to_string() data-number=card.number
+            on:dragstart=move |ev| {
+                if let Some(d) = ev.data_transfer() { let _ = d.set_data("text/plain", &id); }
+            }>
+            <A href=format!("/o/{}/issues/{}", slug, card.number)>{format!("#{} {}", card.number, card.title)}</A>
+            <p class="muted">{card.priority.label()} {card.assignee.clone().map(|a| format!(" · {a}"))}</p>
+            {can_move.then(|| view! {
+                <form method="post" action="/api/work/move_issue" class="inline"
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        let to = select.get().and_then(|s| Status::parse(&s.value()));
+                        if let Some(to) = to.filter(|to| *to != submit_card.status) {
+                            on_move.run((submit_card.clone(), to));
+                        }
+                    }>
+                    <CsrfField/>
+                    <input type="hidden" name="slug" value=slug.clone()/>
+                    <input type="hidden" name="issue_id" value=card.id.clone()/>
+                    <input type="hidden" name="version" value=card.version.to_string()/>
+                    <label class="visually-hidden" for=select_id.clone()>{format!("Move #{} to", card.number)}</label>
+                    <select id=select_id name="status" node_ref=select>
+                        {Status::ALL.iter().map(|s| view! {
+                            <option value=s.as_str() selected=*s == card.status>{s.label()}</option>
+                        }).collect_view()}
+                    </select>
+                    <button type="submit" class="button">"Move"</button>
+                </form>
+            })}
+        </li>
     }
 }
 

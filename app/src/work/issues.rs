@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{businesses::text, IssueKind, Priority, Status};
+use super::{businesses::text, IssueKind, IssueOrder, Priority, Status};
 use crate::{auth::client::CsrfClient, error::AppError};
 
 #[cfg(feature = "ssr")]
@@ -189,8 +189,8 @@ impl Row {
     }
 }
 
-/// Issues matching the filters, newest or oldest first, a page at a time. `after` is the number
-/// the previous page ended at.
+/// Issues matching the filters in the chosen order, a page at a time. `after` is the cursor the
+/// previous page returned as `next`.
 #[server(endpoint = "work/issues", client = CsrfClient)]
 #[allow(clippy::too_many_arguments)]
 pub async fn list_issues(
@@ -200,8 +200,8 @@ pub async fn list_issues(
     assignee_id: String,
     business_id: String,
     overdue: bool,
-    oldest_first: bool,
-    after: Option<i32>,
+    order: String,
+    after: String,
 ) -> Result<IssuePage, AppError> {
     let mut m = access::member(&slug, Permission::View).await?;
     let choice =
@@ -220,29 +220,109 @@ pub async fn list_issues(
             v => Uuid::parse_str(v).map(Some).map_err(|_| AppError::NotFound),
         }
     };
+    let order = match order.trim() {
+        "" => IssueOrder::Newest,
+        o => IssueOrder::parse(o).ok_or_else(|| AppError::invalid("order", "Unknown order."))?,
+    };
+    let after = match after.trim() {
+        "" => None,
+        a => Some(Cursor::parse(order, a)?),
+    };
     let filter = IssueFilter {
         status,
         priority,
         assignee: id(&assignee_id)?,
         business: id(&business_id)?,
         overdue,
-        oldest_first,
+        order,
         after,
     };
     page(&mut m, &filter).await
 }
 
+#[cfg(feature = "ssr")]
+/// Where the previous page ended: its last issue's number and, for the orders that need it, the
+/// value it was sorted by.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Cursor {
+    pub number: i32,
+    pub rank: Option<i32>,
+    pub due: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+/// Issues with no due date come after every dated one.
+const NO_DUE_DATE: &str = "9999-12-31";
+
+#[cfg(feature = "ssr")]
+impl Cursor {
+    fn of(order: IssueOrder, last: &IssueSummary) -> String {
+        match order {
+            IssueOrder::Newest | IssueOrder::Oldest => last.number.to_string(),
+            IssueOrder::Priority => format!("{}.{}", priority_rank(last.priority), last.number),
+            IssueOrder::Due => format!(
+                "{}.{}",
+                last.due_on.as_deref().unwrap_or(NO_DUE_DATE),
+                last.number
+            ),
+        }
+    }
+
+    fn parse(order: IssueOrder, s: &str) -> Result<Cursor, AppError> {
+        let bad = || AppError::invalid("after", "That page link is not valid.");
+        let (key, number) = match order {
+            IssueOrder::Newest | IssueOrder::Oldest => (None, s),
+            _ => {
+                let (key, number) = s.rsplit_once('.').ok_or_else(bad)?;
+                (Some(key), number)
+            }
+        };
+        let number = number.parse().map_err(|_| bad())?;
+        let mut cursor = Cursor {
+            number,
+            ..Cursor::default()
+        };
+        match (order, key) {
+            (IssueOrder::Priority, Some(k)) => cursor.rank = Some(k.parse().map_err(|_| bad())?),
+            (IssueOrder::Due, Some(k)) if is_calendar_date(k) => cursor.due = Some(k.into()),
+            (IssueOrder::Newest | IssueOrder::Oldest, None) => {}
+            _ => return Err(bad()),
+        }
+        Ok(cursor)
+    }
+}
+
+#[cfg(feature = "ssr")]
+/// 1 for urgent, 4 for low: the order the database sorts by.
+fn priority_rank(p: Priority) -> i32 {
+    Priority::ALL.iter().position(|q| *q == p).map_or(0, |i| i as i32 + 1)
+}
+
 /// What an issue list is narrowed to; the default is every issue, newest first.
 #[cfg(feature = "ssr")]
-#[derive(Default)]
 pub(crate) struct IssueFilter {
     pub status: Option<String>,
     pub priority: Option<String>,
     pub assignee: Option<Uuid>,
     pub business: Option<Uuid>,
     pub overdue: bool,
-    pub oldest_first: bool,
-    pub after: Option<i32>,
+    pub order: IssueOrder,
+    pub after: Option<Cursor>,
+}
+
+#[cfg(feature = "ssr")]
+impl Default for IssueFilter {
+    fn default() -> Self {
+        Self {
+            status: None,
+            priority: None,
+            assignee: None,
+            business: None,
+            overdue: false,
+            order: IssueOrder::Newest,
+            after: None,
+        }
+    }
 }
 
 /// One page of issues: the list's, and a business's own on its page.
@@ -263,17 +343,28 @@ pub(crate) async fn page(m: &mut Member, f: &IssueFilter) -> Result<IssuePage, A
              and ($4::uuid is null or i.assignee_id = $4)
              and ($5::uuid is null or i.business_id = $5)
              and (not $6 or (i.due_on < current_date and i.status in ('open', 'in_progress', 'blocked')))
-             and ($8::int is null or (case when $7 then i.number > $8 else i.number < $8 end))
-           order by case when $7 then i.number end asc, i.number desc
-           limit $9"#,
+             and ($8::int is null or case $7
+                 when 'oldest' then i.number > $8
+                 when 'priority' then array_position(array['urgent', 'high', 'normal', 'low'], i.priority) > $9
+                     or (array_position(array['urgent', 'high', 'normal', 'low'], i.priority) = $9 and i.number < $8)
+                 when 'due' then coalesce(i.due_on, '9999-12-31') > $10::text::date
+                     or (coalesce(i.due_on, '9999-12-31') = $10::text::date and i.number < $8)
+                 else i.number < $8 end)
+           order by case when $7 = 'priority' then array_position(array['urgent', 'high', 'normal', 'low'], i.priority) end,
+                    case when $7 = 'due' then coalesce(i.due_on, '9999-12-31') end,
+                    case when $7 = 'oldest' then i.number end asc,
+                    i.number desc
+           limit $11"#,
         m.org_id,
         f.status,
         f.priority,
         f.assignee,
         f.business,
         f.overdue,
-        f.oldest_first,
-        f.after,
+        f.order.as_str(),
+        f.after.as_ref().map(|c| c.number),
+        f.after.as_ref().and_then(|c| c.rank),
+        f.after.as_ref().and_then(|c| c.due.clone()),
         PAGE + 1
     )
     .fetch_all(&mut *m.tx)
@@ -281,7 +372,7 @@ pub(crate) async fn page(m: &mut Member, f: &IssueFilter) -> Result<IssuePage, A
     let mut items: Vec<IssueSummary> = rows.into_iter().filter_map(Row::summary).collect();
     let next = (items.len() as i64 > PAGE).then(|| {
         items.truncate(PAGE as usize);
-        items.last().map(|i| i.number.to_string())
+        items.last().map(|i| Cursor::of(f.order, i))
     });
     Ok(IssuePage {
         items,
@@ -647,6 +738,183 @@ pub async fn move_issue(
     Ok(row.version)
 }
 
+/// The most issues one bulk change may touch.
+pub const BULK_LIMIT: usize = 200;
+
+/// Sets the status and/or the assignee of several issues at once, each change on its issue's
+/// timeline. `assignee_id` is empty for "leave as is" and `none` to unassign. Returns how many
+/// issues changed.
+#[server(endpoint = "work/bulk_update", client = CsrfClient)]
+pub async fn bulk_update(
+    slug: String,
+    numbers: String,
+    status: String,
+    assignee_id: String,
+) -> Result<usize, AppError> {
+    let mut m = access::member(&slug, Permission::Edit).await?;
+    let numbers = parse_numbers(&numbers)?;
+    let status = match status.trim() {
+        "" => None,
+        s => Some(Status::parse(s).ok_or_else(|| AppError::invalid("status", "Choose a status."))?),
+    };
+    let assignee = match assignee_id.trim() {
+        "" => None,
+        "none" => Some(None),
+        id => Some(Some(Uuid::parse_str(id).map_err(|_| AppError::NotFound)?)),
+    };
+    if status.is_none() && assignee.is_none() {
+        return Err(AppError::invalid(
+            "status",
+            "Choose a new status or assignee for the selected issues.",
+        ));
+    }
+    let new_assignee = match assignee {
+        Some(Some(id)) => Some(
+            sqlx::query_scalar!(
+                "select u.name from memberships m join users u using (user_id)
+                 where m.org_id = $1 and m.user_id = $2",
+                m.org_id,
+                id
+            )
+            .fetch_optional(&mut *m.tx)
+            .await?
+            .ok_or(AppError::NotFound)?,
+        ),
+        _ => None,
+    };
+    let before = sqlx::query!(
+        r#"select i.issue_id, i.number, i.status, u.name as "assignee?"
+           from issues i left join users u on u.user_id = i.assignee_id
+           where i.org_id = $1 and i.number = any($2)
+           order by i.number
+           for update of i"#,
+        m.org_id,
+        &numbers
+    )
+    .fetch_all(&mut *m.tx)
+    .await?;
+    if before.len() != numbers.len() {
+        return Err(AppError::NotFound);
+    }
+    sqlx::query!(
+        "update issues set status = coalesce($3, status),
+                assignee_id = case when $4 then $5 else assignee_id end,
+                version = version + 1,
+                resolved_at = case when coalesce($3, status) in ('resolved', 'closed')
+                                   then coalesce(resolved_at, now()) end
+         where org_id = $1 and number = any($2)",
+        m.org_id,
+        &numbers,
+        status.map(Status::as_str),
+        assignee.is_some(),
+        assignee.flatten()
+    )
+    .execute(&mut *m.tx)
+    .await?;
+    let mut changed = Vec::new();
+    for row in before {
+        let mut any = false;
+        if let Some(to) = status {
+            let from = Status::parse(&row.status).map(|s| s.label());
+            if from != Some(to.label()) {
+                record_change(&mut m, row.issue_id, "status", from, Some(to.label())).await?;
+                any = true;
+            }
+        }
+        if assignee.is_some() && row.assignee != new_assignee {
+            let (from, to) = (row.assignee.as_deref(), new_assignee.as_deref());
+            record_change(&mut m, row.issue_id, "assignee", from, to).await?;
+            any = true;
+        }
+        if any {
+            changed.push(format!("#{}", row.number));
+        }
+    }
+    if !changed.is_empty() {
+        let mut what = Vec::new();
+        if let Some(s) = status {
+            what.push(format!("status to {}", s.label()));
+        }
+        if assignee.is_some() {
+            let to = new_assignee.as_deref().unwrap_or("nobody");
+            what.push(format!("assignee to {to}"));
+        }
+        let summary = format!(
+            "Changed {} issues at once ({}): {}",
+            changed.len(),
+            what.join(", "),
+            changed.join(", ")
+        );
+        m.audit("issue.updated", None, &summary).await?;
+    }
+    m.commit().await?;
+    Ok(changed.len())
+}
+
+/// `"3, 5 8"`: distinct issue numbers, at most [`BULK_LIMIT`].
+fn parse_numbers(s: &str) -> Result<Vec<i32>, AppError> {
+    let invalid = |message: &str| AppError::invalid("numbers", message);
+    let mut numbers = s
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|n| !n.is_empty())
+        .map(|n| n.trim_start_matches('#').parse::<i32>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| invalid("Issue numbers are whole numbers such as 12."))?;
+    numbers.sort_unstable();
+    numbers.dedup();
+    match numbers.len() {
+        0 => Err(invalid("Select at least one issue.")),
+        n if n > BULK_LIMIT => Err(invalid(&format!(
+            "Change at most {BULK_LIMIT} issues at once."
+        ))),
+        _ => Ok(numbers),
+    }
+}
+
+/// Someone or something an issue can be linked to, for the pickers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Named {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Choices {
+    pub members: Vec<Named>,
+    pub businesses: Vec<Named>,
+}
+
+/// The most businesses a picker lists; beyond that, link from the business's own page.
+pub const PICKER_LIMIT: i64 = 1000;
+
+/// The members an issue can be assigned to and the businesses it can be linked to.
+#[server(endpoint = "work/choices", client = CsrfClient)]
+pub async fn issue_choices(slug: String) -> Result<Choices, AppError> {
+    let mut m = access::member(&slug, Permission::View).await?;
+    let members = sqlx::query_as!(
+        Named,
+        r#"select m.user_id::text as "id!", u.name from memberships m join users u using (user_id)
+           where m.org_id = $1 order by lower(u.name), u.user_id"#,
+        m.org_id
+    )
+    .fetch_all(&mut *m.tx)
+    .await?;
+    let businesses = sqlx::query_as!(
+        Named,
+        r#"select business_id::text as "id!", name from businesses
+           where org_id = $1 and archived_at is null order by lower(name), business_id limit $2"#,
+        m.org_id,
+        PICKER_LIMIT
+    )
+    .fetch_all(&mut *m.tx)
+    .await?;
+    m.commit().await?;
+    Ok(Choices {
+        members,
+        businesses,
+    })
+}
+
 #[server(endpoint = "work/comment", client = CsrfClient)]
 pub async fn add_comment(slug: String, issue_id: String, body: String) -> Result<(), AppError> {
     let mut m = access::member(&slug, Permission::Edit).await?;
@@ -708,6 +976,29 @@ pub async fn delete_issue(slug: String, issue_id: String) -> Result<(), AppError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bulk_numbers_are_parsed_and_bounded() {
+        assert_eq!(parse_numbers("3, 5 #8,3").unwrap(), vec![3, 5, 8]);
+        assert!(parse_numbers("").is_err());
+        assert!(parse_numbers("3,x").is_err());
+        let many = (1..=201).map(|n| n.to_string()).collect::<Vec<_>>().join(",");
+        assert!(parse_numbers(&many).is_err());
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn page_cursors_round_trip() {
+        use IssueOrder::*;
+        assert_eq!(Cursor::parse(Newest, "41").unwrap().number, 41);
+        let c = Cursor::parse(Priority, "2.17").unwrap();
+        assert_eq!((c.rank, c.number), (Some(2), 17));
+        let c = Cursor::parse(Due, "2026-12-01.9").unwrap();
+        assert_eq!((c.due.as_deref(), c.number), (Some("2026-12-01"), 9));
+        for (order, bad) in [(Newest, "x"), (Priority, "17"), (Due, "tomorrow.3"), (Oldest, "1.2")] {
+            assert!(Cursor::parse(order, bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn issue_fields_are_checked() {

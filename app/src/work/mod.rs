@@ -1,9 +1,5 @@
 //! The operations workspace: the businesses register and the issues worked against it.
 
-pub mod businesses;
-pub mod csv_io;
-pub mod issues;
-
 use serde::{Deserialize, Serialize};
 
 /// A closed set of values stored as text: one definition gives the stored name, the label
@@ -72,6 +68,22 @@ choice!(
         Closed => ("closed", "Closed"),
     }
 );
+
+choice!(
+    /// How an issue list is ordered.
+    IssueOrder {
+        Newest => ("newest", "Newest first"),
+        Oldest => ("oldest", "Oldest first"),
+        Priority => ("priority", "Most urgent first"),
+        Due => ("due", "Due soonest first"),
+    }
+);
+
+// After the macro, so the modules can use it too.
+pub mod businesses;
+pub mod csv_io;
+pub mod dashboard;
+pub mod issues;
 
 impl Status {
     /// Resolved and closed issues are done: they count towards time to resolve, not overdue.

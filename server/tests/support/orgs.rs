@@ -283,7 +283,11 @@ impl Fixture {
             ("notes", String::new()),
             ("tags", "coffee".into()),
             ("overdue", "false".into()),
-            ("oldest_first", "false".into()),
+            ("order", "priority".into()),
+            ("after", String::new()),
+            ("numbers", "1".into()),
+            ("site", String::new()),
+            ("days", "30".into()),
             (
                 "csv",
                 "name,relationship,address,phone,website,notes,tags\nNew Place,customer,,,,,\n"

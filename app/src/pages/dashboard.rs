@@ -1,0 +1,279 @@
+//! The dashboard: figures and charts for a site and period. Changing the filters changes the
+//! address (so a view can be shared or bookmarked) and refetches in place, without a reload.
+//!
+//! Charts are drawn by leptos-chartistry as SVG, the same on the server and in the browser.
+//! Each has a text alternative: a sentence for assistive technology and the figures as a table.
+
+use leptos::prelude::*;
+use leptos_chartistry::{
+    AspectRatio, AxisMarker, Bar, Colour, IntoInner, Legend, Line, Series, TickLabels,
+    Timestamps, Tooltip, XGuideLine, YGridLine,
+};
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_query_map},
+    NavigateOptions,
+};
+
+use crate::{
+    org::OrgContext,
+    pages::work::LoadProblem,
+    work::dashboard::{describe_hours, load_dashboard, Dashboard, Period},
+};
+
+/// Colours that read on both the light and the dark background.
+const TEAL: Colour = Colour::from_rgb(20, 150, 140);
+const AMBER: Colour = Colour::from_rgb(217, 119, 6);
+
+fn query(key: &str) -> String {
+    use_query_map().read().get(key).unwrap_or_default()
+}
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let ctx = expect_context::<OrgContext>();
+    let slug = ctx.slug.clone();
+    let data = Resource::new(
+        move || (query("site"), query("days")),
+        move |(site, days)| load_dashboard(slug.clone(), site, days),
+    );
+    view! {
+        <h1>"Dashboard"</h1>
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading the figures…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! { <Filters d=d.clone()/> <Figures d/> }.into_any(),
+                    Err(e) => view! { <LoadProblem error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Site and period. A plain GET form without scripts; in the browser a change navigates at once.
+#[component]
+fn Filters(d: Dashboard) -> impl IntoView {
+    let site = RwSignal::new(query("site"));
+    let days = RwSignal::new(query("days"));
+    let navigate = use_navigate();
+    let apply = move || {
+        let mut q = Vec::new();
+        if !site.get_untracked().is_empty() {
+            q.push(format!("site={}", site.get_untracked()));
+        }
+        if !days.get_untracked().is_empty() {
+            q.push(format!("days={}", days.get_untracked()));
+        }
+        let to = format!("?{}", q.join("&"));
+        navigate(&to, NavigateOptions { scroll: false, ..Default::default() });
+    };
+    let apply_site = apply.clone();
+    let current = days.get_untracked();
+    let current = Period::from_days(&current).unwrap_or_default();
+    view! {
+        <form method="get" class="filters" aria-label="Dashboard filters"
+            on:submit=move |ev| { ev.prevent_default(); apply(); }>
+            <div class="field">
+                <label for="d-site">"Site"</label>
+                <select id="d-site" name="site"
+                    on:change=move |ev| { site.set(event_target_value(&ev)); apply_site(); }>
+                    <option value="">"All sites"</option>
+                    {d.open_by_site.into_iter().map(|s| {
+                        let selected = s.id == site.get_untracked();
+                        view! { <option value=s.id selected=selected>{s.name}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="d-days">"Period"</label>
+                <select id="d-days" name="days" on:change=move |ev| days.set(event_target_value(&ev))>
+                    {Period::ALL.into_iter().map(|p| view! {
+                        <option value=p.days().to_string() selected=p == current>{p.label()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <button type="submit" class="button">"Show"</button>
+        </form>
+    }
+}
+
+#[component]
+fn Figures(d: Dashboard) -> impl IntoView {
+    let slug = expect_context::<OrgContext>().slug;
+    let median = d
+        .median_hours_to_resolve
+        .map(describe_hours)
+        .unwrap_or_else(|| "–".into());
+    let priority: Vec<(String, i64)> = d
+        .open_by_priority
+        .iter()
+        .map(|(p, n)| (p.label().to_string(), *n))
+        .collect();
+    let mut sites: Vec<(String, i64)> =
+        d.open_by_site.iter().map(|s| (s.name.clone(), s.open)).collect();
+    sites.push(("Not at a site".into(), d.open_elsewhere));
+    let businesses: Vec<(String, i64)> = d
+        .businesses
+        .iter()
+        .map(|(r, n)| (r.label().to_string(), *n))
+        .collect();
+    let weeks_said = d
+        .weeks
+        .iter()
+        .map(|w| format!("week of {}: {} opened, {} resolved", w.label, w.opened, w.resolved))
+        .collect::<Vec<_>>()
+        .join("; ");
+    view! {
+        <ul class="stats" aria-label="Key figures">
+            <li class="card"><span class="stat" data-figure="open">{d.open}</span> " open issues"</li>
+            <li class="card">
+                <A href=format!("/o/{slug}/issues?overdue=true")>
+                    <span class="stat" data-figure="overdue">{d.overdue}</span> " overdue"
+                </A>
+            </li>
+            <li class="card"><span class="stat" data-figure="resolved">{d.resolved}</span> " resolved in the period"</li>
+            <li class="card"><span class="stat" data-figure="median">{median}</span> " median time to resolve"</li>
+        </ul>
+        <div class="charts">
+            <CountChart title="Open issues by priority" id="by-priority" rows=priority colour=AMBER/>
+            <CountChart title="Open issues by site" id="by-site" rows=sites colour=TEAL/>
+            <figure class="chart wide">
+                <figcaption id="weekly-title">"Issues opened and resolved per week"</figcaption>
+                <div role="img" aria-labelledby="weekly-title" aria-describedby="weekly-said">
+                    <WeeklyChart weeks=d.weeks.clone()/>
+                </div>
+                <p id="weekly-said" class="visually-hidden">{weeks_said}</p>
+                <details>
+                    <summary>"Show as a table"</summary>
+                    <table class="table">
+                        <thead><tr><th scope="col">"Week of"</th><th scope="col">"Opened"</th><th scope="col">"Resolved"</th></tr></thead>
+                        <tbody>
+                            {d.weeks.into_iter().map(|w| view! {
+                                <tr><th scope="row">{w.label}</th><td>{w.opened}</td><td>{w.resolved}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </details>
+            </figure>
+            <CountChart title="Businesses by relationship" id="by-relationship" rows=businesses colour=TEAL/>
+        </div>
+    }
+}
+
+/// Labels too long for the axis are shortened there; the table keeps them whole.
+fn axis_label(label: &str) -> String {
+    const MAX: usize = 12;
+    if label.chars().count() <= MAX {
+        label.to_string()
+    } else {
+        let short: String = label.chars().take(MAX - 1).collect();
+        format!("{}…", short.trim_end())
+    }
+}
+
+/// A bar per label, with the same figures said in a sentence and listed in a table.
+#[component]
+fn CountChart(
+    title: &'static str,
+    id: &'static str,
+    rows: Vec<(String, i64)>,
+    colour: Colour,
+) -> impl IntoView {
+    let said = rows
+        .iter()
+        .map(|(label, n)| format!("{label}: {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let labels: Vec<String> = rows.iter().map(|(l, _)| axis_label(l)).collect();
+    let points: Vec<(f64, f64)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (_, n))| (i as f64, *n as f64))
+        .collect();
+    let max = points.iter().map(|p| p.1).fold(0.0, f64::max);
+    let x_ticks = TickLabels::aligned_floats().with_format(move |x: &f64, _| {
+        // Bars stand on whole numbers; ticks in between stay blank.
+        if x.fract() == 0.0 {
+            labels.get(*x as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    });
+    let series = Series::new(|p: &(f64, f64)| p.0)
+        .with_y_range(0.0, max.max(4.0))
+        .bar(Bar::new(|p: &(f64, f64)| p.1).with_name(title).with_colour(colour));
+    let (title_id, said_id) = (format!("{id}-title"), format!("{id}-said"));
+    view! {
+        <figure class="chart" id=id>
+            <figcaption id=title_id.clone()>{title}</figcaption>
+            <div role="img" aria-labelledby=title_id aria-describedby=said_id.clone()>
+                <leptos_chartistry::Chart
+                    aspect_ratio=AspectRatio::from_outer_ratio(420.0, 240.0)
+                    font_height=12.0
+                    font_width=7.0
+                    left=TickLabels::aligned_floats().with_format(|y: &f64, _| {
+                        if y.fract() == 0.0 { format!("{y}") } else { String::new() }
+                    })
+                    bottom=x_ticks
+                    inner=[
+                        AxisMarker::left_edge().into_inner(),
+                        AxisMarker::bottom_edge().into_inner(),
+                        YGridLine::default().into_inner(),
+                    ]
+                    series=series
+                    data=Signal::stored(points)
+                />
+            </div>
+            <p id=said_id class="visually-hidden">{said}</p>
+            <details>
+                <summary>"Show as a table"</summary>
+                <table class="table">
+                    <tbody>
+                        {rows.into_iter().map(|(label, n)| view! {
+                            <tr><th scope="row">{label}</th><td>{n}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </details>
+        </figure>
+    }
+}
+
+#[component]
+fn WeeklyChart(weeks: Vec<crate::work::dashboard::Week>) -> impl IntoView {
+    type Point = (chrono::DateTime<chrono::Utc>, f64, f64);
+    let points: Vec<Point> = weeks
+        .iter()
+        .filter_map(|w| {
+            chrono::DateTime::from_timestamp(w.starts, 0)
+                .map(|t| (t, w.opened as f64, w.resolved as f64))
+        })
+        .collect();
+    let max = points.iter().map(|p| p.1.max(p.2)).fold(0.0, f64::max);
+    let series = Series::new(|p: &Point| p.0)
+        .with_min_y(0.0)
+        .with_max_y(max.max(4.0))
+        .line(Line::new(|p: &Point| p.1).with_name("Opened").with_colour(AMBER))
+        .line(Line::new(|p: &Point| p.2).with_name("Resolved").with_colour(TEAL));
+    view! {
+        <leptos_chartistry::Chart
+            aspect_ratio=AspectRatio::from_outer_ratio(860.0, 280.0)
+            font_height=12.0
+            font_width=7.0
+            top=Legend::end()
+            left=TickLabels::aligned_floats().with_format(|y: &f64, _| {
+                if y.fract() == 0.0 { format!("{y}") } else { String::new() }
+            })
+            bottom=TickLabels::from_generator(Timestamps::from_period(leptos_chartistry::Period::Day).with_strftime("%d %b"))
+            inner=[
+                AxisMarker::left_edge().into_inner(),
+                AxisMarker::bottom_edge().into_inner(),
+                YGridLine::default().into_inner(),
+                XGuideLine::over_data().into_inner(),
+            ]
+            tooltip=Tooltip::left_cursor()
+            series=series
+            data=Signal::stored(points)
+        />
+    }
+}

@@ -1,0 +1,260 @@
+//! The operations picture: what is open, where, how urgent, what is late, and how quickly work
+//! gets done. One server function gathers it for a site (or every site) over a period.
+//!
+//! An issue is at a site when its linked business is one of the organisation's own sites; work
+//! about an outside business or about nothing in the register is counted for the organisation as
+//! a whole.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{Priority, Relationship};
+use crate::{auth::client::CsrfClient, error::AppError};
+
+#[cfg(feature = "ssr")]
+use {
+    crate::{access, roles::Permission},
+    uuid::Uuid,
+};
+
+/// How far back the flow figures (opened, resolved, time to resolve) look. Open and overdue
+/// work is counted as it stands now, whatever the period.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Period {
+    Week,
+    Month,
+    #[default]
+    Quarter,
+    Year,
+}
+
+impl Period {
+    pub const ALL: [Period; 4] = [Period::Week, Period::Month, Period::Quarter, Period::Year];
+
+    pub fn days(self) -> i32 {
+        match self {
+            Period::Week => 7,
+            Period::Month => 30,
+            Period::Quarter => 90,
+            Period::Year => 365,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Period::Week => "Last 7 days",
+            Period::Month => "Last 30 days",
+            Period::Quarter => "Last 90 days",
+            Period::Year => "Last 12 months",
+        }
+    }
+
+    /// The period named by a `days` query value; anything else is refused, not guessed at.
+    pub fn from_days(days: &str) -> Option<Period> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.days().to_string() == days.trim())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SiteCount {
+    pub id: String,
+    pub name: String,
+    pub open: i64,
+}
+
+/// One week of flow, starting on a Monday (UTC).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Week {
+    /// Seconds since the Unix epoch of the Monday it starts on.
+    pub starts: i64,
+    pub label: String,
+    pub opened: i64,
+    pub resolved: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub open: i64,
+    pub overdue: i64,
+    pub resolved: i64,
+    /// Median hours from opening to resolving, over issues resolved in the period.
+    pub median_hours_to_resolve: Option<f64>,
+    /// Every priority, most urgent first, with zero where nothing is open.
+    pub open_by_priority: Vec<(Priority, i64)>,
+    /// Every own site by name; this chart compares sites, so the site filter does not narrow it.
+    pub open_by_site: Vec<SiteCount>,
+    /// Open work not at any own site (not narrowed by the site filter either).
+    pub open_elsewhere: i64,
+    pub weeks: Vec<Week>,
+    /// Businesses in the register (not archived) by relationship, in the usual order.
+    pub businesses: Vec<(Relationship, i64)>,
+}
+
+/// "3.5 hours", "2.1 days": a duration people read at a glance.
+pub fn describe_hours(hours: f64) -> String {
+    if hours < 48.0 {
+        format!("{hours:.1} hours")
+    } else {
+        format!("{:.1} days", hours / 24.0)
+    }
+}
+
+#[server(endpoint = "work/dashboard", client = CsrfClient)]
+pub async fn load_dashboard(slug: String, site: String, days: String) -> Result<Dashboard, AppError> {
+    let mut m = access::member(&slug, Permission::View).await?;
+    let period = match days.trim() {
+        "" => Period::default(),
+        d => Period::from_days(d)
+            .ok_or_else(|| AppError::invalid("days", "Choose one of the periods offered."))?,
+    };
+    let site = match site.trim() {
+        "" => None,
+        s => Some(Uuid::parse_str(s).map_err(|_| AppError::NotFound)?),
+    };
+    let org = m.org_id;
+
+    let sites = sqlx::query!(
+        r#"select b.business_id, b.name,
+                  (select count(*) from issues i
+                   where i.org_id = b.org_id and i.business_id = b.business_id
+                     and i.status in ('open', 'in_progress', 'blocked')) as "open!"
+           from businesses b
+           where b.org_id = $1 and b.relationship = 'own_site' and b.archived_at is null
+           order by lower(b.name), b.business_id"#,
+        org
+    )
+    .fetch_all(&mut *m.tx)
+    .await?;
+    // A site filter names one of this organisation's own sites, or nothing is shown.
+    if let Some(site) = site {
+        if !sites.iter().any(|s| s.business_id == site) {
+            return Err(AppError::NotFound);
+        }
+    }
+
+    let now = sqlx::query!(
+        r#"select count(*) filter (where $2::uuid is null or i.business_id = $2) as "open!",
+                  count(*) filter (where ($2::uuid is null or i.business_id = $2)
+                                     and i.due_on < current_date) as "overdue!",
+                  count(*) filter (where b.business_id is null) as "elsewhere!"
+           from issues i
+           left join businesses b on b.org_id = i.org_id and b.business_id = i.business_id
+                                  and b.relationship = 'own_site' and b.archived_at is null
+           where i.org_id = $1 and i.status in ('open', 'in_progress', 'blocked')"#,
+        org,
+        site
+    )
+    .fetch_one(&mut *m.tx)
+    .await?;
+
+    let by_priority = sqlx::query!(
+        r#"select priority, count(*) as "count!" from issues
+           where org_id = $1 and status in ('open', 'in_progress', 'blocked')
+             and ($2::uuid is null or business_id = $2)
+           group by priority"#,
+        org,
+        site
+    )
+    .fetch_all(&mut *m.tx)
+    .await?;
+
+    let resolved = sqlx::query!(
+        r#"select count(*) as "count!",
+                  percentile_cont(0.5) within group (
+                      order by extract(epoch from resolved_at - created_at)::float8) / 3600 as hours
+           from issues
+           where org_id = $1 and resolved_at >= now() - make_interval(days => $2)
+             and ($3::uuid is null or business_id = $3)"#,
+        org,
+        period.days(),
+        site
+    )
+    .fetch_one(&mut *m.tx)
+    .await?;
+
+    let weeks = sqlx::query_as!(
+        Week,
+        r#"with weeks as (
+               select generate_series(date_trunc('week', now() - make_interval(days => $2)),
+                                      date_trunc('week', now()), interval '1 week') as starts
+           )
+           select extract(epoch from w.starts)::int8 as "starts!",
+                  to_char(w.starts, 'DD Mon') as "label!",
+                  (select count(*) from issues i
+                   where i.org_id = $1 and i.created_at >= w.starts and i.created_at < w.starts + interval '1 week'
+                     and ($3::uuid is null or i.business_id = $3)) as "opened!",
+                  (select count(*) from issues i
+                   where i.org_id = $1 and i.resolved_at >= w.starts and i.resolved_at < w.starts + interval '1 week'
+                     and ($3::uuid is null or i.business_id = $3)) as "resolved!"
+           from weeks w order by w.starts"#,
+        org,
+        period.days(),
+        site
+    )
+    .fetch_all(&mut *m.tx)
+    .await?;
+
+    let businesses = sqlx::query!(
+        r#"select relationship, count(*) as "count!" from businesses
+           where org_id = $1 and archived_at is null group by relationship"#,
+        org
+    )
+    .fetch_all(&mut *m.tx)
+    .await?;
+    m.commit().await?;
+
+    let count_of = |rows: &[(String, i64)], key: &str| {
+        rows.iter()
+            .find(|(k, _)| k == key)
+            .map_or(0, |(_, n)| *n)
+    };
+    let by_priority: Vec<(String, i64)> = by_priority
+        .into_iter()
+        .map(|r| (r.priority, r.count))
+        .collect();
+    let businesses: Vec<(String, i64)> = businesses
+        .into_iter()
+        .map(|r| (r.relationship, r.count))
+        .collect();
+    Ok(Dashboard {
+        open: now.open,
+        overdue: now.overdue,
+        resolved: resolved.count,
+        median_hours_to_resolve: resolved.hours,
+        open_by_priority: Priority::ALL
+            .iter()
+            .map(|p| (*p, count_of(&by_priority, p.as_str())))
+            .collect(),
+        open_by_site: sites
+            .into_iter()
+            .map(|s| SiteCount {
+                id: s.business_id.to_string(),
+                name: s.name,
+                open: s.open,
+            })
+            .collect(),
+        open_elsewhere: now.elsewhere,
+        weeks,
+        businesses: Relationship::ALL
+            .iter()
+            .map(|r| (*r, count_of(&businesses, r.as_str())))
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_are_named_by_their_days() {
+        assert_eq!(Period::from_days("30"), Some(Period::Month));
+        assert_eq!(Period::from_days(" 365 "), Some(Period::Year));
+        assert_eq!(Period::from_days("31"), None);
+        assert_eq!(Period::from_days("-7"), None);
+        assert_eq!(describe_hours(5.25), "5.2 hours");
+        assert_eq!(describe_hours(72.0), "3.0 days");
+    }
+}
