@@ -54,7 +54,7 @@ pub async fn require_declared_access(
     };
     let response = next.run(request).await;
     let Some(declared) = record.declared() else {
-        return withhold(&path, response);
+        return withhold(&path, response).await;
     };
     let mut response = with_error_status(response).await;
     if let Ok(value) = HeaderValue::from_str(&declared.access) {
@@ -71,13 +71,18 @@ pub async fn require_declared_access(
     response
 }
 
-fn withhold(path: &str, response: Response) -> Response {
-    if response.status().is_success() || response.status().is_redirection() {
-        tracing::error!(%path, "server function did not declare its access; response withheld");
-    } else {
-        // Usually arguments that did not decode, so the function never ran.
+async fn withhold(path: &str, response: Response) -> Response {
+    if !(response.status().is_success() || response.status().is_redirection()) {
+        // Arguments that did not decode: the function never ran, so nothing was read or
+        // written, and the caller is told the request was malformed.
         tracing::warn!(%path, status = %response.status(), "server function refused before declaring its access");
+        let mut refused = with_error_status(response).await;
+        refused
+            .headers_mut()
+            .insert(UNDECLARED.clone(), HeaderValue::from_static("1"));
+        return refused;
     }
+    tracing::error!(%path, "server function did not declare its access; response withheld");
     let mut refused = (
         StatusCode::INTERNAL_SERVER_ERROR,
         "Something went wrong on our side.",

@@ -6,8 +6,8 @@
 
 use leptos::prelude::*;
 use leptos_chartistry::{
-    AspectRatio, AxisMarker, Bar, Colour, IntoInner, Legend, Line, Series, TickLabels,
-    Timestamps, Tooltip, XGuideLine, YGridLine,
+    AspectRatio, AxisMarker, Bar, Colour, IntoInner, Legend, Line, Series, TickLabels, Timestamps,
+    Tooltip, XGuideLine, YGridLine,
 };
 use leptos_router::{
     components::A,
@@ -65,7 +65,13 @@ fn Filters(d: Dashboard) -> impl IntoView {
             q.push(format!("days={}", days.get_untracked()));
         }
         let to = format!("?{}", q.join("&"));
-        navigate(&to, NavigateOptions { scroll: false, ..Default::default() });
+        navigate(
+            &to,
+            NavigateOptions {
+                scroll: false,
+                ..Default::default()
+            },
+        );
     };
     let apply_site = apply.clone();
     let current = days.get_untracked();
@@ -109,8 +115,11 @@ fn Figures(d: Dashboard) -> impl IntoView {
         .iter()
         .map(|(p, n)| (p.label().to_string(), *n))
         .collect();
-    let mut sites: Vec<(String, i64)> =
-        d.open_by_site.iter().map(|s| (s.name.clone(), s.open)).collect();
+    let mut sites: Vec<(String, i64)> = d
+        .open_by_site
+        .iter()
+        .map(|s| (s.name.clone(), s.open))
+        .collect();
     sites.push(("Not at a site".into(), d.open_elsewhere));
     let businesses: Vec<(String, i64)> = d
         .businesses
@@ -120,7 +129,12 @@ fn Figures(d: Dashboard) -> impl IntoView {
     let weeks_said = d
         .weeks
         .iter()
-        .map(|w| format!("week of {}: {} opened, {} resolved", w.label, w.opened, w.resolved))
+        .map(|w| {
+            format!(
+                "week of {}: {} opened, {} resolved",
+                w.label, w.opened, w.resolved
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ");
     view! {
@@ -201,7 +215,11 @@ fn CountChart(
     });
     let series = Series::new(|p: &(f64, f64)| p.0)
         .with_y_range(0.0, max.max(4.0))
-        .bar(Bar::new(|p: &(f64, f64)| p.1).with_name(title).with_colour(colour));
+        .bar(
+            Bar::new(|p: &(f64, f64)| p.1)
+                .with_name(title)
+                .with_colour(colour),
+        );
     let (title_id, said_id) = (format!("{id}-title"), format!("{id}-said"));
     view! {
         <figure class="chart" id=id>
@@ -253,8 +271,16 @@ fn WeeklyChart(weeks: Vec<crate::work::dashboard::Week>) -> impl IntoView {
     let series = Series::new(|p: &Point| p.0)
         .with_min_y(0.0)
         .with_max_y(max.max(4.0))
-        .line(Line::new(|p: &Point| p.1).with_name("Opened").with_colour(AMBER))
-        .line(Line::new(|p: &Point| p.2).with_name("Resolved").with_colour(TEAL));
+        .line(
+            Line::new(|p: &Point| p.1)
+                .with_name("Opened")
+                .with_colour(AMBER),
+        )
+        .line(
+            Line::new(|p: &Point| p.2)
+                .with_name("Resolved")
+                .with_colour(TEAL),
+        );
     view! {
         <leptos_chartistry::Chart
             aspect_ratio=AspectRatio::from_outer_ratio(860.0, 280.0)

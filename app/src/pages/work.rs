@@ -442,10 +442,17 @@ fn IssueTable(
 /// The current address with `after` set: the next page of the same list.
 fn next_page(after: &str) -> String {
     let query = use_query_map().get_untracked();
-    let mut pairs: Vec<String> = ["status", "priority", "assignee", "business", "overdue", "order"]
-        .iter()
-        .filter_map(|k| query.get(k).filter(|v| !v.is_empty()).map(|v| format!("{k}={}", percent_encode(&v))))
-        .collect();
+    let mut pairs: Vec<String> = [
+        "status", "priority", "assignee", "business", "overdue", "order",
+    ]
+    .iter()
+    .filter_map(|k| {
+        query
+            .get(k)
+            .filter(|v| !v.is_empty())
+            .map(|v| format!("{k}={}", percent_encode(&v)))
+    })
+    .collect();
     pairs.push(format!("after={}", percent_encode(after)));
     format!("?{}", pairs.join("&"))
 }

@@ -102,7 +102,11 @@ pub fn describe_hours(hours: f64) -> String {
 }
 
 #[server(endpoint = "work/dashboard", client = CsrfClient)]
-pub async fn load_dashboard(slug: String, site: String, days: String) -> Result<Dashboard, AppError> {
+pub async fn load_dashboard(
+    slug: String,
+    site: String,
+    days: String,
+) -> Result<Dashboard, AppError> {
     let mut m = access::member(&slug, Permission::View).await?;
     let period = match days.trim() {
         "" => Period::default(),
@@ -206,9 +210,7 @@ pub async fn load_dashboard(slug: String, site: String, days: String) -> Result<
     m.commit().await?;
 
     let count_of = |rows: &[(String, i64)], key: &str| {
-        rows.iter()
-            .find(|(k, _)| k == key)
-            .map_or(0, |(_, n)| *n)
+        rows.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
     };
     let by_priority: Vec<(String, i64)> = by_priority
         .into_iter()

@@ -295,7 +295,10 @@ impl Cursor {
 #[cfg(feature = "ssr")]
 /// 1 for urgent, 4 for low: the order the database sorts by.
 fn priority_rank(p: Priority) -> i32 {
-    Priority::ALL.iter().position(|q| *q == p).map_or(0, |i| i as i32 + 1)
+    Priority::ALL
+        .iter()
+        .position(|q| *q == p)
+        .map_or(0, |i| i as i32 + 1)
 }
 
 /// What an issue list is narrowed to; the default is every issue, newest first.
@@ -982,7 +985,10 @@ mod tests {
         assert_eq!(parse_numbers("3, 5 #8,3").unwrap(), vec![3, 5, 8]);
         assert!(parse_numbers("").is_err());
         assert!(parse_numbers("3,x").is_err());
-        let many = (1..=201).map(|n| n.to_string()).collect::<Vec<_>>().join(",");
+        let many = (1..=201)
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
         assert!(parse_numbers(&many).is_err());
     }
 
@@ -995,7 +1001,12 @@ mod tests {
         assert_eq!((c.rank, c.number), (Some(2), 17));
         let c = Cursor::parse(Due, "2026-12-01.9").unwrap();
         assert_eq!((c.due.as_deref(), c.number), (Some("2026-12-01"), 9));
-        for (order, bad) in [(Newest, "x"), (Priority, "17"), (Due, "tomorrow.3"), (Oldest, "1.2")] {
+        for (order, bad) in [
+            (Newest, "x"),
+            (Priority, "17"),
+            (Due, "tomorrow.3"),
+            (Oldest, "1.2"),
+        ] {
             assert!(Cursor::parse(order, bad).is_err(), "{bad}");
         }
     }

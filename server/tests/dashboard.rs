@@ -1,0 +1,395 @@
+//! The dashboard's figures, bulk changes to issues, and the issue list's orders and pages,
+//! through the real server functions against real PostgreSQL.
+
+mod support;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use sqlx::PgPool;
+use support::{
+    orgs::{call, email_of, sign_in, Fixture, A_SLUG},
+    TestApp,
+};
+use uuid::Uuid;
+
+fn with(fields: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    fields.iter().map(|(k, v)| (*k, v.to_string())).collect()
+}
+
+/// Adds issues to organisation A as the superuser: (number, priority, status, business, age in
+/// days, days to resolve, due in days).
+async fn add_issues(
+    db: &PgPool,
+    f: &Fixture,
+    rows: &[(i32, &str, &str, Option<Uuid>, i32, Option<i32>, Option<i32>)],
+) {
+    for (number, priority, status, business, age, resolve, due) in rows {
+        sqlx::query(
+            "insert into issues (org_id, number, title, kind, priority, status, business_id, created_at,
+                                 resolved_at, due_on)
+             values ($1, $2, 'Task ' || $2, 'task', $3, $4, $5, now() - make_interval(days => $6),
+                     now() - make_interval(days => $6) + make_interval(days => $7),
+                     current_date + $8)",
+        )
+        .bind(f.a)
+        .bind(number)
+        .bind(priority)
+        .bind(status)
+        .bind(business)
+        .bind(age)
+        .bind(resolve)
+        .bind(due)
+        .execute(db)
+        .await
+        .unwrap();
+    }
+    let next = rows.iter().map(|r| r.0).max().unwrap_or(1) + 1;
+    sqlx::query("update organisations set next_issue_number = $2 where org_id = $1")
+        .bind(f.a)
+        .bind(next)
+        .execute(db)
+        .await
+        .unwrap();
+}
+
+async fn add_site(db: &PgPool, f: &Fixture, name: &str) -> Uuid {
+    sqlx::query_scalar(
+        "insert into businesses (org_id, name, relationship) values ($1, $2, 'own_site') returning business_id",
+    )
+    .bind(f.a)
+    .bind(name)
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+#[tokio::test]
+async fn the_dashboard_counts_what_is_open_late_and_done_by_site_and_period() {
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    let f = Fixture::create(&db).await;
+    let (leeds, york) = (
+        add_site(&db, &f, "Leeds Quay").await,
+        add_site(&db, &f, "York Minster").await,
+    );
+    // The fixture's #1 is open, high, linked to a supplier (so not at a site).
+    add_issues(
+        &db,
+        &f,
+        &[
+            (2, "urgent", "open", Some(leeds), 3, None, Some(-2)),
+            (3, "urgent", "blocked", Some(leeds), 10, None, Some(5)),
+            (4, "low", "in_progress", Some(york), 1, None, Some(-1)),
+            (5, "normal", "resolved", Some(leeds), 20, Some(2), Some(-9)),
+            (6, "normal", "closed", Some(york), 6, Some(4), None),
+            // Resolved long ago: outside the last 30 days, inside the last 12 months.
+            (7, "high", "resolved", Some(york), 200, Some(10), None),
+        ],
+    )
+    .await;
+    let mut viewer = sign_in(&app, email_of("a-viewer")).await;
+    let load =
+        |site: String, days: &str| with(&[("slug", A_SLUG), ("site", &site), ("days", days)]);
+
+    let (status, body) = call(&mut viewer, "work/dashboard", &load(String::new(), "30")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let d = json(&body);
+    assert_eq!(d["open"], 4, "#1–#4 are open, in progress or blocked");
+    assert_eq!(
+        d["overdue"], 2,
+        "#2 and #4 are past their due date; #5 is done"
+    );
+    assert_eq!(d["resolved"], 2, "#5 and #6 within 30 days; #7 is older");
+    let median = d["median_hours_to_resolve"].as_f64().unwrap();
+    assert!(
+        (median - 72.0).abs() < 0.1,
+        "median of 48 h and 96 h: {median}"
+    );
+    assert_eq!(
+        d["open_by_priority"],
+        serde_json::json!([["Urgent", 2], ["High", 1], ["Normal", 0], ["Low", 1]])
+    );
+    let sites: Vec<(String, i64)> = d["open_by_site"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().into(),
+                s["open"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sites,
+        vec![("Leeds Quay".into(), 2), ("York Minster".into(), 1)]
+    );
+    assert_eq!(d["open_elsewhere"], 1);
+    let weeks = d["weeks"].as_array().unwrap();
+    assert!((5..=6).contains(&weeks.len()), "30 days span 5 or 6 weeks");
+    let opened: i64 = weeks.iter().map(|w| w["opened"].as_i64().unwrap()).sum();
+    let resolved: i64 = weeks.iter().map(|w| w["resolved"].as_i64().unwrap()).sum();
+    assert_eq!(
+        (opened, resolved),
+        (6, 2),
+        "#1–#6 opened, #5 and #6 resolved"
+    );
+    assert!(d["businesses"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!(["OwnSite", 2])));
+
+    // One site, over a year: the flow figures and counts narrow; the site comparison does not.
+    let (_, body) = call(
+        &mut viewer,
+        "work/dashboard",
+        &load(york.to_string(), "365"),
+    )
+    .await;
+    let d = json(&body);
+    assert_eq!(
+        (d["open"].as_i64(), d["overdue"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(d["resolved"], 2, "#6 and #7 at York within the year");
+    assert_eq!(d["open_by_site"].as_array().unwrap().len(), 2);
+
+    // Bad input is refused with a reason; another organisation's business is not found.
+    let (status, body) = call(&mut viewer, "work/dashboard", &load(String::new(), "31")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("Choose one of the periods"), "{body}");
+    for site in [
+        f.business_b.to_string(),
+        f.business_a.to_string(),
+        "x".into(),
+    ] {
+        let (status, _) = call(&mut viewer, "work/dashboard", &load(site, "30")).await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "only own sites filter the dashboard"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_bulk_change_updates_every_selected_issue_and_records_each_on_its_timeline() {
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    let f = Fixture::create(&db).await;
+    add_issues(
+        &db,
+        &f,
+        &[
+            (2, "low", "open", None, 1, None, None),
+            (3, "low", "resolved", None, 1, Some(0), None),
+        ],
+    )
+    .await;
+    let mut manager = sign_in(&app, email_of("a-manager")).await;
+    let target = f.users["a-target"].to_string();
+    let bulk = |numbers: &str, status: &str, assignee: &str| {
+        with(&[
+            ("slug", A_SLUG),
+            ("numbers", numbers),
+            ("status", status),
+            ("assignee_id", assignee),
+        ])
+    };
+    let state = || async {
+        sqlx::query_as::<_, (i32, String, Option<Uuid>, i32)>(
+            "select number, status, assignee_id, version from issues where org_id = $1 order by number",
+        )
+        .bind(f.a)
+        .fetch_all(&db)
+        .await
+        .unwrap()
+    };
+    let before = state().await;
+
+    // Refusals change nothing: an unknown number, a member of another organisation, no change.
+    for (fields, expected) in [
+        (bulk("1,2,99", "blocked", ""), StatusCode::NOT_FOUND),
+        (
+            bulk("1,2", "", &f.users["b-owner"].to_string()),
+            StatusCode::NOT_FOUND,
+        ),
+        (bulk("1,2", "", ""), StatusCode::BAD_REQUEST),
+        (bulk("", "blocked", ""), StatusCode::BAD_REQUEST),
+        (bulk("1,2", "done", ""), StatusCode::BAD_REQUEST),
+    ] {
+        let (status, body) = call(&mut manager, "work/bulk_update", &fields).await;
+        assert_eq!(status, expected, "{body}");
+    }
+    assert_eq!(state().await, before);
+    let mut viewer = sign_in(&app, email_of("a-viewer")).await;
+    let (status, _) = call(&mut viewer, "work/bulk_update", &bulk("1,2", "blocked", "")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, body) = call(
+        &mut manager,
+        "work/bulk_update",
+        &bulk("1, 2 #3", "blocked", &target),
+    )
+    .await;
+    assert_eq!((status, body.trim()), (StatusCode::OK, "3"));
+    let after = state().await;
+    for ((n, status, assignee, version), (_, _, _, old)) in after.iter().zip(&before) {
+        assert_eq!(status, "blocked", "#{n}");
+        assert_eq!(
+            assignee.map(|a| a.to_string()),
+            Some(target.clone()),
+            "#{n}"
+        );
+        assert_eq!(
+            *version,
+            old + 1,
+            "an open editor's copy of #{n} is now stale"
+        );
+    }
+    let resolved_at: Option<String> =
+        sqlx::query_scalar("select resolved_at::text from issues where org_id = $1 and number = 3")
+            .bind(f.a)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(resolved_at, None, "reopened work is no longer resolved");
+    let timeline: Vec<(i32, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "select i.number, e.field, e.old_value, e.new_value from issue_events e
+         join issues i using (org_id, issue_id)
+         where e.org_id = $1 and e.field <> 'created' order by i.number, e.event_id",
+    )
+    .bind(f.a)
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        timeline.len(),
+        6,
+        "status and assignee of each: {timeline:?}"
+    );
+    assert_eq!(
+        timeline[0],
+        (
+            1,
+            "status".into(),
+            Some("Open".into()),
+            Some("Blocked".into())
+        )
+    );
+    assert_eq!(timeline[1].1, "assignee");
+    assert_eq!(timeline[1].2, None);
+
+    // Unassigning; issues already in the state are not changed again.
+    let (_, body) = call(
+        &mut manager,
+        "work/bulk_update",
+        &bulk("1,2", "blocked", "none"),
+    )
+    .await;
+    assert_eq!(body.trim(), "2");
+    let (_, body) = call(
+        &mut manager,
+        "work/bulk_update",
+        &bulk("1,2", "blocked", "none"),
+    )
+    .await;
+    assert_eq!(body.trim(), "0");
+    let audit: i64 = sqlx::query_scalar(
+        "select count(*) from org_audit_events where org_id = $1 and summary like 'Changed % issues at once%'",
+    )
+    .bind(f.a)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        audit, 2,
+        "one audit entry per bulk change that changed something"
+    );
+}
+
+#[tokio::test]
+async fn every_list_order_pages_through_each_issue_once_in_order() {
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    let f = Fixture::create(&db).await;
+    let priorities = ["urgent", "high", "normal", "low"];
+    let rows: Vec<_> = (2..=130)
+        .map(|n| {
+            let due = (n % 3 != 0).then_some(n % 17 - 8);
+            (
+                n,
+                priorities[(n as usize * 7) % 4],
+                "open",
+                None,
+                1,
+                None,
+                due,
+            )
+        })
+        .collect();
+    add_issues(&db, &f, &rows).await;
+    let mut viewer = sign_in(&app, email_of("a-viewer")).await;
+    for (order, sql) in [
+        ("newest", "number desc"),
+        ("oldest", "number asc"),
+        (
+            "priority",
+            "array_position(array['urgent', 'high', 'normal', 'low'], priority), number desc",
+        ),
+        ("due", "due_on asc nulls last, number desc"),
+    ] {
+        let expected: Vec<i64> = sqlx::query_scalar(&format!(
+            "select number::int8 from issues where org_id = $1 order by {sql}"
+        ))
+        .bind(f.a)
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        let (mut seen, mut after, mut pages) = (Vec::new(), String::new(), 0);
+        loop {
+            let fields = with(&[
+                ("slug", A_SLUG),
+                ("status", ""),
+                ("priority", ""),
+                ("assignee_id", ""),
+                ("business_id", ""),
+                ("overdue", "false"),
+                ("order", order),
+                ("after", &after),
+            ]);
+            let (status, body) = call(&mut viewer, "work/issues", &fields).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let page = json(&body);
+            seen.extend(
+                page["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["number"].as_i64().unwrap()),
+            );
+            pages += 1;
+            match page["next"].as_str() {
+                Some(next) => after = next.to_string(),
+                None => break,
+            }
+        }
+        assert_eq!(pages, 3, "{order}: 130 issues in pages of 50");
+        assert_eq!(seen, expected, "{order}");
+    }
+    let (status, body) = call(
+        &mut viewer,
+        "work/issues",
+        &with(&[
+            ("slug", A_SLUG),
+            ("order", "priority"),
+            ("after", "urgent.3"),
+        ]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
