@@ -13,5 +13,6 @@ pub mod import;
 pub mod sessions;
 pub mod site_files;
 pub mod startup;
+pub mod synthetic;
 pub mod telemetry;
 pub mod tls;

@@ -6,6 +6,7 @@ const USAGE: &str = "usage: server [serve | migrate | seed-demo | import-django-
   serve                     apply migrations (with OPS_MIGRATION_DATABASE_URL) and serve HTTP (the default)
   migrate                   apply database migrations and exit
   seed-demo                 load the demo organisation once (development only) and print its sign-in
+  generate ORGS ISSUES      add synthetic organisations and issues for benchmarks (development only)
   import-django-users FILE  import accounts from a CSV export of Django's auth_user table
 Configuration comes from environment variables; see .env.example.";
 
@@ -13,9 +14,12 @@ Configuration comes from environment variables; see .env.example.";
 async fn main() -> ExitCode {
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
     let file = std::env::args().nth(2);
+    let extra = std::env::args().nth(3);
     if !matches!(
-        (command.as_str(), &file),
-        ("serve" | "migrate" | "seed-demo", None) | ("import-django-users", Some(_))
+        (command.as_str(), &file, &extra),
+        ("serve" | "migrate" | "seed-demo", None, None)
+            | ("import-django-users", Some(_), None)
+            | ("generate", Some(_), Some(_))
     ) {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
@@ -32,6 +36,7 @@ async fn main() -> ExitCode {
     let result = match command.as_str() {
         "migrate" => migrate(&config).await,
         "seed-demo" => seed_demo(&config).await,
+        "generate" => generate(&config, file.as_deref(), extra.as_deref()).await,
         "import-django-users" => import(&config, file.as_deref().unwrap_or_default()).await,
         _ => serve(config).await,
     };
@@ -67,6 +72,35 @@ async fn seed_demo(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         server::demo::EMAIL,
         server::demo::PASSWORD,
         server::demo::SLUG
+    );
+    Ok(())
+}
+
+async fn generate(
+    config: &Config,
+    orgs: Option<&str>,
+    issues: Option<&str>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if config.environment == server::config::Environment::Production {
+        return Err("synthetic data is for development only".into());
+    }
+    let count = |v: Option<&str>, what: &str| {
+        v.and_then(|v| v.replace('_', "").parse::<u64>().ok())
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("{what} must be a positive whole number"))
+    };
+    let (orgs, issues) = (count(orgs, "ORGS")?, count(issues, "ISSUES")?);
+    let pool = db::pool(&config.database)?;
+    let started = std::time::Instant::now();
+    let done = server::synthetic::generate(&pool, orgs, issues).await?;
+    println!(
+        "added {} organisation(s) and {} issue(s) in {:.1} s; benchmark sign-in: {} / {} (organisation /o/{})",
+        done.organisations,
+        done.issues,
+        started.elapsed().as_secs_f64(),
+        server::synthetic::EMAIL,
+        server::synthetic::PASSWORD,
+        server::synthetic::LARGE_SLUG
     );
     Ok(())
 }

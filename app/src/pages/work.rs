@@ -894,7 +894,7 @@ pub fn BoardPage() -> impl IntoView {
                                         </For>
                                     </ul>
                                 </section>
-                            }).collect_view()}
+                            }.into_any()).collect_view()}
                         </div>
                     }.into_any()
                 })
@@ -947,6 +947,7 @@ fn BoardCard(
             })}
         </li>
     }
+    .into_any()
 }
 
 /// CSV import (checked first, then written all at once) and export for one kind of record.

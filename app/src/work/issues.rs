@@ -4,12 +4,13 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{businesses::text, IssueKind, IssueOrder, Priority, Status};
+use super::{businesses::text, IssueKind, Priority, Status};
 use crate::{auth::client::CsrfClient, error::AppError};
 
 #[cfg(feature = "ssr")]
 use {
     super::businesses::{parse_id, stale_or_missing},
+    super::IssueOrder,
     crate::access::{self, Member},
     crate::roles::Permission,
     uuid::Uuid,
@@ -855,6 +856,7 @@ pub async fn bulk_update(
 }
 
 /// `"3, 5 8"`: distinct issue numbers, at most [`BULK_LIMIT`].
+#[cfg(feature = "ssr")]
 fn parse_numbers(s: &str) -> Result<Vec<i32>, AppError> {
     let invalid = |message: &str| AppError::invalid("numbers", message);
     let mut numbers = s
@@ -980,6 +982,7 @@ pub async fn delete_issue(slug: String, issue_id: String) -> Result<(), AppError
 mod tests {
     use super::*;
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn bulk_numbers_are_parsed_and_bounded() {
         assert_eq!(parse_numbers("3, 5 #8,3").unwrap(), vec![3, 5, 8]);
