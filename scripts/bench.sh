@@ -13,7 +13,7 @@ DURATION=${BENCH_SECONDS:-15}
 PORT=${BENCH_PORT:-3200}
 
 say "release build"
-cargo leptos build --release >/dev/null 2>&1 || cargo leptos build --release
+cargo leptos build --release --split >/dev/null 2>&1 || cargo leptos build --release --split
 
 kb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1024 }'; }
 verdict() { awk -v v="$1" -v max="$2" 'BEGIN { print (v <= max) ? "within budget" : "OVER BUDGET" }'; }

@@ -13,7 +13,7 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 
 say "building (release)"
-cargo leptos build --release
+cargo leptos build --release --split
 
 say "applying migrations"
 ./target/release/server migrate

@@ -20,7 +20,7 @@ say "Rust tests"
 cargo test -p app -p server --locked
 
 say "release build"
-cargo leptos build --release
+cargo leptos build --release --split
 
 say "end-to-end tests (Playwright, Chromium)"
 E2E_DB="ops_e2e_$$"

@@ -17,6 +17,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
+    Lazy,
     path, SsrMode,
 };
 
@@ -40,6 +41,43 @@ use crate::pages::{
     work::{BoardPage, BusinessPage, BusinessesPage, IssuePage, IssuesPage},
 };
 use crate::site::SiteInfo;
+
+/// Pages behind sign-in load their code when first opened: the browser build is split along
+/// these lines (`cargo leptos build --split`), so the public pages' first load carries none of
+/// the workspace, its forms or its charts.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),+ $(,)?) => {$(
+        #[derive(Debug)]
+        struct $route;
+
+        #[leptos_router::lazy_route]
+        impl leptos_router::LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(this: Self) -> AnyView {
+                let _ = this;
+                view! { <$page/> }.into_any()
+            }
+        }
+    )+};
+}
+
+lazy_pages!(
+    AccountRoute => AccountPage,
+    OrganisationsRoute => OrganisationsPage,
+    InviteRoute => InvitePage,
+    DashboardRoute => DashboardPage,
+    IssuesRoute => IssuesPage,
+    IssueRoute => IssuePage,
+    BoardRoute => BoardPage,
+    BusinessesRoute => BusinessesPage,
+    BusinessRoute => BusinessPage,
+    MembersRoute => MembersPage,
+    SettingsRoute => SettingsPage,
+    AuditRoute => AuditLogPage,
+);
 
 /// The public pages, in the order the sitemap lists them.
 pub const PUBLIC_PATHS: [&str; 5] = ["/", "/pricing", "/security", "/privacy", "/terms"];
@@ -95,21 +133,21 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("reset-password") view=ResetPasswordPage/>
                     <Route path=path!("confirm-email-change") view=ConfirmEmailChangePage/>
                     // Pages with data render whole before sending, so they read without JavaScript.
-                    <Route path=path!("account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("dev/mailbox") view=DevMailboxPage ssr=SsrMode::Async/>
-                    <Route path=path!("invite/:token") view=InvitePage ssr=SsrMode::Async/>
-                    <Route path=path!("o") view=OrganisationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("invite/:token") view={Lazy::<InviteRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("o") view={Lazy::<OrganisationsRoute>::new()} ssr=SsrMode::Async/>
                     <ParentRoute path=path!("o/:slug") view=OrgShell ssr=SsrMode::Async>
                         <Route path=path!("") view=OrgHome ssr=SsrMode::Async/>
-                        <Route path=path!("dashboard") view=DashboardPage ssr=SsrMode::Async/>
-                        <Route path=path!("issues") view=IssuesPage ssr=SsrMode::Async/>
-                        <Route path=path!("issues/:number") view=IssuePage ssr=SsrMode::Async/>
-                        <Route path=path!("board") view=BoardPage ssr=SsrMode::Async/>
-                        <Route path=path!("businesses") view=BusinessesPage ssr=SsrMode::Async/>
-                        <Route path=path!("businesses/:id") view=BusinessPage ssr=SsrMode::Async/>
-                        <Route path=path!("members") view=MembersPage ssr=SsrMode::Async/>
-                        <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
-                        <Route path=path!("audit") view=AuditLogPage ssr=SsrMode::Async/>
+                        <Route path=path!("dashboard") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("issues") view={Lazy::<IssuesRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("issues/:number") view={Lazy::<IssueRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("board") view={Lazy::<BoardRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("businesses") view={Lazy::<BusinessesRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("businesses/:id") view={Lazy::<BusinessRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("members") view={Lazy::<MembersRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
                     </ParentRoute>
                 </Routes>
             </Layout>

@@ -7,16 +7,17 @@ async function noAxeViolations(page: Page) {
   expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(", ")}`)).toEqual([]);
 }
 
-async function openIssue(page: Page, title: string, priority: string) {
+async function openIssue(page: Page, title: string, priority: string, business?: string) {
   await page.getByLabel("Title").fill(title);
   await page.locator("#ni-priority").selectOption({ label: priority });
+  if (business) await page.locator("#ni-business").selectOption({ label: business });
   await page.getByRole("button", { name: "Open issue" }).click();
-  await expect(page.getByRole("status")).toContainText("opened.");
+  await expect(page.getByRole("status").filter({ hasText: "opened." })).toBeVisible();
   await expect(page.locator("table.issues")).toContainText(title);
 }
 
 test("a new user sets up a workspace: a business, three issues, the board, a comment and filters", async ({ page, browser }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(180_000);
   const email = uniqueEmail("workspace");
   await signUp(page, email, "Wren Worker");
   await openVerificationLink(page, email);
@@ -54,15 +55,39 @@ test("a new user sets up a workspace: a business, three issues, the board, a com
   await page.getByRole("button", { name: "Import", exact: true }).click();
   await expect(page.getByRole("status").filter({ hasText: "Imported" })).toHaveText("Imported 1 rows.");
 
+  // One of the organisation's own sites.
+  await page.locator("#bf-name").fill("Quayside Whitby");
+  await page.locator("#bf-relationship").selectOption({ label: "Own site" });
+  await page.getByRole("button", { name: "Add business" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Business added." })).toBeVisible();
+
   // Three issues.
   await page.goto(`/o/${slug}/issues`);
   await hydrated(page);
-  await openIssue(page, "Espresso machine leaking", "Urgent");
+  await openIssue(page, "Espresso machine leaking", "Urgent", "Quayside Whitby");
   await openIssue(page, "Order more oat milk", "Normal");
   await openIssue(page, "Repaint the terrace rail", "Low");
   await noAxeViolations(page);
 
-  // Move one across the board with the keyboard-friendly control.
+  // The dashboard counts them, and narrows to a site in place, without a reload.
+  await page.goto(`/o/${slug}/dashboard`);
+  await hydrated(page);
+  const figure = (name: string) => page.locator(`[data-figure="${name}"]`);
+  await expect(figure("open")).toHaveText("3");
+  await expect(page.locator("#by-priority")).toContainText("Urgent: 1, High: 0, Normal: 1, Low: 1");
+  await expect(page.locator("#by-site")).toContainText("Quayside Whitby: 1, Not at a site: 2");
+  await expect(page.locator("#by-site svg")).toBeVisible();
+  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+  await page.getByLabel("Site").selectOption({ label: "Quayside Whitby" });
+  await expect(page).toHaveURL(/site=/);
+  await expect(figure("open")).toHaveText("1");
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+  await noAxeViolations(page);
+  await page.emulateMedia({ colorScheme: "dark" });
+  await noAxeViolations(page);
+  await page.emulateMedia({ colorScheme: "light" });
+
+  // Move one across the board with the keyboard-friendly control, and one by dragging it.
   await page.goto(`/o/${slug}/board`);
   await hydrated(page);
   const card = page.locator('li.card[data-number="1"]');
@@ -70,7 +95,26 @@ test("a new user sets up a workspace: a business, three issues, the board, a com
   await card.getByLabel("Move #1 to").selectOption({ label: "In progress" });
   await card.getByRole("button", { name: "Move" }).click();
   await expect(page.locator('section[data-status="in_progress"]')).toContainText("Espresso machine leaking");
+  await page.locator('li.card[data-number="2"]').dragTo(page.locator('section[data-status="blocked"]'));
+  await expect(page.locator('section[data-status="blocked"]')).toContainText("Order more oat milk");
   await noAxeViolations(page);
+
+  // Someone else changes #3 meanwhile: moving this board's stale card is refused and undone.
+  const other = await page.context().newPage();
+  await other.goto(`/o/${slug}/issues/3`);
+  await hydrated(other);
+  await other.locator("#e-status").selectOption({ label: "Blocked" });
+  await other.getByRole("button", { name: "Save changes" }).click();
+  await expect(other.locator("dl.facts")).toContainText("Blocked");
+  await other.close();
+  const stale = page.locator('li.card[data-number="3"]');
+  await stale.getByLabel("Move #3 to").selectOption({ label: "Resolved" });
+  await stale.getByRole("button", { name: "Move" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "could not be moved" })).toContainText("#3 could not be moved to Resolved");
+  await expect(page.locator('section[data-status="open"]')).toContainText("Repaint the terrace rail");
+  await expect(page.locator('section[data-status="resolved"]')).not.toContainText("Repaint the terrace rail");
+  await page.reload();
+  await expect(page.locator('section[data-status="blocked"]')).toContainText("Repaint the terrace rail");
 
   // Comment on it; the timeline shows the move.
   await page.goto(`/o/${slug}/issues/1`);
@@ -85,11 +129,33 @@ test("a new user sets up a workspace: a business, three issues, the board, a com
   // Filter the list.
   await page.goto(`/o/${slug}/issues`);
   await hydrated(page);
-  await page.getByLabel("Status").selectOption({ label: "In progress" });
+  await page.getByLabel("Status", { exact: true }).selectOption({ label: "In progress" });
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(page).toHaveURL(/status=in_progress/);
   await expect(page.locator("table.issues tbody tr")).toHaveCount(1);
   await expect(page.locator("table.issues")).toContainText("Espresso machine leaking");
+
+  // Resolve two at once; the dashboard follows.
+  await page.goto(`/o/${slug}/issues?order=priority`);
+  await hydrated(page);
+  await expect(page.getByRole("button", { name: "Select issues to change" })).toBeDisabled();
+  await page.getByLabel("Select #2").check();
+  await page.getByLabel("Select #3").check();
+  await page.getByLabel("Set status").selectOption({ label: "Resolved" });
+  await page.getByRole("button", { name: "Change 2 issues" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Changed" })).toHaveText("Changed 2 issues.");
+  await expect(page.locator('tr[data-number="2"]')).toContainText("Resolved");
+  await expect(page.locator('tr[data-number="3"]')).toContainText("Resolved");
+  await page.goto(`/o/${slug}/dashboard`);
+  await expect(figure("open")).toHaveText("1");
+  await expect(figure("resolved")).toHaveText("2");
+
+  // An address with nothing at it gets a 404 inside the organisation's frame.
+  const missing = await page.goto(`/o/${slug}/issues/999`);
+  expect(missing?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Not found" })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Organisation" })).toBeVisible();
+  await noAxeViolations(page);
 
   // A Viewer sees the same data and is offered nothing that changes it.
   const viewerEmail = uniqueEmail("viewer");
@@ -103,6 +169,8 @@ test("a new user sets up a workspace: a business, three issues, the board, a com
   await viewer.goto(`/o/${slug}/issues`);
   await expect(viewer.locator("table.issues")).toContainText("Order more oat milk");
   await expect(viewer.getByRole("button", { name: "Open issue" })).toHaveCount(0);
+  await expect(viewer.getByRole("form", { name: "Change the selected issues" })).toHaveCount(0);
+  await expect(viewer.getByLabel("Select #1")).toHaveCount(0);
   await expect(viewer.getByText("Import issues from CSV")).toHaveCount(0);
   await viewer.goto(`/o/${slug}/board`);
   await expect(viewer.locator('section[data-status="in_progress"]')).toContainText("Espresso machine leaking");
@@ -114,5 +182,9 @@ test("a new user sets up a workspace: a business, three issues, the board, a com
   await viewer.goto(`/o/${slug}/businesses`);
   await expect(viewer.locator("table")).toContainText("Harbour Roasters");
   await expect(viewer.getByRole("button", { name: "Add business" })).toHaveCount(0);
+  await noAxeViolations(viewer);
+  await viewer.goto(`/o/${slug}/dashboard`);
+  await expect(viewer.locator('[data-figure="open"]')).toHaveText("1");
+  await expect(viewer.locator('[data-figure="resolved"]')).toHaveText("2");
   await noAxeViolations(viewer);
 });

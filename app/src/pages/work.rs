@@ -493,10 +493,18 @@ pub fn IssuesPage() -> impl IntoView {
             )
         },
     );
-    // A bulk change that went through empties the selection.
+    // A bulk change that went through empties the selection; a new issue empties its form.
     Effect::new(move |_| {
         if matches!(bulk.value().get(), Some(Ok(_))) {
             selection.set(Vec::new());
+        }
+    });
+    let new_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            if let Some(form) = new_form.get_untracked() {
+                form.reset();
+            }
         }
     });
     let can_edit = ctx.role.allows(Permission::Edit);
@@ -570,7 +578,7 @@ pub fn IssuesPage() -> impl IntoView {
         </Transition>
         {can_edit.then(|| view! {
             <h2>"New issue"</h2>
-            <ActionForm action=create attr:class="stack">
+            <ActionForm action=create node_ref=new_form attr:class="stack">
                 <CsrfField/>
                 <input type="hidden" name="slug" value=ctx.slug.clone()/>
                 <div class="field">

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The workspace benchmark: on a synthetic data set (1,000 organisations, 1,000,000 issues by
+# default), the p50/p99 latency of the dashboard and issue-list server functions for the
+# organisation with 10,000 issues, the signed-in dashboard page's requests per second at 64
+# connections, and whether any tenant table was read by a sequential scan meanwhile.
+# A measurement, not a test: it prints figures against the budgets and never fails on one.
+#
+#   BENCH_ORGS, BENCH_ISSUES   size of the data set (kept in the private cluster between runs;
+#                              BENCH_FRESH=1 generates it again)
+#   BENCH_SECONDS              length of each measurement (default 15)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
+ensure_build_tools
+apt_install wrk
+cd "$ROOT"
+
+ORGS=${BENCH_ORGS:-1000}
+ISSUES=${BENCH_ISSUES:-1000000}
+DURATION=${BENCH_SECONDS:-15}
+PORT=${BENCH_PORT:-3300}
+FN_BUDGET_MS=50
+DB="ops_bench_${ORGS}_${ISSUES}"
+
+say "release build"
+cargo leptos build --release --split >/dev/null 2>&1 || cargo leptos build --release --split
+
+admin=$(scripts/pg.sh start)
+[ "${BENCH_FRESH:-0}" = 1 ] && psql "$admin" -qAt -c "drop database if exists $DB with (force)"
+eval "$(scripts/pg.sh env "$DB")"
+db_admin=$(database_url "$admin" "$DB")
+./target/release/server migrate
+
+say "synthetic data: $ORGS organisations, $ISSUES issues (added once)"
+./target/release/server generate "$ORGS" "$ISSUES"
+psql "$db_admin" -qAt -c "vacuum analyze"
+psql "$db_admin" -qAt -c "select 'in the database: ' || (select count(*) from organisations) || ' organisations, ' || (select count(*) from issues) || ' issues'"
+
+RUST_LOG=warn OPS_BIND="127.0.0.1:$PORT" OPS_DB_MAX_CONNECTIONS=20 ./target/release/server serve >/dev/null 2>&1 &
+pid=$!
+jar=$(mktemp)
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$jar"' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+
+# Sign in as the large organisation's owner, as a browser would.
+base="http://127.0.0.1:$PORT"
+token=$(curl -s -c "$jar" -b "$jar" "$base/sign-in" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
+curl -s -o /dev/null -c "$jar" -b "$jar" -H "x-csrf-token: $token" -H 'Accept: application/json' \
+  --data-urlencode "email=bench-1@opsintel.test" --data-urlencode "password=synthetic benchmark data" \
+  "$base/api/auth/sign_in"
+cookie=$(awk '$6 ~ /ops_session/ { print $6 "=" $7 }' "$jar")
+slug=bench-large
+
+ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 } printf "%.2f", v }'; }
+verdict() { awk -v v="$1" -v max="$2" 'BEGIN { print (v <= max) ? "within budget" : "OVER BUDGET" }'; }
+
+psql "$db_admin" -qAt -c "select pg_stat_reset()" >/dev/null
+
+measure_fn() { # NAME PATH BODY
+  local out p50 p99
+  out=$(FN_PATH="$2" FN_BODY="$3" FN_COOKIE="$cookie" FN_TOKEN="$token" \
+    wrk -t1 -c1 -d"${DURATION}s" --latency -s scripts/server-fn.lua "$base/")
+  p50=$(echo "$out" | awk '$1 == "50%" { print $2 }' | ms)
+  p99=$(echo "$out" | awk '$1 == "99%" { print $2 }' | ms)
+  echo "$out" | grep -E 'Requests/sec|Non-2xx' || true
+  echo "$1: p50 ${p50} ms, p99 ${p99} ms (budget p99 <= ${FN_BUDGET_MS} ms): $(verdict "$p99" "$FN_BUDGET_MS")"
+}
+
+say "server functions, one caller at a time, ${DURATION}s each"
+measure_fn "dashboard (all sites, 90 days)" /api/work/dashboard "slug=$slug&site=&days=90"
+measure_fn "dashboard (all sites, 12 months)" /api/work/dashboard "slug=$slug&site=&days=365"
+measure_fn "issue list (newest first)" /api/work/issues "slug=$slug&status=&priority=&assignee_id=&business_id=&overdue=false&order=newest&after="
+measure_fn "issue list (open, most urgent first)" /api/work/issues "slug=$slug&status=open&priority=&assignee_id=&business_id=&overdue=false&order=priority&after="
+
+say "signed-in dashboard page at 64 connections for ${DURATION}s"
+out=$(wrk -t2 -c64 -d"${DURATION}s" --latency -H "Cookie: $cookie" -H 'Accept-Encoding: br' "$base/o/$slug/dashboard")
+echo "$out" | grep -E 'Requests/sec|Non-2xx|Socket errors' || true
+echo "dashboard page: $(echo "$out" | awk '/Requests\/sec/ { print $2 }') requests/s, p99 $(echo "$out" | awk '$1 == "99%" { print $2 }' | ms) ms"
+
+# Backends report their statistics when they end: stop the server, then read them.
+kill $pid; wait $pid 2>/dev/null || true
+sleep 1
+say "sequential scans on tenant tables during the benchmark"
+psql "$db_admin" -qAt -F ' ' -c "
+  select relname, seq_scan, idx_scan from pg_stat_user_tables t
+  where exists (select 1 from information_schema.columns c
+                where c.table_name = t.relname and c.column_name = 'org_id')
+  order by relname" | awk '{ printf "%-22s seq scans %6s   index scans %8s\n", $1, $2, $3; s += $2 }
+  END { print (s == 0) ? "no sequential scans on tenant tables: within budget" : "SEQUENTIAL SCANS on tenant tables: OVER BUDGET" }'
