@@ -17,8 +17,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    Lazy,
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 use crate::auth::CsrfToken;

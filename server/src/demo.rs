@@ -288,6 +288,63 @@ pub enum DemoError {
     Database(#[from] sqlx::Error),
 }
 
+/// Starts a tenant transaction's organisation: the organisation, its slug, and its members (made
+/// verified users with password `hash` when new). Returns each member's id and role.
+pub(crate) async fn insert_organisation<'r>(
+    tx: &mut sqlx::PgConnection,
+    org_id: Uuid,
+    name: &str,
+    slug: &str,
+    members: &[(&str, &str, &'r str)],
+    hash: &str,
+) -> Result<Vec<(Uuid, &'r str)>, sqlx::Error> {
+    sqlx::query!(
+        "select set_config('app.org_id', $1, true)",
+        org_id.to_string()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut ids = Vec::new();
+    for (email, name, role) in members {
+        let user_id = sqlx::query_scalar!(
+            "insert into users (email, name, password_hash, email_verified_at) values ($1, $2, $3, now())
+             on conflict (email) do update set name = excluded.name returning user_id",
+            email as _,
+            name,
+            hash
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        ids.push((user_id, *role));
+    }
+    sqlx::query!(
+        "insert into organisations (org_id, name, slug) values ($1, $2, $3)",
+        org_id,
+        name,
+        slug as _
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "insert into organisation_slugs (org_id, slug) values ($1, $2)",
+        org_id,
+        slug as _
+    )
+    .execute(&mut *tx)
+    .await?;
+    for (user_id, role) in &ids {
+        sqlx::query!(
+            "insert into memberships (org_id, user_id, role) values ($1, $2, $3)",
+            org_id,
+            user_id,
+            role
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(ids)
+}
+
 /// Loads the demo organisation unless it is there already. Returns whether it loaded anything.
 pub async fn load(pool: &PgPool) -> Result<bool, DemoError> {
     let existing = sqlx::query_scalar!(
@@ -304,54 +361,20 @@ pub async fn load(pool: &PgPool) -> Result<bool, DemoError> {
     let hash = DjangoHash::new(PASSWORD, DEFAULT_ITERATIONS).to_string();
     let org_id = Uuid::new_v4();
     let mut tx = pool.begin().await?;
-    sqlx::query!(
-        "select set_config('app.org_id', $1, true)",
-        org_id.to_string()
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let mut members = Vec::new();
-    for (email, name, role) in [
-        (EMAIL, "Dana Demo", "owner"),
-        ("sam.manager@opsintel.test", "Sam Patel", "manager"),
-        ("alex.manager@opsintel.test", "Alex Murphy", "manager"),
-        ("jo.viewer@opsintel.test", "Jo Clarke", "viewer"),
-    ] {
-        let user_id = sqlx::query_scalar!(
-            "insert into users (email, name, password_hash, email_verified_at) values ($1, $2, $3, now())
-             on conflict (email) do update set name = excluded.name returning user_id",
-            email as _,
-            name,
-            hash
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        members.push((user_id, role));
-    }
-    sqlx::query!(
-        "insert into organisations (org_id, name, slug) values ($1, 'Harbour Coffee Co.', $2)",
+    let members = insert_organisation(
+        &mut tx,
         org_id,
-        SLUG as _
+        "Harbour Coffee Co.",
+        SLUG,
+        &[
+            (EMAIL, "Dana Demo", "owner"),
+            ("sam.manager@opsintel.test", "Sam Patel", "manager"),
+            ("alex.manager@opsintel.test", "Alex Murphy", "manager"),
+            ("jo.viewer@opsintel.test", "Jo Clarke", "viewer"),
+        ],
+        &hash,
     )
-    .execute(&mut *tx)
     .await?;
-    sqlx::query!(
-        "insert into organisation_slugs (org_id, slug) values ($1, $2)",
-        org_id,
-        SLUG as _
-    )
-    .execute(&mut *tx)
-    .await?;
-    for (user_id, role) in &members {
-        sqlx::query!(
-            "insert into memberships (org_id, user_id, role) values ($1, $2, $3)",
-            org_id,
-            user_id,
-            role
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
 
     let mut sites = Vec::new();
     let mut businesses = Vec::new();

@@ -75,55 +75,33 @@ async fn add_organisation(
     }
     let org_id = Uuid::new_v4();
     let mut tx = pool.begin().await?;
-    sqlx::query!(
-        "select set_config('app.org_id', $1, true)",
-        org_id.to_string()
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let mut members = Vec::new();
-    for (who, role) in [
+    let people: Vec<(String, String, &str)> = [
         ("", "owner"),
         ("-manager", "manager"),
         ("-viewer", "viewer"),
-    ] {
-        let email = format!("bench-{n}{who}@opsintel.test");
-        let user = sqlx::query_scalar!(
-            "insert into users (email, name, password_hash, email_verified_at) values ($1, $2, $3, now())
-             on conflict (email) do update set name = excluded.name returning user_id",
-            email as _,
+    ]
+    .into_iter()
+    .map(|(who, role)| {
+        (
+            format!("bench-{n}{who}@opsintel.test"),
             format!("Bench {n}{who}"),
-            hash
+            role,
         )
-        .fetch_one(&mut *tx)
-        .await?;
-        members.push((user, role));
-    }
-    sqlx::query!(
-        "insert into organisations (org_id, name, slug) values ($1, $2, $3)",
+    })
+    .collect();
+    let people: Vec<(&str, &str, &str)> = people
+        .iter()
+        .map(|(email, name, role)| (email.as_str(), name.as_str(), *role))
+        .collect();
+    let members = crate::demo::insert_organisation(
+        &mut tx,
         org_id,
-        format!("Synthetic Cafés {n}"),
-        slug as _
+        &format!("Synthetic Cafés {n}"),
+        &slug,
+        &people,
+        hash,
     )
-    .execute(&mut *tx)
     .await?;
-    sqlx::query!(
-        "insert into organisation_slugs (org_id, slug) values ($1, $2)",
-        org_id,
-        slug as _
-    )
-    .execute(&mut *tx)
-    .await?;
-    for (user, role) in &members {
-        sqlx::query!(
-            "insert into memberships (org_id, user_id, role) values ($1, $2, $3)",
-            org_id,
-            user,
-            role
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
     let businesses = sqlx::query_scalar!(
         "insert into businesses (org_id, name, relationship, address, tags)
          select $1, case when b <= $2 then 'Site ' || b else 'Business ' || b end,
