@@ -120,13 +120,9 @@ pub async fn load_dashboard(
     let org = m.org_id;
 
     let sites = sqlx::query!(
-        r#"select b.business_id, b.name,
-                  (select count(*) from issues i
-                   where i.org_id = b.org_id and i.business_id = b.business_id
-                     and i.status in ('open', 'in_progress', 'blocked')) as "open!"
-           from businesses b
-           where b.org_id = $1 and b.relationship = 'own_site' and b.archived_at is null
-           order by lower(b.name), b.business_id"#,
+        r#"select business_id, name from businesses
+           where org_id = $1 and relationship = 'own_site' and archived_at is null
+           order by lower(name), business_id"#,
         org
     )
     .fetch_all(&mut *m.tx)
@@ -137,32 +133,25 @@ pub async fn load_dashboard(
             return Err(AppError::NotFound);
         }
     }
-
-    let now = sqlx::query!(
-        r#"select count(*) filter (where $2::uuid is null or i.business_id = $2) as "open!",
-                  count(*) filter (where ($2::uuid is null or i.business_id = $2)
-                                     and i.due_on < current_date) as "overdue!",
-                  count(*) filter (where b.business_id is null) as "elsewhere!"
-           from issues i
-           left join businesses b on b.org_id = i.org_id and b.business_id = i.business_id
-                                  and b.relationship = 'own_site' and b.archived_at is null
-           where i.org_id = $1 and i.status in ('open', 'in_progress', 'blocked')"#,
-        org,
-        site
-    )
-    .fetch_one(&mut *m.tx)
-    .await?;
-
-    let by_priority = sqlx::query!(
-        r#"select priority, count(*) as "count!" from issues
+    // All open work in one pass over the status index; the figures are sums of these groups.
+    let open = sqlx::query!(
+        r#"select business_id, priority, count(*) as "open!",
+                  count(*) filter (where due_on < current_date) as "overdue!"
+           from issues
            where org_id = $1 and status in ('open', 'in_progress', 'blocked')
-             and ($2::uuid is null or business_id = $2)
-           group by priority"#,
-        org,
-        site
+           group by business_id, priority"#,
+        org
     )
     .fetch_all(&mut *m.tx)
     .await?;
+    let in_filter = |b: Option<Uuid>| site.is_none() || b == site;
+    let open_in = |b: Option<Uuid>| -> i64 {
+        open.iter()
+            .filter(|g| g.business_id == b)
+            .map(|g| g.open)
+            .sum()
+    };
+    let is_site = |b: Option<Uuid>| sites.iter().any(|s| Some(s.business_id) == b);
 
     let resolved = sqlx::query!(
         r#"select count(*) as "count!",
@@ -178,21 +167,31 @@ pub async fn load_dashboard(
     .fetch_one(&mut *m.tx)
     .await?;
 
+    // Whole weeks by grouping, not a subquery per week: under row-level security only plain
+    // bounds on the columns reach the index.
     let weeks = sqlx::query_as!(
         Week,
         r#"with weeks as (
                select generate_series(date_trunc('week', now() - make_interval(days => $2)),
                                       date_trunc('week', now()), interval '1 week') as starts
+           ), opened as (
+               select date_trunc('week', created_at) as week, count(*) as n from issues
+               where org_id = $1 and created_at >= date_trunc('week', now() - make_interval(days => $2))
+                 and ($3::uuid is null or business_id = $3)
+               group by 1
+           ), resolved as (
+               select date_trunc('week', resolved_at) as week, count(*) as n from issues
+               where org_id = $1 and resolved_at >= date_trunc('week', now() - make_interval(days => $2))
+                 and ($3::uuid is null or business_id = $3)
+               group by 1
            )
            select extract(epoch from w.starts)::int8 as "starts!",
                   to_char(w.starts, 'DD Mon') as "label!",
-                  (select count(*) from issues i
-                   where i.org_id = $1 and i.created_at >= w.starts and i.created_at < w.starts + interval '1 week'
-                     and ($3::uuid is null or i.business_id = $3)) as "opened!",
-                  (select count(*) from issues i
-                   where i.org_id = $1 and i.resolved_at >= w.starts and i.resolved_at < w.starts + interval '1 week'
-                     and ($3::uuid is null or i.business_id = $3)) as "resolved!"
-           from weeks w order by w.starts"#,
+                  coalesce(o.n, 0) as "opened!", coalesce(r.n, 0) as "resolved!"
+           from weeks w
+           left join opened o on o.week = w.starts
+           left join resolved r on r.week = w.starts
+           order by w.starts"#,
         org,
         period.days(),
         site
@@ -209,39 +208,49 @@ pub async fn load_dashboard(
     .await?;
     m.commit().await?;
 
-    let count_of = |rows: &[(String, i64)], key: &str| {
-        rows.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
-    };
-    let by_priority: Vec<(String, i64)> = by_priority
-        .into_iter()
-        .map(|r| (r.priority, r.count))
-        .collect();
     let businesses: Vec<(String, i64)> = businesses
         .into_iter()
         .map(|r| (r.relationship, r.count))
         .collect();
+    let filtered = || open.iter().filter(|g| in_filter(g.business_id));
     Ok(Dashboard {
-        open: now.open,
-        overdue: now.overdue,
+        open: filtered().map(|g| g.open).sum(),
+        overdue: filtered().map(|g| g.overdue).sum(),
         resolved: resolved.count,
         median_hours_to_resolve: resolved.hours,
         open_by_priority: Priority::ALL
             .iter()
-            .map(|p| (*p, count_of(&by_priority, p.as_str())))
-            .collect(),
-        open_by_site: sites
-            .into_iter()
-            .map(|s| SiteCount {
-                id: s.business_id.to_string(),
-                name: s.name,
-                open: s.open,
+            .map(|p| {
+                let n = filtered()
+                    .filter(|g| g.priority == p.as_str())
+                    .map(|g| g.open)
+                    .sum();
+                (*p, n)
             })
             .collect(),
-        open_elsewhere: now.elsewhere,
+        open_by_site: sites
+            .iter()
+            .map(|s| SiteCount {
+                id: s.business_id.to_string(),
+                name: s.name.clone(),
+                open: open_in(Some(s.business_id)),
+            })
+            .collect(),
+        open_elsewhere: open
+            .iter()
+            .filter(|g| !is_site(g.business_id))
+            .map(|g| g.open)
+            .sum(),
         weeks,
         businesses: Relationship::ALL
             .iter()
-            .map(|r| (*r, count_of(&businesses, r.as_str())))
+            .map(|r| {
+                let n = businesses
+                    .iter()
+                    .find(|(k, _)| k == r.as_str())
+                    .map_or(0, |(_, n)| *n);
+                (*r, n)
+            })
             .collect(),
     })
 }
