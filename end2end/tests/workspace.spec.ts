@@ -90,6 +90,9 @@ test("a new user sets up a workspace: a business, three issues, the board, a com
   await page.getByLabel("Site", { exact: true }).selectOption({ label: "Quayside Whitby" });
   await expect(page).toHaveURL(/site=/);
   await expect(figure("open")).toHaveText("1");
+  await page.getByLabel("Period").selectOption({ label: "Last 7 days" });
+  await expect(page).toHaveURL(/days=7/);
+  await expect(page.locator("#weekly-said")).toContainText("1 opened");
   expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
   await noAxeViolations(page);
   await page.emulateMedia({ colorScheme: "dark" });

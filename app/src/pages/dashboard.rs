@@ -73,7 +73,7 @@ fn Filters(d: Dashboard) -> impl IntoView {
             },
         );
     };
-    let apply_site = apply.clone();
+    let (apply_site, apply_days) = (apply.clone(), apply.clone());
     let current = days.get_untracked();
     let current = Period::from_days(&current).unwrap_or_default();
     view! {
@@ -92,7 +92,8 @@ fn Filters(d: Dashboard) -> impl IntoView {
             </div>
             <div class="field">
                 <label for="d-days">"Period"</label>
-                <select id="d-days" name="days" on:change=move |ev| days.set(event_target_value(&ev))>
+                <select id="d-days" name="days"
+                    on:change=move |ev| { days.set(event_target_value(&ev)); apply_days(); }>
                     {Period::ALL.into_iter().map(|p| view! {
                         <option value=p.days().to_string() selected=p == current>{p.label()}</option>
                     }).collect_view()}
