@@ -38,7 +38,7 @@ psql "$db_admin" -qAt -c "select 'in the database: ' || (select count(*) from or
 RUST_LOG=warn OPS_BIND="127.0.0.1:$PORT" OPS_DB_MAX_CONNECTIONS=20 ./target/release/server serve >/dev/null 2>&1 &
 pid=$!
 jar=$(mktemp)
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$jar"' EXIT
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$jar"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 
 # Sign in as the large organisation's owner, as a browser would.
