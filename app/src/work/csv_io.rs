@@ -106,6 +106,33 @@ fn read(csv_text: &str, columns: &[&str]) -> Result<Vec<(u64, HashMap<String, St
     Ok(rows)
 }
 
+/// Parses every row with `parse` (given the row's cell by column name), keeping the parsed rows
+/// and reporting each problem by line. Nothing is imported yet.
+#[cfg(feature = "ssr")]
+fn check_rows<'r, T>(
+    rows: &'r [(u64, HashMap<String, String>)],
+    mut parse: impl FnMut(&dyn Fn(&str) -> &'r str) -> Result<T, String>,
+) -> (Vec<T>, ImportReport) {
+    let mut valid = Vec::new();
+    let mut errors = Vec::new();
+    for (line, r) in rows {
+        let get = |k: &str| r.get(k).map(String::as_str).unwrap_or("");
+        match parse(&get) {
+            Ok(v) => valid.push(v),
+            Err(message) => errors.push(RowError {
+                line: *line,
+                message,
+            }),
+        }
+    }
+    let report = ImportReport {
+        rows: rows.len(),
+        errors,
+        imported: 0,
+    };
+    (valid, report)
+}
+
 #[cfg(feature = "ssr")]
 fn message(e: AppError) -> String {
     match e {
@@ -124,11 +151,8 @@ pub async fn import_businesses(
 ) -> Result<ImportReport, AppError> {
     let mut m = access::member(&slug, Permission::Edit).await?;
     let rows = read(&csv, &BUSINESS_COLUMNS)?;
-    let mut valid = Vec::new();
-    let mut errors = Vec::new();
-    for (line, r) in &rows {
-        let get = |k: &str| r.get(k).map(String::as_str).unwrap_or("");
-        match BusinessInput::parse(
+    let (valid, mut report) = check_rows(&rows, |get| {
+        BusinessInput::parse(
             get("name"),
             get("relationship"),
             get("address"),
@@ -136,19 +160,9 @@ pub async fn import_businesses(
             get("website"),
             get("notes"),
             &get("tags").replace(';', ","),
-        ) {
-            Ok(b) => valid.push(b),
-            Err(e) => errors.push(RowError {
-                line: *line,
-                message: message(e),
-            }),
-        }
-    }
-    let mut report = ImportReport {
-        rows: rows.len(),
-        errors,
-        imported: 0,
-    };
+        )
+        .map_err(message)
+    });
     if commit && report.errors.is_empty() && !valid.is_empty() {
         for b in &valid {
             insert_business(&mut m, b).await?;
@@ -185,29 +199,21 @@ pub async fn import_issues(
         .into_iter()
         .map(|r| (r.name, r.business_id.to_string()))
         .collect();
-    let mut valid = Vec::new();
-    let mut errors = Vec::new();
-    for (line, r) in &rows {
-        let get = |k: &str| r.get(k).map(String::as_str).unwrap_or("");
+    let (valid, mut report) = check_rows(&rows, |get| {
         let business = match get("business").trim() {
-            "" => Some(String::new()),
-            name => by_name.get(&name.to_lowercase()).cloned(),
-        };
-        let Some(business) = business else {
-            errors.push(RowError {
-                line: *line,
-                message: format!(
+            "" => String::new(),
+            name => by_name.get(&name.to_lowercase()).cloned().ok_or_else(|| {
+                format!(
                     "business: no business is called {}.",
                     get("business").trim()
-                ),
-            });
-            continue;
+                )
+            })?,
         };
         let status = match get("status").trim() {
             "" => "open",
             s => s,
         };
-        match IssueInput::parse(
+        IssueInput::parse(
             get("title"),
             get("description"),
             get("kind"),
@@ -216,19 +222,9 @@ pub async fn import_issues(
             &business,
             "",
             get("due_on"),
-        ) {
-            Ok(i) => valid.push(i),
-            Err(e) => errors.push(RowError {
-                line: *line,
-                message: message(e),
-            }),
-        }
-    }
-    let mut report = ImportReport {
-        rows: rows.len(),
-        errors,
-        imported: 0,
-    };
+        )
+        .map_err(message)
+    });
     if commit && report.errors.is_empty() && !valid.is_empty() {
         for i in &valid {
             insert_issue(&mut m, i).await?;
