@@ -9,25 +9,20 @@ use leptos_chartistry::{
     AspectRatio, AxisMarker, Bar, Colour, IntoInner, Legend, Line, Series, TickLabels, Timestamps,
     Tooltip, XGuideLine, YGridLine,
 };
-use leptos_router::{
-    components::A,
-    hooks::{use_navigate, use_query_map},
-    NavigateOptions,
-};
+use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
 
 use crate::{
     org::OrgContext,
-    pages::work::LoadProblem,
+    pages::{
+        org::percent_encode,
+        work::{query, LoadProblem},
+    },
     work::dashboard::{describe_hours, load_dashboard, Dashboard, Period},
 };
 
 /// Colours that read on both the light and the dark background.
 const TEAL: Colour = Colour::from_rgb(20, 150, 140);
 const AMBER: Colour = Colour::from_rgb(217, 119, 6);
-
-fn query(key: &str) -> String {
-    use_query_map().read().get(key).unwrap_or_default()
-}
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -59,10 +54,10 @@ fn Filters(d: Dashboard) -> impl IntoView {
     let apply = move || {
         let mut q = Vec::new();
         if !site.get_untracked().is_empty() {
-            q.push(format!("site={}", site.get_untracked()));
+            q.push(format!("site={}", percent_encode(&site.get_untracked())));
         }
         if !days.get_untracked().is_empty() {
-            q.push(format!("days={}", days.get_untracked()));
+            q.push(format!("days={}", percent_encode(&days.get_untracked())));
         }
         let to = format!("?{}", q.join("&"));
         navigate(

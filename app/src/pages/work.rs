@@ -58,7 +58,8 @@ pub(crate) fn LoadProblem(error: AppError) -> impl IntoView {
     }
 }
 
-fn query(key: &str) -> String {
+/// The current address's query value for `key`, or empty.
+pub(crate) fn query(key: &str) -> String {
     use_query_map().read().get(key).unwrap_or_default()
 }
 
