@@ -4,6 +4,8 @@
 pub mod access;
 pub mod auth;
 pub mod components;
+#[cfg(feature = "ssr")]
+pub mod csv;
 pub mod domain;
 pub mod error;
 pub mod org;

@@ -1,3 +1,5 @@
+pub mod address;
 pub mod forms;
 pub mod layout;
 pub mod page_meta;
+pub mod problem;

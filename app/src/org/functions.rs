@@ -10,6 +10,7 @@ use crate::{auth::client::CsrfClient, error::AppError};
 use {
     super::{ssr::*, AuditEntry, INVITATION_DAYS},
     crate::access::{self, Member},
+    crate::csv::to_csv,
     crate::auth::ssr::{
         action_email, audit, check_throttle, enqueue_email, random_token, record_failure,
         request_meta, token_hash, AuthServices, INVITATIONS,
@@ -716,39 +717,20 @@ pub async fn export_audit_csv(
     let mut m = access::member(&slug, Permission::AuditExport).await?;
     let filter = AuditFilter::parse(&action, &actor, &from, &to)?;
     let entries = audit_entries(&mut m, &filter, None, 100_000).await?;
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let csv_error = |e: csv::Error| {
-        tracing::error!(error = %e, "writing CSV");
-        AppError::Internal
-    };
-    out.write_record([
-        "time",
-        "actor",
-        "action",
-        "target",
-        "summary",
-        "ip",
-        "user_agent",
-    ])
-    .map_err(csv_error)?;
-    for e in &entries {
-        out.write_record(
-            [
-                &e.at,
-                &e.actor,
-                &e.action,
-                &e.target,
-                &e.summary,
-                &e.ip,
-                &e.user_agent,
+    let csv = to_csv(
+        &["time", "actor", "action", "target", "summary", "ip", "user_agent"],
+        entries.iter().map(|e| {
+            vec![
+                e.at.clone(),
+                e.actor.clone(),
+                e.action.clone(),
+                e.target.clone(),
+                e.summary.clone(),
+                e.ip.clone(),
+                e.user_agent.clone(),
             ]
-            .map(|v| csv_safe(v)),
-        )
-        .map_err(csv_error)?;
-    }
-    let bytes = out
-        .into_inner()
-        .map_err(|e| csv_error(e.into_error().into()))?;
+        }),
+    )?;
     m.audit(
         "audit.exported",
         None,
@@ -756,7 +738,7 @@ pub async fn export_audit_csv(
     )
     .await?;
     m.commit().await?;
-    String::from_utf8(bytes).map_err(|_| AppError::Internal)
+    Ok(csv)
 }
 
 /// What an invitation link is for; anyone holding the link may see it.

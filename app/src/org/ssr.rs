@@ -56,24 +56,3 @@ pub async fn record_event(
     .await?;
     Ok(())
 }
-
-/// A CSV cell that a spreadsheet will show as text: a leading `=`, `+`, `-`, `@` or tab would
-/// otherwise make it a formula.
-pub fn csv_safe(value: &str) -> String {
-    match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
-        _ => value.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_safe;
-
-    #[test]
-    fn csv_cells_never_start_a_formula() {
-        assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_safe("plain"), "plain");
-    }
-}

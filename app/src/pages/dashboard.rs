@@ -13,9 +13,9 @@ use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
 
 use crate::{
     org::OrgContext,
-    pages::{
-        org::percent_encode,
-        work::{query, LoadProblem},
+    components::{
+        address::{query, query_string},
+        problem::LoadProblem,
     },
     work::dashboard::{describe_hours, load_dashboard, Dashboard, Period},
 };
@@ -52,14 +52,7 @@ fn Filters(d: Dashboard) -> impl IntoView {
     let days = RwSignal::new(query("days"));
     let navigate = use_navigate();
     let apply = move || {
-        let mut q = Vec::new();
-        if !site.get_untracked().is_empty() {
-            q.push(format!("site={}", percent_encode(&site.get_untracked())));
-        }
-        if !days.get_untracked().is_empty() {
-            q.push(format!("days={}", percent_encode(&days.get_untracked())));
-        }
-        let to = format!("?{}", q.join("&"));
+        let to = query_string(&[("site", site.get_untracked()), ("days", days.get_untracked())]);
         navigate(
             &to,
             NavigateOptions {

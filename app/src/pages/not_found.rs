@@ -2,13 +2,12 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::components::A;
 
+use crate::components::problem::set_status;
+
 /// Shown for any address that is not a page, with HTTP status 404.
 #[component]
 pub fn NotFound() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http::StatusCode::NOT_FOUND);
-    }
+    set_status(http::StatusCode::NOT_FOUND);
     view! {
         <Title text="Page not found · Ops Intel"/>
         <Meta name="robots" content="noindex"/>

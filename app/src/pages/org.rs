@@ -9,7 +9,11 @@ use leptos_router::{
 };
 
 use crate::{
-    components::forms::{action_error, CsrfField, FormError},
+    components::{
+        address::{percent_encode, query_string},
+        forms::{action_error, CsrfField, FormError},
+        problem::{set_status, LoadProblem},
+    },
     domain::Slug,
     error::AppError,
     org::{
@@ -25,103 +29,6 @@ use crate::{
     roles::{Permission, Role},
 };
 
-/// Sets the response status while rendering on the server.
-pub(crate) fn set_status(_status: http::StatusCode) {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(_status);
-    }
-}
-
-/// What to show when a page's data could not be loaded.
-#[component]
-fn LoadError(error: AppError) -> impl IntoView {
-    if error != AppError::NotSignedIn {
-        set_status(error.status());
-    }
-    match error {
-        AppError::NotSignedIn => {
-            let path = use_location().pathname.get_untracked();
-            view! { <Redirect path=format!("/sign-in?next={path}")/> }.into_any()
-        }
-        AppError::NotFound => view! {
-            <h1>"Organisation not found"</h1>
-            <p>"There is no organisation at this address that you belong to."</p>
-            <p><A href="/o">"Your organisations"</A></p>
-        }
-        .into_any(),
-        e => view! {
-            <h1>"Not available"</h1>
-            <p role="alert">{e.to_string()}</p>
-            <p><A href="/account">"Your account"</A></p>
-        }
-        .into_any(),
-    }
-}
-
-#[component]
-pub fn OrganisationsPage() -> impl IntoView {
-    let create = ServerAction::<CreateOrganisation>::new();
-    let error = action_error(create);
-    let orgs = Resource::new(|| (), |_| list_organisations());
-    let name = RwSignal::new(String::new());
-    let slug_hint = move || {
-        let n = name.get();
-        (!n.trim().is_empty())
-            .then(|| format!("Leave empty to use /o/{}", Slug::derive(&n).as_str()))
-    };
-    let deleted = move || use_query_map().read().get("deleted").is_some();
-    view! {
-        <PrivateMeta title="Your organisations"/>
-        <section class="container narrow">
-            <Show when=deleted>
-                <p class="notice" role="status">"The organisation and everything in it was deleted."</p>
-            </Show>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match orgs.await {
-                        Ok(list) => view! {
-                            <h1>"Your organisations"</h1>
-                            {if list.is_empty() {
-                                view! { <p>"You do not belong to an organisation yet. Create one below, or ask a colleague to invite you."</p> }.into_any()
-                            } else {
-                                view! {
-                                    <ul class="org-list">
-                                        {list.into_iter().map(|o| view! {
-                                            <li class="card">
-                                                <A href=format!("/o/{}/members", o.slug)>{o.name}</A>
-                                                " " <span class="badge">{o.role.label()}</span>
-                                            </li>
-                                        }).collect_view()}
-                                    </ul>
-                                }.into_any()
-                            }}
-                        }.into_any(),
-                        Err(e) => view! { <LoadError error=e/> }.into_any(),
-                    }
-                })}
-            </Transition>
-            <h2>"Create an organisation"</h2>
-            <ActionForm action=create attr:class="stack">
-                <CsrfField/>
-                <div class="field">
-                    <label for="org-name">"Name"</label>
-                    <input id="org-name" name="name" type="text" required maxlength="100"
-                        on:input=move |ev| name.set(event_target_value(&ev))/>
-                    <p class="field-error">{move || error.get().and_then(|e| e.for_field("name"))}</p>
-                </div>
-                <div class="field">
-                    <label for="org-slug">"Address (optional)"</label>
-                    <input id="org-slug" name="slug" type="text" maxlength="40" aria-describedby="org-slug-help"/>
-                    <p id="org-slug-help" class="muted">{move || slug_hint().unwrap_or_else(|| "Lowercase letters, digits and hyphens.".into())}</p>
-                    <p class="field-error">{move || error.get().and_then(|e| e.for_field("slug"))}</p>
-                </div>
-                <FormError error fields=&["name", "slug"]/>
-                <button type="submit" class="button primary">"Create organisation"</button>
-            </ActionForm>
-        </section>
-    }
-}
 
 fn slug_param() -> String {
     use_params_map().read().get("slug").unwrap_or_default()
@@ -177,7 +84,7 @@ pub fn OrgShell() -> impl IntoView {
                                 <Outlet/>
                             }.into_any()
                         }
-                        Err(e) => view! { <LoadError error=e/> }.into_any(),
+                        Err(e) => view! { <LoadProblem error=e/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -618,10 +525,9 @@ pub fn AuditLogPage() -> impl IntoView {
                             let mut params: Vec<(String, String)> = ["action", "actor", "from", "to"]
                                 .into_iter()
                                 .map(|k| (k.to_string(), q(k)))
-                                .filter(|(_, v)| !v.is_empty())
                                 .collect();
                             params.push(("before".into(), id.to_string()));
-                            let href = format!("?{}", params.iter().map(|(k, v)| format!("{k}={}", percent_encode(v))).collect::<Vec<_>>().join("&"));
+                            let href = query_string(&params);
                             view! { <p><a href=href>"Older entries"</a></p> }
                         })}
                     }.into_any(),
@@ -631,20 +537,6 @@ pub fn AuditLogPage() -> impl IntoView {
         </Transition>
     }
     .into_any()
-}
-
-/// Percent-encodes everything but unreserved characters (RFC 3986), for data URLs and queries.
-pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3 / 2);
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// An invitation link: who invited you to what, and how to accept.

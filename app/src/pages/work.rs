@@ -8,10 +8,13 @@ use leptos_router::{
 };
 
 use crate::{
-    components::forms::{action_error, CsrfField, FormError},
+    components::{
+        address::{current_pairs, percent_encode, query, query_string},
+        forms::{action_error, CsrfField, FormError},
+        problem::LoadProblem,
+    },
     error::AppError,
     org::OrgContext,
-    pages::org::{percent_encode, set_status},
     roles::Permission,
     work::{
         businesses::{
@@ -32,35 +35,6 @@ use crate::{
 
 fn org() -> OrgContext {
     expect_context::<OrgContext>()
-}
-
-/// A page's data could not be loaded: the status goes on the response, and the reader stays
-/// inside the organisation with a way on.
-#[component]
-pub(crate) fn LoadProblem(error: AppError) -> impl IntoView {
-    set_status(error.status());
-    let slug = org().slug;
-    let (title, text) = match &error {
-        AppError::NotFound => (
-            "Not found",
-            "There is nothing at this address in this organisation. It may have been deleted, or the link may be mistyped.".to_string(),
-        ),
-        AppError::Forbidden(_) => ("Not allowed", error.to_string()),
-        AppError::Invalid { .. } => ("Not a valid request", error.to_string()),
-        _ => ("Not available", error.to_string()),
-    };
-    view! {
-        <div class="problem">
-            <h1>{title}</h1>
-            <p role="alert">{text}</p>
-            <p><A href=format!("/o/{slug}/issues")>"Back to the issues"</A></p>
-        </div>
-    }
-}
-
-/// The current address's query value for `key`, or empty.
-pub(crate) fn query(key: &str) -> String {
-    use_query_map().read().get(key).unwrap_or_default()
 }
 
 /// A `<select>` over a closed set of choices, with an optional "any" first option.
@@ -442,20 +416,9 @@ fn IssueTable(
 
 /// The current address with `after` set: the next page of the same list.
 fn next_page(after: &str) -> String {
-    let query = use_query_map().get_untracked();
-    let mut pairs: Vec<String> = [
-        "status", "priority", "assignee", "business", "overdue", "order",
-    ]
-    .iter()
-    .filter_map(|k| {
-        query
-            .get(k)
-            .filter(|v| !v.is_empty())
-            .map(|v| format!("{k}={}", percent_encode(&v)))
-    })
-    .collect();
-    pairs.push(format!("after={}", percent_encode(after)));
-    format!("?{}", pairs.join("&"))
+    let mut pairs = current_pairs(&["status", "priority", "assignee", "business", "overdue", "order"]);
+    pairs.push(("after".into(), after.to_string()));
+    query_string(&pairs)
 }
 
 #[component]

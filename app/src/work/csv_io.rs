@@ -14,7 +14,7 @@ use {
         issues::{insert_issue, IssueInput},
     },
     crate::access::{self, Member},
-    crate::org::ssr::csv_safe,
+    crate::csv::to_csv,
     crate::roles::Permission,
     std::collections::HashMap,
 };
@@ -239,22 +239,6 @@ pub async fn import_issues(
         report.imported = valid.len();
     }
     Ok(report)
-}
-
-#[cfg(feature = "ssr")]
-fn to_csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<String, AppError> {
-    let fail = |e: csv::Error| {
-        tracing::error!(error = %e, "writing CSV");
-        AppError::Internal
-    };
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(header).map_err(fail)?;
-    for row in rows {
-        out.write_record(row.iter().map(|v| csv_safe(v)))
-            .map_err(fail)?;
-    }
-    let bytes = out.into_inner().map_err(|e| fail(e.into_error().into()))?;
-    String::from_utf8(bytes).map_err(|_| AppError::Internal)
 }
 
 #[cfg(feature = "ssr")]
