@@ -68,13 +68,22 @@ mod ssr {
         use_context::<Parts>().and_then(|p| p.extensions.get::<AccessRecord>().cloned())
     }
 
+    /// Records the declaration for the server's check and on the request's log span.
     fn declare(access: String) {
+        tracing::Span::current().record("access", access.as_str());
         if let Some(r) = record() {
             r.update(|d| d.access = access);
         }
     }
 
+    /// Records who asked, and in which organisation, for the server and on the request's span,
+    /// so every later log line of the request says who and where.
     fn note(user_id: Uuid, org_id: Option<Uuid>) {
+        let span = tracing::Span::current();
+        span.record("user_id", tracing::field::display(user_id));
+        if let Some(org_id) = org_id {
+            span.record("org_id", tracing::field::display(org_id));
+        }
         if let Some(r) = record() {
             r.update(|d| {
                 d.user_id = Some(user_id);

@@ -72,16 +72,31 @@ impl FromServerFnError for AppError {
 
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
+    /// Logs the failure with where it happened (the `?` that converted it), the constraint or
+    /// SQLSTATE when the database named one, and the error's source chain; the user sees only
+    /// [`AppError::Internal`]. Query parameters are never part of an sqlx error's message.
+    #[track_caller]
     fn from(e: sqlx::Error) -> Self {
-        tracing::error!(error = %e, "database error");
+        let at = std::panic::Location::caller();
+        let db = e.as_database_error();
+        tracing::error!(
+            error = %e,
+            source = ?std::error::Error::source(&e).map(ToString::to_string),
+            constraint = db.and_then(|d| d.constraint()),
+            code = db.and_then(|d| d.code()).as_deref(),
+            at = %format_args!("{}:{}", at.file(), at.line()),
+            "database error"
+        );
         AppError::Internal
     }
 }
 
 #[cfg(feature = "ssr")]
 impl From<tower_sessions::session::Error> for AppError {
+    #[track_caller]
     fn from(e: tower_sessions::session::Error) -> Self {
-        tracing::error!(error = %e, "session error");
+        let at = std::panic::Location::caller();
+        tracing::error!(error = %e, at = %format_args!("{}:{}", at.file(), at.line()), "session error");
         AppError::Internal
     }
 }

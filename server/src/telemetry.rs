@@ -1,15 +1,31 @@
-//! Structured logs: every line inside a request carries that request's id.
+//! Structured logs. Every line inside a request carries that request's id, and, once the server
+//! function has declared its access, who asked (`user_id`), in which organisation (`org_id`) and
+//! under which declaration (`access`); [`app::access`] records those on the request span.
+//!
+//! Nothing secret enters a span: query strings (which carry verification and reset tokens) are
+//! never recorded, and path segments that are tokens (invitation links) are replaced.
 
 use axum::http::Request;
-use tracing::Span;
-use tracing_subscriber::{fmt, EnvFilter};
+use tracing::{field::Empty, Span};
+use tracing_subscriber::{fmt, fmt::MakeWriter, EnvFilter};
 
 use crate::config::LogFormat;
 
 pub fn init(format: LogFormat) {
+    init_with_writer(format, std::io::stdout);
+}
+
+/// [`init`] writing to `writer`, so tests can read exactly what production logs.
+pub fn init_with_writer<W>(format: LogFormat, writer: W)
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = fmt().with_env_filter(filter).with_target(true);
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_target(true)
+        .with_writer(writer);
     // `try_init` so tests that start several servers in one process do not panic.
     let _ = match format {
         LogFormat::Json => builder
@@ -22,8 +38,22 @@ pub fn init(format: LogFormat) {
     };
 }
 
-/// The span every request's log lines belong to. Only the path is recorded: query strings can
-/// carry tokens.
+/// Paths whose next segment is a bearer token: logged with the token replaced.
+const TOKEN_PATHS: [&str; 1] = ["/invite/"];
+
+/// The path as it may be logged: without its query, and with any token segment replaced.
+pub fn loggable_path(path: &str) -> String {
+    for prefix in TOKEN_PATHS {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.find('/').map_or("", |i| &rest[i..]);
+            return format!("{prefix}[token]{tail}");
+        }
+    }
+    path.to_string()
+}
+
+/// The span every request's log lines belong to. `user_id`, `org_id` and `access` start empty
+/// and are filled in by the access declaration of the server function that handles it.
 pub fn request_span<B>(request: &Request<B>) -> Span {
     let request_id = request
         .headers()
@@ -34,6 +64,21 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
         "request",
         request_id = %request_id,
         method = %request.method(),
-        path = %request.uri().path(),
+        path = %loggable_path(request.uri().path()),
+        access = Empty,
+        user_id = Empty,
+        org_id = Empty,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn invitation_tokens_never_reach_the_log() {
+        assert_eq!(loggable_path("/invite/s3cr3t-token"), "/invite/[token]");
+        assert_eq!(loggable_path("/invite/s3cr3t/x"), "/invite/[token]/x");
+        assert_eq!(loggable_path("/o/acme/issues"), "/o/acme/issues");
+    }
 }

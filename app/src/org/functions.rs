@@ -10,11 +10,11 @@ use crate::{auth::client::CsrfClient, error::AppError};
 use {
     super::{ssr::*, AuditEntry, INVITATION_DAYS},
     crate::access::{self, Member},
-    crate::csv::to_csv,
     crate::auth::ssr::{
         action_email, audit, check_throttle, enqueue_email, random_token, record_failure,
         request_meta, token_hash, AuthServices, INVITATIONS,
     },
+    crate::csv::to_csv,
     crate::domain::{EmailAddress, OrgName, Slug},
     crate::roles::{Permission, Role},
     serde_json::json,
@@ -718,7 +718,15 @@ pub async fn export_audit_csv(
     let filter = AuditFilter::parse(&action, &actor, &from, &to)?;
     let entries = audit_entries(&mut m, &filter, None, 100_000).await?;
     let csv = to_csv(
-        &["time", "actor", "action", "target", "summary", "ip", "user_agent"],
+        &[
+            "time",
+            "actor",
+            "action",
+            "target",
+            "summary",
+            "ip",
+            "user_agent",
+        ],
         entries.iter().map(|e| {
             vec![
                 e.at.clone(),

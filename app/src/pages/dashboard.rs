@@ -12,11 +12,11 @@ use leptos_chartistry::{
 use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
 
 use crate::{
-    org::OrgContext,
     components::{
         address::{query, query_string},
         problem::LoadProblem,
     },
+    org::OrgContext,
     work::dashboard::{describe_hours, load_dashboard, Dashboard, Period},
 };
 
@@ -52,7 +52,10 @@ fn Filters(d: Dashboard) -> impl IntoView {
     let days = RwSignal::new(query("days"));
     let navigate = use_navigate();
     let apply = move || {
-        let to = query_string(&[("site", site.get_untracked()), ("days", days.get_untracked())]);
+        let to = query_string(&[
+            ("site", site.get_untracked()),
+            ("days", days.get_untracked()),
+        ]);
         navigate(
             &to,
             NavigateOptions {

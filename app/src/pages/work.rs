@@ -416,7 +416,9 @@ fn IssueTable(
 
 /// The current address with `after` set: the next page of the same list.
 fn next_page(after: &str) -> String {
-    let mut pairs = current_pairs(&["status", "priority", "assignee", "business", "overdue", "order"]);
+    let mut pairs = current_pairs(&[
+        "status", "priority", "assignee", "business", "overdue", "order",
+    ]);
     pairs.push(("after".into(), after.to_string()));
     query_string(&pairs)
 }

@@ -1,14 +1,12 @@
 //! The membership rules beyond the matrix's rows: exactly one Owner, nobody granting above their
 //! own role, invitations that are single-use, expire and need the invited address, and deletion.
 
-mod support;
-
-use reqwest::StatusCode;
-use sqlx::{Connection, PgConnection, PgPool};
-use support::{
+use crate::support::{
     orgs::{call, create_user, email_of, sign_in, tenant_tx, Fixture, A_SLUG, PASSWORD},
     TestApp,
 };
+use reqwest::StatusCode;
+use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
 async fn role_of(db: &PgPool, org: Uuid, user: Uuid) -> Option<String> {

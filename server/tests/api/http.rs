@@ -1,10 +1,8 @@
 //! The HTTP surface against the real server and a real database: headers, probes, limits, the
 //! machine-readable files and the 404.
 
-mod support;
-
+use crate::support::TestApp;
 use reqwest::StatusCode;
-use support::TestApp;
 
 const PAGES: [&str; 5] = ["/", "/pricing", "/security", "/privacy", "/terms"];
 

@@ -1,8 +1,8 @@
 //! Starts the real application on a free port against a fresh PostgreSQL database of its own.
-#![allow(dead_code)] // each test binary uses a different part of this module
 
 pub mod browser;
 pub mod fake_sendgrid;
+pub mod logs;
 pub mod orgs;
 
 use std::{collections::HashMap, net::SocketAddr};
@@ -39,7 +39,7 @@ impl TestDb {
         let mut conn = PgConnection::connect(&admin)
             .await
             .expect("connect to the test server");
-        sqlx::raw_sql(include_str!("../../../scripts/roles.sql"))
+        sqlx::raw_sql(include_str!("../../../../scripts/roles.sql"))
             .execute(&mut conn)
             .await
             .expect("create the database roles");
@@ -108,6 +108,7 @@ impl TestApp {
     /// Starts the app with extra configuration variables on top of the test defaults.
     pub async fn spawn_with(vars: &[(&str, &str)]) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
+        logs::capture();
         let db = TestDb::create().await;
         let mut env: HashMap<String, String> = [
             ("DATABASE_URL", db.app_url.as_str()),

@@ -1,10 +1,8 @@
 //! The outbox delivers through SendGrid's real request shape, and survives SendGrid outages.
 
-mod support;
-
 use std::{sync::atomic::Ordering, time::Duration};
 
-use support::{
+use crate::support::{
     browser::Browser,
     fake_sendgrid::{FakeSendGrid, API_KEY},
     TestApp,

@@ -1,9 +1,7 @@
 //! Accounts imported from a Django export sign in with their existing passwords.
 
-mod support;
-
+use crate::support::{browser::Browser, TestApp};
 use server::import::import_django_users;
-use support::{browser::Browser, TestApp};
 
 #[derive(serde::Deserialize)]
 struct Fixture {

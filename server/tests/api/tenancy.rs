@@ -1,21 +1,19 @@
 //! Commitments 6 and 7: tenant isolation in the database itself, and the roles matrix on every
 //! server function, walked from the registry so new functions are covered without new tests.
 
-mod support;
-
 use std::collections::BTreeMap;
 
-use app::roles::{Permission, Role};
-use reqwest::StatusCode;
-use sqlx::{Connection, PgConnection, PgPool, Row};
-use support::{
+use crate::support::{
+    browser::Browser,
     orgs::{
         call, email_of, probe_browser, role_user, sign_in, tenant_tx, Fixture, A_SLUG, B_SLUG,
         PASSWORD,
     },
-    browser::Browser,
     TestApp, TestDb,
 };
+use app::roles::{Permission, Role};
+use reqwest::StatusCode;
+use sqlx::{Connection, PgConnection, PgPool, Row};
 use uuid::Uuid;
 
 fn leaks_b(body: &str, f: &Fixture) -> bool {

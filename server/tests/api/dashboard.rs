@@ -1,15 +1,13 @@
 //! The dashboard's figures, bulk changes to issues, and the issue list's orders and pages,
 //! through the real server functions against real PostgreSQL.
 
-mod support;
-
-use reqwest::StatusCode;
-use serde_json::Value;
-use sqlx::PgPool;
-use support::{
+use crate::support::{
     orgs::{call, email_of, sign_in, Fixture, A_SLUG},
     TestApp,
 };
+use reqwest::StatusCode;
+use serde_json::Value;
+use sqlx::PgPool;
 use uuid::Uuid;
 
 fn with(fields: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {

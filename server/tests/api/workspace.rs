@@ -1,15 +1,13 @@
 //! The workspace's data rules: issue numbers without gaps or duplicates under concurrent
 //! creation, stale edits refused, and search by name and address.
 
-mod support;
-
-use futures::future::join_all;
-use reqwest::StatusCode;
-use sqlx::PgPool;
-use support::{
+use crate::support::{
     orgs::{call, email_of, sign_in, Fixture, A_SLUG},
     TestApp,
 };
+use futures::future::join_all;
+use reqwest::StatusCode;
+use sqlx::PgPool;
 
 fn with(fields: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
     fields.iter().map(|(k, v)| (*k, v.to_string())).collect()

@@ -1,13 +1,11 @@
 //! Commitment 1: with a certificate the server completes TLS 1.2 and TLS 1.3 handshakes, sends
 //! HSTS over them, and refuses TLS 1.1.
 
-mod support;
-
 use std::{path::PathBuf, sync::Arc};
 
+use crate::support::TestApp;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
 use rustls::{pki_types::ServerName, ClientConfig, RootCertStore, SupportedProtocolVersion};
-use support::TestApp;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 

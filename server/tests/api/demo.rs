@@ -1,9 +1,7 @@
 //! The demo organisation the run command loads: loaded once, the same every time, and usable.
 
-mod support;
-
+use crate::support::{orgs::call, orgs::sign_in_with, TestApp};
 use sqlx::PgPool;
-use support::{orgs::call, orgs::sign_in_with, TestApp};
 
 #[tokio::test]
 async fn the_demo_organisation_loads_once_through_the_application_role() {

@@ -1,11 +1,9 @@
 //! Commitments 3, 4 and 5 against the real server: sign-up, verification, sign-in and sign-out;
 //! session cookies and their rotation; CSRF on every server function.
 
-mod support;
-
+use crate::support::{browser::Browser, TestApp};
 use reqwest::StatusCode;
 use sqlx::PgPool;
-use support::{browser::Browser, TestApp};
 
 async fn pool(app: &TestApp) -> PgPool {
     PgPool::connect(&app.db.url).await.unwrap()
