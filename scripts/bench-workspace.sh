@@ -28,14 +28,14 @@ admin=$(scripts/pg.sh start)
 [ "${BENCH_FRESH:-0}" = 1 ] && psql "$admin" -qAt -c "drop database if exists $DB with (force)"
 eval "$(scripts/pg.sh env "$DB")"
 db_admin=$(database_url "$admin" "$DB")
-./target/release/server migrate
+"$TARGET_DIR/release/server" migrate
 
 say "synthetic data: $ORGS organisations, $ISSUES issues (added once)"
-./target/release/server generate "$ORGS" "$ISSUES"
+"$TARGET_DIR/release/server" generate "$ORGS" "$ISSUES"
 psql "$db_admin" -qAt -c "vacuum analyze"
 psql "$db_admin" -qAt -c "select 'in the database: ' || (select count(*) from organisations) || ' organisations, ' || (select count(*) from issues) || ' issues'"
 
-RUST_LOG=warn OPS_BIND="127.0.0.1:$PORT" OPS_DB_MAX_CONNECTIONS=20 ./target/release/server serve >/dev/null 2>&1 &
+RUST_LOG=warn OPS_BIND="127.0.0.1:$PORT" OPS_DB_MAX_CONNECTIONS=20 "$TARGET_DIR/release/server" serve >/dev/null 2>&1 &
 pid=$!
 jar=$(mktemp)
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$jar"' EXIT

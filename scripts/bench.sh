@@ -38,7 +38,7 @@ admin=${DATABASE_URL:-$(scripts/pg.sh start)}
 db="ops_bench_$$"
 psql "$admin" -qAt -c "create database $db"
 url=$(database_url "$admin" "$db")
-RUST_LOG=warn DATABASE_URL="$url" OPS_BIND="127.0.0.1:$PORT" ./target/release/server serve >/dev/null 2>&1 &
+RUST_LOG=warn DATABASE_URL="$url" OPS_BIND="127.0.0.1:$PORT" "$TARGET_DIR/release/server" serve >/dev/null 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; psql "$admin" -qAt -c "drop database if exists $db with (force)"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done

@@ -16,10 +16,10 @@ say "building (release)"
 cargo leptos build --release --split
 
 say "applying migrations"
-./target/release/server migrate
+"$TARGET_DIR/release/server" migrate
 
 say "loading the demo organisation (once)"
-./target/release/server seed-demo
+"$TARGET_DIR/release/server" seed-demo
 
 say "serving on http://${OPS_BIND:-127.0.0.1:3000}"
-exec ./target/release/server serve
+exec "$TARGET_DIR/release/server" serve

@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, Rust unit and integration tests against real PostgreSQL, then the
-# Playwright suite in Chromium against the release build. Exits non-zero on any failure.
+# Runs every test: formatting, lints, the checked queries' metadata, Rust unit and integration
+# tests against real PostgreSQL, then the Playwright suite in Chromium against the server those
+# tests built. Exits non-zero on any failure.
+#
+# Built once: the integration tests build the server binary (dev profile, the same compiled
+# dependencies as the tests) and the browser tests run against that binary; only the browser's
+# WASM is built on top. The optimised release build is for serving and benchmarks
+# (scripts/run.sh, scripts/bench*.sh), not for tests.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 ensure_test_tools
 cd "$ROOT"
+started=$SECONDS
+step() { say "$* ($((SECONDS - started)) s so far)"; }
 
 if [ -z "${DATABASE_URL:-}" ]; then
   DATABASE_URL=$(scripts/pg.sh start)
@@ -13,16 +21,23 @@ fi
 # Each test makes its own database on this server and drops it afterwards.
 export TEST_DATABASE_URL="$DATABASE_URL"
 
-say "formatting"
+step "formatting"
 cargo fmt --all -- --check
 
-say "Rust tests"
+step "lints (server and browser builds, warnings are errors)"
+cargo clippy -p app -p server --all-targets --locked -- -D warnings
+cargo clippy -p frontend --target wasm32-unknown-unknown --locked -- -D warnings
+
+step "checked queries: .sqlx/ matches the code and the migrations"
+scripts/sqlx-prepare.sh --check
+
+step "Rust tests"
 cargo test -p app -p server --locked
 
-say "release build"
-cargo leptos build --release --split
+step "browser build (WASM, split per page)"
+cargo leptos build --split --frontend-only
 
-say "end-to-end tests (Playwright, Chromium)"
+step "end-to-end tests (Playwright, Chromium)"
 E2E_DB="ops_e2e_$$"
 E2E_PORT=${E2E_PORT:-3100}
 admin_psql() { psql "$DATABASE_URL" -qAt -v ON_ERROR_STOP=1 "$@"; }
@@ -33,7 +48,7 @@ owner_url=$(database_url "$DATABASE_URL" "$E2E_DB" ops_owner)
 log=$(mktemp)
 DATABASE_URL="$app_url" OPS_MIGRATION_DATABASE_URL="$owner_url" OPS_BIND="127.0.0.1:$E2E_PORT" OPS_PUBLIC_URL="http://127.0.0.1:$E2E_PORT" \
   OPS_SECURITY_CONTACT="security@opsintel.test" OPS_SECURITY_UPDATED="2026-11-29" \
-  ./target/release/server serve >"$log" 2>&1 &
+  "$TARGET_DIR/debug/server" serve >"$log" 2>&1 &
 server_pid=$!
 cleanup() {
   kill "$server_pid" 2>/dev/null || true
@@ -47,4 +62,5 @@ status=0
 if [ "$status" -ne 0 ]; then
   echo "--- server log ---"; tail -n 50 "$log"
 fi
+step "done, status $status"
 exit "$status"

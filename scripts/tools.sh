@@ -10,11 +10,21 @@ CARGO_LEPTOS_VERSION=0.3.10   # newest that builds --locked on rustc 1.95
 WASM_BINDGEN_VERSION=0.2.129  # must equal the `wasm-bindgen = "=…"` pin in Cargo.toml
 BINARYEN_NPM_VERSION=132.0.0  # Debian's binaryen 108 produces WASM that breaks at run time
 DJANGO_VERSION=5.2.19         # the password tests check our hashes against Django itself
+SQLX_CLI_VERSION=0.8.6        # must equal the sqlx crate's version in Cargo.lock
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS_NPM="$ROOT/.tools/npm"
 export PATH="$HOME/.cargo/bin:$TOOLS_NPM/node_modules/.bin:$PATH"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+# A build directory outside the checkout, used when it exists (create it to opt in): every
+# checkout on the machine then shares the dependencies compiled once, so a fresh clone builds
+# only the project's own crates. Without it, each checkout builds into its own target/.
+SHARED_TARGET=${OPS_SHARED_TARGET:-/var/tmp/ops-intel-target}
+if [ -z "${CARGO_TARGET_DIR:-}" ] && [ -d "$SHARED_TARGET" ]; then
+  export CARGO_TARGET_DIR="$SHARED_TARGET"
+fi
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 
 # The URL of database NAME on the server ADMIN_URL points at (same host and options), as USER
 # when given (no password: local trust authentication), else as the admin's user.
@@ -40,11 +50,13 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-cargo_install() { # crate version binary
+cargo_install() { # crate version binary [cargo install options…]
   local crate=$1 version=$2 bin=$3
+  shift 3
   if ! "$bin" --version 2>/dev/null | grep -q "$version"; then
     say "installing $crate $version (one-off, several minutes)"
-    cargo install "$crate" --version "$version" --locked
+    # In cargo's own temporary directory, not a shared CARGO_TARGET_DIR.
+    env -u CARGO_TARGET_DIR cargo install "$crate" --version "$version" --locked "$@"
   fi
 }
 
@@ -67,6 +79,8 @@ ensure_build_tools() {
 ensure_test_tools() {
   ensure_build_tools
   apt_install chromium wrk brotli python3-venv
+  # `cargo sqlx prepare --check`: PostgreSQL only, with rustls (no OpenSSL).
+  cargo_install sqlx-cli "$SQLX_CLI_VERSION" sqlx --no-default-features --features postgres,rustls
   if ! "$ROOT/.tools/django/bin/python" -c "import django, sys; sys.exit(django.__version__ != '$DJANGO_VERSION')" 2>/dev/null; then
     say "installing Django $DJANGO_VERSION for the password compatibility tests"
     python3 -m venv "$ROOT/.tools/django"

@@ -49,16 +49,29 @@ mod ssr {
     }
 
     /// Set on each server-function request by the server; filled in as the function declares.
-    #[derive(Clone, Debug, Default)]
-    pub struct AccessRecord(Arc<Mutex<Option<Declared>>>);
+    /// It carries the request's log span, so what the function declares and learns about its
+    /// caller is on every log line of the request.
+    #[derive(Clone, Debug)]
+    pub struct AccessRecord {
+        declared: Arc<Mutex<Option<Declared>>>,
+        span: tracing::Span,
+    }
 
     impl AccessRecord {
+        /// A record for one request, logging into `span` (the request's span).
+        pub fn new(span: tracing::Span) -> Self {
+            Self {
+                declared: Arc::default(),
+                span,
+            }
+        }
+
         pub fn declared(&self) -> Option<Declared> {
-            self.0.lock().map(|d| d.clone()).unwrap_or(None)
+            self.declared.lock().map(|d| d.clone()).unwrap_or(None)
         }
 
         fn update(&self, f: impl FnOnce(&mut Declared)) {
-            if let Ok(mut declared) = self.0.lock() {
+            if let Ok(mut declared) = self.declared.lock() {
                 f(declared.get_or_insert_with(Declared::default));
             }
         }
@@ -70,8 +83,8 @@ mod ssr {
 
     /// Records the declaration for the server's check and on the request's log span.
     fn declare(access: String) {
-        tracing::Span::current().record("access", access.as_str());
         if let Some(r) = record() {
+            r.span.record("access", access.as_str());
             r.update(|d| d.access = access);
         }
     }
@@ -79,12 +92,11 @@ mod ssr {
     /// Records who asked, and in which organisation, for the server and on the request's span,
     /// so every later log line of the request says who and where.
     fn note(user_id: Uuid, org_id: Option<Uuid>) {
-        let span = tracing::Span::current();
-        span.record("user_id", tracing::field::display(user_id));
-        if let Some(org_id) = org_id {
-            span.record("org_id", tracing::field::display(org_id));
-        }
         if let Some(r) = record() {
+            r.span.record("user_id", tracing::field::display(user_id));
+            if let Some(org_id) = org_id {
+                r.span.record("org_id", tracing::field::display(org_id));
+            }
             r.update(|d| {
                 d.user_id = Some(user_id);
                 d.org_id = org_id.or(d.org_id);

@@ -18,6 +18,8 @@ use axum::{
 use serde_json::json;
 use sqlx::PgPool;
 
+use crate::telemetry::RequestSpan;
+
 /// Server functions live under this prefix.
 pub const SERVER_FN_PREFIX: &str = "/api/";
 
@@ -38,7 +40,11 @@ pub async fn require_declared_access(
     if !request.uri().path().starts_with(SERVER_FN_PREFIX) {
         return next.run(request).await;
     }
-    let record = AccessRecord::default();
+    let span = request
+        .extensions()
+        .get::<RequestSpan>()
+        .map_or_else(tracing::Span::current, |s| s.0.clone());
+    let record = AccessRecord::new(span);
     request.extensions_mut().insert(record.clone());
     let path = request.uri().path().to_string();
     let meta = RequestMeta {

@@ -265,6 +265,7 @@ fn router(config: Config, pool: PgPool, session_store: PostgresStore) -> Router 
             security_headers,
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(middleware::from_fn(telemetry::keep_request_span))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(telemetry::request_span)

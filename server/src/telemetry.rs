@@ -5,7 +5,7 @@
 //! Nothing secret enters a span: query strings (which carry verification and reset tokens) are
 //! never recorded, and path segments that are tokens (invitation links) are replaced.
 
-use axum::http::Request;
+use axum::{extract::Request, http, middleware::Next, response::Response};
 use tracing::{field::Empty, Span};
 use tracing_subscriber::{fmt, fmt::MakeWriter, EnvFilter};
 
@@ -30,8 +30,10 @@ where
     let _ = match format {
         LogFormat::Json => builder
             .json()
+            // The whole list: layers inside the request open spans of their own (the session
+            // layer's `call`), and a line must still carry the request's fields.
             .with_current_span(true)
-            .with_span_list(false)
+            .with_span_list(true)
             .flatten_event(true)
             .try_init(),
         LogFormat::Text => builder.compact().try_init(),
@@ -54,7 +56,7 @@ pub fn loggable_path(path: &str) -> String {
 
 /// The span every request's log lines belong to. `user_id`, `org_id` and `access` start empty
 /// and are filled in by the access declaration of the server function that handles it.
-pub fn request_span<B>(request: &Request<B>) -> Span {
+pub fn request_span<B>(request: &http::Request<B>) -> Span {
     let request_id = request
         .headers()
         .get("x-request-id")
@@ -69,6 +71,19 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
         user_id = Empty,
         org_id = Empty,
     )
+}
+
+/// The request's span, kept in the request's extensions: code running under spans that inner
+/// layers open (the session layer opens one) records the caller on this one.
+#[derive(Clone, Debug)]
+pub struct RequestSpan(pub Span);
+
+/// Placed directly inside the trace layer, where the current span is the request's.
+pub async fn keep_request_span(mut request: Request, next: Next) -> Response {
+    request
+        .extensions_mut()
+        .insert(RequestSpan(Span::current()));
+    next.run(request).await
 }
 
 #[cfg(test)]

@@ -15,7 +15,6 @@ use crate::{
         problem::{set_status, LoadProblem},
     },
     domain::Slug,
-    error::AppError,
     org::{
         functions::{
             current_org, list_invitations, list_members, list_organisations, AcceptInvitation,
@@ -67,7 +66,7 @@ pub fn OrganisationsPage() -> impl IntoView {
                                 }.into_any()
                             }}
                         }.into_any(),
-                        Err(e) => view! { <LoadError error=e/> }.into_any(),
+                        Err(e) => view! { <LoadProblem error=e/> }.into_any(),
                     }
                 })}
             </Transition>

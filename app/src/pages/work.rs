@@ -2,10 +2,7 @@
 //! page offers comes from the roles matrix; the server checks it again on every call.
 
 use leptos::prelude::*;
-use leptos_router::{
-    components::A,
-    hooks::{use_params_map, use_query_map},
-};
+use leptos_router::{components::A, hooks::use_params_map};
 
 use crate::{
     components::{

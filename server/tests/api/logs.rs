@@ -1,11 +1,12 @@
 //! Logs say who, in which organisation and under which declared access, and never hold a
 //! password or a token.
 
+use app::org::functions::{ListMembers, ShowInvitation};
 use sqlx::PgPool;
 
 use crate::support::{
     logs,
-    orgs::{call, email_of, sign_in, Fixture, A_SLUG, PASSWORD},
+    orgs::{email_of, sign_in, Fixture, A_SLUG, PASSWORD},
     TestApp,
 };
 
@@ -19,12 +20,20 @@ async fn a_request_is_logged_with_its_user_organisation_and_access_and_without_s
     let db = PgPool::connect(&app.db.url).await.unwrap();
     let f = Fixture::create(&db).await;
     let mut owner = sign_in(&app, email_of("a-owner")).await;
-    let (status, body) = call(&mut owner, "org/members", &[("slug", A_SLUG.into())]).await;
-    assert!(status.is_success(), "{status} {body}");
+    owner
+        .ok(ListMembers {
+            slug: A_SLUG.into(),
+        })
+        .await;
 
     let (in_path, in_body, in_query) = (secret("path"), secret("body"), secret("query"));
     assert_eq!(app.get(&format!("/invite/{in_path}")).await.status(), 200);
-    call(&mut owner, "org/invitation", &[("token", in_body.clone())]).await;
+    let (status, _) = owner
+        .call_fn(ShowInvitation {
+            token: in_body.clone(),
+        })
+        .await;
+    assert_eq!(status, 400, "an unknown invitation token is refused");
     app.get(&format!("/reset-password?token={in_query}")).await;
 
     let owner_id = f.users["a-owner"].to_string();
@@ -34,7 +43,13 @@ async fn a_request_is_logged_with_its_user_organisation_and_access_and_without_s
         .find(|l| {
             l["span"]["path"] == "/api/org/members" && l["span"]["user_id"] == owner_id.as_str()
         })
-        .expect("the call is logged with the caller's id");
+        .unwrap_or_else(|| {
+            let seen: Vec<_> = lines
+                .iter()
+                .filter(|l| l["span"]["path"] == "/api/org/members")
+                .collect();
+            panic!("the call is logged with the caller's id; logged: {seen:#?}")
+        });
     assert_eq!(members_call["span"]["org_id"], f.a.to_string().as_str());
     assert_eq!(members_call["span"]["access"], "member:view");
     assert!(
@@ -44,4 +59,25 @@ async fn a_request_is_logged_with_its_user_organisation_and_access_and_without_s
     for s in [&in_path, &in_body, &in_query, &PASSWORD.to_string()] {
         assert!(!logs::contain(s), "the log holds a secret: {s}");
     }
+}
+
+#[tokio::test]
+async fn a_refusal_inside_the_layers_is_logged_under_its_request() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .post(format!("{}/api/auth/sign_out", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    let refusal = logs::lines().into_iter().find(|l| {
+        l["message"] == "request without a valid CSRF token refused"
+            && l["spans"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|s| s["request_id"] == request_id.as_str()))
+    });
+    assert!(refusal.is_some(), "the refusal names its request");
 }

@@ -1,4 +1,6 @@
+use leptos::server_fn::ServerFn;
 use reqwest::{header, StatusCode};
+use serde::{de::DeserializeOwned, Serialize};
 
 use super::TestApp;
 
@@ -55,6 +57,36 @@ impl<'a> Browser<'a> {
         html
     }
 
+    /// Calls a server function by its generated argument type, encoded exactly as its own
+    /// client encodes it and sent to its own path: renaming a function or an argument breaks
+    /// the build, not a test run.
+    pub async fn call_fn<F: ServerFn + Serialize>(&mut self, args: F) -> (StatusCode, String) {
+        let mut body = serde_qs::to_string(&args).expect("the arguments encode");
+        let token = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("csrf_token", &self.token)
+            .finish();
+        if !body.is_empty() {
+            body.push('&');
+        }
+        body.push_str(&token);
+        self.post(F::PATH, body, &[]).await
+    }
+
+    /// [`Browser::call_fn`] for a call that must succeed, with its result decoded.
+    pub async fn ok<F>(&mut self, args: F) -> F::Output
+    where
+        F: ServerFn + Serialize,
+        F::Output: DeserializeOwned,
+    {
+        let path = F::PATH;
+        let (status, body) = self.call_fn(args).await;
+        assert!(status.is_success(), "{path}: {status} {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path} answered {body}: {e}"))
+    }
+
+    /// Posts `fields` to the server function at `/api/{endpoint}` with the page's CSRF token:
+    /// for calls that must not fit a function's types (malformed or forged requests) and for
+    /// walks over every registered function.
     pub async fn call(&mut self, endpoint: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
         let mut form: Vec<(&str, &str)> = fields.to_vec();
         let token = self.token.clone();
@@ -71,10 +103,19 @@ impl<'a> Browser<'a> {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
+        self.post(&format!("/api/{endpoint}"), body, headers).await
+    }
+
+    async fn post(
+        &mut self,
+        path: &str,
+        body: String,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, String) {
         let mut req = self
             .app
             .client
-            .post(format!("{}/api/{endpoint}", self.app.base))
+            .post(format!("{}{path}", self.app.base))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json")
             .body(body);
@@ -96,6 +137,6 @@ impl<'a> Browser<'a> {
     }
 
     pub async fn current_user(&mut self) -> String {
-        self.call("auth/current_user", &[]).await.1
+        self.call_fn(app::auth::functions::CurrentUser {}).await.1
     }
 }
