@@ -1,8 +1,9 @@
 //! Organisations: the tenants. Members, invitations and the audit log.
 
+pub mod forms;
 pub mod functions;
 #[cfg(feature = "ssr")]
-pub mod ssr;
+pub mod tenant;
 
 use serde::{Deserialize, Serialize};
 
