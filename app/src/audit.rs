@@ -204,8 +204,7 @@ mod tests {
             let (area, event) = name.split_once('.').expect(name);
             for part in [area, event] {
                 assert!(
-                    !part.is_empty()
-                        && part.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                    !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
                     "{name}"
                 );
             }

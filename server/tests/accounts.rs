@@ -179,13 +179,19 @@ async fn django_hashes_are_upgraded_on_sign_in_and_untouched_by_failures() {
     b.open("/sign-in").await;
     b.call(
         "auth/sign_in",
-        &[("form[email]", "django@example.com"), ("form[password]", "letmein")],
+        &[
+            ("form[email]", "django@example.com"),
+            ("form[password]", "letmein"),
+        ],
     )
     .await;
     assert_eq!(stored().await, old, "a failed sign-in leaves the row alone");
     b.call(
         "auth/sign_in",
-        &[("form[email]", "django@example.com"), ("form[password]", "lètmein")],
+        &[
+            ("form[email]", "django@example.com"),
+            ("form[password]", "lètmein"),
+        ],
     )
     .await;
     let upgraded = stored().await;
@@ -340,7 +346,10 @@ async fn signed_in_browser<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
     let (status, body) = b
         .call(
             "auth/sign_in",
-            &[("form[email]", email), ("form[password]", "tangerine lighthouse")],
+            &[
+                ("form[email]", email),
+                ("form[password]", "tangerine lighthouse"),
+            ],
         )
         .await;
     assert!(
@@ -383,7 +392,10 @@ async fn a_password_reset_ends_every_session_and_its_link_works_once() {
     let (status, _) = anon
         .call(
             "auth/reset_password",
-            &[("form[token]", &token), ("form[password]", "a brand new pass phrase")],
+            &[
+                ("form[token]", &token),
+                ("form[password]", "a brand new pass phrase"),
+            ],
         )
         .await;
     assert!(status.is_success() || status.is_redirection());
@@ -391,7 +403,10 @@ async fn a_password_reset_ends_every_session_and_its_link_works_once() {
     let (_, reused) = anon
         .call(
             "auth/reset_password",
-            &[("form[token]", &token), ("form[password]", "another new pass phrase")],
+            &[
+                ("form[token]", &token),
+                ("form[password]", "another new pass phrase"),
+            ],
         )
         .await;
     assert!(reused.contains("BadToken"), "{reused}");

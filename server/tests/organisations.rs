@@ -43,7 +43,11 @@ async fn nobody_grants_above_their_role_and_there_is_always_exactly_one_owner() 
     let (status, body) = call(
         &mut admin,
         "org/change_role",
-        &with(&[("slug", A_SLUG), ("form[user_id]", &target), ("form[role]", "admin")]),
+        &with(&[
+            ("slug", A_SLUG),
+            ("form[user_id]", &target),
+            ("form[role]", "admin"),
+        ]),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -54,7 +58,11 @@ async fn nobody_grants_above_their_role_and_there_is_always_exactly_one_owner() 
     let (status, _) = call(
         &mut admin,
         "org/change_role",
-        &with(&[("slug", A_SLUG), ("form[user_id]", &target), ("form[role]", "manager")]),
+        &with(&[
+            ("slug", A_SLUG),
+            ("form[user_id]", &target),
+            ("form[role]", "manager"),
+        ]),
     )
     .await;
     assert!(ok(status));
@@ -65,7 +73,11 @@ async fn nobody_grants_above_their_role_and_there_is_always_exactly_one_owner() 
     let (status, _) = call(
         &mut owner,
         "org/change_role",
-        &with(&[("slug", A_SLUG), ("form[user_id]", &target), ("form[role]", "admin")]),
+        &with(&[
+            ("slug", A_SLUG),
+            ("form[user_id]", &target),
+            ("form[role]", "admin"),
+        ]),
     )
     .await;
     assert!(ok(status), "the Owner grants Admin");
@@ -108,21 +120,33 @@ async fn nobody_grants_above_their_role_and_there_is_always_exactly_one_owner() 
     let (status, body) = call(
         &mut owner,
         "org/change_role",
-        &with(&[("slug", A_SLUG), ("form[user_id]", &target), ("form[role]", "owner")]),
+        &with(&[
+            ("slug", A_SLUG),
+            ("form[user_id]", &target),
+            ("form[role]", "owner"),
+        ]),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, body) = call(
         &mut admin,
         "org/change_role",
-        &with(&[("slug", A_SLUG), ("form[user_id]", &owner_id), ("form[role]", "viewer")]),
+        &with(&[
+            ("slug", A_SLUG),
+            ("form[user_id]", &owner_id),
+            ("form[role]", "viewer"),
+        ]),
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     let (status, body) = call(
         &mut owner,
         "org/change_role",
-        &with(&[("slug", A_SLUG), ("form[user_id]", &owner_id), ("form[role]", "admin")]),
+        &with(&[
+            ("slug", A_SLUG),
+            ("form[user_id]", &owner_id),
+            ("form[role]", "admin"),
+        ]),
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "not on oneself: {body}");
@@ -197,7 +221,13 @@ async fn invitations_are_single_use_expire_and_need_the_invited_address() {
     let db = PgPool::connect(&app.db.url).await.unwrap();
     let f = Fixture::create(&db).await;
     let mut owner = sign_in(&app, email_of("a-owner")).await;
-    let invite = |email: &str| with(&[("slug", A_SLUG), ("form[email]", email), ("form[role]", "manager")]);
+    let invite = |email: &str| {
+        with(&[
+            ("slug", A_SLUG),
+            ("form[email]", email),
+            ("form[role]", "manager"),
+        ])
+    };
 
     let (status, body) = call(&mut owner, "org/invite", &invite("Newbie@Example.com")).await;
     assert!(ok(status), "{body}");

@@ -345,7 +345,10 @@ mod tests {
                 ..Default::default()
             },
         );
-        assert!(!printed.contains("hunter2") && !printed.contains("tok3n"), "{printed}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("tok3n"),
+            "{printed}"
+        );
     }
 
     #[cfg(feature = "ssr")]

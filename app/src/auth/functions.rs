@@ -19,9 +19,7 @@ use {
         password::Verified,
         services::AuthServices,
         session::{end_sessions, session, signed_in, signed_in_user, start_session},
-        tokens::{
-            issue_token, issue_token_for, redeem_email_change, redeem_token, TokenPurpose,
-        },
+        tokens::{issue_token, issue_token_for, redeem_email_change, redeem_token, TokenPurpose},
     },
     crate::access::{self, Me},
     crate::audit::{record_account_event, AuditAction},
@@ -551,12 +549,7 @@ async fn reauthenticate(
     )
     .fetch_one(&svc.pool)
     .await?;
-    if svc
-        .hasher
-        .verify(password, Some(&user.password_hash))
-        .await
-        == Verified::No
-    {
+    if svc.hasher.verify(password, Some(&user.password_hash)).await == Verified::No {
         record_account_event(
             &svc.pool,
             Some(user_id),

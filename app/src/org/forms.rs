@@ -175,8 +175,7 @@ impl TryFrom<SettingsForm> for SettingsInput {
     fn try_from(form: SettingsForm) -> Result<Self, AppError> {
         Ok(Self {
             name: OrgName::parse(&form.name).map_err(|e| AppError::invalid("name", e))?,
-            new_slug: Slug::parse(&form.new_slug)
-                .map_err(|e| AppError::invalid("new_slug", e))?,
+            new_slug: Slug::parse(&form.new_slug).map_err(|e| AppError::invalid("new_slug", e))?,
         })
     }
 }
@@ -238,9 +237,12 @@ impl TryFrom<AuditFilterForm> for AuditFilter {
         let date = |field: &str, s: &str| -> Result<Option<Date>, AppError> {
             match s.trim() {
                 "" => Ok(None),
-                s => Date::parse(s, &time::macros::format_description!("[year]-[month]-[day]"))
-                    .map(Some)
-                    .map_err(|_| AppError::invalid(field, "Use a date such as 2026-11-29.")),
+                s => Date::parse(
+                    s,
+                    &time::macros::format_description!("[year]-[month]-[day]"),
+                )
+                .map(Some)
+                .map_err(|_| AppError::invalid(field, "Use a date such as 2026-11-29.")),
             }
         };
         Ok(Self {

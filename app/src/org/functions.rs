@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 
 use super::{
-    forms::{AuditFilterForm, ChangeRoleForm, CreateOrganisationForm, InviteMemberForm, SettingsForm},
+    forms::{
+        AuditFilterForm, ChangeRoleForm, CreateOrganisationForm, InviteMemberForm, SettingsForm,
+    },
     AuditPage, InvitationDetails, InvitationInfo, MemberInfo, OrgContext, OrgSummary,
 };
 use crate::{auth::client::CsrfClient, error::AppError};
@@ -340,8 +342,12 @@ pub async fn invite_member(slug: String, form: InviteMemberForm) -> Result<(), A
     }
     send_invitation(&mut m, email.as_str(), role, &token).await?;
     let summary = format!("Invited {} as {}", email.as_str(), role.label());
-    m.audit(AuditAction::InvitationCreated, Some(email.as_str()), &summary)
-        .await?;
+    m.audit(
+        AuditAction::InvitationCreated,
+        Some(email.as_str()),
+        &summary,
+    )
+    .await?;
     m.commit().await
 }
 
@@ -688,7 +694,15 @@ pub async fn export_audit_csv(slug: String, form: AuditFilterForm) -> Result<Str
     let filter = AuditFilter::try_from(form)?;
     let entries = audit_entries(&mut m, &filter, None, 100_000).await?;
     let csv = to_csv(
-        &["time", "actor", "action", "target", "summary", "ip", "user_agent"],
+        &[
+            "time",
+            "actor",
+            "action",
+            "target",
+            "summary",
+            "ip",
+            "user_agent",
+        ],
         entries.iter().map(|e| {
             vec![
                 e.at.clone(),

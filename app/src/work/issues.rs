@@ -736,8 +736,12 @@ pub async fn move_issue(
             from.unwrap_or("?"),
             status.label()
         );
-        m.audit(AuditAction::IssueUpdated, Some(&format!("#{}", row.number)), &summary)
-            .await?;
+        m.audit(
+            AuditAction::IssueUpdated,
+            Some(&format!("#{}", row.number)),
+            &summary,
+        )
+        .await?;
     }
     m.commit().await?;
     Ok(row.version)
