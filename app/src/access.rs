@@ -35,9 +35,9 @@ mod ssr {
             session::{session, signed_in as signed_in_session},
         },
         error::AppError,
-        org::tenant::tenant_tx,
         request::{request_meta, RequestMeta},
         roles::{Permission, Role},
+        tenancy::tenant_tx,
     };
 
     /// What a server function declared about its caller, for the server to check and to audit

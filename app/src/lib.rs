@@ -20,6 +20,8 @@ pub mod request;
 pub mod roles;
 pub mod site;
 #[cfg(feature = "ssr")]
+pub mod tenancy;
+#[cfg(feature = "ssr")]
 pub mod throttle;
 pub mod work;
 

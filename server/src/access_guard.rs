@@ -6,8 +6,8 @@ use app::{
     access::{AccessRecord, Declared},
     audit::{record_account_event, record_org_event, AuditAction},
     error::AppError,
-    org::tenant::tenant_tx,
     request::RequestMeta,
+    tenancy::tenant_tx,
 };
 use axum::{
     body::Body,

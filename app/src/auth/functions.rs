@@ -725,7 +725,7 @@ async fn leave_every_organisation(
     user_id: uuid::Uuid,
     email: &str,
 ) -> Result<(), AppError> {
-    use crate::{audit::record_org_event, org::tenant::set_tenant};
+    use crate::{audit::record_org_event, tenancy::set_tenant};
     let meta = request_meta();
     let orgs = sqlx::query!(
         r#"select org_id as "org_id!", slug as "slug!", name as "name!", role as "role!"

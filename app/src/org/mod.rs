@@ -2,8 +2,6 @@
 
 pub mod forms;
 pub mod functions;
-#[cfg(feature = "ssr")]
-pub mod tenant;
 
 use serde::{Deserialize, Serialize};
 

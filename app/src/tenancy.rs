@@ -1,5 +1,6 @@
 //! Tenancy in the database: transactions in which row-level security shows one organisation's
-//! rows only.
+//! rows only. Kept apart from the organisation functions, since accounts (deleting one leaves
+//! every organisation) and the access check need it too.
 
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
