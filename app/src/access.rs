@@ -29,13 +29,15 @@ mod ssr {
     use uuid::Uuid;
 
     use crate::{
-        auth::ssr::{
-            request_meta, services, session, signed_in as signed_in_session, AuthServices,
-            RequestMeta,
+        audit::{record_org_event, AuditAction},
+        auth::{
+            services::{services, AuthServices},
+            session::{session, signed_in as signed_in_session},
         },
         error::AppError,
-        org::ssr::{record_event, tenant_tx},
+        request::{request_meta, RequestMeta},
         roles::{Permission, Role},
+        tenancy::tenant_tx,
     };
 
     /// What a server function declared about its caller, for the server to check and to audit
@@ -207,11 +209,11 @@ mod ssr {
         /// Adds to the organisation's audit log, in this transaction.
         pub async fn audit(
             &mut self,
-            action: &str,
+            action: AuditAction,
             target: Option<&str>,
             summary: &str,
         ) -> Result<(), AppError> {
-            record_event(
+            record_org_event(
                 &mut self.tx,
                 self.org_id,
                 Some(self.user_id),

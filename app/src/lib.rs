@@ -2,17 +2,27 @@
 //! in the browser from the same code.
 
 pub mod access;
+#[cfg(feature = "ssr")]
+pub mod audit;
 pub mod auth;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod csv;
 pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod email;
 pub mod error;
 pub mod org;
 pub mod pages;
 pub mod plans;
+#[cfg(feature = "ssr")]
+pub mod request;
 pub mod roles;
 pub mod site;
+#[cfg(feature = "ssr")]
+pub mod tenancy;
+#[cfg(feature = "ssr")]
+pub mod throttle;
 pub mod work;
 
 use leptos::prelude::*;

@@ -4,14 +4,15 @@
 
 use app::{
     access::{AccessRecord, Declared},
-    auth::ssr::{audit, RequestMeta},
+    audit::{record_account_event, record_org_event, AuditAction},
     error::AppError,
-    org::ssr::{record_event, tenant_tx},
+    request::RequestMeta,
+    tenancy::tenant_tx,
 };
 use axum::{
     body::Body,
-    extract::{ConnectInfo, Request, State},
-    http::{header, HeaderName, HeaderValue, StatusCode},
+    extract::{Request, State},
+    http::{HeaderName, HeaderValue, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -47,17 +48,7 @@ pub async fn require_declared_access(
     let record = AccessRecord::new(span);
     request.extensions_mut().insert(record.clone());
     let path = request.uri().path().to_string();
-    let meta = RequestMeta {
-        ip: request
-            .extensions()
-            .get::<ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip()),
-        user_agent: request
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(300).collect()),
-    };
+    let meta = RequestMeta::from_request(request.extensions(), request.headers());
     let response = next.run(request).await;
     let Some(declared) = record.declared() else {
         return withhold(&path, response).await;
@@ -132,16 +123,19 @@ async fn audit_refusal(
     let function = path.trim_start_matches(SERVER_FN_PREFIX);
     let (action, summary) = if status == StatusCode::FORBIDDEN {
         (
-            "access.denied",
+            AuditAction::AccessDenied,
             format!("Refused {function}: needs {}", declared.access),
         )
     } else {
-        ("access.not_found", format!("Not found in {function}"))
+        (
+            AuditAction::AccessNotFound,
+            format!("Not found in {function}"),
+        )
     };
     match declared.org_id {
         Some(org_id) => {
             let mut tx = tenant_tx(pool, org_id).await?;
-            record_event(
+            record_org_event(
                 &mut tx,
                 org_id,
                 declared.user_id,
@@ -154,7 +148,7 @@ async fn audit_refusal(
             tx.commit().await?;
         }
         None if declared.user_id.is_some() => {
-            audit(
+            record_account_event(
                 pool,
                 declared.user_id,
                 action,

@@ -93,7 +93,7 @@ async fn session_token(session: &Session, create: bool) -> Result<Option<String>
             // A visitor who has not signed in keeps this session for a day of inactivity at
             // most, so crawlers do not fill the store; signing in extends it.
             session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(ANONYMOUS_IDLE)));
-            let token = app::auth::ssr::random_token();
+            let token = app::auth::tokens::random_token();
             session
                 .insert(SESSION_KEY, &token)
                 .await

@@ -26,7 +26,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use app::auth::{password::Hasher, ssr::AuthServices, CsrfToken};
+use app::auth::{password::Hasher, services::AuthServices, CsrfToken};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{

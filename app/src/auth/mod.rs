@@ -1,11 +1,18 @@
 //! Accounts: sign-up, email verification, sign-in and sign-out.
 
 pub mod client;
+#[cfg(feature = "ssr")]
+pub mod device;
+pub mod forms;
 pub mod functions;
 #[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
-pub mod ssr;
+pub mod services;
+#[cfg(feature = "ssr")]
+pub mod session;
+#[cfg(feature = "ssr")]
+pub mod tokens;
 
 use serde::{Deserialize, Serialize};
 

@@ -3,20 +3,36 @@
 
 use leptos::prelude::*;
 
-use super::{AuditPage, InvitationDetails, InvitationInfo, MemberInfo, OrgContext, OrgSummary};
+use super::{
+    forms::{
+        AuditFilterForm, ChangeRoleForm, CreateOrganisationForm, InviteMemberForm, SettingsForm,
+    },
+    AuditPage, InvitationDetails, InvitationInfo, MemberInfo, OrgContext, OrgSummary,
+};
 use crate::{auth::client::CsrfClient, error::AppError};
 
 #[cfg(feature = "ssr")]
 use {
-    super::{ssr::*, AuditEntry, INVITATION_DAYS},
+    super::{
+        forms::{
+            parse_member_id, parse_role, AuditFilter, ChangeRoleInput, CreateOrganisationInput,
+            InviteMemberInput, SettingsInput,
+        },
+        AuditEntry, INVITATION_DAYS,
+    },
     crate::access::{self, Member},
-    crate::auth::ssr::{
-        action_email, audit, check_throttle, enqueue_email, random_token, record_failure,
-        request_meta, token_hash, AuthServices, INVITATIONS,
+    crate::audit::{record_account_event, record_org_event, AuditAction},
+    crate::auth::{
+        services::AuthServices,
+        tokens::{random_token, token_hash},
     },
     crate::csv::to_csv,
-    crate::domain::{EmailAddress, OrgName, Slug},
+    crate::domain::Slug,
+    crate::email::{action_email, enqueue_email},
+    crate::request::request_meta,
     crate::roles::{Permission, Role},
+    crate::tenancy::tenant_tx,
+    crate::throttle::{check_throttle, record_failure, INVITATIONS},
     serde_json::json,
     uuid::Uuid,
 };
@@ -45,7 +61,7 @@ pub async fn list_organisations() -> Result<Vec<OrgSummary>, AppError> {
 
 /// Creates an organisation with the caller as its Owner. Without a slug, one is made from the name.
 #[server(endpoint = "org/create", client = CsrfClient)]
-pub async fn create_organisation(name: String, slug: String) -> Result<(), AppError> {
+pub async fn create_organisation(form: CreateOrganisationForm) -> Result<(), AppError> {
     let me = access::signed_in().await?;
     let verified = sqlx::query_scalar!(
         r#"select email_verified_at is not null as "verified!" from users where user_id = $1"#,
@@ -56,11 +72,9 @@ pub async fn create_organisation(name: String, slug: String) -> Result<(), AppEr
     if !verified {
         return Err(AppError::Unverified);
     }
-    let name = OrgName::parse(&name).map_err(|e| AppError::invalid("name", e))?;
-    let chosen = match slug.trim() {
-        "" => None,
-        s => Some(Slug::parse(s).map_err(|e| AppError::invalid("slug", e))?),
-    };
+    // Checked after verification, so an unverified user hears first what they must do.
+    let input = CreateOrganisationInput::try_from(form)?;
+    let (name, chosen) = (input.name(), input.slug().cloned());
     let org_id = Uuid::new_v4();
     let mut tx = tenant_tx(&me.svc.pool, org_id).await?;
     let base = chosen
@@ -108,11 +122,11 @@ pub async fn create_organisation(name: String, slug: String) -> Result<(), AppEr
     .await?;
     let meta = request_meta();
     let summary = format!("Created the organisation {}", name.as_str());
-    record_event(
+    record_org_event(
         &mut tx,
         org_id,
         Some(me.user_id),
-        "organisation.created",
+        AuditAction::OrganisationCreated,
         Some(slug.as_str()),
         &summary,
         &meta,
@@ -222,10 +236,9 @@ pub async fn list_invitations(slug: String) -> Result<Vec<InvitationInfo>, AppEr
         .collect())
 }
 
-/// Parses a role someone is to be given, and checks the giver may grant it.
+/// Checks the giver may grant a role to someone.
 #[cfg(feature = "ssr")]
-fn grantable(m: &Member, role: &str) -> Result<Role, AppError> {
-    let role = Role::parse(role).ok_or_else(|| AppError::invalid("role", "Choose a role."))?;
+fn grantable(m: &Member, role: Role) -> Result<Role, AppError> {
     if role == Role::Owner {
         return Err(AppError::invalid(
             "role",
@@ -284,10 +297,11 @@ async fn send_invitation(
 }
 
 #[server(endpoint = "org/invite", client = CsrfClient)]
-pub async fn invite_member(slug: String, email: String, role: String) -> Result<(), AppError> {
+pub async fn invite_member(slug: String, form: InviteMemberForm) -> Result<(), AppError> {
     let mut m = access::member(&slug, Permission::InviteMembers).await?;
-    let email = EmailAddress::parse(&email).map_err(|e| AppError::invalid("email", e))?;
-    let role = grantable(&m, &role)?;
+    let input = InviteMemberInput::try_from(form)?;
+    let email = input.email();
+    let role = grantable(&m, input.role())?;
     let already = sqlx::query_scalar!(
         r#"select exists (select 1 from memberships m join users u on u.user_id = m.user_id
                           where m.org_id = $1 and u.email = $2::text::citext) as "member!""#,
@@ -328,8 +342,12 @@ pub async fn invite_member(slug: String, email: String, role: String) -> Result<
     }
     send_invitation(&mut m, email.as_str(), role, &token).await?;
     let summary = format!("Invited {} as {}", email.as_str(), role.label());
-    m.audit("invitation.created", Some(email.as_str()), &summary)
-        .await?;
+    m.audit(
+        AuditAction::InvitationCreated,
+        Some(email.as_str()),
+        &summary,
+    )
+    .await?;
     m.commit().await
 }
 
@@ -346,7 +364,7 @@ async fn pending_invitation(m: &mut Member, id: &str) -> Result<(Uuid, String, R
     .fetch_optional(&mut *m.tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    let role = grantable(m, &row.role)?;
+    let role = grantable(m, parse_role(&row.role)?)?;
     Ok((id, row.email, role))
 }
 
@@ -368,7 +386,7 @@ pub async fn resend_invitation(slug: String, invitation_id: String) -> Result<()
     .await?;
     send_invitation(&mut m, &email, role, &token).await?;
     m.audit(
-        "invitation.resent",
+        AuditAction::InvitationResent,
         Some(&email),
         &format!("Resent the invitation to {email}"),
     )
@@ -388,7 +406,7 @@ pub async fn revoke_invitation(slug: String, invitation_id: String) -> Result<()
     .execute(&mut *m.tx)
     .await?;
     m.audit(
-        "invitation.revoked",
+        AuditAction::InvitationRevoked,
         Some(&email),
         &format!("Revoked the invitation to {email}"),
     )
@@ -398,8 +416,7 @@ pub async fn revoke_invitation(slug: String, invitation_id: String) -> Result<()
 
 /// Another member of this organisation: their id, email and role.
 #[cfg(feature = "ssr")]
-async fn other_member(m: &mut Member, user_id: &str) -> Result<(Uuid, String, Role), AppError> {
-    let id = Uuid::parse_str(user_id).map_err(|_| AppError::NotFound)?;
+async fn other_member(m: &mut Member, id: Uuid) -> Result<(Uuid, String, Role), AppError> {
     let row = sqlx::query!(
         r#"select u.email::text as "email!", m.role from memberships m join users u on u.user_id = m.user_id
            where m.org_id = $1 and m.user_id = $2"#,
@@ -427,10 +444,11 @@ async fn other_member(m: &mut Member, user_id: &str) -> Result<(Uuid, String, Ro
 }
 
 #[server(endpoint = "org/change_role", client = CsrfClient)]
-pub async fn change_role(slug: String, user_id: String, role: String) -> Result<(), AppError> {
+pub async fn change_role(slug: String, form: ChangeRoleForm) -> Result<(), AppError> {
     let mut m = access::member(&slug, Permission::InviteMembers).await?;
-    let (id, email, old) = other_member(&mut m, &user_id).await?;
-    let new = grantable(&m, &role)?;
+    let input = ChangeRoleInput::try_from(form)?;
+    let (id, email, old) = other_member(&mut m, input.user_id()).await?;
+    let new = grantable(&m, input.role())?;
     if new == old {
         return Ok(());
     }
@@ -443,7 +461,7 @@ pub async fn change_role(slug: String, user_id: String, role: String) -> Result<
     .execute(&mut *m.tx)
     .await?;
     let summary = format!("Changed {email} from {} to {}", old.label(), new.label());
-    m.audit("member.role_changed", Some(&email), &summary)
+    m.audit(AuditAction::MemberRoleChanged, Some(&email), &summary)
         .await?;
     m.commit().await
 }
@@ -451,7 +469,7 @@ pub async fn change_role(slug: String, user_id: String, role: String) -> Result<
 #[server(endpoint = "org/remove_member", client = CsrfClient)]
 pub async fn remove_member(slug: String, user_id: String) -> Result<(), AppError> {
     let mut m = access::member(&slug, Permission::InviteMembers).await?;
-    let (id, email, role) = other_member(&mut m, &user_id).await?;
+    let (id, email, role) = other_member(&mut m, parse_member_id(&user_id)?).await?;
     sqlx::query!(
         "delete from memberships where org_id = $1 and user_id = $2",
         m.org_id,
@@ -460,7 +478,8 @@ pub async fn remove_member(slug: String, user_id: String) -> Result<(), AppError
     .execute(&mut *m.tx)
     .await?;
     let summary = format!("Removed {email} ({})", role.label());
-    m.audit("member.removed", Some(&email), &summary).await?;
+    m.audit(AuditAction::MemberRemoved, Some(&email), &summary)
+        .await?;
     m.commit().await
 }
 
@@ -481,7 +500,7 @@ pub async fn leave_organisation(slug: String) -> Result<(), AppError> {
     .execute(&mut *m.tx)
     .await?;
     let summary = format!("Left the organisation ({})", m.role.label());
-    m.audit("member.left", None, &summary).await?;
+    m.audit(AuditAction::MemberLeft, None, &summary).await?;
     m.commit().await?;
     leptos_axum::redirect("/o");
     Ok(())
@@ -491,7 +510,7 @@ pub async fn leave_organisation(slug: String) -> Result<(), AppError> {
 #[server(endpoint = "org/transfer", client = CsrfClient)]
 pub async fn transfer_ownership(slug: String, user_id: String) -> Result<(), AppError> {
     let mut m = access::member(&slug, Permission::OwnOrganisation).await?;
-    let (id, email, old) = other_member(&mut m, &user_id).await?;
+    let (id, email, old) = other_member(&mut m, parse_member_id(&user_id)?).await?;
     // Demote first: the database allows one Owner at a time.
     sqlx::query!(
         "update memberships set role = 'admin' where org_id = $1 and user_id = $2",
@@ -511,7 +530,7 @@ pub async fn transfer_ownership(slug: String, user_id: String) -> Result<(), App
         "Transferred ownership to {email} (was {}); the previous Owner is now an Admin",
         old.label()
     );
-    m.audit("ownership.transferred", Some(&email), &summary)
+    m.audit(AuditAction::OwnershipTransferred, Some(&email), &summary)
         .await?;
     let slug = m.slug.clone();
     m.commit().await?;
@@ -521,10 +540,10 @@ pub async fn transfer_ownership(slug: String, user_id: String) -> Result<(), App
 
 /// Renames the organisation and changes its slug; old links keep redirecting.
 #[server(endpoint = "org/settings", client = CsrfClient)]
-pub async fn update_settings(slug: String, name: String, new_slug: String) -> Result<(), AppError> {
+pub async fn update_settings(slug: String, form: SettingsForm) -> Result<(), AppError> {
     let mut m = access::member(&slug, Permission::Settings).await?;
-    let name = OrgName::parse(&name).map_err(|e| AppError::invalid("name", e))?;
-    let new_slug = Slug::parse(&new_slug).map_err(|e| AppError::invalid("new_slug", e))?;
+    let input = SettingsInput::try_from(form)?;
+    let (name, new_slug) = (input.name(), input.new_slug());
     if name.as_str() != m.org_name {
         sqlx::query!(
             "update organisations set name = $2 where org_id = $1",
@@ -534,10 +553,11 @@ pub async fn update_settings(slug: String, name: String, new_slug: String) -> Re
         .execute(&mut *m.tx)
         .await?;
         let summary = format!("Renamed from {} to {}", m.org_name, name.as_str());
-        m.audit("organisation.renamed", None, &summary).await?;
+        m.audit(AuditAction::OrganisationRenamed, None, &summary)
+            .await?;
     }
     if new_slug.as_str() != m.slug {
-        if !claim_slug(&mut m.tx, m.org_id, &new_slug).await? {
+        if !claim_slug(&mut m.tx, m.org_id, new_slug).await? {
             return Err(AppError::invalid(
                 "new_slug",
                 "That address is taken. Choose another.",
@@ -556,7 +576,7 @@ pub async fn update_settings(slug: String, name: String, new_slug: String) -> Re
             new_slug.as_str()
         );
         m.audit(
-            "organisation.slug_changed",
+            AuditAction::OrganisationSlugChanged,
             Some(new_slug.as_str()),
             &summary,
         )
@@ -584,10 +604,10 @@ pub async fn delete_organisation(slug: String, confirm: String) -> Result<(), Ap
     .fetch_one(&mut *m.tx)
     .await?;
     // The organisation's own log goes with it, so the deletion is recorded in the account log.
-    audit(
+    record_account_event(
         &mut *m.tx,
         Some(m.user_id),
-        "organisation.deleted",
+        AuditAction::OrganisationDeleted,
         &m.meta,
         json!({ "org_id": m.org_id, "name": m.org_name, "slug": m.slug, "members": members }),
     )
@@ -598,41 +618,6 @@ pub async fn delete_organisation(slug: String, confirm: String) -> Result<(), Ap
     m.commit().await?;
     leptos_axum::redirect("/o?deleted");
     Ok(())
-}
-
-/// Filters shared by the audit log page and its export. Empty means "any".
-#[cfg(feature = "ssr")]
-struct AuditFilter {
-    action: Option<String>,
-    actor: Option<String>,
-    from: Option<time::Date>,
-    to: Option<time::Date>,
-}
-
-#[cfg(feature = "ssr")]
-impl AuditFilter {
-    fn parse(action: &str, actor: &str, from: &str, to: &str) -> Result<Self, AppError> {
-        let text = |s: &str| {
-            Some(s.trim().chars().take(200).collect::<String>()).filter(|s| !s.is_empty())
-        };
-        let date = |field: &str, s: &str| -> Result<Option<time::Date>, AppError> {
-            match s.trim() {
-                "" => Ok(None),
-                s => time::Date::parse(
-                    s,
-                    &time::macros::format_description!("[year]-[month]-[day]"),
-                )
-                .map(Some)
-                .map_err(|_| AppError::invalid(field, "Use a date such as 2026-11-29.")),
-            }
-        };
-        Ok(Self {
-            action: text(action),
-            actor: text(actor),
-            from: date("from", from)?,
-            to: date("to", to)?,
-        })
-    }
 }
 
 #[cfg(feature = "ssr")]
@@ -656,10 +641,10 @@ async fn audit_entries(
            order by event_id desc
            limit $7"#,
         m.org_id,
-        f.action,
-        f.actor,
-        f.from,
-        f.to,
+        f.action(),
+        f.actor(),
+        f.from(),
+        f.to(),
         before,
         limit
     )
@@ -686,14 +671,11 @@ const AUDIT_PAGE: usize = 50;
 #[server(endpoint = "org/audit", client = CsrfClient)]
 pub async fn audit_log(
     slug: String,
-    action: String,
-    actor: String,
-    from: String,
-    to: String,
+    form: AuditFilterForm,
     before: Option<i64>,
 ) -> Result<AuditPage, AppError> {
     let mut m = access::member(&slug, Permission::AuditExport).await?;
-    let filter = AuditFilter::parse(&action, &actor, &from, &to)?;
+    let filter = AuditFilter::try_from(form)?;
     let mut entries = audit_entries(&mut m, &filter, before, AUDIT_PAGE as i64 + 1).await?;
     let next = (entries.len() > AUDIT_PAGE).then(|| {
         entries.truncate(AUDIT_PAGE);
@@ -707,15 +689,9 @@ pub async fn audit_log(
 
 /// The audit log as CSV, with the same filters. The export itself is recorded.
 #[server(endpoint = "org/audit_csv", client = CsrfClient)]
-pub async fn export_audit_csv(
-    slug: String,
-    action: String,
-    actor: String,
-    from: String,
-    to: String,
-) -> Result<String, AppError> {
+pub async fn export_audit_csv(slug: String, form: AuditFilterForm) -> Result<String, AppError> {
     let mut m = access::member(&slug, Permission::AuditExport).await?;
-    let filter = AuditFilter::parse(&action, &actor, &from, &to)?;
+    let filter = AuditFilter::try_from(form)?;
     let entries = audit_entries(&mut m, &filter, None, 100_000).await?;
     let csv = to_csv(
         &[
@@ -740,7 +716,7 @@ pub async fn export_audit_csv(
         }),
     )?;
     m.audit(
-        "audit.exported",
+        AuditAction::AuditExported,
         None,
         &format!("Exported {} audit log entries as CSV", entries.len()),
     )
@@ -829,11 +805,11 @@ pub async fn accept_invitation(token: String) -> Result<(), AppError> {
             invitation.email,
             role.label()
         );
-        record_event(
+        record_org_event(
             &mut tx,
             invitation.org_id,
             Some(me.user_id),
-            "invitation.accepted",
+            AuditAction::InvitationAccepted,
             Some(&invitation.email),
             &summary,
             &request_meta(),

@@ -1,8 +1,7 @@
 //! Organisations: the tenants. Members, invitations and the audit log.
 
+pub mod forms;
 pub mod functions;
-#[cfg(feature = "ssr")]
-pub mod ssr;
 
 use serde::{Deserialize, Serialize};
 

@@ -10,6 +10,7 @@ use crate::{auth::client::CsrfClient, error::AppError};
 #[cfg(feature = "ssr")]
 use {
     crate::access::{self, Member},
+    crate::audit::AuditAction,
     crate::roles::Permission,
     uuid::Uuid,
 };
@@ -340,7 +341,7 @@ pub async fn create_business(
     )?;
     let id = insert_business(&mut m, &input).await?;
     m.audit(
-        "business.created",
+        AuditAction::BusinessCreated,
         Some(&input.name),
         &format!(
             "Added the business {} ({})",
@@ -401,7 +402,7 @@ pub async fn update_business(
         return Err(stale_or_missing(&mut m, "businesses", id).await);
     }
     m.audit(
-        "business.updated",
+        AuditAction::BusinessUpdated,
         Some(&input.name),
         &format!("Edited the business {}", input.name),
     )
@@ -457,9 +458,9 @@ pub async fn archive_business(
     .await?
     .ok_or(AppError::NotFound)?;
     let (action, verb) = if archived {
-        ("business.archived", "Archived")
+        (AuditAction::BusinessArchived, "Archived")
     } else {
-        ("business.restored", "Restored")
+        (AuditAction::BusinessRestored, "Restored")
     };
     m.audit(action, Some(&name), &format!("{verb} the business {name}"))
         .await?;
@@ -480,7 +481,7 @@ pub async fn delete_business(slug: String, business_id: String) -> Result<(), Ap
     .await?
     .ok_or(AppError::NotFound)?;
     m.audit(
-        "business.deleted",
+        AuditAction::BusinessDeleted,
         Some(&name),
         &format!("Deleted the business {name}"),
     )

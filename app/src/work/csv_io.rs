@@ -14,6 +14,7 @@ use {
         issues::{insert_issue, IssueInput},
     },
     crate::access::{self, Member},
+    crate::audit::AuditAction,
     crate::csv::to_csv,
     crate::roles::Permission,
     std::collections::HashMap,
@@ -168,7 +169,7 @@ pub async fn import_businesses(
             insert_business(&mut m, b).await?;
         }
         m.audit(
-            "business.imported",
+            AuditAction::BusinessImported,
             None,
             &format!("Imported {} businesses from CSV", valid.len()),
         )
@@ -230,7 +231,7 @@ pub async fn import_issues(
             insert_issue(&mut m, i).await?;
         }
         m.audit(
-            "issue.imported",
+            AuditAction::IssueImported,
             None,
             &format!("Imported {} issues from CSV", valid.len()),
         )
@@ -245,7 +246,7 @@ pub async fn import_issues(
 async fn exported(m: Member, what: &str, count: usize, csv: String) -> Result<String, AppError> {
     let mut m = m;
     m.audit(
-        "data.exported",
+        AuditAction::DataExported,
         None,
         &format!("Exported {count} {what} as CSV"),
     )

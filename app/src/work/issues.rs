@@ -12,6 +12,7 @@ use {
     super::businesses::{parse_id, stale_or_missing},
     super::IssueOrder,
     crate::access::{self, Member},
+    crate::audit::AuditAction,
     crate::roles::Permission,
     uuid::Uuid,
 };
@@ -566,7 +567,7 @@ pub async fn create_issue(
     )?;
     let number = insert_issue(&mut m, &input).await?;
     m.audit(
-        "issue.created",
+        AuditAction::IssueCreated,
         Some(&format!("#{number}")),
         &format!("Opened issue #{number}: {}", input.title),
     )
@@ -687,7 +688,7 @@ pub async fn update_issue(
     if !changed.is_empty() {
         let summary = format!("Changed issue #{}: {}", before.number, changed.join(", "));
         m.audit(
-            "issue.updated",
+            AuditAction::IssueUpdated,
             Some(&format!("#{}", before.number)),
             &summary,
         )
@@ -735,8 +736,12 @@ pub async fn move_issue(
             from.unwrap_or("?"),
             status.label()
         );
-        m.audit("issue.updated", Some(&format!("#{}", row.number)), &summary)
-            .await?;
+        m.audit(
+            AuditAction::IssueUpdated,
+            Some(&format!("#{}", row.number)),
+            &summary,
+        )
+        .await?;
     }
     m.commit().await?;
     Ok(row.version)
@@ -849,7 +854,7 @@ pub async fn bulk_update(
             what.join(", "),
             changed.join(", ")
         );
-        m.audit("issue.updated", None, &summary).await?;
+        m.audit(AuditAction::IssueUpdated, None, &summary).await?;
     }
     m.commit().await?;
     Ok(changed.len())
@@ -946,7 +951,7 @@ pub async fn add_comment(slug: String, issue_id: String, body: String) -> Result
     .execute(&mut *m.tx)
     .await?;
     m.audit(
-        "issue.commented",
+        AuditAction::IssueCommented,
         Some(&format!("#{number}")),
         &format!("Commented on issue #{number}"),
     )
@@ -967,7 +972,7 @@ pub async fn delete_issue(slug: String, issue_id: String) -> Result<(), AppError
     .await?
     .ok_or(AppError::NotFound)?;
     m.audit(
-        "issue.deleted",
+        AuditAction::IssueDeleted,
         Some(&format!("#{}", row.number)),
         &format!("Deleted issue #{}: {}", row.number, row.title),
     )

@@ -36,9 +36,9 @@ async fn sign_up(b: &mut Browser<'_>, email: &str, password: &str) {
         .call(
             "auth/sign_up",
             &[
-                ("name", "Robin Example"),
-                ("email", email),
-                ("password", password),
+                ("form[name]", "Robin Example"),
+                ("form[email]", email),
+                ("form[password]", password),
             ],
         )
         .await;
@@ -60,8 +60,8 @@ async fn sign_up_verify_sign_in_and_sign_out() {
         .call(
             "auth/sign_in",
             &[
-                ("email", "ROBIN@example.com"),
-                ("password", "tangerine lighthouse"),
+                ("form[email]", "ROBIN@example.com"),
+                ("form[password]", "tangerine lighthouse"),
             ],
         )
         .await;
@@ -110,8 +110,8 @@ async fn wrong_passwords_and_unknown_accounts_get_the_same_answer() {
         .call(
             "auth/sign_in",
             &[
-                ("email", "sam@example.com"),
-                ("password", "not the password"),
+                ("form[email]", "sam@example.com"),
+                ("form[password]", "not the password"),
             ],
         )
         .await;
@@ -119,8 +119,8 @@ async fn wrong_passwords_and_unknown_accounts_get_the_same_answer() {
         .call(
             "auth/sign_in",
             &[
-                ("email", "nobody@example.com"),
-                ("password", "not the password"),
+                ("form[email]", "nobody@example.com"),
+                ("form[password]", "not the password"),
             ],
         )
         .await;
@@ -137,8 +137,8 @@ async fn repeated_failures_lock_the_account_for_a_while() {
         b.call(
             "auth/sign_in",
             &[
-                ("email", "target@example.com"),
-                ("password", "guess guess guess"),
+                ("form[email]", "target@example.com"),
+                ("form[password]", "guess guess guess"),
             ],
         )
         .await;
@@ -147,8 +147,8 @@ async fn repeated_failures_lock_the_account_for_a_while() {
         .call(
             "auth/sign_in",
             &[
-                ("email", "Target@Example.com"),
-                ("password", "guess guess guess"),
+                ("form[email]", "Target@Example.com"),
+                ("form[password]", "guess guess guess"),
             ],
         )
         .await;
@@ -177,13 +177,19 @@ async fn django_hashes_are_upgraded_on_sign_in_and_untouched_by_failures() {
     b.open("/sign-in").await;
     b.call(
         "auth/sign_in",
-        &[("email", "django@example.com"), ("password", "letmein")],
+        &[
+            ("form[email]", "django@example.com"),
+            ("form[password]", "letmein"),
+        ],
     )
     .await;
     assert_eq!(stored().await, old, "a failed sign-in leaves the row alone");
     b.call(
         "auth/sign_in",
-        &[("email", "django@example.com"), ("password", "lètmein")],
+        &[
+            ("form[email]", "django@example.com"),
+            ("form[password]", "lètmein"),
+        ],
     )
     .await;
     let upgraded = stored().await;
@@ -225,8 +231,8 @@ async fn sign_in_rotates_the_session_id_and_sign_out_ends_it() {
     b.call(
         "auth/sign_in",
         &[
-            ("email", "kim@example.com"),
-            ("password", "tangerine lighthouse"),
+            ("form[email]", "kim@example.com"),
+            ("form[password]", "tangerine lighthouse"),
         ],
     )
     .await;
@@ -300,9 +306,9 @@ async fn a_cross_site_form_post_is_refused_even_with_the_token() {
     b.open("/sign-up").await;
     let token = b.token.clone();
     let form = [
-        ("name", "Eve"),
-        ("email", "eve@example.com"),
-        ("password", "tangerine lighthouse"),
+        ("form[name]", "Eve"),
+        ("form[email]", "eve@example.com"),
+        ("form[password]", "tangerine lighthouse"),
         ("csrf_token", token.as_str()),
     ];
     let before = row_counts(&db).await;
@@ -338,7 +344,10 @@ async fn signed_in_browser<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
     let (status, body) = b
         .call(
             "auth/sign_in",
-            &[("email", email), ("password", "tangerine lighthouse")],
+            &[
+                ("form[email]", email),
+                ("form[password]", "tangerine lighthouse"),
+            ],
         )
         .await;
     assert!(
@@ -374,14 +383,17 @@ async fn a_password_reset_ends_every_session_and_its_link_works_once() {
     let (_, weak) = anon
         .call(
             "auth/reset_password",
-            &[("token", &token), ("password", "password123")],
+            &[("form[token]", &token), ("form[password]", "password123")],
         )
         .await;
     assert!(weak.contains("most commonly used"), "{weak}");
     let (status, _) = anon
         .call(
             "auth/reset_password",
-            &[("token", &token), ("password", "a brand new pass phrase")],
+            &[
+                ("form[token]", &token),
+                ("form[password]", "a brand new pass phrase"),
+            ],
         )
         .await;
     assert!(status.is_success() || status.is_redirection());
@@ -389,7 +401,10 @@ async fn a_password_reset_ends_every_session_and_its_link_works_once() {
     let (_, reused) = anon
         .call(
             "auth/reset_password",
-            &[("token", &token), ("password", "another new pass phrase")],
+            &[
+                ("form[token]", &token),
+                ("form[password]", "another new pass phrase"),
+            ],
         )
         .await;
     assert!(reused.contains("BadToken"), "{reused}");
@@ -402,8 +417,8 @@ async fn a_password_reset_ends_every_session_and_its_link_works_once() {
         .call(
             "auth/sign_in",
             &[
-                ("email", "lee@example.com"),
-                ("password", "a brand new pass phrase"),
+                ("form[email]", "lee@example.com"),
+                ("form[password]", "a brand new pass phrase"),
             ],
         )
         .await;
@@ -451,8 +466,8 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
         .call(
             "auth/change_password",
             &[
-                ("current_password", "not it at all"),
-                ("new_password", "a brand new pass phrase"),
+                ("form[current_password]", "not it at all"),
+                ("form[new_password]", "a brand new pass phrase"),
             ],
         )
         .await;
@@ -461,8 +476,8 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
         .call(
             "auth/change_password",
             &[
-                ("current_password", "tangerine lighthouse"),
-                ("new_password", "a brand new pass phrase"),
+                ("form[current_password]", "tangerine lighthouse"),
+                ("form[new_password]", "a brand new pass phrase"),
             ],
         )
         .await;
@@ -500,8 +515,8 @@ async fn an_email_change_takes_effect_only_from_the_new_address_and_tells_the_ol
         .call(
             "auth/change_email",
             &[
-                ("new_email", "dee@new.example"),
-                ("password", "nope nope nope"),
+                ("form[new_email]", "dee@new.example"),
+                ("form[password]", "nope nope nope"),
             ],
         )
         .await;
@@ -509,8 +524,8 @@ async fn an_email_change_takes_effect_only_from_the_new_address_and_tells_the_ol
     b.call(
         "auth/change_email",
         &[
-            ("new_email", "taken@example.com"),
-            ("password", "tangerine lighthouse"),
+            ("form[new_email]", "taken@example.com"),
+            ("form[password]", "tangerine lighthouse"),
         ],
     )
     .await;
@@ -523,8 +538,8 @@ async fn an_email_change_takes_effect_only_from_the_new_address_and_tells_the_ol
         .call(
             "auth/change_email",
             &[
-                ("new_email", "dee@new.example"),
-                ("password", "tangerine lighthouse"),
+                ("form[new_email]", "dee@new.example"),
+                ("form[password]", "tangerine lighthouse"),
             ],
         )
         .await;

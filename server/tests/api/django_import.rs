@@ -38,7 +38,10 @@ async fn imported_users_sign_in_with_their_django_passwords_and_bad_rows_are_rep
     let (status, body) = b
         .call(
             "auth/sign_in",
-            &[("email", "grace@example.com"), ("password", &f.password)],
+            &[
+                ("form[email]", "grace@example.com"),
+                ("form[password]", &f.password),
+            ],
         )
         .await;
     assert!(

@@ -29,9 +29,9 @@ async fn an_email_queued_during_a_sendgrid_outage_is_delivered_once_it_recovers(
         .call(
             "auth/sign_up",
             &[
-                ("name", "Ada"),
-                ("email", "ada@example.com"),
-                ("password", "tangerine lighthouse"),
+                ("form[name]", "Ada"),
+                ("form[email]", "ada@example.com"),
+                ("form[password]", "tangerine lighthouse"),
             ],
         )
         .await;

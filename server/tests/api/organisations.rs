@@ -41,7 +41,11 @@ async fn nobody_grants_above_their_role_and_there_is_always_exactly_one_owner() 
     let (status, body) = call(
         &mut admin,
         "org/change_role",
-        &with(&[("slug", A_SLUG), ("user_id", &target), ("role", "admin")]),
+        &with(&[
+            ("slug", A_SLUG),
+            ("form[user_id]", &target),
+            ("form[role]", "admin"),
+        ]),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -52,7 +56,11 @@ async fn nobody_grants_above_their_role_and_there_is_always_exactly_one_owner() 
     let (status, _) = call(
         &mut admin,
         "org/change_role",
-        &with(&[("slug", A_SLUG), ("user_id", &target), ("role", "manager")]),
+        &with(&[
+            ("slug", A_SLUG),
+            ("form[user_id]", &target),
+            ("form[role]", "manager"),
+        ]),
     )
     .await;
     assert!(ok(status));
@@ -63,15 +71,25 @@ async fn nobody_grants_above_their_role_and_there_is_always_exactly_one_owner() 
     let (status, _) = call(
         &mut owner,
         "org/change_role",
-        &with(&[("slug", A_SLUG), ("user_id", &target), ("role", "admin")]),
+        &with(&[
+            ("slug", A_SLUG),
+            ("form[user_id]", &target),
+            ("form[role]", "admin"),
+        ]),
     )
     .await;
     assert!(ok(status), "the Owner grants Admin");
     for endpoint in ["org/change_role", "org/remove_member"] {
+        // Each function reads its own fields: a change of role takes a form, a removal does not.
         let (status, body) = call(
             &mut admin,
             endpoint,
-            &with(&[("slug", A_SLUG), ("user_id", &target), ("role", "viewer")]),
+            &with(&[
+                ("slug", A_SLUG),
+                ("user_id", &target),
+                ("form[user_id]", &target),
+                ("form[role]", "viewer"),
+            ]),
         )
         .await;
         assert_eq!(
@@ -85,8 +103,8 @@ async fn nobody_grants_above_their_role_and_there_is_always_exactly_one_owner() 
         "org/invite",
         &with(&[
             ("slug", A_SLUG),
-            ("email", "new@example.com"),
-            ("role", "admin"),
+            ("form[email]", "new@example.com"),
+            ("form[role]", "admin"),
         ]),
     )
     .await;
@@ -100,21 +118,33 @@ async fn nobody_grants_above_their_role_and_there_is_always_exactly_one_owner() 
     let (status, body) = call(
         &mut owner,
         "org/change_role",
-        &with(&[("slug", A_SLUG), ("user_id", &target), ("role", "owner")]),
+        &with(&[
+            ("slug", A_SLUG),
+            ("form[user_id]", &target),
+            ("form[role]", "owner"),
+        ]),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, body) = call(
         &mut admin,
         "org/change_role",
-        &with(&[("slug", A_SLUG), ("user_id", &owner_id), ("role", "viewer")]),
+        &with(&[
+            ("slug", A_SLUG),
+            ("form[user_id]", &owner_id),
+            ("form[role]", "viewer"),
+        ]),
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     let (status, body) = call(
         &mut owner,
         "org/change_role",
-        &with(&[("slug", A_SLUG), ("user_id", &owner_id), ("role", "admin")]),
+        &with(&[
+            ("slug", A_SLUG),
+            ("form[user_id]", &owner_id),
+            ("form[role]", "admin"),
+        ]),
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "not on oneself: {body}");
@@ -189,7 +219,13 @@ async fn invitations_are_single_use_expire_and_need_the_invited_address() {
     let db = PgPool::connect(&app.db.url).await.unwrap();
     let f = Fixture::create(&db).await;
     let mut owner = sign_in(&app, email_of("a-owner")).await;
-    let invite = |email: &str| with(&[("slug", A_SLUG), ("email", email), ("role", "manager")]);
+    let invite = |email: &str| {
+        with(&[
+            ("slug", A_SLUG),
+            ("form[email]", email),
+            ("form[role]", "manager"),
+        ])
+    };
 
     let (status, body) = call(&mut owner, "org/invite", &invite("Newbie@Example.com")).await;
     assert!(ok(status), "{body}");

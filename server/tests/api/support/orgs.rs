@@ -325,7 +325,10 @@ pub async fn sign_in_with<'a>(app: &'a TestApp, email: &str, password: &str) -> 
     let mut b = Browser::new(app);
     b.open("/sign-in").await;
     let (status, body) = b
-        .call("auth/sign_in", &[("email", email), ("password", password)])
+        .call(
+            "auth/sign_in",
+            &[("form[email]", email), ("form[password]", password)],
+        )
         .await;
     assert!(
         status.is_success() || status.is_redirection(),

@@ -1,0 +1,228 @@
+//! The two audit logs and the one list of what they record.
+//!
+//! The account log (`audit_events`) holds security events of accounts: sign-ins, password and
+//! email changes, deletions, and refusals outside any organisation. Each organisation's log
+//! (`org_audit_events`) holds what its members did there, and is what its audit log page shows
+//! and exports. Both store an action by the name [`AuditAction::as_str`] gives; stored rows,
+//! the audit log filter and exports depend on those names, so a name never changes once used.
+
+use sqlx::{PgExecutor, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::{error::AppError, request::RequestMeta};
+
+/// Declares the actions with their stored names, once: the enum, its names and the list of all.
+macro_rules! audit_actions {
+    ($($(#[doc = $doc:literal])* $variant:ident => $name:literal,)+) => {
+        /// Something the audit logs record.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum AuditAction {
+            $($(#[doc = $doc])* $variant,)+
+        }
+
+        impl AuditAction {
+            /// Every action, in declaration order.
+            pub const ALL: &'static [AuditAction] = &[$(AuditAction::$variant,)+];
+
+            /// The name stored in the logs, `area.event`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(AuditAction::$variant => $name,)+
+                }
+            }
+        }
+    };
+}
+
+audit_actions! {
+    // The account log.
+    /// An account was created.
+    AccountSignUp => "account.sign_up",
+    /// An account's email address was confirmed by its link.
+    AccountEmailVerified => "account.email_verified",
+    /// A new verification link was sent.
+    AccountVerificationResent => "account.verification_resent",
+    /// A change of email address was asked for; the new address got a link.
+    AccountEmailChangeRequested => "account.email_change_requested",
+    /// A change of email address was confirmed.
+    AccountEmailChanged => "account.email_changed",
+    /// An account was deleted by its user.
+    AccountDeleted => "account.deleted",
+    /// Accounts were imported from the Django site; written by the server's import.
+    AccountDjangoImport => "account.django_import",
+    /// A successful sign-in.
+    SignIn => "auth.sign_in",
+    /// A refused sign-in: wrong address or password.
+    SignInFailed => "auth.sign_in_failed",
+    /// A sign-out.
+    SignOut => "auth.sign_out",
+    /// A password reset link was sent.
+    PasswordResetRequested => "auth.password_reset_requested",
+    /// A password was reset by its link.
+    PasswordReset => "auth.password_reset",
+    /// A signed-in user changed their password.
+    PasswordChanged => "auth.password_changed",
+    /// A change of password was refused: the current password was wrong.
+    PasswordChangeFailed => "auth.password_change_failed",
+    /// A sensitive change was refused: the password was wrong.
+    ReauthenticationFailed => "auth.reauthentication_failed",
+    /// A user ended some of their sessions.
+    SessionsEnded => "auth.sessions_ended",
+    /// An organisation was deleted; recorded in the account log because its own log goes with it.
+    OrganisationDeleted => "organisation.deleted",
+
+    // Both logs: refusals, recorded by the server for any server function.
+    /// A member's role did not allow what they asked for.
+    AccessDenied => "access.denied",
+    /// Something asked for was not found, or belongs to an organisation the caller is not in.
+    AccessNotFound => "access.not_found",
+
+    // An organisation's log: the organisation and its members.
+    /// An organisation was created.
+    OrganisationCreated => "organisation.created",
+    /// An organisation was renamed.
+    OrganisationRenamed => "organisation.renamed",
+    /// An organisation's address changed.
+    OrganisationSlugChanged => "organisation.slug_changed",
+    /// Someone was invited.
+    InvitationCreated => "invitation.created",
+    /// An invitation was sent again with a new link.
+    InvitationResent => "invitation.resent",
+    /// An invitation was withdrawn.
+    InvitationRevoked => "invitation.revoked",
+    /// An invitation was accepted.
+    InvitationAccepted => "invitation.accepted",
+    /// A member's role changed.
+    MemberRoleChanged => "member.role_changed",
+    /// A member was removed.
+    MemberRemoved => "member.removed",
+    /// A member left, or deleted their account.
+    MemberLeft => "member.left",
+    /// The Owner handed ownership to another member.
+    OwnershipTransferred => "ownership.transferred",
+    /// The audit log was exported.
+    AuditExported => "audit.exported",
+
+    // An organisation's log: its work.
+    /// A business was added.
+    BusinessCreated => "business.created",
+    /// A business was edited.
+    BusinessUpdated => "business.updated",
+    /// A business was archived.
+    BusinessArchived => "business.archived",
+    /// An archived business was restored.
+    BusinessRestored => "business.restored",
+    /// A business was deleted.
+    BusinessDeleted => "business.deleted",
+    /// Businesses were imported from CSV.
+    BusinessImported => "business.imported",
+    /// An issue was opened.
+    IssueCreated => "issue.created",
+    /// An issue was changed.
+    IssueUpdated => "issue.updated",
+    /// An issue was commented on.
+    IssueCommented => "issue.commented",
+    /// An issue was deleted.
+    IssueDeleted => "issue.deleted",
+    /// Issues were imported from CSV.
+    IssueImported => "issue.imported",
+    /// Businesses or issues were exported as CSV.
+    DataExported => "data.exported",
+}
+
+impl std::fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Records a security event in the account log. Details never hold passwords or tokens.
+pub async fn record_account_event<'e>(
+    executor: impl PgExecutor<'e>,
+    actor: Option<Uuid>,
+    action: AuditAction,
+    meta: &RequestMeta,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "insert into audit_events (actor_user_id, action, ip, user_agent, details)
+         values ($1, $2, $3::text::inet, $4, $5)",
+        actor,
+        action.as_str(),
+        meta.ip.map(|ip| ip.to_string()),
+        meta.user_agent,
+        details
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Appends to an organisation's log, in a transaction scoped to that organisation. The actor's
+/// email is copied, so the entry still says who after the account is gone.
+pub async fn record_org_event(
+    tx: &mut Transaction<'static, Postgres>,
+    org_id: Uuid,
+    actor: Option<Uuid>,
+    action: AuditAction,
+    target: Option<&str>,
+    summary: &str,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "insert into org_audit_events (org_id, actor_user_id, actor_email, action, target, summary, ip, user_agent)
+         values ($1, $2, (select email::text from users where user_id = $2), $3, $4, $5, $6::text::inet, $7)",
+        org_id,
+        actor,
+        action.as_str(),
+        target,
+        summary,
+        meta.ip.map(|ip| ip.to_string()),
+        meta.user_agent
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::AuditAction;
+
+    #[test]
+    fn every_action_has_its_own_stored_name() {
+        let names: HashSet<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(names.len(), AuditAction::ALL.len());
+    }
+
+    #[test]
+    fn stored_names_are_area_dot_event() {
+        for action in AuditAction::ALL {
+            let name = action.as_str();
+            let (area, event) = name.split_once('.').expect(name);
+            for part in [area, event] {
+                assert!(
+                    !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                    "{name}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn stored_names_stay_as_they_are() {
+        // Stored rows and saved audit log filters use these.
+        for (action, name) in [
+            (AuditAction::SignInFailed, "auth.sign_in_failed"),
+            (AuditAction::MemberRoleChanged, "member.role_changed"),
+            (AuditAction::IssueUpdated, "issue.updated"),
+            (AuditAction::AccessDenied, "access.denied"),
+            (AuditAction::OrganisationDeleted, "organisation.deleted"),
+        ] {
+            assert_eq!(action.as_str(), name);
+            assert_eq!(action.to_string(), name);
+        }
+    }
+}

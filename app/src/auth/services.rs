@@ -1,0 +1,33 @@
+//! What account, organisation and workspace actions need from the running server. The server
+//! provides one [`AuthServices`] as context to every request.
+
+use leptos::prelude::use_context;
+use sqlx::PgPool;
+use time::Duration;
+
+use super::password::Hasher;
+use crate::error::AppError;
+
+/// Everything account actions need from the running server, provided as context.
+#[derive(Clone)]
+pub struct AuthServices {
+    pub pool: PgPool,
+    pub hasher: Hasher,
+    /// The canonical origin, for links in emails.
+    pub public_url: String,
+    /// Development only: emails are shown at /dev/mailbox instead of being sent.
+    pub dev_mailbox: bool,
+    /// How long a sign-in lasts at most, however active the session.
+    pub session_absolute: Duration,
+    /// How long a signed-in session lasts without activity.
+    pub session_idle: Duration,
+}
+
+/// The services of the running server. Missing only if the server was wired wrongly, which is
+/// an internal error rather than the caller's.
+pub fn services() -> Result<AuthServices, AppError> {
+    use_context::<AuthServices>().ok_or_else(|| {
+        tracing::error!("AuthServices missing from context");
+        AppError::Internal
+    })
+}

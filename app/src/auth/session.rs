@@ -1,0 +1,121 @@
+//! Signed-in sessions: starting one, checking one still stands, ending them. The browser's
+//! session (tower-sessions) holds only ids; each sign-in is also a `user_sessions` row, so the
+//! user can see where they are signed in and end any of it.
+
+use sqlx::PgExecutor;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::services::AuthServices;
+use crate::{
+    error::AppError,
+    request::{request_meta, RequestMeta},
+};
+
+const USER_ID: &str = "user_id";
+const USER_SESSION_ID: &str = "user_session_id";
+
+/// The browser's session for the current request.
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|e| {
+        tracing::error!(error = %e, "no session layer");
+        AppError::Internal
+    })
+}
+
+/// Starts a signed-in session under a new id, so an id planted before sign-in is worthless, and
+/// records the sign-in so the user can see and end it.
+pub async fn start_session(
+    session: &Session,
+    svc: &AuthServices,
+    user_id: Uuid,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let pool = &svc.pool;
+    let user_session_id = Uuid::new_v4();
+    sqlx::query!(
+        "insert into user_sessions (user_session_id, user_id, ip, user_agent) values ($1, $2, $3::text::inet, $4)",
+        user_session_id,
+        user_id,
+        meta.ip.map(|ip| ip.to_string()),
+        meta.user_agent
+    )
+    .execute(pool)
+    .await?;
+    session.cycle_id().await?;
+    // Anonymous sessions (which only hold a CSRF token) are short-lived; a sign-in gets the
+    // configured idle timeout.
+    session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(svc.session_idle)));
+    session.insert(USER_ID, user_id).await?;
+    session.insert(USER_SESSION_ID, user_session_id).await?;
+    Ok(())
+}
+
+/// The signed-in user and their sign-in, if any. A sign-in that was ended elsewhere, or is past
+/// its absolute lifetime, ends here.
+pub async fn signed_in(
+    session: &Session,
+    svc: &AuthServices,
+) -> Result<Option<(Uuid, Uuid)>, AppError> {
+    let (Some(user_id), Some(user_session_id)) = (
+        session.get::<Uuid>(USER_ID).await?,
+        session.get::<Uuid>(USER_SESSION_ID).await?,
+    ) else {
+        return Ok(None);
+    };
+    let meta = request_meta();
+    let alive = sqlx::query_scalar!(
+        // Every signed-in request checks the sign-in still stands; "last seen" is written at most
+        // once a minute, so reading pages does not turn into a write per request.
+        r#"with alive as (
+               select user_session_id from user_sessions
+               where user_session_id = $1 and user_id = $2 and created_at > now() - make_interval(secs => $3)
+           ), touched as (
+               update user_sessions set last_seen_at = now(), ip = coalesce($4::text::inet, ip)
+               where user_session_id in (select user_session_id from alive)
+                 and last_seen_at < now() - interval '1 minute'
+           )
+           select user_session_id as "user_session_id!" from alive"#,
+        user_session_id,
+        user_id,
+        svc.session_absolute.whole_seconds() as f64,
+        meta.ip.map(|ip| ip.to_string())
+    )
+    .fetch_optional(&svc.pool)
+    .await?;
+    if alive.is_none() {
+        sqlx::query!(
+            "delete from user_sessions where user_session_id = $1",
+            user_session_id
+        )
+        .execute(&svc.pool)
+        .await?;
+        session.flush().await?;
+        return Ok(None);
+    }
+    Ok(Some((user_id, user_session_id)))
+}
+
+/// The signed-in user, if any; see [`signed_in`].
+pub async fn signed_in_user(
+    session: &Session,
+    svc: &AuthServices,
+) -> Result<Option<Uuid>, AppError> {
+    Ok(signed_in(session, svc).await?.map(|(user_id, _)| user_id))
+}
+
+/// Ends every sign-in of a user except, optionally, one.
+pub async fn end_sessions<'e>(
+    executor: impl PgExecutor<'e>,
+    user_id: Uuid,
+    except: Option<Uuid>,
+) -> Result<u64, AppError> {
+    Ok(sqlx::query!(
+        "delete from user_sessions where user_id = $1 and user_session_id is distinct from $2",
+        user_id,
+        except
+    )
+    .execute(executor)
+    .await?
+    .rows_affected())
+}

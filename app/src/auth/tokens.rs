@@ -1,0 +1,124 @@
+//! Secrets sent by email: single-use account tokens (verification, password reset, email change)
+//! and the random values and hashes that invitations and anti-forgery tokens use too. Only a
+//! token's hash is ever stored, so a copy of the database cannot be used to take over accounts.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use rand::RngCore as _;
+use sha2::{Digest, Sha256};
+use sqlx::{Postgres, Transaction};
+use time::Duration;
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// What an account token is for; a token works only for its own purpose.
+#[derive(Clone, Copy, Debug)]
+pub enum TokenPurpose {
+    VerifyEmail,
+    ResetPassword,
+    ChangeEmail,
+}
+
+impl TokenPurpose {
+    /// The stored name, which the database's rows keep.
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::VerifyEmail => "verify_email",
+            TokenPurpose::ResetPassword => "reset_password",
+            TokenPurpose::ChangeEmail => "change_email",
+        }
+    }
+
+    fn lifetime(self) -> Duration {
+        match self {
+            TokenPurpose::VerifyEmail => Duration::hours(24),
+            TokenPurpose::ResetPassword => Duration::hours(1),
+            TokenPurpose::ChangeEmail => Duration::hours(24),
+        }
+    }
+}
+
+/// 256 random bits, URL-safe.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What is stored in place of a token.
+pub fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// Issues a token, retiring any earlier unused one for the same purpose. Only its hash is stored.
+pub async fn issue_token(
+    tx: &mut Transaction<'_, Postgres>,
+    user_id: Uuid,
+    purpose: TokenPurpose,
+) -> Result<String, AppError> {
+    issue_token_for(tx, user_id, purpose, None).await
+}
+
+/// As [`issue_token`], carrying the new address of an email change.
+pub async fn issue_token_for(
+    tx: &mut Transaction<'_, Postgres>,
+    user_id: Uuid,
+    purpose: TokenPurpose,
+    new_email: Option<&str>,
+) -> Result<String, AppError> {
+    let token = random_token();
+    sqlx::query!(
+        "update email_tokens set used_at = now() where user_id = $1 and purpose = $2 and used_at is null",
+        user_id,
+        purpose.as_str()
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        "insert into email_tokens (token_hash, user_id, purpose, expires_at, new_email)
+         values ($1, $2, $3, now() + $4::interval, $5::text::citext)",
+        token_hash(&token),
+        user_id,
+        purpose.as_str(),
+        format!("{} seconds", purpose.lifetime().whole_seconds()) as _,
+        new_email
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(token)
+}
+
+/// Uses an email-change token once: the user and the address to switch to.
+pub async fn redeem_email_change(
+    tx: &mut Transaction<'_, Postgres>,
+    token: &str,
+) -> Result<(Uuid, String), AppError> {
+    let row = sqlx::query!(
+        r#"update email_tokens set used_at = now()
+           where token_hash = $1 and purpose = 'change_email' and used_at is null and expires_at > now()
+           returning user_id, new_email::text as "new_email!""#,
+        token_hash(token)
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(AppError::BadToken)?;
+    Ok((row.user_id, row.new_email))
+}
+
+/// Uses a token once: the user it was for, or `BadToken` if unknown, used or expired.
+pub async fn redeem_token(
+    tx: &mut Transaction<'_, Postgres>,
+    token: &str,
+    purpose: TokenPurpose,
+) -> Result<Uuid, AppError> {
+    sqlx::query_scalar!(
+        "update email_tokens set used_at = now()
+         where token_hash = $1 and purpose = $2 and used_at is null and expires_at > now()
+         returning user_id",
+        token_hash(token),
+        purpose.as_str()
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(AppError::BadToken)
+}

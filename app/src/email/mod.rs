@@ -1,0 +1,8 @@
+//! Email the app sends: queued in the outbox inside the transaction that calls for it, and
+//! delivered by the server's outbox worker.
+
+pub mod outbox;
+pub mod template;
+
+pub use outbox::{enqueue_email, Email};
+pub use template::{action_email, escape_html};

@@ -1,0 +1,120 @@
+//! `/o/{slug}/settings`: the organisation's name and address, and for the Owner, transferring
+//! ownership and deleting the organisation.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use super::{org, NotAllowed};
+use crate::{
+    components::{
+        field_error::FieldError,
+        forms::{action_error, CsrfField, FormError},
+    },
+    org::functions::{list_members, DeleteOrganisation, TransferOwnership, UpdateSettings},
+    roles::Permission,
+};
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let ctx = org();
+    if !ctx.role.allows(Permission::Settings) {
+        return view! { <NotAllowed title="Settings" role=ctx.role permission=Permission::Settings/> }
+            .into_any();
+    }
+    let update = ServerAction::<UpdateSettings>::new();
+    let update_error = action_error(update);
+    let saved = move || use_query_map().read().get("saved").is_some();
+    view! {
+        <h1>"Settings"</h1>
+        <Show when=saved>
+            <p class="notice" role="status">"Settings saved."</p>
+        </Show>
+        <ActionForm action=update attr:class="stack">
+            <CsrfField/>
+            <input type="hidden" name="slug" value=ctx.slug.clone()/>
+            <div class="field">
+                <label for="settings-name">"Name"</label>
+                <input id="settings-name" name="form[name]" type="text" required maxlength="100" value=ctx.name.clone()/>
+                <FieldError error=update_error field="name"/>
+            </div>
+            <div class="field">
+                <label for="settings-slug">"Address"</label>
+                <input id="settings-slug" name="form[new_slug]" type="text" required maxlength="40" value=ctx.slug.clone()
+                    aria-describedby="settings-slug-help"/>
+                <p id="settings-slug-help" class="muted">"Links to the old address keep working."</p>
+                <FieldError error=update_error field="new_slug"/>
+            </div>
+            <FormError error=update_error fields=&["name", "new_slug"]/>
+            <button type="submit" class="button primary">"Save settings"</button>
+        </ActionForm>
+        {ctx.role.allows(Permission::OwnOrganisation).then(|| view! {
+            <TransferOwnershipForm/>
+            <DeleteOrganisationForm/>
+        })}
+    }
+    .into_any()
+}
+
+/// Handing the organisation to another member: the Owner's alone.
+#[component]
+fn TransferOwnershipForm() -> impl IntoView {
+    let ctx = org();
+    let transfer = ServerAction::<TransferOwnership>::new();
+    let transfer_error = action_error(transfer);
+    let slug = ctx.slug.clone();
+    let members = Resource::new(|| (), move |_| list_members(slug.clone()));
+    let me = ctx.user_id.clone();
+    view! {
+        <h2>"Transfer ownership"</h2>
+        <p>"The new Owner gets every permission; you become an Admin."</p>
+        <ActionForm action=transfer attr:class="stack">
+            <CsrfField/>
+            <input type="hidden" name="slug" value=ctx.slug/>
+            <div class="field">
+                <label for="transfer-to">"New Owner"</label>
+                <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                    {move || {
+                        let me = me.clone();
+                        Suspend::new(async move {
+                            let list = members.await.unwrap_or_default();
+                            view! {
+                                <select id="transfer-to" name="user_id" required>
+                                    {list.into_iter().filter(|m| m.user_id != me).map(|m| view! {
+                                        <option value=m.user_id>{format!("{} ({})", m.name, m.email)}</option>
+                                    }).collect_view()}
+                                </select>
+                            }
+                        })
+                    }}
+                </Transition>
+            </div>
+            <label class="check"><input type="checkbox" name="understood" required/> " I understand I will no longer be the Owner."</label>
+            <FormError error=transfer_error fields=&[]/>
+            <button type="submit" class="button">"Transfer ownership"</button>
+        </ActionForm>
+    }
+}
+
+/// Deleting the organisation, after typing its slug: the Owner's alone.
+#[component]
+fn DeleteOrganisationForm() -> impl IntoView {
+    let ctx = org();
+    let delete = ServerAction::<DeleteOrganisation>::new();
+    let delete_error = action_error(delete);
+    let confirm_label = format!("Type {} to confirm", ctx.slug);
+    view! {
+        <h2>"Delete this organisation"</h2>
+        <p>"This deletes the organisation and everything in it for every member. It cannot be undone."</p>
+        <ActionForm action=delete attr:class="stack">
+            <CsrfField/>
+            <input type="hidden" name="slug" value=ctx.slug/>
+            <div class="field">
+                <label for="delete-confirm">{confirm_label}</label>
+                <input id="delete-confirm" name="confirm" type="text" required autocomplete="off"/>
+                <FieldError error=delete_error field="confirm"/>
+            </div>
+            <FormError error=delete_error fields=&["confirm"]/>
+            <button type="submit" class="button danger">"Delete organisation"</button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,97 @@
+//! The frame of every page under `/o/{slug}/`, and `/o/{slug}` itself.
+
+use leptos::prelude::*;
+use leptos_router::{
+    components::{Outlet, Redirect, A},
+    hooks::use_location,
+};
+
+use super::slug_param;
+use crate::{
+    components::{private_meta::PrivateMeta, problem::LoadProblem},
+    org::{
+        functions::{current_org, list_organisations},
+        OrgContext, OrgSummary,
+    },
+    roles::Permission,
+};
+
+/// The frame of every organisation page. It resolves the organisation (redirecting an old slug
+/// to the current one) and provides [`OrgContext`] to the page inside.
+#[component]
+pub fn OrgShell() -> impl IntoView {
+    let ctx = Resource::new(slug_param, current_org);
+    let orgs = Resource::new(|| (), |_| list_organisations());
+    view! {
+        <PrivateMeta title="Organisation"/>
+        <section class="container">
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match ctx.await {
+                        Ok(ctx) if ctx.slug != slug_param() => {
+                            let path = use_location().pathname.get_untracked();
+                            let rest = path.splitn(4, '/').nth(3).unwrap_or("members").to_string();
+                            view! { <Redirect path=format!("/o/{}/{rest}", ctx.slug)/> }.into_any()
+                        }
+                        Ok(ctx) => {
+                            provide_context(ctx.clone());
+                            let others = orgs.await.unwrap_or_default();
+                            view! {
+                                <header class="org-header">
+                                    <Switcher ctx=ctx.clone() others/>
+                                    <Tabs ctx/>
+                                </header>
+                                <Outlet/>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <LoadProblem error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The organisation's name and the viewer's role, opening onto their other organisations.
+#[component]
+fn Switcher(ctx: OrgContext, others: Vec<OrgSummary>) -> impl IntoView {
+    view! {
+        <details class="switcher">
+            <summary><strong>{ctx.name}</strong> " " <span class="badge">{ctx.role.label()}</span></summary>
+            <nav aria-label="Organisations">
+                <ul>
+                    {others.into_iter().map(|o| view! {
+                        <li><a href=format!("/o/{}/members", o.slug)>{o.name}</a></li>
+                    }).collect_view()}
+                    <li><A href="/o">"All organisations"</A></li>
+                </ul>
+            </nav>
+        </details>
+    }
+}
+
+/// The organisation's pages, leaving out those the viewer's role does not allow.
+#[component]
+fn Tabs(ctx: OrgContext) -> impl IntoView {
+    view! {
+        <nav aria-label="Organisation" class="tabs">
+            <A href=format!("/o/{}/dashboard", ctx.slug)>"Dashboard"</A>
+            <A href=format!("/o/{}/issues", ctx.slug)>"Issues"</A>
+            <A href=format!("/o/{}/board", ctx.slug)>"Board"</A>
+            <A href=format!("/o/{}/businesses", ctx.slug)>"Businesses"</A>
+            <A href=format!("/o/{}/members", ctx.slug)>"Members"</A>
+            {ctx.role.allows(Permission::Settings).then(|| view! {
+                <A href=format!("/o/{}/settings", ctx.slug)>"Settings"</A>
+            })}
+            {ctx.role.allows(Permission::AuditExport).then(|| view! {
+                <A href=format!("/o/{}/audit", ctx.slug)>"Audit log"</A>
+            })}
+        </nav>
+    }
+}
+
+/// `/o/{slug}` itself: the issues, the page people open every morning.
+#[component]
+pub fn OrgHome() -> impl IntoView {
+    view! { <Redirect path=format!("/o/{}/issues", slug_param())/> }
+}
