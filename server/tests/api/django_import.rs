@@ -1,6 +1,7 @@
 //! Accounts imported from a Django export sign in with their existing passwords.
 
 use crate::support::{browser::Browser, TestApp};
+use app::auth::{forms::SignInForm, functions::SignIn, UserSummary};
 use server::import::import_django_users;
 
 #[derive(serde::Deserialize)]
@@ -35,23 +36,22 @@ async fn imported_users_sign_in_with_their_django_passwords_and_bad_rows_are_rep
 
     let mut b = Browser::new(&app);
     b.open("/sign-in").await;
-    let (status, body) = b
-        .call(
-            "auth/sign_in",
-            &[
-                ("form[email]", "grace@example.com"),
-                ("form[password]", &f.password),
-            ],
-        )
-        .await;
-    assert!(
-        status.is_success() || status.is_redirection(),
-        "{status} {body}"
+    b.ok(SignIn {
+        form: SignInForm {
+            email: "grace@example.com".into(),
+            password: f.password.clone(),
+            next: None,
+        },
+    })
+    .await;
+    assert_eq!(
+        b.current_user().await,
+        Some(UserSummary {
+            name: "Grace Hopper".into(),
+            email: "grace@example.com".into(),
+            verified: true,
+        })
     );
-    assert!(b
-        .current_user()
-        .await
-        .contains(r#""name":"Grace Hopper","email":"grace@example.com","verified":true"#));
 
     // Running it again imports nothing twice.
     let again = import_django_users(&pool, csv.as_bytes()).await.unwrap();

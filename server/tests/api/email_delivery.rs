@@ -2,6 +2,14 @@
 
 use std::{sync::atomic::Ordering, time::Duration};
 
+use app::{
+    auth::{
+        forms::SignUpForm,
+        functions::{DevMailbox, SignUp},
+    },
+    error::AppError,
+};
+
 use crate::support::{
     browser::Browser,
     fake_sendgrid::{FakeSendGrid, API_KEY},
@@ -25,20 +33,14 @@ async fn an_email_queued_during_a_sendgrid_outage_is_delivered_once_it_recovers(
     let app = app_with_sendgrid(addr).await;
     let mut b = Browser::new(&app);
     b.open("/sign-up").await;
-    let (status, body) = b
-        .call(
-            "auth/sign_up",
-            &[
-                ("form[name]", "Ada"),
-                ("form[email]", "ada@example.com"),
-                ("form[password]", "tangerine lighthouse"),
-            ],
-        )
-        .await;
-    assert!(
-        status.is_success() || status.is_redirection(),
-        "{status} {body}"
-    );
+    b.ok(SignUp {
+        form: SignUpForm {
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            password: "tangerine lighthouse".into(),
+        },
+    })
+    .await;
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while fake.accepted.lock().unwrap().is_empty() {
@@ -87,6 +89,5 @@ async fn the_development_mailbox_is_closed_when_email_is_really_sent() {
     let app = app_with_sendgrid(addr).await;
     let mut b = Browser::new(&app);
     b.open("/sign-in").await;
-    let (_, body) = b.call("dev/mailbox", &[]).await;
-    assert_eq!(body, r#""NotFound""#);
+    assert_eq!(b.err(DevMailbox {}).await, AppError::NotFound);
 }

@@ -1,7 +1,10 @@
 //! Logs say who, in which organisation and under which declared access, and never hold a
 //! password or a token.
 
-use app::org::functions::{ListMembers, ShowInvitation};
+use app::{
+    error::AppError,
+    org::functions::{ListMembers, ShowInvitation},
+};
 use sqlx::PgPool;
 
 use crate::support::{
@@ -28,12 +31,15 @@ async fn a_request_is_logged_with_its_user_organisation_and_access_and_without_s
 
     let (in_path, in_body, in_query) = (secret("path"), secret("body"), secret("query"));
     assert_eq!(app.get(&format!("/invite/{in_path}")).await.status(), 200);
-    let (status, _) = owner
-        .call_fn(ShowInvitation {
-            token: in_body.clone(),
-        })
-        .await;
-    assert_eq!(status, 400, "an unknown invitation token is refused");
+    assert_eq!(
+        owner
+            .err(ShowInvitation {
+                token: in_body.clone(),
+            })
+            .await,
+        AppError::BadToken,
+        "an unknown invitation token is refused"
+    );
     app.get(&format!("/reset-password?token={in_query}")).await;
 
     let owner_id = f.users["a-owner"].to_string();
@@ -64,6 +70,7 @@ async fn a_request_is_logged_with_its_user_organisation_and_access_and_without_s
 #[tokio::test]
 async fn a_refusal_inside_the_layers_is_logged_under_its_request() {
     let app = TestApp::spawn().await;
+    // No session and no CSRF token: the layers refuse it before any function runs.
     let res = app
         .client
         .post(format!("{}/api/auth/sign_out", app.base))

@@ -2,10 +2,22 @@
 //! own role, invitations that are single-use, expire and need the invited address, and deletion.
 
 use crate::support::{
-    orgs::{call, create_user, email_of, sign_in, tenant_tx, Fixture, A_SLUG, PASSWORD},
+    orgs::{create_user, email_of, sign_in, tenant_tx, Fixture, A_SLUG, PASSWORD},
     TestApp,
 };
-use reqwest::StatusCode;
+use app::{
+    auth::functions::DeleteAccount,
+    error::AppError,
+    org::{
+        forms::{ChangeRoleForm, InviteMemberForm},
+        functions::{
+            AcceptInvitation, ChangeRole, DeleteOrganisation, InviteMember, LeaveOrganisation,
+            RemoveMember, ResendInvitation, RevokeInvitation, ShowInvitation, TransferOwnership,
+        },
+        InvitationDetails,
+    },
+    roles::Role,
+};
 use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -18,12 +30,37 @@ async fn role_of(db: &PgPool, org: Uuid, user: Uuid) -> Option<String> {
         .unwrap()
 }
 
-fn with(fields: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
-    fields.iter().map(|(k, v)| (*k, v.to_string())).collect()
+fn change_role(user_id: &str, role: Role) -> ChangeRole {
+    ChangeRole {
+        slug: A_SLUG.into(),
+        form: ChangeRoleForm {
+            user_id: user_id.into(),
+            role: role.as_str().into(),
+        },
+    }
 }
 
-fn ok(status: StatusCode) -> bool {
-    status.is_success() || status.is_redirection()
+fn invite(email: &str, role: Role) -> InviteMember {
+    InviteMember {
+        slug: A_SLUG.into(),
+        form: InviteMemberForm {
+            email: email.into(),
+            role: role.as_str().into(),
+        },
+    }
+}
+
+fn leave() -> LeaveOrganisation {
+    LeaveOrganisation {
+        slug: A_SLUG.into(),
+    }
+}
+
+/// What an Admin hears on trying to grant, change or remove the Admin role.
+fn only_the_owner_manages_admins() -> AppError {
+    AppError::Forbidden(
+        "Your role (Admin) does not allow you to grant, revoke or remove the Admin role.".into(),
+    )
 }
 
 #[tokio::test]
@@ -38,127 +75,68 @@ async fn nobody_grants_above_their_role_and_there_is_always_exactly_one_owner() 
     let mut owner = sign_in(&app, email_of("a-owner")).await;
 
     // An Admin manages Managers and Viewers, but not Admins, and cannot make one.
-    let (status, body) = call(
-        &mut admin,
-        "org/change_role",
-        &with(&[
-            ("slug", A_SLUG),
-            ("form[user_id]", &target),
-            ("form[role]", "admin"),
-        ]),
-    )
-    .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(
-        body.contains("grant, revoke or remove the Admin role"),
-        "{body}"
+    assert_eq!(
+        admin.err(change_role(&target, Role::Admin)).await,
+        only_the_owner_manages_admins()
     );
-    let (status, _) = call(
-        &mut admin,
-        "org/change_role",
-        &with(&[
-            ("slug", A_SLUG),
-            ("form[user_id]", &target),
-            ("form[role]", "manager"),
-        ]),
-    )
-    .await;
-    assert!(ok(status));
+    admin.ok(change_role(&target, Role::Manager)).await;
     assert_eq!(
         role_of(&db, f.a, f.users["a-target"]).await.as_deref(),
         Some("manager")
     );
-    let (status, _) = call(
-        &mut owner,
-        "org/change_role",
-        &with(&[
-            ("slug", A_SLUG),
-            ("form[user_id]", &target),
-            ("form[role]", "admin"),
-        ]),
-    )
-    .await;
-    assert!(ok(status), "the Owner grants Admin");
-    for endpoint in ["org/change_role", "org/remove_member"] {
-        // Each function reads its own fields: a change of role takes a form, a removal does not.
-        let (status, body) = call(
-            &mut admin,
-            endpoint,
-            &with(&[
-                ("slug", A_SLUG),
-                ("user_id", &target),
-                ("form[user_id]", &target),
-                ("form[role]", "viewer"),
-            ]),
-        )
-        .await;
-        assert_eq!(
-            status,
-            StatusCode::FORBIDDEN,
-            "{endpoint} on an Admin: {body}"
-        );
-    }
-    let (status, body) = call(
-        &mut admin,
-        "org/invite",
-        &with(&[
-            ("slug", A_SLUG),
-            ("form[email]", "new@example.com"),
-            ("form[role]", "admin"),
-        ]),
-    )
-    .await;
+    // The Owner grants Admin.
+    owner.ok(change_role(&target, Role::Admin)).await;
     assert_eq!(
-        status,
-        StatusCode::FORBIDDEN,
-        "an Admin cannot invite an Admin: {body}"
+        admin.err(change_role(&target, Role::Viewer)).await,
+        only_the_owner_manages_admins(),
+        "an Admin cannot change another Admin's role"
+    );
+    assert_eq!(
+        admin
+            .err(RemoveMember {
+                slug: A_SLUG.into(),
+                user_id: target.clone(),
+            })
+            .await,
+        only_the_owner_manages_admins(),
+        "an Admin cannot remove another Admin"
+    );
+    assert_eq!(
+        admin.err(invite("new@example.com", Role::Admin)).await,
+        only_the_owner_manages_admins(),
+        "an Admin cannot invite an Admin"
     );
 
     // Ownership only moves by transfer; the Owner neither leaves nor is changed or removed.
-    let (status, body) = call(
-        &mut owner,
-        "org/change_role",
-        &with(&[
-            ("slug", A_SLUG),
-            ("form[user_id]", &target),
-            ("form[role]", "owner"),
-        ]),
-    )
-    .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (status, body) = call(
-        &mut admin,
-        "org/change_role",
-        &with(&[
-            ("slug", A_SLUG),
-            ("form[user_id]", &owner_id),
-            ("form[role]", "viewer"),
-        ]),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    let (status, body) = call(
-        &mut owner,
-        "org/change_role",
-        &with(&[
-            ("slug", A_SLUG),
-            ("form[user_id]", &owner_id),
-            ("form[role]", "admin"),
-        ]),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CONFLICT, "not on oneself: {body}");
-    let (status, body) = call(&mut owner, "org/leave", &with(&[("slug", A_SLUG)])).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(body.contains("Transfer ownership"), "{body}");
+    assert_eq!(
+        owner.err(change_role(&target, Role::Owner)).await,
+        AppError::invalid(
+            "role",
+            "Ownership is transferred from the settings page, not granted."
+        )
+    );
+    assert_eq!(
+        admin.err(change_role(&owner_id, Role::Viewer)).await,
+        AppError::Refused("The Owner keeps their role until they transfer ownership.".into())
+    );
+    assert_eq!(
+        owner.err(change_role(&owner_id, Role::Admin)).await,
+        AppError::Refused(
+            "You cannot do that to yourself. To leave, use Leave organisation.".into()
+        ),
+        "not on oneself"
+    );
+    assert_eq!(
+        owner.err(leave()).await,
+        AppError::Refused("Transfer ownership to another member before you leave.".into())
+    );
 
-    let (status, _) = call(
-        &mut owner,
-        "org/transfer",
-        &with(&[("slug", A_SLUG), ("user_id", &admin_id)]),
-    )
-    .await;
-    assert!(ok(status));
+    owner
+        .ok(TransferOwnership {
+            slug: A_SLUG.into(),
+            user_id: admin_id,
+        })
+        .await;
     assert_eq!(
         role_of(&db, f.a, f.users["a-admin"]).await.as_deref(),
         Some("owner")
@@ -175,8 +153,7 @@ async fn nobody_grants_above_their_role_and_there_is_always_exactly_one_owner() 
             .unwrap();
     assert_eq!(owners, 1);
     // The former Owner, now an Admin, can leave.
-    let (status, _) = call(&mut owner, "org/leave", &with(&[("slug", A_SLUG)])).await;
-    assert!(ok(status));
+    owner.ok(leave()).await;
     assert_eq!(role_of(&db, f.a, f.users["a-owner"]).await, None);
 
     // The database holds the line even against the application's own SQL.
@@ -219,26 +196,28 @@ async fn invitations_are_single_use_expire_and_need_the_invited_address() {
     let db = PgPool::connect(&app.db.url).await.unwrap();
     let f = Fixture::create(&db).await;
     let mut owner = sign_in(&app, email_of("a-owner")).await;
-    let invite = |email: &str| {
-        with(&[
-            ("slug", A_SLUG),
-            ("form[email]", email),
-            ("form[role]", "manager"),
-        ])
+    let show = |token: &str| ShowInvitation {
+        token: token.into(),
+    };
+    let accept = |token: &str| AcceptInvitation {
+        token: token.into(),
     };
 
-    let (status, body) = call(&mut owner, "org/invite", &invite("Newbie@Example.com")).await;
-    assert!(ok(status), "{body}");
-    let (status, body) = call(&mut owner, "org/invite", &invite("newbie@example.com")).await;
+    owner.ok(invite("Newbie@Example.com", Role::Manager)).await;
     assert_eq!(
-        status,
-        StatusCode::BAD_REQUEST,
-        "one pending invitation per address: {body}"
+        owner.err(invite("newbie@example.com", Role::Manager)).await,
+        AppError::invalid(
+            "email",
+            "newbie@example.com already has an invitation waiting. Resend it from the list below."
+        ),
+        "one pending invitation per address"
     );
-    let (status, body) = call(&mut owner, "org/invite", &invite(email_of("a-viewer"))).await;
-    assert!(
-        body.contains("already a member") && status == StatusCode::BAD_REQUEST,
-        "{body}"
+    assert_eq!(
+        owner.err(invite(email_of("a-viewer"), Role::Manager)).await,
+        AppError::invalid(
+            "email",
+            format!("{} is already a member.", email_of("a-viewer"))
+        )
     );
     let first = invitation_token(&db, "newbie@example.com").await;
     let stored: i64 = sqlx::query_scalar("select count(*) from invitations where convert_to($1, 'UTF8') = token_hash or position(convert_to($1, 'UTF8') in token_hash) > 0")
@@ -255,37 +234,43 @@ async fn invitations_are_single_use_expire_and_need_the_invited_address() {
     .fetch_one(&db)
     .await
     .unwrap();
-    let (status, _) = call(
-        &mut owner,
-        "org/resend_invitation",
-        &with(&[("slug", A_SLUG), ("invitation_id", &id.to_string())]),
-    )
-    .await;
-    assert!(ok(status));
+    owner
+        .ok(ResendInvitation {
+            slug: A_SLUG.into(),
+            invitation_id: id.to_string(),
+        })
+        .await;
     let token = invitation_token(&db, "newbie@example.com").await;
     assert_ne!(token, first);
-    let (status, _) = call(&mut owner, "org/invitation", &with(&[("token", &first)])).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "the old link is dead");
-    let (status, body) = call(&mut owner, "org/invitation", &with(&[("token", &token)])).await;
-    assert!(
-        ok(status) && body.contains("Alpha Cafés") && body.contains("Manager"),
-        "{body}"
+    assert_eq!(
+        owner.err(show(&first)).await,
+        AppError::BadToken,
+        "the old link is dead"
+    );
+    assert_eq!(
+        owner.ok(show(&token)).await,
+        InvitationDetails {
+            org_name: "Alpha Cafés".into(),
+            email: "Newbie@Example.com".into(),
+            role: Role::Manager,
+            invited_by: "User owner".into(),
+        }
     );
 
     // Someone signed in with another address cannot use it.
     let mut other = sign_in(&app, email_of("b-member")).await;
-    let (status, body) = call(&mut other, "org/accept", &with(&[("token", &token)])).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(
-        body.contains("This invitation is for Newbie@Example.com"),
-        "{body}"
+    assert_eq!(
+        other.err(accept(&token)).await,
+        AppError::Refused(
+            "This invitation is for Newbie@Example.com. Sign in with that address to accept it."
+                .into()
+        )
     );
 
     // The invited address, not yet confirmed: accepting joins and confirms it, once.
     let newbie = create_user(&db, "newbie@example.com", false).await;
     let mut b = sign_in(&app, "newbie@example.com").await;
-    let (status, body) = call(&mut b, "org/accept", &with(&[("token", &token)])).await;
-    assert!(ok(status), "{body}");
+    b.ok(accept(&token)).await;
     assert_eq!(role_of(&db, f.a, newbie).await.as_deref(), Some("manager"));
     let verified: bool =
         sqlx::query_scalar("select email_verified_at is not null from users where user_id = $1")
@@ -294,11 +279,14 @@ async fn invitations_are_single_use_expire_and_need_the_invited_address() {
             .await
             .unwrap();
     assert!(verified);
-    let (status, _) = call(&mut b, "org/accept", &with(&[("token", &token)])).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "single use");
+    assert_eq!(
+        b.err(accept(&token)).await,
+        AppError::BadToken,
+        "single use"
+    );
 
     // Revoked and expired invitations are dead links.
-    call(&mut owner, "org/invite", &invite("revoked@example.com")).await;
+    owner.ok(invite("revoked@example.com", Role::Manager)).await;
     let revoked = invitation_token(&db, "revoked@example.com").await;
     let id: Uuid = sqlx::query_scalar(
         "select invitation_id from invitations where email = 'revoked@example.com'",
@@ -306,22 +294,20 @@ async fn invitations_are_single_use_expire_and_need_the_invited_address() {
     .fetch_one(&db)
     .await
     .unwrap();
-    let (status, _) = call(
-        &mut owner,
-        "org/revoke_invitation",
-        &with(&[("slug", A_SLUG), ("invitation_id", &id.to_string())]),
-    )
-    .await;
-    assert!(ok(status));
-    call(&mut owner, "org/invite", &invite("late@example.com")).await;
+    owner
+        .ok(RevokeInvitation {
+            slug: A_SLUG.into(),
+            invitation_id: id.to_string(),
+        })
+        .await;
+    owner.ok(invite("late@example.com", Role::Manager)).await;
     let late = invitation_token(&db, "late@example.com").await;
     sqlx::query("update invitations set expires_at = now() - interval '1 second' where email = 'late@example.com'")
         .execute(&db)
         .await
         .unwrap();
     for dead in [revoked, late] {
-        let (status, _) = call(&mut owner, "org/invitation", &with(&[("token", &dead)])).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(owner.err(show(&dead)).await, AppError::BadToken);
     }
     let expires_in_days: f64 = sqlx::query_scalar(
         "select (extract(epoch from expires_at - sent_at) / 86400)::float8 from invitations where email = 'newbie@example.com'",
@@ -360,25 +346,20 @@ async fn deleting_an_organisation_removes_its_data_and_the_account_log_keeps_a_r
     let f = Fixture::create(&db).await;
     let mut owner = sign_in(&app, email_of("a-owner")).await;
     let before = rows_of(&db, f.a).await;
-    let (status, body) = call(
-        &mut owner,
-        "org/delete",
-        &with(&[("slug", A_SLUG), ("confirm", "alpha")]),
-    )
-    .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let delete = |confirm: &str| DeleteOrganisation {
+        slug: A_SLUG.into(),
+        confirm: confirm.into(),
+    };
+    assert_eq!(
+        owner.err(delete("alpha")).await,
+        AppError::invalid("confirm", format!("Type {A_SLUG} exactly to confirm."))
+    );
     assert_eq!(
         rows_of(&db, f.a).await,
         before,
         "a wrong confirmation changes nothing"
     );
-    let (status, _) = call(
-        &mut owner,
-        "org/delete",
-        &with(&[("slug", A_SLUG), ("confirm", A_SLUG)]),
-    )
-    .await;
-    assert!(ok(status));
+    owner.ok(delete(A_SLUG)).await;
     assert_eq!(rows_of(&db, f.a).await, 0);
     assert!(rows_of(&db, f.b).await > 0, "B is untouched");
     let recorded: i64 = sqlx::query_scalar(
@@ -397,28 +378,22 @@ async fn an_owner_must_hand_over_before_deleting_their_account() {
     let db = PgPool::connect(&app.db.url).await.unwrap();
     let f = Fixture::create(&db).await;
     let mut owner = sign_in(&app, email_of("a-owner")).await;
-    let (status, body) = call(
-        &mut owner,
-        "auth/delete_account",
-        &with(&[("password", PASSWORD)]),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(
-        body.contains("Transfer ownership or delete the organisation first"),
-        "{body}"
+    let delete_account = || DeleteAccount {
+        password: PASSWORD.into(),
+    };
+    assert_eq!(
+        owner.err(delete_account()).await,
+        AppError::Refused(
+            "You own an organisation with other members. Transfer ownership or delete the \
+             organisation first."
+                .into()
+        )
     );
     assert!(role_of(&db, f.a, f.users["a-owner"]).await.is_some());
 
     // A member's account goes, and the organisation's log says so.
     let mut viewer = sign_in(&app, email_of("a-viewer")).await;
-    let (status, _) = call(
-        &mut viewer,
-        "auth/delete_account",
-        &with(&[("password", PASSWORD)]),
-    )
-    .await;
-    assert!(ok(status));
+    viewer.ok(delete_account()).await;
     let left: i64 = sqlx::query_scalar(
         "select count(*) from org_audit_events where org_id = $1 and action = 'member.left' and actor_email = $2",
     )
@@ -439,12 +414,6 @@ async fn an_owner_must_hand_over_before_deleting_their_account() {
         .await
         .unwrap();
     let mut b_owner = sign_in(&app, email_of("b-owner")).await;
-    let (status, body) = call(
-        &mut b_owner,
-        "auth/delete_account",
-        &with(&[("password", PASSWORD)]),
-    )
-    .await;
-    assert!(ok(status), "{body}");
+    b_owner.ok(delete_account()).await;
     assert_eq!(rows_of(&db, f.b).await, 0);
 }

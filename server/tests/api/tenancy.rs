@@ -6,12 +6,15 @@ use std::collections::BTreeMap;
 use crate::support::{
     browser::Browser,
     orgs::{
-        call, email_of, probe_browser, role_user, sign_in, tenant_tx, Fixture, A_SLUG, B_SLUG,
-        PASSWORD,
+        email_of, probe_browser, role_user, sign_in, tenant_tx, Fixture, A_SLUG, B_SLUG, PASSWORD,
     },
     TestApp, TestDb,
 };
-use app::roles::{Permission, Role};
+use app::{
+    error::AppError,
+    org::functions::{ListMembers, RemoveMember},
+    roles::{Permission, Role},
+};
 use reqwest::StatusCode;
 use sqlx::{Connection, PgConnection, PgPool, Row};
 use uuid::Uuid;
@@ -137,12 +140,16 @@ async fn refusals_are_audited_and_other_tenants_objects_are_not_found() {
     let app = TestApp::spawn().await;
     let db = PgPool::connect(&app.db.url).await.unwrap();
     let f = Fixture::create(&db).await;
+    let remove = |slug: &str, user: &str| RemoveMember {
+        slug: slug.into(),
+        user_id: f.users[user].to_string(),
+    };
     let mut viewer = sign_in(&app, email_of("a-viewer")).await;
-    let (status, body) = call(&mut viewer, "org/remove_member", &f.fields(A_SLUG, f.a)).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(
-        body.contains("Your role (Viewer) does not allow you to invite members"),
-        "{body}"
+    assert_eq!(
+        viewer.err(remove(A_SLUG, "a-target")).await,
+        AppError::Forbidden(
+            "Your role (Viewer) does not allow you to invite members or change their roles.".into()
+        )
     );
     let denied: i64 = sqlx::query_scalar(
         "select count(*) from org_audit_events where org_id = $1 and action = 'access.denied' and actor_user_id = $2",
@@ -155,10 +162,14 @@ async fn refusals_are_audited_and_other_tenants_objects_are_not_found() {
     assert_eq!(denied, 1);
 
     let mut owner = sign_in(&app, email_of("a-owner")).await;
-    let (status, _) = call(&mut owner, "org/members", &f.fields(B_SLUG, f.b)).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = call(&mut owner, "org/remove_member", &f.fields(A_SLUG, f.b)).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    let b_members = ListMembers {
+        slug: B_SLUG.into(),
+    };
+    assert_eq!(owner.err(b_members).await, AppError::NotFound);
+    assert_eq!(
+        owner.err(remove(A_SLUG, "b-member")).await,
+        AppError::NotFound
+    );
     let not_found: i64 = sqlx::query_scalar(
         "select (select count(*) from audit_events where action = 'access.not_found' and actor_user_id = $1)
               + (select count(*) from org_audit_events where org_id = $2 and action = 'access.not_found')",

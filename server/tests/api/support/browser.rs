@@ -1,3 +1,4 @@
+use app::{auth::UserSummary, error::AppError};
 use leptos::server_fn::ServerFn;
 use reqwest::{header, StatusCode};
 use serde::{de::DeserializeOwned, Serialize};
@@ -84,6 +85,21 @@ impl<'a> Browser<'a> {
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path} answered {body}: {e}"))
     }
 
+    /// [`Browser::call_fn`] for a call that must fail, with its error decoded. The status must
+    /// be the one [`AppError::status`] gives that error, so the error stands for both.
+    pub async fn err<F>(&mut self, args: F) -> AppError
+    where
+        F: ServerFn<Error = AppError> + Serialize,
+    {
+        let path = F::PATH;
+        let (status, body) = self.call_fn(args).await;
+        assert!(!status.is_success(), "{path} must fail: {status} {body}");
+        let error: AppError = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("{path} answered {status} {body}: {e}"));
+        assert_eq!(status, error.status(), "{path}: {status} for {error:?}");
+        error
+    }
+
     /// Posts `fields` to the server function at `/api/{endpoint}` with the page's CSRF token:
     /// for calls that must not fit a function's types (malformed or forged requests) and for
     /// walks over every registered function.
@@ -136,7 +152,8 @@ impl<'a> Browser<'a> {
         (res.status(), res.text().await.unwrap())
     }
 
-    pub async fn current_user(&mut self) -> String {
-        self.call_fn(app::auth::functions::CurrentUser {}).await.1
+    /// Who this browser is signed in as, if anyone.
+    pub async fn current_user(&mut self) -> Option<UserSummary> {
+        self.ok(app::auth::functions::CurrentUser {}).await
     }
 }

@@ -3,7 +3,11 @@
 use std::collections::BTreeMap;
 
 use app::{
-    auth::password::{DjangoHash, DEFAULT_ITERATIONS},
+    auth::{
+        forms::SignInForm,
+        functions::SignIn,
+        password::{DjangoHash, DEFAULT_ITERATIONS},
+    },
     roles::Role,
 };
 use reqwest::StatusCode;
@@ -324,16 +328,14 @@ pub async fn sign_in<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
 pub async fn sign_in_with<'a>(app: &'a TestApp, email: &str, password: &str) -> Browser<'a> {
     let mut b = Browser::new(app);
     b.open("/sign-in").await;
-    let (status, body) = b
-        .call(
-            "auth/sign_in",
-            &[("form[email]", email), ("form[password]", password)],
-        )
-        .await;
-    assert!(
-        status.is_success() || status.is_redirection(),
-        "{status} {body}"
-    );
+    b.ok(SignIn {
+        form: SignInForm {
+            email: email.into(),
+            password: password.into(),
+            next: None,
+        },
+    })
+    .await;
     b
 }
 
