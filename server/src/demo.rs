@@ -416,9 +416,11 @@ pub async fn load(pool: &PgPool) -> Result<bool, DemoError> {
             "urgent", "high", "high", "normal", "normal", "normal", "low",
         ]);
         let site = *rng.pick(&sites);
-        let business = (rng.below(3) == 0)
-            .then(|| *rng.pick(&businesses))
-            .unwrap_or(site);
+        let business = if rng.below(3) == 0 {
+            *rng.pick(&businesses)
+        } else {
+            site
+        };
         let assignee = members[rng.below(3) as usize].0;
         let resolve_hours = 2 + rng.below(24 * 10) as i32;
         let due_in_days = (rng.below(2) == 0).then(|| rng.below(21) as i32 - 7);
