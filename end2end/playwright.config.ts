@@ -5,7 +5,9 @@ const executablePath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 
 export default defineConfig({
   testDir: "./tests",
-  timeout: 30_000,
+  // Generous: the suite runs against the tests' unoptimised server build and a quickly built
+  // WASM, where a page costs more than in production; speed is measured by the benchmarks.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,
