@@ -2,7 +2,10 @@
 
 use leptos::prelude::*;
 
-use crate::{auth::functions::dev_mailbox, components::private_meta::PrivateMeta};
+use crate::{
+    auth::functions::dev_mailbox,
+    components::{linked_text::LinkedText, private_meta::PrivateMeta},
+};
 
 /// Development only: the emails the app would have sent, with their links.
 #[component]
@@ -23,7 +26,7 @@ pub fn DevMailboxPage() -> impl IntoView {
                                     <li class="card">
                                         <h2>{m.subject}</h2>
                                         <p class="muted">"To " {m.to} " · " {m.created_at}</p>
-                                        <EmailBody text=m.text_body/>
+                                        <LinkedText class="email-body" text=m.text_body/>
                                     </li>
                                 }).collect_view()}
                             </ol>
@@ -34,26 +37,4 @@ pub fn DevMailboxPage() -> impl IntoView {
             </Transition>
         </section>
     }
-}
-
-/// Plain text with its http(s) links made clickable; everything is rendered as text, never HTML.
-#[component]
-fn EmailBody(text: String) -> impl IntoView {
-    let lines = text
-        .lines()
-        .map(|line| {
-            let words = line
-                .split(' ')
-                .map(|w| {
-                    if w.starts_with("http://") || w.starts_with("https://") {
-                        view! { <a href=w.to_string()>{w.to_string()}</a>" " }.into_any()
-                    } else {
-                        view! { {format!("{w} ")} }.into_any()
-                    }
-                })
-                .collect_view();
-            view! { <span class="line">{words}</span><br/> }
-        })
-        .collect_view();
-    view! { <p class="email-body">{lines}</p> }
 }
