@@ -15,7 +15,6 @@ use crate::{
         problem::{set_status, LoadProblem},
     },
     domain::Slug,
-    error::AppError,
     org::{
         functions::{
             current_org, list_invitations, list_members, list_organisations, AcceptInvitation,
@@ -29,6 +28,69 @@ use crate::{
     roles::{Permission, Role},
 };
 
+#[component]
+pub fn OrganisationsPage() -> impl IntoView {
+    let create = ServerAction::<CreateOrganisation>::new();
+    let error = action_error(create);
+    let orgs = Resource::new(|| (), |_| list_organisations());
+    let name = RwSignal::new(String::new());
+    let slug_hint = move || {
+        let n = name.get();
+        (!n.trim().is_empty())
+            .then(|| format!("Leave empty to use /o/{}", Slug::derive(&n).as_str()))
+    };
+    let deleted = move || use_query_map().read().get("deleted").is_some();
+    view! {
+        <PrivateMeta title="Your organisations"/>
+        <section class="container narrow">
+            <Show when=deleted>
+                <p class="notice" role="status">"The organisation and everything in it was deleted."</p>
+            </Show>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match orgs.await {
+                        Ok(list) => view! {
+                            <h1>"Your organisations"</h1>
+                            {if list.is_empty() {
+                                view! { <p>"You do not belong to an organisation yet. Create one below, or ask a colleague to invite you."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ul class="org-list">
+                                        {list.into_iter().map(|o| view! {
+                                            <li class="card">
+                                                <A href=format!("/o/{}/members", o.slug)>{o.name}</A>
+                                                " " <span class="badge">{o.role.label()}</span>
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }}
+                        }.into_any(),
+                        Err(e) => view! { <LoadProblem error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <h2>"Create an organisation"</h2>
+            <ActionForm action=create attr:class="stack">
+                <CsrfField/>
+                <div class="field">
+                    <label for="org-name">"Name"</label>
+                    <input id="org-name" name="name" type="text" required maxlength="100"
+                        on:input=move |ev| name.set(event_target_value(&ev))/>
+                    <p class="field-error">{move || error.get().and_then(|e| e.for_field("name"))}</p>
+                </div>
+                <div class="field">
+                    <label for="org-slug">"Address (optional)"</label>
+                    <input id="org-slug" name="slug" type="text" maxlength="40" aria-describedby="org-slug-help"/>
+                    <p id="org-slug-help" class="muted">{move || slug_hint().unwrap_or_else(|| "Lowercase letters, digits and hyphens.".into())}</p>
+                    <p class="field-error">{move || error.get().and_then(|e| e.for_field("slug"))}</p>
+                </div>
+                <FormError error fields=&["name", "slug"]/>
+                <button type="submit" class="button primary">"Create organisation"</button>
+            </ActionForm>
+        </section>
+    }
+}
 
 fn slug_param() -> String {
     use_params_map().read().get("slug").unwrap_or_default()
