@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::{
     components::A,
-    hooks::{use_params_map, use_query_map},
+    hooks::use_params_map,
 };
 
 use crate::{
