@@ -213,7 +213,7 @@ pub async fn list_businesses(
     let rows = sqlx::query!(
         r#"select b.business_id, b.name, b.relationship, b.address, b.tags, b.archived_at is not null as "archived!",
                   (select count(*) from issues i where i.org_id = b.org_id and i.business_id = b.business_id
-                     and i.status in ('open', 'in_progress', 'blocked')) as "open_issues!"
+                     and issue_is_open(i.status)) as "open_issues!"
            from businesses b
            where b.org_id = $1
              and ($2::text is null or b.search @@ to_tsquery('simple', $2))

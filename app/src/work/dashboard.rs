@@ -138,7 +138,7 @@ pub async fn load_dashboard(
         r#"select business_id, priority, count(*) as "open!",
                   count(*) filter (where due_on < current_date) as "overdue!"
            from issues
-           where org_id = $1 and status in ('open', 'in_progress', 'blocked')
+           where org_id = $1 and issue_is_open(status)
            group by business_id, priority"#,
         org
     )

@@ -252,7 +252,7 @@ pub(crate) struct Cursor {
 }
 
 #[cfg(feature = "ssr")]
-/// Issues with no due date come after every dated one.
+/// Issues with no due date come after every dated one: `issue_due_key(null)` in SQL.
 const NO_DUE_DATE: &str = "9999-12-31";
 
 #[cfg(feature = "ssr")]
@@ -294,7 +294,7 @@ impl Cursor {
 }
 
 #[cfg(feature = "ssr")]
-/// 1 for urgent, 4 for low: the order the database sorts by.
+/// 1 for urgent, 4 for low: `priority_rank(priority)` in SQL, the order the database sorts by.
 fn priority_rank(p: Priority) -> i32 {
     Priority::ALL
         .iter()
@@ -336,7 +336,7 @@ pub(crate) async fn page(m: &mut Member, f: &IssueFilter) -> Result<IssuePage, A
         Row,
         r#"select i.issue_id, i.number, i.title, i.kind, i.priority, i.status, i.business_id,
                   b.name as "business?", u.name as "assignee?", i.due_on::text as due_on,
-                  coalesce(i.due_on < current_date and i.status in ('open', 'in_progress', 'blocked'), false) as "overdue!",
+                  coalesce(i.due_on < current_date and issue_is_open(i.status), false) as "overdue!",
                   i.version
            from issues i
            left join businesses b on b.org_id = i.org_id and b.business_id = i.business_id
@@ -346,16 +346,16 @@ pub(crate) async fn page(m: &mut Member, f: &IssueFilter) -> Result<IssuePage, A
              and ($3::text is null or i.priority = $3)
              and ($4::uuid is null or i.assignee_id = $4)
              and ($5::uuid is null or i.business_id = $5)
-             and (not $6 or (i.due_on < current_date and i.status in ('open', 'in_progress', 'blocked')))
+             and (not $6 or (i.due_on < current_date and issue_is_open(i.status)))
              and ($8::int is null or case $7
                  when 'oldest' then i.number > $8
-                 when 'priority' then array_position(array['urgent', 'high', 'normal', 'low'], i.priority) > $9
-                     or (array_position(array['urgent', 'high', 'normal', 'low'], i.priority) = $9 and i.number < $8)
-                 when 'due' then coalesce(i.due_on, '9999-12-31') > $10::text::date
-                     or (coalesce(i.due_on, '9999-12-31') = $10::text::date and i.number < $8)
+                 when 'priority' then priority_rank(i.priority) > $9
+                     or (priority_rank(i.priority) = $9 and i.number < $8)
+                 when 'due' then issue_due_key(i.due_on) > $10::text::date
+                     or (issue_due_key(i.due_on) = $10::text::date and i.number < $8)
                  else i.number < $8 end)
-           order by case when $7 = 'priority' then array_position(array['urgent', 'high', 'normal', 'low'], i.priority) end,
-                    case when $7 = 'due' then coalesce(i.due_on, '9999-12-31') end,
+           order by case when $7 = 'priority' then priority_rank(i.priority) end,
+                    case when $7 = 'due' then issue_due_key(i.due_on) end,
                     case when $7 = 'oldest' then i.number end asc,
                     i.number desc
            limit $11"#,
@@ -390,7 +390,7 @@ pub async fn get_issue(slug: String, number: i32) -> Result<Issue, AppError> {
     let r = sqlx::query!(
         r#"select i.issue_id, i.number, i.title, i.kind, i.priority, i.status, i.business_id,
                   b.name as "business?", u.name as "assignee?", i.due_on::text as due_on,
-                  coalesce(i.due_on < current_date and i.status in ('open', 'in_progress', 'blocked'), false) as "overdue!",
+                  coalesce(i.due_on < current_date and issue_is_open(i.status), false) as "overdue!",
                   i.version, i.description, i.assignee_id, coalesce(c.name, 'a former member') as "created_by!",
                   to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "created_at!"
            from issues i
@@ -498,7 +498,7 @@ pub(crate) async fn insert_issue(m: &mut Member, input: &IssueInput) -> Result<i
         "insert into issues (org_id, number, title, description, kind, priority, status, business_id,
                              assignee_id, due_on, created_by, resolved_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::date, $11,
-                 case when $7 in ('resolved', 'closed') then now() end)
+                 case when issue_is_done($7) then now() end)
          returning issue_id",
         m.org_id,
         number,
@@ -625,7 +625,7 @@ pub async fn update_issue(
     let new_version = sqlx::query_scalar!(
         "update issues set title = $3, description = $4, kind = $5, priority = $6, status = $7,
                 business_id = $8, assignee_id = $9, due_on = $10::text::date, version = version + 1,
-                resolved_at = case when $7 in ('resolved', 'closed') then coalesce(resolved_at, now()) end
+                resolved_at = case when issue_is_done($7) then coalesce(resolved_at, now()) end
          where org_id = $1 and issue_id = $2
          returning version",
         m.org_id,
@@ -711,7 +711,7 @@ pub async fn move_issue(
         .ok_or_else(|| AppError::invalid("status", "Choose a status."))?;
     let row = sqlx::query!(
         r#"update issues i set status = $4, version = i.version + 1,
-                  resolved_at = case when $4 in ('resolved', 'closed') then coalesce(i.resolved_at, now()) end
+                  resolved_at = case when issue_is_done($4) then coalesce(i.resolved_at, now()) end
            from issues old
            where i.org_id = $1 and i.issue_id = $2 and i.version = $3
              and old.org_id = i.org_id and old.issue_id = i.issue_id
@@ -804,7 +804,7 @@ pub async fn bulk_update(
         "update issues set status = coalesce($3, status),
                 assignee_id = case when $4 then $5 else assignee_id end,
                 version = version + 1,
-                resolved_at = case when coalesce($3, status) in ('resolved', 'closed')
+                resolved_at = case when issue_is_done(coalesce($3, status))
                                    then coalesce(resolved_at, now()) end
          where org_id = $1 and number = any($2)",
         m.org_id,
