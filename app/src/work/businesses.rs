@@ -4,11 +4,12 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{issues::IssueSummary, Relationship};
+use super::{fields::text, issues::IssueSummary, Relationship};
 use crate::{auth::client::CsrfClient, error::AppError};
 
 #[cfg(feature = "ssr")]
 use {
+    super::fields::{parse_id, stale_or_missing, Versioned},
     crate::access::{self, Member},
     crate::roles::Permission,
     uuid::Uuid,
@@ -61,33 +62,6 @@ pub struct BusinessInput {
     pub website: String,
     pub notes: String,
     pub tags: Vec<String>,
-}
-
-/// A text field: trimmed, at most `max` characters, without control characters other than
-/// line breaks where `multiline`.
-pub(crate) fn text(
-    field: &str,
-    label: &str,
-    value: &str,
-    max: usize,
-    multiline: bool,
-) -> Result<String, AppError> {
-    let v = value.trim();
-    if v.chars().count() > max {
-        return Err(AppError::invalid(
-            field,
-            format!("{label} is at most {max} characters."),
-        ));
-    }
-    if v.chars()
-        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t')))
-    {
-        return Err(AppError::invalid(
-            field,
-            format!("{label} cannot contain control characters."),
-        ));
-    }
-    Ok(v.to_string())
 }
 
 impl BusinessInput {
@@ -179,11 +153,6 @@ pub fn prefix_query(q: &str) -> Option<String> {
 
 #[cfg(feature = "ssr")]
 const PAGE: i64 = 25;
-
-#[cfg(feature = "ssr")]
-pub(crate) fn parse_id(id: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)
-}
 
 /// Businesses matching a search and filters, by name, a page at a time.
 #[server(endpoint = "work/businesses", client = CsrfClient)]
@@ -398,7 +367,7 @@ pub async fn update_business(
     .await?
     .rows_affected();
     if saved == 0 {
-        return Err(stale_or_missing(&mut m, "businesses", id).await);
+        return Err(stale_or_missing(&mut m, Versioned::Business, id).await);
     }
     m.audit(
         "business.updated",
@@ -407,35 +376,6 @@ pub async fn update_business(
     )
     .await?;
     m.commit().await
-}
-
-/// Why an update by version touched nothing: the row is gone, or someone saved first.
-#[cfg(feature = "ssr")]
-pub(crate) async fn stale_or_missing(m: &mut Member, table: &str, id: Uuid) -> AppError {
-    let exists = match table {
-        "businesses" => sqlx::query_scalar!(
-            r#"select exists (select 1 from businesses where org_id = $1 and business_id = $2) as "e!""#,
-            m.org_id,
-            id
-        )
-        .fetch_one(&mut *m.tx)
-        .await,
-        _ => sqlx::query_scalar!(
-            r#"select exists (select 1 from issues where org_id = $1 and issue_id = $2) as "e!""#,
-            m.org_id,
-            id
-        )
-        .fetch_one(&mut *m.tx)
-        .await,
-    };
-    match exists {
-        Ok(true) => AppError::Refused(
-            "Someone else saved a change while you were editing. Reload to see it, then make your change again."
-                .into(),
-        ),
-        Ok(false) => AppError::NotFound,
-        Err(e) => e.into(),
-    }
 }
 
 #[server(endpoint = "work/archive_business", client = CsrfClient)]

@@ -4,12 +4,12 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{businesses::text, IssueKind, Priority, Status};
+use super::{fields::text, IssueKind, Priority, Status};
 use crate::{auth::client::CsrfClient, error::AppError};
 
 #[cfg(feature = "ssr")]
 use {
-    super::businesses::{parse_id, stale_or_missing},
+    super::fields::{parse_id, stale_or_missing, Versioned},
     super::IssueOrder,
     crate::access::{self, Member},
     crate::roles::Permission,
@@ -620,7 +620,7 @@ pub async fn update_issue(
     .fetch_optional(&mut *m.tx)
     .await?;
     let Some(before) = before else {
-        return Err(stale_or_missing(&mut m, "issues", id).await);
+        return Err(stale_or_missing(&mut m, Versioned::Issue, id).await);
     };
     let new_version = sqlx::query_scalar!(
         "update issues set title = $3, description = $4, kind = $5, priority = $6, status = $7,
@@ -724,7 +724,7 @@ pub async fn move_issue(
     .fetch_optional(&mut *m.tx)
     .await?;
     let Some(row) = row else {
-        return Err(stale_or_missing(&mut m, "issues", id).await);
+        return Err(stale_or_missing(&mut m, Versioned::Issue, id).await);
     };
     let from = Status::parse(&row.old_status).map(|s| s.label());
     if from != Some(status.label()) {

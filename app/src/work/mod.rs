@@ -83,6 +83,7 @@ choice!(
 pub mod businesses;
 pub mod csv_io;
 pub mod dashboard;
+mod fields;
 pub mod issues;
 
 impl Status {
