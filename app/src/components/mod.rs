@@ -1,5 +1,9 @@
 pub mod address;
+pub mod business_fields;
+pub mod choices;
+pub mod csv_tools;
 pub mod forms;
+pub mod issue_table;
 pub mod layout;
 pub mod page_meta;
 pub mod problem;

@@ -24,6 +24,11 @@ macro_rules! choice {
             pub fn parse(s: &str) -> Option<$name> {
                 Self::ALL.iter().copied().find(|v| v.as_str() == s)
             }
+
+            /// Every value's stored name and label, in order: the options of a `<select>`.
+            pub fn options() -> Vec<(&'static str, &'static str)> {
+                Self::ALL.iter().map(|v| (v.as_str(), v.label())).collect()
+            }
         }
     };
 }
