@@ -22,13 +22,13 @@ fn with(fields: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
 fn new_issue(title: &str) -> Vec<(&'static str, String)> {
     with(&[
         ("slug", A_SLUG),
-        ("title", title),
-        ("description", ""),
-        ("kind", "task"),
-        ("priority", "normal"),
-        ("business_id", ""),
-        ("assignee_id", ""),
-        ("due_on", ""),
+        ("form[title]", title),
+        ("form[description]", ""),
+        ("form[kind]", "task"),
+        ("form[priority]", "normal"),
+        ("form[business_id]", ""),
+        ("form[assignee_id]", ""),
+        ("form[due_on]", ""),
     ])
 }
 
@@ -83,14 +83,14 @@ fn edit(f: &Fixture, version: &str, title: &str, status: &str) -> Vec<(&'static 
         ("slug", A_SLUG),
         ("issue_id", &f.issue_a.to_string()),
         ("version", version),
-        ("title", title),
-        ("description", ""),
-        ("kind", "maintenance"),
-        ("priority", "high"),
-        ("status", status),
-        ("business_id", &f.business_a.to_string()),
-        ("assignee_id", ""),
-        ("due_on", ""),
+        ("form[title]", title),
+        ("form[description]", ""),
+        ("form[kind]", "maintenance"),
+        ("form[priority]", "high"),
+        ("form[status]", status),
+        ("form[business_id]", &f.business_a.to_string()),
+        ("form[assignee_id]", ""),
+        ("form[due_on]", ""),
     ])
 }
 
@@ -189,13 +189,13 @@ async fn search_finds_businesses_by_name_and_address_within_the_organisation() {
         "work/create_business",
         &with(&[
             ("slug", A_SLUG),
-            ("name", "The Harbour Bakery"),
-            ("relationship", "competitor"),
-            ("address", "12 Wharf Road, Whitby"),
-            ("phone", ""),
-            ("website", ""),
-            ("notes", ""),
-            ("tags", "bread"),
+            ("form[name]", "The Harbour Bakery"),
+            ("form[relationship]", "competitor"),
+            ("form[address]", "12 Wharf Road, Whitby"),
+            ("form[phone]", ""),
+            ("form[website]", ""),
+            ("form[notes]", ""),
+            ("form[tags]", "bread"),
         ]),
     )
     .await;
@@ -203,10 +203,10 @@ async fn search_finds_businesses_by_name_and_address_within_the_organisation() {
     let search = |q: &str| {
         with(&[
             ("slug", A_SLUG),
-            ("q", q),
-            ("relationship", ""),
-            ("tag", ""),
-            ("archived", "false"),
+            ("form[q]", q),
+            ("form[relationship]", ""),
+            ("form[tag]", ""),
+            ("form[archived]", "false"),
         ])
     };
     for (q, expected) in [
@@ -315,8 +315,8 @@ async fn a_csv_import_with_any_bad_row_writes_nothing_and_says_which_lines() {
             endpoint,
             with(&[
                 ("slug", A_SLUG),
-                ("csv", csv),
-                ("commit", if commit { "true" } else { "false" }),
+                ("form[csv]", csv),
+                ("form[commit]", if commit { "true" } else { "false" }),
             ]),
         )
     };

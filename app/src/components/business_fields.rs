@@ -8,8 +8,8 @@ use crate::{
     work::{businesses::Business, Relationship},
 };
 
-/// The fields of a business form, filled from `initial` when editing. A field's error shows
-/// beside it.
+/// The fields of a business form, named for [`crate::work::businesses::BusinessForm`] nested as
+/// `form[…]`, filled from `initial` when editing. A field's error shows beside it.
 #[component]
 pub fn BusinessFields(
     error: Signal<Option<AppError>>,
@@ -24,36 +24,36 @@ pub fn BusinessFields(
     view! {
         <div class="field">
             <label for="bf-name">"Name"</label>
-            <input id="bf-name" name="name" type="text" required maxlength="200" value=v(|b| b.name.clone())/>
+            <input id="bf-name" name="form[name]" type="text" required maxlength="200" value=v(|b| b.name.clone())/>
             <p class="field-error">{field_error("name")}</p>
         </div>
         <div class="field">
             <label for="bf-relationship">"Relationship"</label>
-            <ChoiceSelect id="bf-relationship" name="relationship" options=Relationship::options() selected=relationship/>
+            <ChoiceSelect id="bf-relationship" name="form[relationship]" options=Relationship::options() selected=relationship/>
         </div>
         <div class="field">
             <label for="bf-address">"Address"</label>
-            <textarea id="bf-address" name="address" rows="2" maxlength="500">{v(|b| b.address.clone())}</textarea>
+            <textarea id="bf-address" name="form[address]" rows="2" maxlength="500">{v(|b| b.address.clone())}</textarea>
             <p class="field-error">{field_error("address")}</p>
         </div>
         <div class="field">
             <label for="bf-phone">"Phone"</label>
-            <input id="bf-phone" name="phone" type="tel" maxlength="50" value=v(|b| b.phone.clone())/>
+            <input id="bf-phone" name="form[phone]" type="tel" maxlength="50" value=v(|b| b.phone.clone())/>
             <p class="field-error">{field_error("phone")}</p>
         </div>
         <div class="field">
             <label for="bf-website">"Website"</label>
-            <input id="bf-website" name="website" type="text" maxlength="500" value=v(|b| b.website.clone())/>
+            <input id="bf-website" name="form[website]" type="text" maxlength="500" value=v(|b| b.website.clone())/>
             <p class="field-error">{field_error("website")}</p>
         </div>
         <div class="field">
             <label for="bf-tags">"Tags (comma-separated)"</label>
-            <input id="bf-tags" name="tags" type="text" value=v(|b| b.tags.join(", "))/>
+            <input id="bf-tags" name="form[tags]" type="text" value=v(|b| b.tags.join(", "))/>
             <p class="field-error">{field_error("tags")}</p>
         </div>
         <div class="field">
             <label for="bf-notes">"Notes"</label>
-            <textarea id="bf-notes" name="notes" rows="3" maxlength="10000">{v(|b| b.notes.clone())}</textarea>
+            <textarea id="bf-notes" name="form[notes]" rows="3" maxlength="10000">{v(|b| b.notes.clone())}</textarea>
             <p class="field-error">{field_error("notes")}</p>
         </div>
     }

@@ -11,7 +11,7 @@ use crate::{
     org::OrgContext,
     roles::Permission,
     work::csv_io::{
-        ExportBusinesses, ExportIssues, ImportBusinesses, ImportIssues, ImportReport,
+        ExportBusinesses, ExportIssues, ImportBusinesses, ImportForm, ImportIssues, ImportReport,
         BUSINESS_COLUMNS, ISSUE_COLUMNS,
     },
 };
@@ -86,7 +86,7 @@ macro_rules! csv_tools_for {
                     report=Signal::derive(move || import.value().get().and_then(|r| r.ok()))
                     csv=Signal::derive(move || export.value().get().and_then(|r| r.ok()))
                     on_import=Callback::new(move |(csv, commit)| {
-                        import.dispatch($import { slug: slug.clone(), csv, commit });
+                        import.dispatch($import { slug: slug.clone(), form: ImportForm { csv, commit } });
                     })
                     on_export=Callback::new(move |_| { export.dispatch($export { slug: slug_b.clone() }); })/>
             }

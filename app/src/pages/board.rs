@@ -8,7 +8,7 @@ use crate::{
     org::OrgContext,
     roles::Permission,
     work::{
-        issues::{list_issues, move_issue, IssueSummary},
+        issues::{list_issues, move_issue, IssueQuery, IssueSummary},
         Status,
     },
 };
@@ -25,18 +25,7 @@ pub fn BoardPage() -> impl IntoView {
     // The newest issues (the list's first page), whatever their status.
     let issues = Resource::new(
         || (),
-        move |_| {
-            list_issues(
-                slug.clone(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                false,
-                String::new(),
-                String::new(),
-            )
-        },
+        move |_| list_issues(slug.clone(), IssueQuery::default()),
     );
     // Cards moved here and not yet reloaded: id → (status, version).
     let moved = RwSignal::new(std::collections::HashMap::<String, (Status, i32)>::new());

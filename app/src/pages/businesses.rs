@@ -16,7 +16,7 @@ use crate::{
     org::OrgContext,
     roles::Permission,
     work::{
-        businesses::{list_businesses, CreateBusiness},
+        businesses::{list_businesses, BusinessQuery, CreateBusiness},
         Relationship,
     },
 };
@@ -63,24 +63,16 @@ fn BusinessList(create: ServerAction<CreateBusiness>) -> impl IntoView {
     let list_slug = slug.clone();
     let page = Resource::new(
         move || {
-            (
-                query("q"),
-                query("relationship"),
-                query("tag"),
-                query("after"),
-                create.version().get(),
-            )
+            let query = BusinessQuery {
+                q: query("q"),
+                relationship: query("relationship"),
+                tag: query("tag"),
+                archived: false,
+                after: query("after"),
+            };
+            (query, create.version().get())
         },
-        move |(q, relationship, tag, after, _)| {
-            list_businesses(
-                list_slug.clone(),
-                q,
-                relationship,
-                tag,
-                false,
-                Some(after).filter(|a| !a.is_empty()),
-            )
-        },
+        move |(query, _)| list_businesses(list_slug.clone(), query),
     );
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>

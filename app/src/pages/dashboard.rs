@@ -17,7 +17,7 @@ use crate::{
         address::{query, query_string},
         problem::LoadProblem,
     },
-    work::dashboard::{describe_hours, load_dashboard, Dashboard, Period},
+    work::dashboard::{describe_hours, load_dashboard, Dashboard, DashboardQuery, Period},
 };
 
 /// Colours that read on both the light and the dark background.
@@ -29,8 +29,11 @@ pub fn DashboardPage() -> impl IntoView {
     let ctx = expect_context::<OrgContext>();
     let slug = ctx.slug.clone();
     let data = Resource::new(
-        move || (query("site"), query("days")),
-        move |(site, days)| load_dashboard(slug.clone(), site, days),
+        move || DashboardQuery {
+            site: query("site"),
+            days: query("days"),
+        },
+        move |query| load_dashboard(slug.clone(), query),
     );
     view! {
         <h1>"Dashboard"</h1>

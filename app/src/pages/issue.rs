@@ -148,35 +148,35 @@ fn EditIssueForm(
             <input type="hidden" name="version" value=s.version.to_string()/>
             <div class="field">
                 <label for="e-title">"Title"</label>
-                <input id="e-title" name="title" type="text" required value=s.title/>
+                <input id="e-title" name="form[title]" type="text" required value=s.title/>
             </div>
             <div class="field">
                 <label for="e-description">"Description"</label>
-                <textarea id="e-description" name="description" rows="4">{issue.description}</textarea>
+                <textarea id="e-description" name="form[description]" rows="4">{issue.description}</textarea>
             </div>
             <div class="field">
                 <label for="e-status">"Status"</label>
-                <ChoiceSelect id="e-status" name="status" options=Status::options() selected=s.status.as_str()/>
+                <ChoiceSelect id="e-status" name="form[status]" options=Status::options() selected=s.status.as_str()/>
             </div>
             <div class="field">
                 <label for="e-priority">"Priority"</label>
-                <ChoiceSelect id="e-priority" name="priority" options=Priority::options() selected=s.priority.as_str()/>
+                <ChoiceSelect id="e-priority" name="form[priority]" options=Priority::options() selected=s.priority.as_str()/>
             </div>
             <div class="field">
                 <label for="e-kind">"Kind"</label>
-                <ChoiceSelect id="e-kind" name="kind" options=IssueKind::options() selected=s.kind.as_str()/>
+                <ChoiceSelect id="e-kind" name="form[kind]" options=IssueKind::options() selected=s.kind.as_str()/>
             </div>
             <div class="field">
                 <label for="e-due">"Due date"</label>
-                <input id="e-due" name="due_on" type="date" value=s.due_on.unwrap_or_default()/>
+                <input id="e-due" name="form[due_on]" type="date" value=s.due_on.unwrap_or_default()/>
             </div>
             <div class="field">
                 <label for="e-business">"Business"</label>
-                <NamedSelect choices id="e-business" name="business_id" members=false selected=s.business_id.unwrap_or_default() first=("", "None")/>
+                <NamedSelect choices id="e-business" name="form[business_id]" members=false selected=s.business_id.unwrap_or_default() first=("", "None")/>
             </div>
             <div class="field">
                 <label for="e-assignee">"Assignee"</label>
-                <NamedSelect choices id="e-assignee" name="assignee_id" members=true selected=issue.assignee_id.unwrap_or_default() first=("", "Nobody")/>
+                <NamedSelect choices id="e-assignee" name="form[assignee_id]" members=true selected=issue.assignee_id.unwrap_or_default() first=("", "Nobody")/>
             </div>
             <FormError error fields=&[]/>
             <button type="submit" class="button primary">"Save changes"</button>

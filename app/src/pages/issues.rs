@@ -16,15 +16,28 @@ use crate::{
     org::OrgContext,
     roles::Permission,
     work::{
-        issues::{list_issues, BulkUpdate, CreateIssue},
+        issues::{list_issues, BulkUpdate, CreateIssue, IssueQuery},
         IssueKind, IssueOrder, Priority, Status,
     },
 };
 
-/// The address's query names for the list's filters and order.
+/// The address's query names, each for one field of [`IssueQuery`].
 const FILTERS: [&str; 6] = [
     "status", "priority", "assignee", "business", "overdue", "order",
 ];
+
+/// The list the address asks for.
+fn issue_query() -> IssueQuery {
+    IssueQuery {
+        status: query("status"),
+        priority: query("priority"),
+        assignee_id: query("assignee"),
+        business_id: query("business"),
+        overdue: query("overdue") == "true",
+        order: query("order"),
+        after: query("after"),
+    }
+}
 
 /// The current address with `after` set: the next page of the same list.
 fn next_page(after: &str) -> String {
@@ -42,30 +55,8 @@ pub fn IssuesPage() -> impl IntoView {
     let choices = choices_resource();
     let slug = ctx.slug.clone();
     let page = Resource::new(
-        move || {
-            (
-                (
-                    query("status"),
-                    query("priority"),
-                    query("assignee"),
-                    query("business"),
-                ),
-                (query("overdue") == "true", query("order"), query("after")),
-                (create.version().get(), bulk.version().get()),
-            )
-        },
-        move |((status, priority, assignee, business), (overdue, order, after), _)| {
-            list_issues(
-                slug.clone(),
-                status,
-                priority,
-                assignee,
-                business,
-                overdue,
-                order,
-                after,
-            )
-        },
+        move || (issue_query(), create.version().get(), bulk.version().get()),
+        move |(query, _, _)| list_issues(slug.clone(), query),
     );
     // A bulk change that went through empties the selection.
     Effect::new(move |_| {
@@ -142,16 +133,16 @@ fn BulkChangeForm(
         <ActionForm action=bulk attr:class="filters bulk" attr:aria-label="Change the selected issues">
             <CsrfField/>
             <input type="hidden" name="slug" value=slug/>
-            <input type="hidden" name="numbers" prop:value=move || {
+            <input type="hidden" name="form[numbers]" prop:value=move || {
                 selection.get().iter().map(i32::to_string).collect::<Vec<_>>().join(",")
             }/>
             <div class="field">
                 <label for="bulk-status">"Set status"</label>
-                <ChoiceSelect id="bulk-status" name="status" options=Status::options() selected="" any="Leave as is"/>
+                <ChoiceSelect id="bulk-status" name="form[status]" options=Status::options() selected="" any="Leave as is"/>
             </div>
             <div class="field">
                 <label for="bulk-assignee">"Set assignee"</label>
-                <NamedSelect choices id="bulk-assignee" name="assignee_id" members=true selected="" first=("", "Leave as is") extra=("none", "Nobody")/>
+                <NamedSelect choices id="bulk-assignee" name="form[assignee_id]" members=true selected="" first=("", "Leave as is") extra=("none", "Nobody")/>
             </div>
             <button type="submit" class="button" disabled=move || selection.read().is_empty()>
                 {move || match selection.read().len() {
@@ -186,33 +177,33 @@ fn NewIssueForm(create: ServerAction<CreateIssue>, choices: ChoicesResource) -> 
             <input type="hidden" name="slug" value=slug/>
             <div class="field">
                 <label for="ni-title">"Title"</label>
-                <input id="ni-title" name="title" type="text" required maxlength="200"/>
+                <input id="ni-title" name="form[title]" type="text" required maxlength="200"/>
                 <p class="field-error">{move || error.get().and_then(|e| e.for_field("title"))}</p>
             </div>
             <div class="field">
                 <label for="ni-description">"Description"</label>
-                <textarea id="ni-description" name="description" rows="3"></textarea>
+                <textarea id="ni-description" name="form[description]" rows="3"></textarea>
             </div>
             <div class="field">
                 <label for="ni-kind">"Kind"</label>
-                <ChoiceSelect id="ni-kind" name="kind" options=IssueKind::options() selected=IssueKind::Task.as_str()/>
+                <ChoiceSelect id="ni-kind" name="form[kind]" options=IssueKind::options() selected=IssueKind::Task.as_str()/>
             </div>
             <div class="field">
                 <label for="ni-priority">"Priority"</label>
-                <ChoiceSelect id="ni-priority" name="priority" options=Priority::options() selected=Priority::Normal.as_str()/>
+                <ChoiceSelect id="ni-priority" name="form[priority]" options=Priority::options() selected=Priority::Normal.as_str()/>
             </div>
             <div class="field">
                 <label for="ni-due">"Due date"</label>
-                <input id="ni-due" name="due_on" type="date"/>
+                <input id="ni-due" name="form[due_on]" type="date"/>
                 <p class="field-error">{move || error.get().and_then(|e| e.for_field("due_on"))}</p>
             </div>
             <div class="field">
                 <label for="ni-business">"Business"</label>
-                <NamedSelect choices id="ni-business" name="business_id" members=false selected="" first=("", "None")/>
+                <NamedSelect choices id="ni-business" name="form[business_id]" members=false selected="" first=("", "None")/>
             </div>
             <div class="field">
                 <label for="ni-assignee">"Assignee"</label>
-                <NamedSelect choices id="ni-assignee" name="assignee_id" members=true selected="" first=("", "Nobody")/>
+                <NamedSelect choices id="ni-assignee" name="form[assignee_id]" members=true selected="" first=("", "Nobody")/>
             </div>
             <FormError error fields=&["title", "due_on"]/>
             <Show when=move || matches!(create.value().get(), Some(Ok(_)))>

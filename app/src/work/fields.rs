@@ -1,47 +1,62 @@
-//! What the businesses and issues functions share: checking text fields, reading record ids, and
-//! saying why an update by version touched nothing.
+//! What the workspace's server functions share when they read forms and save by version:
+//! putting a domain error on its field, reading ids and choices, and saying why an update by
+//! version touched nothing.
 
-#[cfg(feature = "ssr")]
-use {crate::access::Member, uuid::Uuid};
+use std::fmt::Display;
 
-use crate::error::AppError;
+use uuid::Uuid;
 
-/// A text field: trimmed, at most `max` characters, without control characters other than
-/// line breaks where `multiline`.
-pub(crate) fn text(
-    field: &str,
-    label: &str,
-    value: &str,
-    max: usize,
-    multiline: bool,
-) -> Result<String, AppError> {
-    let v = value.trim();
-    if v.chars().count() > max {
-        return Err(AppError::invalid(
-            field,
-            format!("{label} is at most {max} characters."),
-        ));
+use crate::{access::Member, error::AppError};
+
+/// Puts a domain type's error on the form field it is about, for the form to show beside it.
+pub(crate) trait InField<T> {
+    fn in_field(self, field: &str) -> Result<T, AppError>;
+}
+
+impl<T, E: Display> InField<T> for Result<T, E> {
+    fn in_field(self, field: &str) -> Result<T, AppError> {
+        self.map_err(|e| AppError::invalid(field, e))
     }
-    if v.chars()
-        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t')))
-    {
-        return Err(AppError::invalid(
-            field,
-            format!("{label} cannot contain control characters."),
-        ));
-    }
-    Ok(v.to_string())
 }
 
 /// A record's id as sent back by a page. Anything that is not an id is "not found", like an id
 /// of another organisation's record, so a guess learns nothing.
-#[cfg(feature = "ssr")]
 pub(crate) fn parse_id(id: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)
 }
 
+/// An id field that may be left empty ("none", or "any" in a filter).
+pub(crate) fn optional_id(id: &str) -> Result<Option<Uuid>, AppError> {
+    match id.trim() {
+        "" => Ok(None),
+        id => parse_id(id).map(Some),
+    }
+}
+
+/// A choice field: one of `parse`'s stored names, or an error on `field` saying `message`.
+pub(crate) fn choice<T>(
+    value: &str,
+    parse: fn(&str) -> Option<T>,
+    field: &str,
+    message: &str,
+) -> Result<T, AppError> {
+    parse(value.trim()).ok_or_else(|| AppError::invalid(field, message))
+}
+
+/// A choice field that may be left empty, for "any" or "leave as is".
+pub(crate) fn optional_choice<T>(
+    value: &str,
+    parse: fn(&str) -> Option<T>,
+    field: &str,
+    message: &str,
+) -> Result<Option<T>, AppError> {
+    match value.trim() {
+        "" => Ok(None),
+        v => choice(v, parse, field, message).map(Some),
+    }
+}
+
 /// The records saved by version: an edit made from an older copy than the stored one is refused.
-#[cfg(feature = "ssr")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Versioned {
     Business,
@@ -50,7 +65,6 @@ pub(crate) enum Versioned {
 
 /// Why an update by version touched nothing: the record is gone (or was never this
 /// organisation's), or someone saved a newer version first.
-#[cfg(feature = "ssr")]
 pub(crate) async fn stale_or_missing(m: &mut Member, record: Versioned, id: Uuid) -> AppError {
     let exists = match record {
         Versioned::Business => sqlx::query_scalar!(

@@ -88,6 +88,7 @@ choice!(
 pub mod businesses;
 pub mod csv_io;
 pub mod dashboard;
+#[cfg(feature = "ssr")]
 mod fields;
 pub mod issues;
 
