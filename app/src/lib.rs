@@ -39,8 +39,13 @@ use crate::pages::{
         AccountPage, CheckEmailPage, ConfirmEmailChangePage, DevMailboxPage, ForgotPasswordPage,
         ResetPasswordPage, SignInPage, SignUpPage, VerifyEmailPage,
     },
+    board::BoardPage,
+    business::BusinessPage,
+    businesses::BusinessesPage,
     dashboard::DashboardPage,
     home::HomePage,
+    issue::IssuePage,
+    issues::IssuesPage,
     not_found::NotFound,
     org::{
         AuditLogPage, InvitePage, MembersPage, OrgHome, OrgShell, OrganisationsPage, SettingsPage,
@@ -49,7 +54,6 @@ use crate::pages::{
     privacy::PrivacyPage,
     security::SecurityPage,
     terms::TermsPage,
-    work::{BoardPage, BusinessPage, BusinessesPage, IssuePage, IssuesPage},
 };
 use crate::site::SiteInfo;
 

@@ -1,6 +1,10 @@
 pub mod address;
+pub mod business_fields;
+pub mod choices;
+pub mod csv_tools;
 pub mod field_error;
 pub mod forms;
+pub mod issue_table;
 pub mod layout;
 pub mod linked_text;
 pub mod page_meta;

@@ -6,10 +6,11 @@
 
 use leptos::prelude::*;
 use leptos_chartistry::{
-    AspectRatio, AxisMarker, Bar, Colour, IntoInner, Legend, Line, Series, TickLabels, Timestamps,
-    Tooltip, XGuideLine, YGridLine,
+    AspectRatio, AxisMarker, Bar, Colour, IntoInner, Legend, Line, Series, TickLabels, Tooltip,
+    TooltipPlacement, XGuideLine, YGridLine,
 };
 use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
+use time::{Date, OffsetDateTime};
 
 use crate::{
     components::{
@@ -17,7 +18,7 @@ use crate::{
         problem::LoadProblem,
     },
     org::OrgContext,
-    work::dashboard::{describe_hours, load_dashboard, Dashboard, Period},
+    work::dashboard::{describe_hours, load_dashboard, Dashboard, DashboardQuery, Period, Week},
 };
 
 /// Colours that read on both the light and the dark background.
@@ -29,8 +30,11 @@ pub fn DashboardPage() -> impl IntoView {
     let ctx = expect_context::<OrgContext>();
     let slug = ctx.slug.clone();
     let data = Resource::new(
-        move || (query("site"), query("days")),
-        move |(site, days)| load_dashboard(slug.clone(), site, days),
+        move || DashboardQuery {
+            site: query("site"),
+            days: query("days"),
+        },
+        move |query| load_dashboard(slug.clone(), query),
     );
     view! {
         <h1>"Dashboard"</h1>
@@ -249,15 +253,40 @@ fn CountChart(
     }
 }
 
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// The chart's x axis counts days since the Unix epoch: each week's point sits on the Monday it
+/// starts, so the axis is a true time line.
+fn day_of(week: &Week) -> f64 {
+    week.starts.div_euclid(SECONDS_PER_DAY) as f64
+}
+
+/// "23 Nov", as the weeks' labels read, for the day a tick on the x axis falls on. The axis
+/// spaces its ticks evenly over the period, not on day boundaries: a tick within a quarter of a
+/// day of one is named after that day, and the others stay blank. The chart is wide enough for at
+/// most 12 labels of this length, so even over the shortest period (7 days) ticks are more than
+/// half a day apart and no day is named twice.
+fn day_label(x: f64) -> String {
+    let day = x.round();
+    if (x - day).abs() >= 0.25 {
+        return String::new();
+    }
+    let epoch = OffsetDateTime::UNIX_EPOCH.date().to_julian_day();
+    match Date::from_julian_day(epoch + day as i32) {
+        Ok(date) => {
+            let month = date.month().to_string();
+            format!("{:02} {}", date.day(), &month[..3])
+        }
+        Err(_) => String::new(),
+    }
+}
+
 #[component]
-fn WeeklyChart(weeks: Vec<crate::work::dashboard::Week>) -> impl IntoView {
-    type Point = (chrono::DateTime<chrono::Utc>, f64, f64);
+fn WeeklyChart(weeks: Vec<Week>) -> impl IntoView {
+    type Point = (f64, f64, f64);
     let points: Vec<Point> = weeks
         .iter()
-        .filter_map(|w| {
-            chrono::DateTime::from_timestamp(w.starts, 0)
-                .map(|t| (t, w.opened as f64, w.resolved as f64))
-        })
+        .map(|w| (day_of(w), w.opened as f64, w.resolved as f64))
         .collect();
     let max = points.iter().map(|p| p.1.max(p.2)).fold(0.0, f64::max);
     let series = Series::new(|p: &Point| p.0)
@@ -273,6 +302,7 @@ fn WeeklyChart(weeks: Vec<crate::work::dashboard::Week>) -> impl IntoView {
                 .with_name("Resolved")
                 .with_colour(TEAL),
         );
+    let days = || TickLabels::aligned_floats().with_format(|x: &f64, _| day_label(*x));
     view! {
         <leptos_chartistry::Chart
             aspect_ratio=AspectRatio::from_outer_ratio(860.0, 280.0)
@@ -282,16 +312,41 @@ fn WeeklyChart(weeks: Vec<crate::work::dashboard::Week>) -> impl IntoView {
             left=TickLabels::aligned_floats().with_format(|y: &f64, _| {
                 if y.fract() == 0.0 { format!("{y}") } else { String::new() }
             })
-            bottom=TickLabels::from_generator(Timestamps::from_period(leptos_chartistry::Period::Day).with_strftime("%d %b"))
+            bottom=days()
             inner=[
                 AxisMarker::left_edge().into_inner(),
                 AxisMarker::bottom_edge().into_inner(),
                 YGridLine::default().into_inner(),
                 XGuideLine::over_data().into_inner(),
             ]
-            tooltip=Tooltip::left_cursor()
+            tooltip=Tooltip::new(TooltipPlacement::LeftCursor, days(), TickLabels::aligned_floats())
             series=series
             data=Signal::stored(points)
         />
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_weekly_axis_names_days_as_the_weeks_labels_read() {
+        // Monday 23 November 2026, 00:00 UTC.
+        let week = Week {
+            starts: 1_795_392_000,
+            label: "23 Nov".into(),
+            opened: 0,
+            resolved: 0,
+        };
+        let monday = day_of(&week);
+        assert_eq!(day_label(monday), week.label);
+        assert_eq!(day_label(monday + 9.0), "02 Dec");
+        assert_eq!(
+            day_label(monday + 8.8),
+            "02 Dec",
+            "a tick near a day is named after it"
+        );
+        assert_eq!(day_label(monday + 0.5), "", "a tick between days is not");
     }
 }

@@ -1,10 +1,14 @@
 pub mod auth;
+pub mod board;
+pub mod business;
+pub mod businesses;
 pub mod dashboard;
 pub mod home;
+pub mod issue;
+pub mod issues;
 pub mod not_found;
 pub mod org;
 pub mod pricing;
 pub mod privacy;
 pub mod security;
 pub mod terms;
-pub mod work;

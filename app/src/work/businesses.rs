@@ -9,8 +9,13 @@ use crate::{auth::client::CsrfClient, error::AppError};
 
 #[cfg(feature = "ssr")]
 use {
+    super::{
+        fields::{choice, optional_choice, parse_id, stale_or_missing, InField, Versioned},
+        issues::{self, IssueFilter},
+    },
     crate::access::{self, Member},
     crate::audit::AuditAction,
+    crate::domain::{Address, BusinessName, Notes, Phone, Tags, Website},
     crate::roles::Permission,
     uuid::Uuid,
 };
@@ -52,116 +57,115 @@ pub struct Business {
     pub issues: Vec<IssueSummary>,
 }
 
-/// A business's fields as typed, checked once: a value of this type is valid.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BusinessInput {
+/// A business's fields as its form sends them (nested, as `form[name]` and so on): text as
+/// typed, checked on the server by turning it into a [`BusinessInput`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BusinessForm {
     pub name: String,
-    pub relationship: Relationship,
+    /// A [`Relationship`]'s stored name.
+    pub relationship: String,
     pub address: String,
     pub phone: String,
     pub website: String,
     pub notes: String,
-    pub tags: Vec<String>,
+    /// Comma-separated.
+    pub tags: String,
 }
 
-/// A text field: trimmed, at most `max` characters, without control characters other than
-/// line breaks where `multiline`.
-pub(crate) fn text(
-    field: &str,
-    label: &str,
-    value: &str,
-    max: usize,
-    multiline: bool,
-) -> Result<String, AppError> {
-    let v = value.trim();
-    if v.chars().count() > max {
-        return Err(AppError::invalid(
-            field,
-            format!("{label} is at most {max} characters."),
-        ));
-    }
-    if v.chars()
-        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t')))
-    {
-        return Err(AppError::invalid(
-            field,
-            format!("{label} cannot contain control characters."),
-        ));
-    }
-    Ok(v.to_string())
+/// A business's fields checked and tidied once: a value of this type is valid.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct BusinessInput {
+    name: BusinessName,
+    relationship: Relationship,
+    address: Address,
+    phone: Phone,
+    website: Website,
+    notes: Notes,
+    tags: Tags,
 }
 
-impl BusinessInput {
-    pub fn parse(
-        name: &str,
-        relationship: &str,
-        address: &str,
-        phone: &str,
-        website: &str,
-        notes: &str,
-        tags: &str,
-    ) -> Result<Self, AppError> {
-        let name = text("name", "The name", name, 200, false)?;
-        if name.is_empty() {
-            return Err(AppError::invalid("name", "Enter the business's name."));
-        }
-        let relationship = Relationship::parse(relationship.trim())
-            .ok_or_else(|| AppError::invalid("relationship", "Choose a relationship."))?;
-        let phone = text("phone", "The phone number", phone, 50, false)?;
-        if !phone
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +()-.".contains(c))
-        {
-            return Err(AppError::invalid(
-                "phone",
-                "Use digits, spaces and + ( ) - only.",
-            ));
-        }
-        let mut website = text("website", "The website", website, 500, false)?;
-        if !website.is_empty() {
-            if !website.contains("://") {
-                website = format!("https://{website}");
-            }
-            let ok = (website.starts_with("https://") || website.starts_with("http://"))
-                && website
-                    .split("://")
-                    .nth(1)
-                    .and_then(|rest| rest.split('/').next())
-                    .is_some_and(|host| host.contains('.') && !host.contains(char::is_whitespace));
-            if !ok {
-                return Err(AppError::invalid(
-                    "website",
-                    "Enter a web address such as https://example.co.uk.",
-                ));
-            }
-        }
-        let mut parsed_tags: Vec<String> = Vec::new();
-        for tag in tags
-            .split(',')
-            .map(|t| t.trim().to_lowercase())
-            .filter(|t| !t.is_empty())
-        {
-            if tag.chars().count() > 40 || tag.chars().any(char::is_control) {
-                return Err(AppError::invalid(
-                    "tags",
-                    "Tags are at most 40 characters each.",
-                ));
-            }
-            if !parsed_tags.contains(&tag) {
-                parsed_tags.push(tag);
-            }
-        }
-        if parsed_tags.len() > 20 {
-            return Err(AppError::invalid("tags", "Use at most 20 tags."));
-        }
+#[cfg(feature = "ssr")]
+impl TryFrom<BusinessForm> for BusinessInput {
+    type Error = AppError;
+
+    /// The fields are checked in a fixed order and the first problem is the one reported, the
+    /// same from the form as from a CSV row.
+    fn try_from(form: BusinessForm) -> Result<Self, AppError> {
+        let name = BusinessName::parse(&form.name).in_field("name")?;
+        let relationship = choice(
+            &form.relationship,
+            Relationship::parse,
+            "relationship",
+            "Choose a relationship.",
+        )?;
+        let phone = Phone::parse(&form.phone).in_field("phone")?;
+        let website = Website::parse(&form.website).in_field("website")?;
+        let tags = Tags::parse(&form.tags).in_field("tags")?;
+        let address = Address::parse(&form.address).in_field("address")?;
+        let notes = Notes::parse(&form.notes).in_field("notes")?;
         Ok(Self {
             name,
             relationship,
-            address: text("address", "The address", address, 500, true)?,
+            address,
             phone,
             website,
-            notes: text("notes", "Notes", notes, 10_000, true)?,
-            tags: parsed_tags,
+            notes,
+            tags,
+        })
+    }
+}
+
+/// What the businesses list is narrowed to, as its page asks for it (nested, as `form[q]` and so
+/// on). Empty fields mean "any".
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BusinessQuery {
+    /// Words to look for in the name, address and notes.
+    pub q: String,
+    /// A [`Relationship`]'s stored name.
+    pub relationship: String,
+    pub tag: String,
+    /// Archived businesses instead of current ones.
+    #[serde(default)]
+    pub archived: bool,
+    /// The previous page's `next`; empty for the first page.
+    #[serde(default)]
+    pub after: String,
+}
+
+/// A [`BusinessQuery`] checked: what the list's query binds.
+#[cfg(feature = "ssr")]
+struct BusinessFilter {
+    search: Option<String>,
+    relationship: Option<Relationship>,
+    tag: Option<String>,
+    archived: bool,
+    /// The last row's sort key: its lower-cased name and id.
+    after: Option<(String, Uuid)>,
+}
+
+#[cfg(feature = "ssr")]
+impl TryFrom<BusinessQuery> for BusinessFilter {
+    type Error = AppError;
+
+    fn try_from(query: BusinessQuery) -> Result<Self, AppError> {
+        let relationship = optional_choice(
+            &query.relationship,
+            Relationship::parse,
+            "relationship",
+            "Unknown relationship.",
+        )?;
+        let tag = Some(query.tag.trim().to_lowercase()).filter(|t| !t.is_empty());
+        let after = match query.after.rsplit_once('\u{1f}') {
+            Some((name, id)) => Some((name.to_string(), parse_id(id)?)),
+            None => None,
+        };
+        Ok(Self {
+            search: prefix_query(&query.q),
+            relationship,
+            tag,
+            archived: query.archived,
+            after,
         })
     }
 }
@@ -181,40 +185,16 @@ pub fn prefix_query(q: &str) -> Option<String> {
 #[cfg(feature = "ssr")]
 const PAGE: i64 = 25;
 
-#[cfg(feature = "ssr")]
-pub(crate) fn parse_id(id: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)
-}
-
 /// Businesses matching a search and filters, by name, a page at a time.
 #[server(endpoint = "work/businesses", client = CsrfClient)]
-pub async fn list_businesses(
-    slug: String,
-    q: String,
-    relationship: String,
-    tag: String,
-    archived: bool,
-    after: Option<String>,
-) -> Result<BusinessPage, AppError> {
+pub async fn list_businesses(slug: String, form: BusinessQuery) -> Result<BusinessPage, AppError> {
     let mut m = access::member(&slug, Permission::View).await?;
-    let relationship = match relationship.trim() {
-        "" => None,
-        r => Some(
-            Relationship::parse(r)
-                .ok_or_else(|| AppError::invalid("relationship", "Unknown relationship."))?
-                .as_str(),
-        ),
-    };
-    let tag = Some(tag.trim().to_lowercase()).filter(|t| !t.is_empty());
-    // The cursor is the last row's sort key: its lower-cased name and id.
-    let (after_name, after_id) = match after.as_deref().and_then(|a| a.rsplit_once('\u{1f}')) {
-        Some((name, id)) => (Some(name.to_string()), Some(parse_id(id)?)),
-        None => (None, None),
-    };
+    let filter = BusinessFilter::try_from(form)?;
+    let (after_name, after_id) = filter.after.unzip();
     let rows = sqlx::query!(
         r#"select b.business_id, b.name, b.relationship, b.address, b.tags, b.archived_at is not null as "archived!",
                   (select count(*) from issues i where i.org_id = b.org_id and i.business_id = b.business_id
-                     and i.status in ('open', 'in_progress', 'blocked')) as "open_issues!"
+                     and issue_is_open(i.status)) as "open_issues!"
            from businesses b
            where b.org_id = $1
              and ($2::text is null or b.search @@ to_tsquery('simple', $2))
@@ -225,10 +205,10 @@ pub async fn list_businesses(
            order by lower(b.name), b.business_id
            limit $8"#,
         m.org_id,
-        prefix_query(&q),
-        relationship,
-        tag,
-        archived,
+        filter.search,
+        filter.relationship.map(Relationship::as_str),
+        filter.tag,
+        filter.archived,
         after_name,
         after_id,
         PAGE + 1
@@ -276,11 +256,9 @@ pub async fn get_business(slug: String, business_id: String) -> Result<Business,
     .fetch_optional(&mut *m.tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    let filter = super::issues::IssueFilter {
-        business: Some(id),
-        ..Default::default()
-    };
-    let issues = super::issues::page(&mut m, &filter).await?.items;
+    let issues = issues::page(&mut m, &IssueFilter::of_business(id))
+        .await?
+        .items;
     Ok(Business {
         relationship: Relationship::parse(&r.relationship).ok_or(AppError::Internal)?,
         id: r.business_id.to_string(),
@@ -305,40 +283,22 @@ pub(crate) async fn insert_business(m: &mut Member, b: &BusinessInput) -> Result
         "insert into businesses (org_id, name, relationship, address, phone, website, notes, tags)
          values ($1, $2, $3, $4, $5, $6, $7, $8) returning business_id",
         m.org_id,
-        b.name,
+        b.name.as_str(),
         b.relationship.as_str(),
-        b.address,
-        b.phone,
-        b.website,
-        b.notes,
-        &b.tags
+        b.address.as_str(),
+        b.phone.as_str(),
+        b.website.as_str(),
+        b.notes.as_str(),
+        b.tags.as_slice()
     )
     .fetch_one(&mut *m.tx)
     .await?)
 }
 
 #[server(endpoint = "work/create_business", client = CsrfClient)]
-#[allow(clippy::too_many_arguments)]
-pub async fn create_business(
-    slug: String,
-    name: String,
-    relationship: String,
-    address: String,
-    phone: String,
-    website: String,
-    notes: String,
-    tags: String,
-) -> Result<String, AppError> {
+pub async fn create_business(slug: String, form: BusinessForm) -> Result<String, AppError> {
     let mut m = access::member(&slug, Permission::Edit).await?;
-    let input = BusinessInput::parse(
-        &name,
-        &relationship,
-        &address,
-        &phone,
-        &website,
-        &notes,
-        &tags,
-    )?;
+    let input = BusinessInput::try_from(form)?;
     let id = insert_business(&mut m, &input).await?;
     m.audit(
         AuditAction::BusinessCreated,
@@ -356,30 +316,15 @@ pub async fn create_business(
 
 /// Saves an edit made from the copy at `version`; if someone saved since, nothing is written.
 #[server(endpoint = "work/update_business", client = CsrfClient)]
-#[allow(clippy::too_many_arguments)]
 pub async fn update_business(
     slug: String,
     business_id: String,
     version: i32,
-    name: String,
-    relationship: String,
-    address: String,
-    phone: String,
-    website: String,
-    notes: String,
-    tags: String,
+    form: BusinessForm,
 ) -> Result<(), AppError> {
     let mut m = access::member(&slug, Permission::Edit).await?;
     let id = parse_id(&business_id)?;
-    let input = BusinessInput::parse(
-        &name,
-        &relationship,
-        &address,
-        &phone,
-        &website,
-        &notes,
-        &tags,
-    )?;
+    let input = BusinessInput::try_from(form)?;
     let saved = sqlx::query!(
         "update businesses set name = $4, relationship = $5, address = $6, phone = $7, website = $8,
                 notes = $9, tags = $10, version = version + 1
@@ -387,19 +332,19 @@ pub async fn update_business(
         m.org_id,
         id,
         version,
-        input.name,
+        input.name.as_str(),
         input.relationship.as_str(),
-        input.address,
-        input.phone,
-        input.website,
-        input.notes,
-        &input.tags
+        input.address.as_str(),
+        input.phone.as_str(),
+        input.website.as_str(),
+        input.notes.as_str(),
+        input.tags.as_slice()
     )
     .execute(&mut *m.tx)
     .await?
     .rows_affected();
     if saved == 0 {
-        return Err(stale_or_missing(&mut m, "businesses", id).await);
+        return Err(stale_or_missing(&mut m, Versioned::Business, id).await);
     }
     m.audit(
         AuditAction::BusinessUpdated,
@@ -408,35 +353,6 @@ pub async fn update_business(
     )
     .await?;
     m.commit().await
-}
-
-/// Why an update by version touched nothing: the row is gone, or someone saved first.
-#[cfg(feature = "ssr")]
-pub(crate) async fn stale_or_missing(m: &mut Member, table: &str, id: Uuid) -> AppError {
-    let exists = match table {
-        "businesses" => sqlx::query_scalar!(
-            r#"select exists (select 1 from businesses where org_id = $1 and business_id = $2) as "e!""#,
-            m.org_id,
-            id
-        )
-        .fetch_one(&mut *m.tx)
-        .await,
-        _ => sqlx::query_scalar!(
-            r#"select exists (select 1 from issues where org_id = $1 and issue_id = $2) as "e!""#,
-            m.org_id,
-            id
-        )
-        .fetch_one(&mut *m.tx)
-        .await,
-    };
-    match exists {
-        Ok(true) => AppError::Refused(
-            "Someone else saved a change while you were editing. Reload to see it, then make your change again."
-                .into(),
-        ),
-        Ok(false) => AppError::NotFound,
-        Err(e) => e.into(),
-    }
 }
 
 #[server(endpoint = "work/archive_business", client = CsrfClient)]
@@ -496,51 +412,126 @@ pub async fn delete_business(slug: String, business_id: String) -> Result<(), Ap
 mod tests {
     use super::*;
 
-    #[test]
-    fn business_fields_are_checked_and_tidied() {
-        let b = BusinessInput::parse(
-            " Bean There ",
-            "supplier",
-            "1 Quay St\nLeeds",
-            "+44 113 496 0000",
-            "beanthere.co.uk",
-            "",
-            "Coffee, coffee , Beans",
-        )
-        .unwrap();
-        assert_eq!(b.name, "Bean There");
-        assert_eq!(b.website, "https://beanthere.co.uk");
-        assert_eq!(b.tags, vec!["coffee", "beans"]);
-        let field = |r: Result<BusinessInput, AppError>| match r {
+    #[cfg(feature = "ssr")]
+    fn form() -> BusinessForm {
+        BusinessForm {
+            name: " Bean There ".into(),
+            relationship: "supplier".into(),
+            address: "1 Quay St\nLeeds".into(),
+            phone: "+44 113 496 0000".into(),
+            website: "beanthere.co.uk".into(),
+            notes: String::new(),
+            tags: "Coffee, coffee , Beans".into(),
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    fn refused_field(form: BusinessForm) -> String {
+        match BusinessInput::try_from(form) {
             Err(AppError::Invalid { field, .. }) => field,
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_business_form_becomes_a_tidy_input() {
+        let b = BusinessInput::try_from(form()).unwrap();
+        assert_eq!(b.name.as_str(), "Bean There");
+        assert_eq!(b.relationship, Relationship::Supplier);
+        assert_eq!(b.website.as_str(), "https://beanthere.co.uk");
+        assert_eq!(b.tags.as_slice(), ["coffee", "beans"]);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_refused_business_form_names_the_field_at_fault() {
+        let cases = [
+            (
+                BusinessForm {
+                    name: "".into(),
+                    ..form()
+                },
+                "name",
+            ),
+            (
+                BusinessForm {
+                    relationship: "friend".into(),
+                    ..form()
+                },
+                "relationship",
+            ),
+            (
+                BusinessForm {
+                    phone: "call me".into(),
+                    ..form()
+                },
+                "phone",
+            ),
+            (
+                BusinessForm {
+                    website: "javascript:alert(1)".into(),
+                    ..form()
+                },
+                "website",
+            ),
+            (
+                BusinessForm {
+                    tags: "x".repeat(41),
+                    ..form()
+                },
+                "tags",
+            ),
+            (
+                BusinessForm {
+                    address: "x".repeat(501),
+                    ..form()
+                },
+                "address",
+            ),
+            (
+                BusinessForm {
+                    notes: "\u{0}".into(),
+                    ..form()
+                },
+                "notes",
+            ),
+        ];
+        for (form, field) in cases {
+            assert_eq!(refused_field(form), field);
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_first_field_at_fault_is_the_one_reported() {
+        let form = BusinessForm {
+            name: String::new(),
+            relationship: "friend".into(),
+            ..form()
         };
+        assert_eq!(refused_field(form), "name");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_business_list_filter_refuses_an_unknown_relationship_and_a_bad_cursor() {
+        let query = |relationship: &str, after: &str| BusinessQuery {
+            relationship: relationship.into(),
+            after: after.into(),
+            ..BusinessQuery::default()
+        };
+        assert!(matches!(
+            BusinessFilter::try_from(query("friend", "")),
+            Err(AppError::Invalid { field, .. }) if field == "relationship"
+        ));
         assert_eq!(
-            field(BusinessInput::parse("", "supplier", "", "", "", "", "")),
-            "name"
+            BusinessFilter::try_from(query("", "bean\u{1f}not-an-id")).err(),
+            Some(AppError::NotFound)
         );
-        assert_eq!(
-            field(BusinessInput::parse("X", "friend", "", "", "", "", "")),
-            "relationship"
-        );
-        assert_eq!(
-            field(BusinessInput::parse(
-                "X", "customer", "", "call me", "", "", ""
-            )),
-            "phone"
-        );
-        assert_eq!(
-            field(BusinessInput::parse(
-                "X",
-                "customer",
-                "",
-                "",
-                "javascript:alert(1)",
-                "",
-                ""
-            )),
-            "website"
-        );
+        let f = BusinessFilter::try_from(query("own_site", "")).unwrap();
+        assert_eq!(f.relationship, Some(Relationship::OwnSite));
+        assert!(f.after.is_none() && f.search.is_none());
     }
 
     #[test]

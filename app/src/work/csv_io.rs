@@ -9,9 +9,10 @@ use crate::{auth::client::CsrfClient, error::AppError};
 
 #[cfg(feature = "ssr")]
 use {
+    super::Status,
     super::{
-        businesses::{insert_business, BusinessInput},
-        issues::{insert_issue, IssueInput},
+        businesses::{insert_business, BusinessForm, BusinessInput},
+        issues::{insert_issue, IssueForm, IssueInput},
     },
     crate::access::{self, Member},
     crate::audit::AuditAction,
@@ -58,9 +59,23 @@ pub const ISSUE_COLUMNS: [&str; 7] = [
 /// At most this many rows per import.
 pub const MAX_ROWS: usize = 5_000;
 
+/// A CSV file to import, as the import tools send it (nested, as `form[csv]` and so on).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportForm {
+    /// The whole file, its first line naming the columns.
+    pub csv: String,
+    /// Write the rows if every one is right; otherwise only check them (a preview).
+    #[serde(default)]
+    pub commit: bool,
+}
+
+/// One row of a file: its line number, and its cells by column name.
+#[cfg(feature = "ssr")]
+type Record = (u64, HashMap<String, String>);
+
 /// Reads `csv` into records keyed by the expected columns, or says what is wrong with the file.
 #[cfg(feature = "ssr")]
-fn read(csv_text: &str, columns: &[&str]) -> Result<Vec<(u64, HashMap<String, String>)>, AppError> {
+fn read(csv_text: &str, columns: &[&str]) -> Result<Vec<Record>, AppError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(csv_text.as_bytes());
@@ -111,7 +126,7 @@ fn read(csv_text: &str, columns: &[&str]) -> Result<Vec<(u64, HashMap<String, St
 /// and reporting each problem by line. Nothing is imported yet.
 #[cfg(feature = "ssr")]
 fn check_rows<'r, T>(
-    rows: &'r [(u64, HashMap<String, String>)],
+    rows: &'r [Record],
     mut parse: impl FnMut(&dyn Fn(&str) -> &'r str) -> Result<T, String>,
 ) -> (Vec<T>, ImportReport) {
     let mut valid = Vec::new();
@@ -145,26 +160,23 @@ fn message(e: AppError) -> String {
 
 /// Checks every row of a businesses file; with `commit`, writes them all if none has a problem.
 #[server(endpoint = "work/import_businesses", client = CsrfClient)]
-pub async fn import_businesses(
-    slug: String,
-    csv: String,
-    commit: bool,
-) -> Result<ImportReport, AppError> {
+pub async fn import_businesses(slug: String, form: ImportForm) -> Result<ImportReport, AppError> {
     let mut m = access::member(&slug, Permission::Edit).await?;
-    let rows = read(&csv, &BUSINESS_COLUMNS)?;
+    let rows = read(&form.csv, &BUSINESS_COLUMNS)?;
     let (valid, mut report) = check_rows(&rows, |get| {
-        BusinessInput::parse(
-            get("name"),
-            get("relationship"),
-            get("address"),
-            get("phone"),
-            get("website"),
-            get("notes"),
-            &get("tags").replace(';', ","),
-        )
+        BusinessInput::try_from(BusinessForm {
+            name: get("name").into(),
+            relationship: get("relationship").into(),
+            address: get("address").into(),
+            phone: get("phone").into(),
+            website: get("website").into(),
+            notes: get("notes").into(),
+            // A file separates tags with semicolons, so a tag list is one cell.
+            tags: get("tags").replace(';', ","),
+        })
         .map_err(message)
     });
-    if commit && report.errors.is_empty() && !valid.is_empty() {
+    if form.commit && report.errors.is_empty() && !valid.is_empty() {
         for b in &valid {
             insert_business(&mut m, b).await?;
         }
@@ -183,13 +195,9 @@ pub async fn import_businesses(
 /// Checks every row of an issues file; with `commit`, writes them all if none has a problem. A
 /// row names its business by name, which must match one in the register.
 #[server(endpoint = "work/import_issues", client = CsrfClient)]
-pub async fn import_issues(
-    slug: String,
-    csv: String,
-    commit: bool,
-) -> Result<ImportReport, AppError> {
+pub async fn import_issues(slug: String, form: ImportForm) -> Result<ImportReport, AppError> {
     let mut m = access::member(&slug, Permission::Edit).await?;
-    let rows = read(&csv, &ISSUE_COLUMNS)?;
+    let rows = read(&form.csv, &ISSUE_COLUMNS)?;
     let names = sqlx::query!(
         "select lower(name) as \"name!\", business_id from businesses where org_id = $1",
         m.org_id
@@ -210,23 +218,24 @@ pub async fn import_issues(
                 )
             })?,
         };
+        // A row without a status is a new, open issue.
         let status = match get("status").trim() {
-            "" => "open",
+            "" => Status::Open.as_str(),
             s => s,
         };
-        IssueInput::parse(
-            get("title"),
-            get("description"),
-            get("kind"),
-            get("priority"),
-            status,
-            &business,
-            "",
-            get("due_on"),
-        )
+        IssueInput::try_from(IssueForm {
+            title: get("title").into(),
+            description: get("description").into(),
+            kind: get("kind").into(),
+            priority: get("priority").into(),
+            status: status.into(),
+            business_id: business,
+            assignee_id: String::new(),
+            due_on: get("due_on").into(),
+        })
         .map_err(message)
     });
-    if commit && report.errors.is_empty() && !valid.is_empty() {
+    if form.commit && report.errors.is_empty() && !valid.is_empty() {
         for i in &valid {
             insert_issue(&mut m, i).await?;
         }

@@ -13,6 +13,7 @@ use crate::{auth::client::CsrfClient, error::AppError};
 
 #[cfg(feature = "ssr")]
 use {
+    super::fields::optional_id,
     crate::{access, roles::Permission},
     uuid::Uuid,
 };
@@ -101,22 +102,47 @@ pub fn describe_hours(hours: f64) -> String {
     }
 }
 
+/// The site and period the dashboard shows, as its page asks for them (nested, as `form[site]`
+/// and `form[days]`). Either may be left empty or out: every site, and the default period.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DashboardQuery {
+    /// One of the organisation's own sites, by id.
+    pub site: String,
+    /// A [`Period`] by its length in days.
+    pub days: String,
+}
+
+/// A [`DashboardQuery`] checked. Whether the site is one of the organisation's own is checked
+/// against the register when the figures are gathered.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, PartialEq)]
+struct DashboardFilter {
+    site: Option<Uuid>,
+    period: Period,
+}
+
+#[cfg(feature = "ssr")]
+impl TryFrom<DashboardQuery> for DashboardFilter {
+    type Error = AppError;
+
+    fn try_from(query: DashboardQuery) -> Result<Self, AppError> {
+        let period = match query.days.trim() {
+            "" => Period::default(),
+            d => Period::from_days(d)
+                .ok_or_else(|| AppError::invalid("days", "Choose one of the periods offered."))?,
+        };
+        Ok(Self {
+            site: optional_id(&query.site)?,
+            period,
+        })
+    }
+}
+
 #[server(endpoint = "work/dashboard", client = CsrfClient)]
-pub async fn load_dashboard(
-    slug: String,
-    site: String,
-    days: String,
-) -> Result<Dashboard, AppError> {
+pub async fn load_dashboard(slug: String, form: DashboardQuery) -> Result<Dashboard, AppError> {
     let mut m = access::member(&slug, Permission::View).await?;
-    let period = match days.trim() {
-        "" => Period::default(),
-        d => Period::from_days(d)
-            .ok_or_else(|| AppError::invalid("days", "Choose one of the periods offered."))?,
-    };
-    let site = match site.trim() {
-        "" => None,
-        s => Some(Uuid::parse_str(s).map_err(|_| AppError::NotFound)?),
-    };
+    let DashboardFilter { site, period } = DashboardFilter::try_from(form)?;
     let org = m.org_id;
 
     let sites = sqlx::query!(
@@ -138,7 +164,7 @@ pub async fn load_dashboard(
         r#"select business_id, priority, count(*) as "open!",
                   count(*) filter (where due_on < current_date) as "overdue!"
            from issues
-           where org_id = $1 and status in ('open', 'in_progress', 'blocked')
+           where org_id = $1 and issue_is_open(status)
            group by business_id, priority"#,
         org
     )
@@ -267,5 +293,43 @@ mod tests {
         assert_eq!(Period::from_days("-7"), None);
         assert_eq!(describe_hours(5.25), "5.2 hours");
         assert_eq!(describe_hours(72.0), "3.0 days");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn an_empty_dashboard_query_is_every_site_over_the_default_period() {
+        let filter = DashboardFilter::try_from(DashboardQuery::default()).unwrap();
+        assert_eq!(
+            filter,
+            DashboardFilter {
+                site: None,
+                period: Period::Quarter
+            }
+        );
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_dashboard_query_names_a_period_offered_and_a_site_by_id() {
+        let query = |site: &str, days: &str| DashboardQuery {
+            site: site.into(),
+            days: days.into(),
+        };
+        assert!(matches!(
+            DashboardFilter::try_from(query("", "31")),
+            Err(AppError::Invalid { field, .. }) if field == "days"
+        ));
+        assert_eq!(
+            DashboardFilter::try_from(query("x", "30")),
+            Err(AppError::NotFound)
+        );
+        let site = Uuid::nil();
+        assert_eq!(
+            DashboardFilter::try_from(query(&site.to_string(), " 7 ")),
+            Ok(DashboardFilter {
+                site: Some(site),
+                period: Period::Week
+            })
+        );
     }
 }

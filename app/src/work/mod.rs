@@ -24,6 +24,11 @@ macro_rules! choice {
             pub fn parse(s: &str) -> Option<$name> {
                 Self::ALL.iter().copied().find(|v| v.as_str() == s)
             }
+
+            /// Every value's stored name and label, in order: the options of a `<select>`.
+            pub fn options() -> Vec<(&'static str, &'static str)> {
+                Self::ALL.iter().map(|v| (v.as_str(), v.label())).collect()
+            }
         }
     };
 }
@@ -83,6 +88,8 @@ choice!(
 pub mod businesses;
 pub mod csv_io;
 pub mod dashboard;
+#[cfg(feature = "ssr")]
+mod fields;
 pub mod issues;
 
 impl Status {

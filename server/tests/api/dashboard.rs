@@ -14,13 +14,20 @@ fn with(fields: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
     fields.iter().map(|(k, v)| (*k, v.to_string())).collect()
 }
 
-/// Adds issues to organisation A as the superuser: (number, priority, status, business, age in
-/// days, days to resolve, due in days).
-async fn add_issues(
-    db: &PgPool,
-    f: &Fixture,
-    rows: &[(i32, &str, &str, Option<Uuid>, i32, Option<i32>, Option<i32>)],
-) {
+/// An issue to add: (number, priority, status, business, age in days, days to resolve, due in
+/// days).
+type IssueRow<'a> = (
+    i32,
+    &'a str,
+    &'a str,
+    Option<Uuid>,
+    i32,
+    Option<i32>,
+    Option<i32>,
+);
+
+/// Adds issues to organisation A as the superuser.
+async fn add_issues(db: &PgPool, f: &Fixture, rows: &[IssueRow<'_>]) {
     for (number, priority, status, business, age, resolve, due) in rows {
         sqlx::query(
             "insert into issues (org_id, number, title, kind, priority, status, business_id, created_at,
@@ -90,8 +97,13 @@ async fn the_dashboard_counts_what_is_open_late_and_done_by_site_and_period() {
     )
     .await;
     let mut viewer = sign_in(&app, email_of("a-viewer")).await;
-    let load =
-        |site: String, days: &str| with(&[("slug", A_SLUG), ("site", &site), ("days", days)]);
+    let load = |site: String, days: &str| {
+        with(&[
+            ("slug", A_SLUG),
+            ("form[site]", &site),
+            ("form[days]", days),
+        ])
+    };
 
     let (status, body) = call(&mut viewer, "work/dashboard", &load(String::new(), "30")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -193,9 +205,9 @@ async fn a_bulk_change_updates_every_selected_issue_and_records_each_on_its_time
     let bulk = |numbers: &str, status: &str, assignee: &str| {
         with(&[
             ("slug", A_SLUG),
-            ("numbers", numbers),
-            ("status", status),
-            ("assignee_id", assignee),
+            ("form[numbers]", numbers),
+            ("form[status]", status),
+            ("form[assignee_id]", assignee),
         ])
     };
     let state = || async {
@@ -352,13 +364,13 @@ async fn every_list_order_pages_through_each_issue_once_in_order() {
         loop {
             let fields = with(&[
                 ("slug", A_SLUG),
-                ("status", ""),
-                ("priority", ""),
-                ("assignee_id", ""),
-                ("business_id", ""),
-                ("overdue", "false"),
-                ("order", order),
-                ("after", &after),
+                ("form[status]", ""),
+                ("form[priority]", ""),
+                ("form[assignee_id]", ""),
+                ("form[business_id]", ""),
+                ("form[overdue]", "false"),
+                ("form[order]", order),
+                ("form[after]", &after),
             ]);
             let (status, body) = call(&mut viewer, "work/issues", &fields).await;
             assert_eq!(status, StatusCode::OK, "{body}");
@@ -384,8 +396,8 @@ async fn every_list_order_pages_through_each_issue_once_in_order() {
         "work/issues",
         &with(&[
             ("slug", A_SLUG),
-            ("order", "priority"),
-            ("after", "urgent.3"),
+            ("form[order]", "priority"),
+            ("form[after]", "urgent.3"),
         ]),
     )
     .await;

@@ -1,0 +1,112 @@
+//! CSV import (checked first, then written all at once) and export, for businesses and issues.
+
+use leptos::prelude::*;
+
+use crate::{
+    components::{
+        address::percent_encode,
+        forms::{action_error, FormError},
+    },
+    error::AppError,
+    org::OrgContext,
+    roles::Permission,
+    work::csv_io::{
+        ExportBusinesses, ExportIssues, ImportBusinesses, ImportForm, ImportIssues, ImportReport,
+        BUSINESS_COLUMNS, ISSUE_COLUMNS,
+    },
+};
+
+/// CSV import and export for one kind of record, each offered only to roles that may use it.
+#[component]
+fn CsvTools(
+    what: &'static str,
+    columns: &'static [&'static str],
+    #[prop(into)] report: Signal<Option<ImportReport>>,
+    #[prop(into)] csv: Signal<Option<String>>,
+    #[prop(into)] error: Signal<Option<AppError>>,
+    on_import: Callback<(String, bool)>,
+    on_export: Callback<()>,
+) -> impl IntoView {
+    let ctx = expect_context::<OrgContext>();
+    let text = NodeRef::<leptos::html::Textarea>::new();
+    let submit = move |commit: bool| {
+        if let Some(area) = text.get() {
+            on_import.run((area.value(), commit));
+        }
+    };
+    let download = move || {
+        csv.get()
+            .map(|c| format!("data:text/csv;charset=utf-8,{}", percent_encode(&c)))
+    };
+    let (area_id, help_id) = (format!("csv-{what}"), format!("csv-help-{what}"));
+    view! {
+        {ctx.role.allows(Permission::Edit).then(|| view! {
+            <h2>{format!("Import {what} from CSV")}</h2>
+            <div class="stack">
+                <div class="field">
+                    <label for=area_id.clone()>"CSV"</label>
+                    <textarea id=area_id node_ref=text rows="5" aria-describedby=help_id.clone()></textarea>
+                    <p id=help_id class="muted">{format!("Columns: {}. Preview first: nothing is written until every row is right.", columns.join(", "))}</p>
+                </div>
+                <div class="row-actions">
+                    <button type="button" class="button" on:click=move |_| submit(false)>"Preview"</button>
+                    <button type="button" class="button primary" on:click=move |_| submit(true)>"Import"</button>
+                </div>
+            </div>
+            {move || report.get().map(|r| view! {
+                <div role="status" class="notice">
+                    <p>{if r.imported > 0 { format!("Imported {} rows.", r.imported) } else if r.errors.is_empty() { format!("{} rows are ready to import.", r.rows) } else { format!("{} of {} rows need fixing; nothing was written.", r.errors.len(), r.rows) }}</p>
+                    <ul>{r.errors.into_iter().map(|e| view! { <li>{format!("Line {}: {}", e.line, e.message)}</li> }).collect_view()}</ul>
+                </div>
+            })}
+        })}
+        {ctx.role.allows(Permission::AuditExport).then(|| view! {
+            <p><button type="button" class="button" on:click=move |_| on_export.run(())>{format!("Export {what} as CSV")}</button></p>
+            {move || download().map(|href| view! { <p role="status"><a href=href download=format!("{what}.csv")>{format!("Download {what}.csv")}</a></p> })}
+        })}
+        <FormError error fields=&[]/>
+    }
+}
+
+/// The CSV tools wired to one kind of record's import and export functions.
+macro_rules! csv_tools_for {
+    ($(#[$meta:meta])* $component:ident, $import:ident, $export:ident, $what:literal, $columns:ident) => {
+        $(#[$meta])*
+        #[component]
+        pub fn $component() -> impl IntoView {
+            let slug = expect_context::<OrgContext>().slug;
+            let import = ServerAction::<$import>::new();
+            let export = ServerAction::<$export>::new();
+            let error = Signal::derive(move || {
+                action_error(import).get().or_else(|| action_error(export).get())
+            });
+            let slug_b = slug.clone();
+            view! {
+                <CsvTools what=$what columns=&$columns error
+                    report=Signal::derive(move || import.value().get().and_then(|r| r.ok()))
+                    csv=Signal::derive(move || export.value().get().and_then(|r| r.ok()))
+                    on_import=Callback::new(move |(csv, commit)| {
+                        import.dispatch($import { slug: slug.clone(), form: ImportForm { csv, commit } });
+                    })
+                    on_export=Callback::new(move |_| { export.dispatch($export { slug: slug_b.clone() }); })/>
+            }
+        }
+    };
+}
+
+csv_tools_for!(
+    /// Import and export of the businesses register.
+    BusinessCsv,
+    ImportBusinesses,
+    ExportBusinesses,
+    "businesses",
+    BUSINESS_COLUMNS
+);
+csv_tools_for!(
+    /// Import and export of the issues.
+    IssueCsv,
+    ImportIssues,
+    ExportIssues,
+    "issues",
+    ISSUE_COLUMNS
+);
