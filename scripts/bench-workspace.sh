@@ -72,10 +72,10 @@ measure_fn() { # NAME PATH BODY
 }
 
 say "server functions, one caller at a time, ${DURATION}s each"
-measure_fn "dashboard (all sites, 90 days)" /api/work/dashboard "slug=$slug&site=&days=90"
-measure_fn "dashboard (all sites, 12 months)" /api/work/dashboard "slug=$slug&site=&days=365"
-measure_fn "issue list (newest first)" /api/work/issues "slug=$slug&status=&priority=&assignee_id=&business_id=&overdue=false&order=newest&after="
-measure_fn "issue list (open, most urgent first)" /api/work/issues "slug=$slug&status=open&priority=&assignee_id=&business_id=&overdue=false&order=priority&after="
+measure_fn "dashboard (all sites, 90 days)" /api/work/dashboard "slug=$slug&form%5Bsite%5D=&form%5Bdays%5D=90"
+measure_fn "dashboard (all sites, 12 months)" /api/work/dashboard "slug=$slug&form%5Bsite%5D=&form%5Bdays%5D=365"
+measure_fn "issue list (newest first)" /api/work/issues "slug=$slug&form%5Border%5D=newest"
+measure_fn "issue list (open, most urgent first)" /api/work/issues "slug=$slug&form%5Bstatus%5D=open&form%5Border%5D=priority"
 
 say "signed-in dashboard page at 64 connections for ${DURATION}s"
 out=$(wrk -t2 -c64 -d"${DURATION}s" --latency -H "Cookie: $cookie" -H 'Accept-Encoding: br' "$base/o/$slug/dashboard")
