@@ -60,12 +60,5 @@ pub fn BusinessFields(
 }
 
 /// The names of a business form's fields: a form-wide message leaves out errors about these.
-pub const BUSINESS_FIELDS: &[&str] = &[
-    "name",
-    "relationship",
-    "address",
-    "phone",
-    "website",
-    "notes",
-    "tags",
-];
+/// They are the CSV import's columns: one list of a business's fields.
+pub const BUSINESS_FIELDS: &[&str] = &crate::work::csv_io::BUSINESS_COLUMNS;
