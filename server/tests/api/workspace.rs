@@ -18,17 +18,31 @@ fn with(fields: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
     fields.iter().map(|(k, v)| (*k, v.to_string())).collect()
 }
 
-fn new_issue(title: &str) -> Vec<(&'static str, String)> {
-    with(&[
-        ("slug", A_SLUG),
+/// An issue form's fields, nested as `form[…]`, after `head` (the slug and any ids).
+fn issue_fields(
+    head: &[(&'static str, &str)],
+    title: &str,
+    kind: &str,
+    priority: &str,
+    status: &str,
+    business_id: &str,
+) -> Vec<(&'static str, String)> {
+    let mut fields = with(head);
+    fields.extend(with(&[
         ("form[title]", title),
         ("form[description]", ""),
-        ("form[kind]", "task"),
-        ("form[priority]", "normal"),
-        ("form[business_id]", ""),
+        ("form[kind]", kind),
+        ("form[priority]", priority),
+        ("form[status]", status),
+        ("form[business_id]", business_id),
         ("form[assignee_id]", ""),
         ("form[due_on]", ""),
-    ])
+    ]));
+    fields
+}
+
+fn new_issue(title: &str) -> Vec<(&'static str, String)> {
+    issue_fields(&[("slug", A_SLUG)], title, "task", "normal", "open", "")
 }
 
 #[tokio::test]
@@ -78,19 +92,19 @@ async fn concurrent_creations_get_consecutive_numbers_without_gaps_or_duplicates
 }
 
 fn edit(f: &Fixture, version: &str, title: &str, status: &str) -> Vec<(&'static str, String)> {
-    with(&[
-        ("slug", A_SLUG),
-        ("issue_id", &f.issue_a.to_string()),
-        ("version", version),
-        ("form[title]", title),
-        ("form[description]", ""),
-        ("form[kind]", "maintenance"),
-        ("form[priority]", "high"),
-        ("form[status]", status),
-        ("form[business_id]", &f.business_a.to_string()),
-        ("form[assignee_id]", ""),
-        ("form[due_on]", ""),
-    ])
+    let issue_id = f.issue_a.to_string();
+    issue_fields(
+        &[
+            ("slug", A_SLUG),
+            ("issue_id", &issue_id),
+            ("version", version),
+        ],
+        title,
+        "maintenance",
+        "high",
+        status,
+        &f.business_a.to_string(),
+    )
 }
 
 #[tokio::test]
