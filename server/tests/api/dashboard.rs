@@ -2,17 +2,17 @@
 //! through the real server functions against real PostgreSQL.
 
 use crate::support::{
-    orgs::{call, email_of, sign_in, Fixture, A_SLUG},
+    orgs::{email_of, sign_in, Fixture, A_SLUG},
     TestApp,
 };
+use app::work::{
+    dashboard::{DashboardQuery, LoadDashboard, SiteCount},
+    issues::{BulkForm, BulkUpdate, IssueQuery, ListIssues},
+    Priority, Relationship,
+};
 use reqwest::StatusCode;
-use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
-
-fn with(fields: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
-    fields.iter().map(|(k, v)| (*k, v.to_string())).collect()
-}
 
 /// An issue to add: (number, priority, status, business, age in days, days to resolve, due in
 /// days).
@@ -68,10 +68,6 @@ async fn add_site(db: &PgPool, f: &Fixture, name: &str) -> Uuid {
     .unwrap()
 }
 
-fn json(body: &str) -> Value {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
-}
-
 #[tokio::test]
 async fn the_dashboard_counts_what_is_open_late_and_done_by_site_and_period() {
     let app = TestApp::spawn().await;
@@ -97,89 +93,76 @@ async fn the_dashboard_counts_what_is_open_late_and_done_by_site_and_period() {
     )
     .await;
     let mut viewer = sign_in(&app, email_of("a-viewer")).await;
-    let load = |site: String, days: &str| {
-        with(&[
-            ("slug", A_SLUG),
-            ("form[site]", &site),
-            ("form[days]", days),
-        ])
+    let load = |site: String, days: &str| LoadDashboard {
+        slug: A_SLUG.into(),
+        form: DashboardQuery {
+            site,
+            days: days.into(),
+        },
     };
 
-    let (status, body) = call(&mut viewer, "work/dashboard", &load(String::new(), "30")).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let d = json(&body);
-    assert_eq!(d["open"], 4, "#1–#4 are open, in progress or blocked");
+    let d = viewer.ok(load(String::new(), "30")).await;
+    assert_eq!(d.open, 4, "#1–#4 are open, in progress or blocked");
     assert_eq!(
-        d["overdue"], 2,
+        d.overdue, 2,
         "#2 and #4 are past their due date; #5 is done"
     );
-    assert_eq!(d["resolved"], 2, "#5 and #6 within 30 days; #7 is older");
-    let median = d["median_hours_to_resolve"].as_f64().unwrap();
+    assert_eq!(d.resolved, 2, "#5 and #6 within 30 days; #7 is older");
+    let median = d.median_hours_to_resolve.unwrap();
     assert!(
         (median - 72.0).abs() < 0.1,
         "median of 48 h and 96 h: {median}"
     );
     assert_eq!(
-        d["open_by_priority"],
-        serde_json::json!([["Urgent", 2], ["High", 1], ["Normal", 0], ["Low", 1]])
+        d.open_by_priority,
+        vec![
+            (Priority::Urgent, 2),
+            (Priority::High, 1),
+            (Priority::Normal, 0),
+            (Priority::Low, 1)
+        ]
     );
-    let sites: Vec<(String, i64)> = d["open_by_site"]
-        .as_array()
-        .unwrap()
+    let sites: Vec<(String, i64)> = d
+        .open_by_site
         .iter()
-        .map(|s| {
-            (
-                s["name"].as_str().unwrap().into(),
-                s["open"].as_i64().unwrap(),
-            )
-        })
+        .map(|SiteCount { name, open, .. }| (name.clone(), *open))
         .collect();
     assert_eq!(
         sites,
         vec![("Leeds Quay".into(), 2), ("York Minster".into(), 1)]
     );
-    assert_eq!(d["open_elsewhere"], 1);
-    let weeks = d["weeks"].as_array().unwrap();
+    assert_eq!(d.open_elsewhere, 1);
+    let weeks = &d.weeks;
     assert!((5..=6).contains(&weeks.len()), "30 days span 5 or 6 weeks");
-    let opened: i64 = weeks.iter().map(|w| w["opened"].as_i64().unwrap()).sum();
-    let resolved: i64 = weeks.iter().map(|w| w["resolved"].as_i64().unwrap()).sum();
+    let opened: i64 = weeks.iter().map(|w| w.opened).sum();
+    let resolved: i64 = weeks.iter().map(|w| w.resolved).sum();
     assert_eq!(
         (opened, resolved),
         (6, 2),
         "#1–#6 opened, #5 and #6 resolved"
     );
-    assert!(d["businesses"]
-        .as_array()
-        .unwrap()
-        .contains(&serde_json::json!(["OwnSite", 2])));
+    assert!(d.businesses.contains(&(Relationship::OwnSite, 2)));
 
     // One site, over a year: the flow figures and counts narrow; the site comparison does not.
-    let (_, body) = call(
-        &mut viewer,
-        "work/dashboard",
-        &load(york.to_string(), "365"),
-    )
-    .await;
-    let d = json(&body);
-    assert_eq!(
-        (d["open"].as_i64(), d["overdue"].as_i64()),
-        (Some(1), Some(1))
-    );
-    assert_eq!(d["resolved"], 2, "#6 and #7 at York within the year");
-    assert_eq!(d["open_by_site"].as_array().unwrap().len(), 2);
+    let d = viewer.ok(load(york.to_string(), "365")).await;
+    assert_eq!((d.open, d.overdue), (1, 1));
+    assert_eq!(d.resolved, 2, "#6 and #7 at York within the year");
+    assert_eq!(d.open_by_site.len(), 2);
 
     // Bad input is refused with a reason; another organisation's business is not found.
-    let (status, body) = call(&mut viewer, "work/dashboard", &load(String::new(), "31")).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(body.contains("Choose one of the periods"), "{body}");
+    let refused = viewer.err(load(String::new(), "31")).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{refused:?}");
+    assert!(
+        refused.to_string().contains("Choose one of the periods"),
+        "{refused:?}"
+    );
     for site in [
         f.business_b.to_string(),
         f.business_a.to_string(),
         "x".into(),
     ] {
-        let (status, _) = call(&mut viewer, "work/dashboard", &load(site, "30")).await;
         assert_eq!(
-            status,
+            viewer.err(load(site, "30")).await.status(),
             StatusCode::NOT_FOUND,
             "only own sites filter the dashboard"
         );
@@ -202,13 +185,13 @@ async fn a_bulk_change_updates_every_selected_issue_and_records_each_on_its_time
     .await;
     let mut manager = sign_in(&app, email_of("a-manager")).await;
     let target = f.users["a-target"].to_string();
-    let bulk = |numbers: &str, status: &str, assignee: &str| {
-        with(&[
-            ("slug", A_SLUG),
-            ("form[numbers]", numbers),
-            ("form[status]", status),
-            ("form[assignee_id]", assignee),
-        ])
+    let bulk = |numbers: &str, status: &str, assignee: &str| BulkUpdate {
+        slug: A_SLUG.into(),
+        form: BulkForm {
+            numbers: numbers.into(),
+            status: status.into(),
+            assignee_id: assignee.into(),
+        },
     };
     let state = || async {
         sqlx::query_as::<_, (i32, String, Option<Uuid>, i32)>(
@@ -222,7 +205,7 @@ async fn a_bulk_change_updates_every_selected_issue_and_records_each_on_its_time
     let before = state().await;
 
     // Refusals change nothing: an unknown number, a member of another organisation, no change.
-    for (fields, expected) in [
+    for (change, expected) in [
         (bulk("1,2,99", "blocked", ""), StatusCode::NOT_FOUND),
         (
             bulk("1,2", "", &f.users["b-owner"].to_string()),
@@ -232,21 +215,17 @@ async fn a_bulk_change_updates_every_selected_issue_and_records_each_on_its_time
         (bulk("", "blocked", ""), StatusCode::BAD_REQUEST),
         (bulk("1,2", "done", ""), StatusCode::BAD_REQUEST),
     ] {
-        let (status, body) = call(&mut manager, "work/bulk_update", &fields).await;
-        assert_eq!(status, expected, "{body}");
+        let refused = manager.err(change).await;
+        assert_eq!(refused.status(), expected, "{refused:?}");
     }
     assert_eq!(state().await, before);
     let mut viewer = sign_in(&app, email_of("a-viewer")).await;
-    let (status, _) = call(&mut viewer, "work/bulk_update", &bulk("1,2", "blocked", "")).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        viewer.err(bulk("1,2", "blocked", "")).await.status(),
+        StatusCode::FORBIDDEN
+    );
 
-    let (status, body) = call(
-        &mut manager,
-        "work/bulk_update",
-        &bulk("1, 2 #3", "blocked", &target),
-    )
-    .await;
-    assert_eq!((status, body.trim()), (StatusCode::OK, "3"));
+    assert_eq!(manager.ok(bulk("1, 2 #3", "blocked", &target)).await, 3);
     let after = state().await;
     for ((n, status, assignee, version), (_, _, _, old)) in after.iter().zip(&before) {
         assert_eq!(status, "blocked", "#{n}");
@@ -295,20 +274,8 @@ async fn a_bulk_change_updates_every_selected_issue_and_records_each_on_its_time
     assert_eq!(timeline[1].2, None);
 
     // Unassigning; issues already in the state are not changed again.
-    let (_, body) = call(
-        &mut manager,
-        "work/bulk_update",
-        &bulk("1,2", "blocked", "none"),
-    )
-    .await;
-    assert_eq!(body.trim(), "2");
-    let (_, body) = call(
-        &mut manager,
-        "work/bulk_update",
-        &bulk("1,2", "blocked", "none"),
-    )
-    .await;
-    assert_eq!(body.trim(), "0");
+    assert_eq!(manager.ok(bulk("1,2", "blocked", "none")).await, 2);
+    assert_eq!(manager.ok(bulk("1,2", "blocked", "none")).await, 0);
     let audit: i64 = sqlx::query_scalar(
         "select count(*) from org_audit_events where org_id = $1 and summary like 'Changed % issues at once%'",
     )
@@ -353,8 +320,8 @@ async fn every_list_order_pages_through_each_issue_once_in_order() {
         ),
         ("due", "due_on asc nulls last, number desc"),
     ] {
-        let expected: Vec<i64> = sqlx::query_scalar(&format!(
-            "select number::int8 from issues where org_id = $1 order by {sql}"
+        let expected: Vec<i32> = sqlx::query_scalar(&format!(
+            "select number from issues where org_id = $1 order by {sql}"
         ))
         .bind(f.a)
         .fetch_all(&db)
@@ -362,44 +329,35 @@ async fn every_list_order_pages_through_each_issue_once_in_order() {
         .unwrap();
         let (mut seen, mut after, mut pages) = (Vec::new(), String::new(), 0);
         loop {
-            let fields = with(&[
-                ("slug", A_SLUG),
-                ("form[status]", ""),
-                ("form[priority]", ""),
-                ("form[assignee_id]", ""),
-                ("form[business_id]", ""),
-                ("form[overdue]", "false"),
-                ("form[order]", order),
-                ("form[after]", &after),
-            ]);
-            let (status, body) = call(&mut viewer, "work/issues", &fields).await;
-            assert_eq!(status, StatusCode::OK, "{body}");
-            let page = json(&body);
-            seen.extend(
-                page["items"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|i| i["number"].as_i64().unwrap()),
-            );
+            let page = viewer
+                .ok(ListIssues {
+                    slug: A_SLUG.into(),
+                    form: IssueQuery {
+                        order: order.into(),
+                        after,
+                        ..IssueQuery::default()
+                    },
+                })
+                .await;
+            seen.extend(page.items.iter().map(|i| i.number));
             pages += 1;
-            match page["next"].as_str() {
-                Some(next) => after = next.to_string(),
+            match page.next {
+                Some(next) => after = next,
                 None => break,
             }
         }
         assert_eq!(pages, 3, "{order}: 130 issues in pages of 50");
         assert_eq!(seen, expected, "{order}");
     }
-    let (status, body) = call(
-        &mut viewer,
-        "work/issues",
-        &with(&[
-            ("slug", A_SLUG),
-            ("form[order]", "priority"),
-            ("form[after]", "urgent.3"),
-        ]),
-    )
-    .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let refused = viewer
+        .err(ListIssues {
+            slug: A_SLUG.into(),
+            form: IssueQuery {
+                order: "priority".into(),
+                after: "urgent.3".into(),
+                ..IssueQuery::default()
+            },
+        })
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{refused:?}");
 }

@@ -1,6 +1,7 @@
 //! The demo organisation the run command loads: loaded once, the same every time, and usable.
 
-use crate::support::{orgs::call, orgs::sign_in_with, TestApp};
+use crate::support::{orgs::sign_in_with, TestApp};
+use app::work::issues::GetIssue;
 use sqlx::PgPool;
 
 #[tokio::test]
@@ -36,14 +37,9 @@ async fn the_demo_organisation_loads_once_through_the_application_role() {
     assert!(oldest_days <= 91.0 && oldest_days > 60.0, "{oldest_days}");
 
     let mut b = sign_in_with(&app, server::demo::EMAIL, server::demo::PASSWORD).await;
-    let (status, body) = call(
-        &mut b,
-        "work/issue",
-        &[
-            ("slug", server::demo::SLUG.to_string()),
-            ("number", "300".into()),
-        ],
-    )
+    b.ok(GetIssue {
+        slug: server::demo::SLUG.into(),
+        number: 300,
+    })
     .await;
-    assert!(status.is_success(), "{body}");
 }

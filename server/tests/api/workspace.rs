@@ -3,46 +3,45 @@
 
 use app::{
     domain::parse_date,
-    work::{Priority, Status},
+    work::{
+        businesses::{BusinessForm, BusinessQuery, CreateBusiness, ListBusinesses},
+        csv_io::{ExportBusinesses, ExportIssues, ImportBusinesses, ImportForm, ImportIssues},
+        issues::{CreateIssue, GetIssue, IssueForm, MoveIssue, UpdateIssue},
+        Priority, Status,
+    },
 };
 use futures::future::join_all;
 use reqwest::StatusCode;
 use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::support::{
-    orgs::{call, email_of, sign_in, tenant_tx, Fixture, A_SLUG},
+    orgs::{email_of, sign_in, tenant_tx, Fixture, A_SLUG},
     TestApp,
 };
 
-fn with(fields: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
-    fields.iter().map(|(k, v)| (*k, v.to_string())).collect()
-}
-
-/// An issue form's fields, nested as `form[…]`, after `head` (the slug and any ids).
-fn issue_fields(
-    head: &[(&'static str, &str)],
+/// An issue form with no description, assignee or due date.
+fn issue_form(
     title: &str,
     kind: &str,
     priority: &str,
     status: &str,
     business_id: &str,
-) -> Vec<(&'static str, String)> {
-    let mut fields = with(head);
-    fields.extend(with(&[
-        ("form[title]", title),
-        ("form[description]", ""),
-        ("form[kind]", kind),
-        ("form[priority]", priority),
-        ("form[status]", status),
-        ("form[business_id]", business_id),
-        ("form[assignee_id]", ""),
-        ("form[due_on]", ""),
-    ]));
-    fields
+) -> IssueForm {
+    IssueForm {
+        title: title.into(),
+        kind: kind.into(),
+        priority: priority.into(),
+        status: status.into(),
+        business_id: business_id.into(),
+        ..IssueForm::default()
+    }
 }
 
-fn new_issue(title: &str) -> Vec<(&'static str, String)> {
-    issue_fields(&[("slug", A_SLUG)], title, "task", "normal", "open", "")
+fn new_issue(title: &str) -> CreateIssue {
+    CreateIssue {
+        slug: A_SLUG.into(),
+        form: issue_form(title, "task", "normal", "open", ""),
+    }
 }
 
 #[tokio::test]
@@ -53,27 +52,15 @@ async fn concurrent_creations_get_consecutive_numbers_without_gaps_or_duplicates
     let manager = sign_in(&app, email_of("a-manager")).await;
     let calls = (0..24).map(|n| {
         let mut b = manager.clone();
-        async move {
-            call(
-                &mut b,
-                "work/create_issue",
-                &new_issue(&format!("Task {n}")),
-            )
-            .await
-        }
+        async move { b.ok(new_issue(&format!("Task {n}"))).await }
     });
-    for (status, body) in join_all(calls).await {
-        assert!(status.is_success(), "{status} {body}");
-    }
+    join_all(calls).await;
     // A refused creation in between takes no number.
     let mut b = manager.clone();
-    let (status, _) = call(&mut b, "work/create_issue", &new_issue("")).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, body) = call(&mut b, "work/create_issue", &new_issue("After the refusal")).await;
-    assert!(status.is_success());
+    assert_eq!(b.err(new_issue("")).await.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
-        body.trim(),
-        "26",
+        b.ok(new_issue("After the refusal")).await,
+        26,
         "the fixture's #1, then 24, then this one"
     );
     let numbers: Vec<i32> =
@@ -91,20 +78,19 @@ async fn concurrent_creations_get_consecutive_numbers_without_gaps_or_duplicates
     assert_eq!(b_numbers, vec![1], "each organisation counts on its own");
 }
 
-fn edit(f: &Fixture, version: &str, title: &str, status: &str) -> Vec<(&'static str, String)> {
-    let issue_id = f.issue_a.to_string();
-    issue_fields(
-        &[
-            ("slug", A_SLUG),
-            ("issue_id", &issue_id),
-            ("version", version),
-        ],
-        title,
-        "maintenance",
-        "high",
-        status,
-        &f.business_a.to_string(),
-    )
+fn edit(f: &Fixture, version: i32, title: &str, status: &str) -> UpdateIssue {
+    UpdateIssue {
+        slug: A_SLUG.into(),
+        issue_id: f.issue_a.to_string(),
+        version,
+        form: issue_form(
+            title,
+            "maintenance",
+            "high",
+            status,
+            &f.business_a.to_string(),
+        ),
+    }
 }
 
 #[tokio::test]
@@ -115,25 +101,19 @@ async fn a_save_from_a_stale_copy_is_refused_and_the_timeline_records_who_change
     let mut first = sign_in(&app, email_of("a-manager")).await;
     let mut second = sign_in(&app, email_of("a-admin")).await;
 
-    let (status, body) = call(
-        &mut first,
-        "work/update_issue",
-        &edit(&f, "1", "Boiler leak", "in_progress"),
-    )
-    .await;
-    assert!(status.is_success(), "{body}");
-    assert_eq!(body.trim(), "2", "the new version");
+    assert_eq!(
+        first.ok(edit(&f, 1, "Boiler leak", "in_progress")).await,
+        2,
+        "the new version"
+    );
     // The second person still has version 1 open.
-    let (status, body) = call(
-        &mut second,
-        "work/update_issue",
-        &edit(&f, "1", "Overwritten title", "closed"),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let refused = second.err(edit(&f, 1, "Overwritten title", "closed")).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT, "{refused:?}");
     assert!(
-        body.contains("Someone else saved a change while you were editing"),
-        "{body}"
+        refused
+            .to_string()
+            .contains("Someone else saved a change while you were editing"),
+        "{refused:?}"
     );
     let (title, state): (String, String) =
         sqlx::query_as("select title, status from issues where issue_id = $1")
@@ -146,36 +126,29 @@ async fn a_save_from_a_stale_copy_is_refused_and_the_timeline_records_who_change
         ("Boiler leak", "in_progress")
     );
     // The board's move is held to the same rule.
-    let mv = |version: &str| {
-        with(&[
-            ("slug", A_SLUG),
-            ("issue_id", &f.issue_a.to_string()),
-            ("version", version),
-            ("status", "resolved"),
-        ])
+    let mv = |version: i32| MoveIssue {
+        slug: A_SLUG.into(),
+        issue_id: f.issue_a.to_string(),
+        version,
+        status: "resolved".into(),
     };
-    let (status, _) = call(&mut second, "work/move_issue", &mv("1")).await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    let (status, _) = call(&mut second, "work/move_issue", &mv("2")).await;
-    assert!(status.is_success());
+    assert_eq!(second.err(mv(1)).await.status(), StatusCode::CONFLICT);
+    second.ok(mv(2)).await;
 
-    let (status, body) = call(
-        &mut first,
-        "work/issue",
-        &with(&[("slug", A_SLUG), ("number", "1")]),
-    )
-    .await;
-    assert!(status.is_success());
-    let issue: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let changes: Vec<(String, String, String)> = issue["timeline"]
-        .as_array()
-        .unwrap()
+    let issue = first
+        .ok(GetIssue {
+            slug: A_SLUG.into(),
+            number: 1,
+        })
+        .await;
+    let changes: Vec<(String, String, String)> = issue
+        .timeline
         .iter()
         .map(|c| {
             (
-                c["field"].as_str().unwrap().to_string(),
-                c["from"].as_str().unwrap_or("").to_string(),
-                c["to"].as_str().unwrap_or("").to_string(),
+                c.field.clone(),
+                c.from.clone().unwrap_or_default(),
+                c.to.clone().unwrap_or_default(),
             )
         })
         .collect();
@@ -187,7 +160,7 @@ async fn a_save_from_a_stale_copy_is_refused_and_the_timeline_records_who_change
             ("status".into(), "In progress".into(), "Resolved".into()),
         ]
     );
-    assert_eq!(issue["timeline"][2]["actor"], "User admin");
+    assert_eq!(issue.timeline[2].actor, "User admin");
 }
 
 #[tokio::test]
@@ -197,30 +170,24 @@ async fn search_finds_businesses_by_name_and_address_within_the_organisation() {
     Fixture::create(&db).await;
     let mut b = sign_in(&app, email_of("a-viewer")).await;
     let mut manager = sign_in(&app, email_of("a-manager")).await;
-    let (status, body) = call(
-        &mut manager,
-        "work/create_business",
-        &with(&[
-            ("slug", A_SLUG),
-            ("form[name]", "The Harbour Bakery"),
-            ("form[relationship]", "competitor"),
-            ("form[address]", "12 Wharf Road, Whitby"),
-            ("form[phone]", ""),
-            ("form[website]", ""),
-            ("form[notes]", ""),
-            ("form[tags]", "bread"),
-        ]),
-    )
-    .await;
-    assert!(status.is_success(), "{body}");
-    let search = |q: &str| {
-        with(&[
-            ("slug", A_SLUG),
-            ("form[q]", q),
-            ("form[relationship]", ""),
-            ("form[tag]", ""),
-            ("form[archived]", "false"),
-        ])
+    manager
+        .ok(CreateBusiness {
+            slug: A_SLUG.into(),
+            form: BusinessForm {
+                name: "The Harbour Bakery".into(),
+                relationship: "competitor".into(),
+                address: "12 Wharf Road, Whitby".into(),
+                tags: "bread".into(),
+                ..BusinessForm::default()
+            },
+        })
+        .await;
+    let search = |q: &str| ListBusinesses {
+        slug: A_SLUG.into(),
+        form: BusinessQuery {
+            q: q.into(),
+            ..BusinessQuery::default()
+        },
     };
     for (q, expected) in [
         ("harbour", vec!["The Harbour Bakery"]),
@@ -231,15 +198,8 @@ async fn search_finds_businesses_by_name_and_address_within_the_organisation() {
         ("'; drop table businesses; --", vec![]),
         ("", vec!["Quay Street Coffee", "The Harbour Bakery"]),
     ] {
-        let (status, body) = call(&mut b, "work/businesses", &search(q)).await;
-        assert!(status.is_success(), "{q}: {body}");
-        let page: serde_json::Value = serde_json::from_str(&body).unwrap();
-        let names: Vec<&str> = page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["name"].as_str().unwrap())
-            .collect();
+        let page = b.ok(search(q)).await;
+        let names: Vec<&str> = page.items.iter().map(|i| i.name.as_str()).collect();
         assert_eq!(names, expected, "search {q:?}");
     }
 }
@@ -323,15 +283,9 @@ async fn a_csv_import_with_any_bad_row_writes_nothing_and_says_which_lines() {
     let db = PgPool::connect(&app.db.url).await.unwrap();
     let f = Fixture::create(&db).await;
     let mut b = sign_in(&app, email_of("a-manager")).await;
-    let import = |endpoint: &'static str, csv: &str, commit: bool| {
-        (
-            endpoint,
-            with(&[
-                ("slug", A_SLUG),
-                ("form[csv]", csv),
-                ("form[commit]", if commit { "true" } else { "false" }),
-            ]),
-        )
+    let import = |csv: &str, commit: bool| ImportForm {
+        csv: csv.into(),
+        commit,
     };
     let bad = "name,relationship,address,phone,website,notes,tags\n\
                Good Grocer,supplier,1 High St,,,,veg\n\
@@ -339,25 +293,19 @@ async fn a_csv_import_with_any_bad_row_writes_nothing_and_says_which_lines() {
                ,customer,,,,,\n\
                \"Quoted, Name\",partner,\"2 Low St\nSecond line\",,,,\n";
     let businesses = count(&db, "businesses", f.a).await;
-    let (endpoint, fields) = import("work/import_businesses", bad, true);
-    let (status, body) = call(&mut b, endpoint, &fields).await;
-    assert!(status.is_success(), "{body}");
-    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(report["rows"], 4);
-    assert_eq!(report["imported"], 0);
-    let lines: Vec<u64> = report["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["line"].as_u64().unwrap())
-        .collect();
-    assert_eq!(lines, vec![3, 4], "{body}");
+    let report = b
+        .ok(ImportBusinesses {
+            slug: A_SLUG.into(),
+            form: import(bad, true),
+        })
+        .await;
+    assert_eq!(report.rows, 4);
+    assert_eq!(report.imported, 0);
+    let lines: Vec<u64> = report.errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, vec![3, 4], "{report:?}");
     assert!(
-        report["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("relationship"),
-        "{body}"
+        report.errors[0].message.contains("relationship"),
+        "{report:?}"
     );
     assert_eq!(
         count(&db, "businesses", f.a).await,
@@ -368,42 +316,60 @@ async fn a_csv_import_with_any_bad_row_writes_nothing_and_says_which_lines() {
     let good = "name,relationship,address,phone,website,notes,tags\n\
                 Good Grocer,supplier,1 High St,,,,veg;fruit\n\
                 \"Quoted, Name\",partner,\"2 Low St\nSecond line\",,,,\n";
-    let (endpoint, fields) = import("work/import_businesses", good, false);
-    let (_, body) = call(&mut b, endpoint, &fields).await;
+    let report = b
+        .ok(ImportBusinesses {
+            slug: A_SLUG.into(),
+            form: import(good, false),
+        })
+        .await;
     assert!(
-        body.contains(r#""imported":0"#) && body.contains(r#""errors":[]"#),
-        "a preview: {body}"
+        report.imported == 0 && report.errors.is_empty(),
+        "a preview: {report:?}"
     );
     assert_eq!(count(&db, "businesses", f.a).await, businesses);
-    let (endpoint, fields) = import("work/import_businesses", good, true);
-    let (_, body) = call(&mut b, endpoint, &fields).await;
-    assert!(body.contains(r#""imported":2"#), "{body}");
+    let report = b
+        .ok(ImportBusinesses {
+            slug: A_SLUG.into(),
+            form: import(good, true),
+        })
+        .await;
+    assert_eq!(report.imported, 2, "{report:?}");
     assert_eq!(count(&db, "businesses", f.a).await, businesses + 2);
 
-    let (endpoint, fields) = import(
-        "work/import_issues",
-        "title,description,kind,priority,status,business,due_on\n\
-        Fix till,,task,high,,Good Grocer,2026-12-01\n\
-        Ghost,,task,high,,No Such Place,\n\
-        Bad date,,task,high,,,2026-02-30\n",
-        true,
-    );
-    let (_, body) = call(&mut b, endpoint, &fields).await;
-    assert!(body.contains(r#""imported":0"#), "{body}");
+    let report = b
+        .ok(ImportIssues {
+            slug: A_SLUG.into(),
+            form: import(
+                "title,description,kind,priority,status,business,due_on\n\
+                Fix till,,task,high,,Good Grocer,2026-12-01\n\
+                Ghost,,task,high,,No Such Place,\n\
+                Bad date,,task,high,,,2026-02-30\n",
+                true,
+            ),
+        })
+        .await;
+    assert_eq!(report.imported, 0, "{report:?}");
     assert!(
-        body.contains("No Such Place") && body.contains(r#""line":4"#),
-        "{body}"
+        report
+            .errors
+            .iter()
+            .any(|e| e.message.contains("No Such Place"))
+            && report.errors.iter().any(|e| e.line == 4),
+        "{report:?}"
     );
     assert_eq!(count(&db, "issues", f.a).await, 1);
-    let (endpoint, fields) = import(
-        "work/import_issues",
-        "title,description,kind,priority,status,business,due_on\n\
-        Fix till,,task,high,,good grocer,2026-12-01\n\
-        =HYPERLINK(\"http://x\"),,complaint,low,resolved,,\n",
-        true,
-    );
-    let (_, body) = call(&mut b, endpoint, &fields).await;
-    assert!(body.contains(r#""imported":2"#), "{body}");
+    let report = b
+        .ok(ImportIssues {
+            slug: A_SLUG.into(),
+            form: import(
+                "title,description,kind,priority,status,business,due_on\n\
+                Fix till,,task,high,,good grocer,2026-12-01\n\
+                =HYPERLINK(\"http://x\"),,complaint,low,resolved,,\n",
+                true,
+            ),
+        })
+        .await;
+    assert_eq!(report.imported, 2, "{report:?}");
     let numbers: Vec<i32> =
         sqlx::query_scalar("select number from issues where org_id = $1 order by number")
             .bind(f.a)
@@ -413,24 +379,30 @@ async fn a_csv_import_with_any_bad_row_writes_nothing_and_says_which_lines() {
     assert_eq!(numbers, vec![1, 2, 3]);
 
     // Exports are the Owner's and Admins'; formulas come out as text.
-    let (status, _) = call(&mut b, "work/export_issues", &with(&[("slug", A_SLUG)])).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        b.err(ExportIssues {
+            slug: A_SLUG.into()
+        })
+        .await
+        .status(),
+        StatusCode::FORBIDDEN
+    );
     let mut admin = sign_in(&app, email_of("a-admin")).await;
-    let (status, body) = call(&mut admin, "work/export_issues", &with(&[("slug", A_SLUG)])).await;
-    assert!(status.is_success());
-    let csv: String = serde_json::from_str(&body).unwrap();
+    let csv = admin
+        .ok(ExportIssues {
+            slug: A_SLUG.into(),
+        })
+        .await;
     assert!(
         csv.starts_with("title,description,kind,priority,status,business,due_on,number"),
         "{csv}"
     );
     assert!(csv.contains("'=HYPERLINK"), "{csv}");
-    let (_, body) = call(
-        &mut admin,
-        "work/export_businesses",
-        &with(&[("slug", A_SLUG)]),
-    )
-    .await;
-    let csv: String = serde_json::from_str(&body).unwrap();
+    let csv = admin
+        .ok(ExportBusinesses {
+            slug: A_SLUG.into(),
+        })
+        .await;
     assert!(
         csv.contains("Good Grocer,supplier,1 High St,,,,veg;fruit"),
         "{csv}"

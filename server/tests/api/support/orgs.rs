@@ -10,7 +10,6 @@ use app::{
     },
     roles::Role,
 };
-use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -361,15 +360,6 @@ pub async fn create_user(db: &PgPool, email: &str, verified: bool) -> Uuid {
 pub async fn probe_browser<'a>(app: &'a TestApp, db: &PgPool) -> Browser<'a> {
     create_user(db, "probe@example.com", true).await;
     sign_in(app, "probe@example.com").await
-}
-
-pub async fn call(
-    b: &mut Browser<'_>,
-    path: &str,
-    fields: &[(&'static str, String)],
-) -> (StatusCode, String) {
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    b.call(path.trim_start_matches("/api/"), &fields).await
 }
 
 /// A transaction on `conn` in which row-level security shows organisation `org`.
