@@ -31,7 +31,7 @@ mod ssr {
     use crate::{
         audit::{record_org_event, AuditAction},
         auth::{
-            services::{services, AuthServices},
+            services::AuthServices,
             session::{session, signed_in as signed_in_session},
         },
         error::AppError,
@@ -39,6 +39,30 @@ mod ssr {
         roles::{Permission, Role},
         tenancy::tenant_tx,
     };
+
+    /// The server's services (and with them the database pool), as the server provides them to
+    /// every request. Only this module can open it, so a server function reaches the database
+    /// only through [`public`], [`signed_in`] or [`member`]: one that forgot to declare its
+    /// access cannot read or write anything.
+    #[derive(Clone)]
+    pub struct Provided(AuthServices);
+
+    impl Provided {
+        pub fn new(services: AuthServices) -> Self {
+            Self(services)
+        }
+    }
+
+    /// The services of the running server. Missing only if the server was wired wrongly, which
+    /// is an internal error rather than the caller's.
+    fn services() -> Result<AuthServices, AppError> {
+        use_context::<Provided>()
+            .map(|provided| provided.0)
+            .ok_or_else(|| {
+                tracing::error!("the server's services are missing from the request's context");
+                AppError::Internal
+            })
+    }
 
     /// What a server function declared about its caller, for the server to check and to audit
     /// refusals with.
@@ -228,6 +252,34 @@ mod ssr {
         pub async fn commit(self) -> Result<(), AppError> {
             self.tx.commit().await?;
             Ok(())
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use leptos::prelude::{provide_context, Owner};
+
+        use super::*;
+        use crate::auth::password::Hasher;
+
+        #[tokio::test]
+        async fn the_database_is_reached_only_through_a_declaration() {
+            let services = AuthServices {
+                pool: sqlx::PgPool::connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap(),
+                hasher: Hasher::new(1_000, 1),
+                public_url: "http://127.0.0.1:3000".into(),
+                dev_mailbox: false,
+                session_absolute: time::Duration::hours(1),
+                session_idle: time::Duration::hours(1),
+            };
+            Owner::new().with(|| {
+                provide_context(Provided::new(services));
+                // What the server provides is sealed: nothing but this module can open it...
+                assert!(use_context::<AuthServices>().is_none());
+                assert!(use_context::<sqlx::PgPool>().is_none());
+                // ...and declaring is how a function gets it.
+                assert!(public().is_ok());
+            });
         }
     }
 }

@@ -87,11 +87,10 @@ impl Application {
     /// [`Application::run_until`].
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let pool = db::pool(&config.database)?;
-        if db::migrate(&config.database).await? {
-            // Connected anyway: refuse at once rather than serve as a role that could read
-            // every tenant's rows. Otherwise /readyz makes the same check.
-            db::check_app_role(&pool).await?;
-        }
+        db::migrate(&config.database).await?;
+        // Refuse at once to serve as a role that could read every tenant's rows. A database
+        // that does not answer yet is no reason to refuse: the pool checks each connection.
+        db::check_role_at_startup(&config.database).await?;
         let session_store = sessions::store(&pool);
         sessions::spawn_cleanup(session_store.clone());
         // One TLS provider for the whole process: rustls for inbound, reqwest for outbound.
@@ -211,7 +210,7 @@ fn router(config: Config, pool: PgPool, session_store: PostgresStore) -> Router 
     // services, and this request's CSP nonce and CSRF token.
     let page_context = move || {
         provide_context(site.clone());
-        provide_context(auth.clone());
+        provide_context(app::access::Provided::new(auth.clone()));
         if let Some(parts) = use_context::<axum::http::request::Parts>() {
             if let Some(nonce) = parts.extensions.get::<CspNonce>() {
                 provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));

@@ -1,12 +1,11 @@
 //! What account, organisation and workspace actions need from the running server. The server
-//! provides one [`AuthServices`] as context to every request.
+//! provides one to every request, sealed so that only the access declaration
+//! ([`crate::access`]) can open it.
 
-use leptos::prelude::use_context;
 use sqlx::PgPool;
 use time::Duration;
 
 use super::password::Hasher;
-use crate::error::AppError;
 
 /// Everything account actions need from the running server, provided as context.
 #[derive(Clone)]
@@ -21,13 +20,4 @@ pub struct AuthServices {
     pub session_absolute: Duration,
     /// How long a signed-in session lasts without activity.
     pub session_idle: Duration,
-}
-
-/// The services of the running server. Missing only if the server was wired wrongly, which is
-/// an internal error rather than the caller's.
-pub fn services() -> Result<AuthServices, AppError> {
-    use_context::<AuthServices>().ok_or_else(|| {
-        tracing::error!("AuthServices missing from context");
-        AppError::Internal
-    })
 }

@@ -313,23 +313,109 @@ async fn the_application_role_sees_only_the_current_tenant_and_cannot_switch_iso
     }
 }
 
+fn config_for(database_url: &str, migration_url: Option<&str>) -> server::config::Config {
+    let mut vars = vec![("DATABASE_URL", database_url), ("OPS_BIND", "127.0.0.1:0")];
+    vars.extend(migration_url.map(|url| ("OPS_MIGRATION_DATABASE_URL", url)));
+    let vars: std::collections::HashMap<&str, &str> = vars.into_iter().collect();
+    server::config::Config::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap()
+}
+
+/// The same database as `url`, connected to as `user`.
+fn as_user(url: &str, user: &str) -> String {
+    let mut url = url::Url::parse(url).unwrap();
+    url.set_username(user).unwrap();
+    url.set_password(None).unwrap();
+    url.to_string()
+}
+
 #[tokio::test]
-async fn the_server_refuses_to_run_as_a_role_that_could_bypass_isolation() {
+async fn the_server_refuses_to_run_as_a_role_that_could_get_around_isolation() {
     let db = TestDb::create().await;
-    for (url, who) in [(&db.url, "a superuser"), (&db.owner_url, "the owner")] {
-        let vars: std::collections::HashMap<&str, &str> = [
-            ("DATABASE_URL", url.as_str()),
-            ("OPS_MIGRATION_DATABASE_URL", db.owner_url.as_str()),
-            ("OPS_BIND", "127.0.0.1:0"),
-        ]
-        .into_iter()
-        .collect();
-        let config =
-            server::config::Config::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
-        let refused = server::startup::Application::build(config).await;
-        assert!(
-            matches!(refused, Err(server::startup::StartupError::UnsafeRole(_))),
-            "a connection as {who} is refused"
+    // Applies the migrations, so the roles below have something to own.
+    let migrated =
+        server::startup::Application::build(config_for(&db.app_url, Some(&db.owner_url))).await;
+    assert!(migrated.is_ok(), "the application's own role is accepted");
+    drop(migrated);
+
+    // Roles are shared by the whole server, so each test makes its own and drops it.
+    let admin = PgPool::connect(&db.url).await.unwrap();
+    let suffix = format!("{:x}", crate::support::rand_u64());
+    let member_of_owner = format!("ops_t_member_{suffix}");
+    let function_owner = format!("ops_t_fnowner_{suffix}");
+    let role_creator = format!("ops_t_creator_{suffix}");
+    for statement in [
+        format!("create role {member_of_owner} login in role ops_owner"),
+        format!("create role {function_owner} login in role ops_app"),
+        format!("alter function app_user_organisations(uuid) owner to {function_owner}"),
+        format!("create role {role_creator} login createrole in role ops_app"),
+    ] {
+        sqlx::query(&statement).execute(&admin).await.unwrap();
+    }
+
+    let unsafe_roles = [
+        (db.url.clone(), "a superuser"),
+        (db.owner_url.clone(), "the owner"),
+        (as_user(&db.url, &member_of_owner), "a member of the owner"),
+        (as_user(&db.url, &function_owner), "the owner of a function"),
+        (
+            as_user(&db.url, &role_creator),
+            "a role that can create roles",
+        ),
+    ];
+    for (url, who) in &unsafe_roles {
+        // Refused with or without a migration connection: the check no longer waits for one.
+        for migration_url in [Some(db.owner_url.as_str()), None] {
+            let refused = server::startup::Application::build(config_for(url, migration_url)).await;
+            assert!(
+                matches!(refused, Err(server::startup::StartupError::UnsafeRole(_))),
+                "a connection as {who} is refused (migration URL: {})",
+                migration_url.is_some()
+            );
+        }
+        // A pool opened while the database was away checks each connection as it opens.
+        let pool = server::db::pool(&config_for(url, None).database).unwrap();
+        let used = sqlx::query("select 1").execute(&pool).await;
+        assert!(used.is_err(), "no query runs on a connection as {who}");
+    }
+    let pool = server::db::pool(&config_for(&db.app_url, None).database).unwrap();
+    sqlx::query("select 1").execute(&pool).await.unwrap();
+    pool.close().await;
+
+    for statement in [
+        "alter function app_user_organisations(uuid) owner to ops_owner".to_string(),
+        format!("drop role {member_of_owner}"),
+        format!("drop role {function_owner}"),
+        format!("drop role {role_creator}"),
+    ] {
+        sqlx::query(&statement).execute(&admin).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn functions_that_run_with_the_owners_rights_search_pg_temp_last() {
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    let definers: Vec<(String, Option<Vec<String>>)> = sqlx::query_as(
+        "select p.oid::regprocedure::text, p.proconfig from pg_proc p
+         join pg_namespace n on n.oid = p.pronamespace
+         where p.prosecdef and n.nspname = 'public'",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert!(
+        !definers.is_empty(),
+        "the narrow cross-tenant functions exist"
+    );
+    for (function, config) in definers {
+        let search_path = config
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|c| c.strip_prefix("search_path=").map(str::to_string));
+        assert_eq!(
+            search_path.as_deref(),
+            Some("pg_catalog, public, pg_temp"),
+            "{function}"
         );
     }
 }
