@@ -379,7 +379,7 @@ impl Config {
 /// that forgot to say gets production's checks rather than development's open doors.
 fn unchosen_environment(lookup: &dyn Fn(&str) -> Option<String>) -> Environment {
     let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-    let loopback_bind = set("OPS_BIND").map_or(true, |v| {
+    let loopback_bind = set("OPS_BIND").is_none_or(|v| {
         v.trim()
             .parse::<SocketAddr>()
             .is_ok_and(|a| a.ip().is_loopback())
