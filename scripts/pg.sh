@@ -4,6 +4,8 @@
 # nothing off this machine can reach it; the socket is readable by its owner only.
 #
 #   scripts/pg.sh start [DIR]   create (once) and start the cluster; prints its admin URL
+#   scripts/pg.sh test          the same for the test suite's own cluster, beside the default one
+#                               (DIR-tests): its data is thrown away, so it skips fsync
 #   scripts/pg.sh stop  [DIR]
 #   scripts/pg.sh env NAME      start it, create database NAME once (owned by ops_owner), print
 #                               `export` lines for DATABASE_URL (as ops_app) and
@@ -14,6 +16,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cmd=${1:-start}
 DB=""
+THROWAWAY=0
 
 # The cluster lives in .pgdata/ inside the project. When root runs it as `postgres` and that user
 # cannot reach the project folder (a checkout under a private directory), it lives in a folder of
@@ -25,7 +28,9 @@ default_dir() {
     echo "$ROOT/.pgdata"
   fi
 }
-if [ "$cmd" = env ]; then DB=${2:?database name}; DIR=$(default_dir); else DIR=$(realpath -m "${2:-$(default_dir)}"); fi
+if [ "$cmd" = env ]; then DB=${2:?database name}; DIR=$(default_dir)
+elif [ "$cmd" = test ]; then DIR="$(default_dir)-tests"; THROWAWAY=1; cmd=start
+else DIR=$(realpath -m "${2:-$(default_dir)}"); fi
 
 pg_bin() {
   local v
@@ -57,11 +62,21 @@ start() {
 listen_addresses = ''
 unix_socket_directories = '$DIR'
 unix_socket_permissions = 0700
-fsync = off
 CONF
+    if [ "$THROWAWAY" -eq 1 ]; then
+      echo "fsync = off  # test data only, thrown away: a power cut may lose it" >> "$DIR/postgresql.conf"
+    fi
+  fi
+  # Data that is kept is flushed to disk: clusters made before this rule get fsync back.
+  local reload=0
+  if [ "$THROWAWAY" -eq 0 ] && grep -q '^fsync = off' "$DIR/postgresql.conf"; then
+    as_owner sed -i '/^fsync = off/d' "$DIR/postgresql.conf"
+    reload=1
   fi
   if ! as_owner "$bin/pg_ctl" -D "$DIR" status >/dev/null 2>&1; then
     as_owner "$bin/pg_ctl" -D "$DIR" -l "$DIR/server.log" -w -t 60 start >/dev/null
+  elif [ "$reload" -eq 1 ]; then
+    as_owner "$bin/pg_ctl" -D "$DIR" reload >/dev/null
   fi
   psql "$(url)" -qAt -v ON_ERROR_STOP=1 -f "$ROOT/scripts/roles.sql" >/dev/null
   url
@@ -82,5 +97,5 @@ case "$cmd" in
     fi
     echo "export DATABASE_URL='$(url "$DB" ops_app)'"
     echo "export OPS_MIGRATION_DATABASE_URL='$(url "$DB" ops_owner)'" ;;
-  *) echo "usage: $0 start|stop [DIR] | env NAME" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop [DIR] | test | env NAME" >&2; exit 2 ;;
 esac

@@ -6,6 +6,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 ensure_build_tools
 cd "$ROOT"
 
+# This command is for development on this machine: say so, and open the mailbox page (which
+# shows every email the app would send) to browsers here.
+export OPS_ENV=development OPS_DEV_MAILBOX=1
+
 if [ -z "${DATABASE_URL:-}" ]; then
   # The application connects as ops_app; migrations run as the owner, ops_owner.
   eval "$(scripts/pg.sh env ops_intel)"

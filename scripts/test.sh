@@ -15,7 +15,8 @@ started=$SECONDS
 step() { say "$* ($((SECONDS - started)) s so far)"; }
 
 if [ -z "${DATABASE_URL:-}" ]; then
-  DATABASE_URL=$(scripts/pg.sh start)
+  # A cluster of the tests' own, apart from the one scripts/run.sh keeps data in.
+  DATABASE_URL=$(scripts/pg.sh test)
   export DATABASE_URL
 fi
 # Each test makes its own database on this server and drops it afterwards.
@@ -46,6 +47,8 @@ admin_psql -c "create database $E2E_DB owner ops_owner"
 app_url=$(database_url "$DATABASE_URL" "$E2E_DB" ops_app)
 owner_url=$(database_url "$DATABASE_URL" "$E2E_DB" ops_owner)
 log=$(mktemp)
+# Development, chosen explicitly, with the mailbox the browser tests read their links from.
+OPS_ENV=development OPS_DEV_MAILBOX=1 \
 DATABASE_URL="$app_url" OPS_MIGRATION_DATABASE_URL="$owner_url" OPS_BIND="127.0.0.1:$E2E_PORT" OPS_PUBLIC_URL="http://127.0.0.1:$E2E_PORT" \
   OPS_SECURITY_CONTACT="security@opsintel.test" OPS_SECURITY_UPDATED="2026-11-29" \
   "$TARGET_DIR/debug/server" serve >"$log" 2>&1 &

@@ -78,7 +78,8 @@ ensure_build_tools() {
 
 ensure_test_tools() {
   ensure_build_tools
-  apt_install chromium wrk brotli python3-venv
+  # nginx: the tests serve the app behind it, as a TLS proxy in front.
+  apt_install chromium wrk brotli python3-venv nginx
   # `cargo sqlx prepare --check`: PostgreSQL only, with rustls (no OpenSSL).
   cargo_install sqlx-cli "$SQLX_CLI_VERSION" sqlx --no-default-features --features postgres,rustls
   if ! "$ROOT/.tools/django/bin/python" -c "import django, sys; sys.exit(django.__version__ != '$DJANGO_VERSION')" 2>/dev/null; then

@@ -7,6 +7,8 @@ use secrecy::SecretString;
 use time::{format_description::well_known::Rfc3339, Date, OffsetDateTime};
 use url::Url;
 
+use crate::client_addr::{ForwardedHeader, ProxyPolicy, TrustedProxies};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Environment {
     Development,
@@ -50,6 +52,11 @@ pub struct Config {
     pub sendgrid: Option<SendGridConfig>,
     /// The first retry of a failed email waits this long; each next one twice as long.
     pub email_retry_base: Duration,
+    /// Development only, and only when asked for: the page that shows every email the app
+    /// would have sent (`OPS_DEV_MAILBOX`).
+    pub dev_mailbox: bool,
+    /// Which peers are proxies whose forwarding header names the client, and which header.
+    pub proxy: ProxyPolicy,
 }
 
 #[derive(Clone, Debug)]
@@ -94,6 +101,11 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
+    #[error(
+        "OPS_ENV is not set, so production rules apply: the server listens beyond this machine \
+         or has a public URL (set OPS_ENV=development to develop)"
+    )]
+    ProductionAssumed,
 }
 
 /// Every problem found in one reading of the environment.
@@ -132,14 +144,18 @@ impl Config {
             errors: Vec::new(),
             production: false,
         };
-        let environment = r
-            .parse("OPS_ENV", |v| match v {
-                "development" => Ok(Environment::Development),
-                "production" => Ok(Environment::Production),
-                _ => Err("expected `development` or `production`".into()),
-            })
-            .unwrap_or(Some(Environment::Development))
-            .unwrap_or(Environment::Development);
+        let chosen = r.parse("OPS_ENV", |v| match v {
+            "development" => Ok(Environment::Development),
+            "production" => Ok(Environment::Production),
+            _ => Err("expected `development` or `production`".into()),
+        });
+        // Fail closed: an unreadable choice is checked as production, and no choice is
+        // development only where nobody else can reach the server.
+        let environment = match chosen {
+            Some(Some(environment)) => environment,
+            Some(None) => Environment::Production,
+            None => unchosen_environment(&lookup),
+        };
         let prod = environment == Environment::Production;
         r.production = prod;
 
@@ -255,8 +271,30 @@ impl Config {
         if prod && public_url.as_ref().is_some_and(|u| u.scheme() != "https") {
             r.invalid::<()>("OPS_PUBLIC_URL", "must be https:// in production");
         }
+        let dev_mailbox = r
+            .value("OPS_DEV_MAILBOX", "0", |v| match v {
+                "1" | "true" => Ok(true),
+                "0" | "false" => Ok(false),
+                _ => Err("expected 1 (on) or 0 (off)".into()),
+            })
+            .unwrap_or(false);
+        if prod && dev_mailbox {
+            r.invalid::<()>(
+                "OPS_DEV_MAILBOX",
+                "is for development only: the mailbox shows every email, reset links included",
+            );
+        }
+        let trusted_proxies = r.value("OPS_TRUSTED_PROXIES", "", TrustedProxies::parse);
+        let proxy_header = r.value(
+            "OPS_PROXY_HEADER",
+            "x-forwarded-for",
+            ForwardedHeader::parse,
+        );
 
         if !r.errors.is_empty() {
+            if chosen.is_none() && prod {
+                r.errors.insert(0, ConfigError::ProductionAssumed);
+            }
             return Err(ConfigErrors(r.errors));
         }
         // Every field parsed, or an error was recorded above and we returned.
@@ -285,6 +323,11 @@ impl Config {
             password_iterations: password_iterations.expect("parsed"),
             sendgrid,
             email_retry_base: email_retry_base.expect("parsed"),
+            dev_mailbox,
+            proxy: ProxyPolicy {
+                trusted: trusted_proxies.expect("parsed"),
+                header: proxy_header.expect("parsed"),
+            },
         })
     }
 
@@ -304,9 +347,16 @@ impl Config {
         self.environment == Environment::Production || !local_http
     }
 
-    /// Without an email provider, development keeps emails for the mailbox page.
+    /// The mailbox page shows every email the app would have sent: in development, and only
+    /// when switched on.
     pub fn dev_mailbox(&self) -> bool {
-        self.environment == Environment::Development && self.sendgrid.is_none()
+        self.environment == Environment::Development && self.dev_mailbox
+    }
+
+    /// Users reach us over HTTPS that we do not terminate, so a proxy is in front; unless it is
+    /// trusted, every client appears with its address.
+    pub fn untrusted_proxy_likely(&self) -> bool {
+        self.tls.is_none() && self.public_url.scheme() == "https" && self.proxy.trusted.is_empty()
     }
 
     /// The origin browsers send in the Origin header, such as `https://ops.example`.
@@ -321,6 +371,23 @@ impl Config {
             security_contact: self.security.email.clone(),
             security_updated: self.security.updated.to_string(),
         }
+    }
+}
+
+/// Without `OPS_ENV`: development only when the server listens on a loopback address and has no
+/// public URL, where nobody but this machine can reach it; production otherwise, so a deployment
+/// that forgot to say gets production's checks rather than development's open doors.
+fn unchosen_environment(lookup: &dyn Fn(&str) -> Option<String>) -> Environment {
+    let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    let loopback_bind = set("OPS_BIND").is_none_or(|v| {
+        v.trim()
+            .parse::<SocketAddr>()
+            .is_ok_and(|a| a.ip().is_loopback())
+    });
+    if loopback_bind && set("OPS_PUBLIC_URL").is_none() {
+        Environment::Development
+    } else {
+        Environment::Production
     }
 }
 
@@ -485,6 +552,7 @@ mod tests {
     fn malformed_values_are_named_with_the_reason() {
         let err = read(&[
             DB,
+            ("OPS_ENV", "development"),
             ("OPS_BIND", "localhost"),
             ("OPS_PUBLIC_URL", "https://ops.example/app"),
             ("OPS_SECURITY_CONTACT", "nobody"),
@@ -497,6 +565,7 @@ mod tests {
             .iter()
             .map(|e| match e {
                 ConfigError::Invalid { name, .. } | ConfigError::Missing(name) => *name,
+                ConfigError::ProductionAssumed => "OPS_ENV",
             })
             .collect();
         assert_eq!(
@@ -550,10 +619,11 @@ mod tests {
     #[test]
     fn cookies_are_secure_everywhere_but_local_http_development() {
         assert!(!read(&[DB]).unwrap().secure_cookies());
-        assert!(read(&[DB, ("OPS_PUBLIC_URL", "http://ops.lan")])
+        let dev = ("OPS_ENV", "development");
+        assert!(read(&[DB, dev, ("OPS_PUBLIC_URL", "http://ops.lan")])
             .unwrap()
             .secure_cookies());
-        assert!(read(&[DB, ("OPS_PUBLIC_URL", "https://ops.example")])
+        assert!(read(&[DB, dev, ("OPS_PUBLIC_URL", "https://ops.example")])
             .unwrap()
             .secure_cookies());
     }
@@ -600,5 +670,135 @@ mod tests {
         let expires = c.security.txt_expires_at(now);
         assert!(expires > now + time::Duration::days(180));
         assert!(expires < now + time::Duration::days(183));
+    }
+
+    /// Every variable production requires, and nothing about the environment.
+    const PRODUCTION: [(&str, &str); 6] = [
+        DB,
+        ("OPS_PUBLIC_URL", "https://ops.example"),
+        ("OPS_SECURITY_CONTACT", "security@ops.example"),
+        ("OPS_SECURITY_UPDATED", "2026-11-01"),
+        ("SENDGRID_API_KEY", "test-key-not-real"),
+        ("OPS_EMAIL_FROM", "no-reply@ops.example"),
+    ];
+
+    fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+        PRODUCTION.iter().chain(extra).copied().collect()
+    }
+
+    #[test]
+    fn without_ops_env_development_is_only_a_loopback_bind_without_a_public_url() {
+        for bind in ["127.0.0.1:3000", "127.0.0.1:0", "[::1]:3000"] {
+            let c = read(&[DB, ("OPS_BIND", bind)]).unwrap();
+            assert_eq!(c.environment, Environment::Development, "{bind}");
+        }
+        // Anywhere else, production: its checks apply, and the refusal says why.
+        for vars in [
+            vec![DB, ("OPS_BIND", "0.0.0.0:3000")],
+            vec![DB, ("OPS_BIND", "[::]:3000")],
+            vec![DB, ("OPS_BIND", "10.1.2.3:3000")],
+            vec![DB, ("OPS_PUBLIC_URL", "http://127.0.0.1:3000")],
+            vec![DB, ("OPS_PUBLIC_URL", "https://ops.example")],
+        ] {
+            let err = read(&vars).unwrap_err();
+            assert_eq!(err.0[0], ConfigError::ProductionAssumed, "{vars:?}");
+            assert!(
+                err.0
+                    .contains(&ConfigError::Missing("OPS_SECURITY_CONTACT")),
+                "{vars:?}: {err}"
+            );
+            assert!(err.to_string().contains("set OPS_ENV=development"), "{err}");
+        }
+        let c = read(&with(&[("OPS_BIND", "0.0.0.0:3000")])).unwrap();
+        assert_eq!(c.environment, Environment::Production);
+        assert_eq!(
+            read(&PRODUCTION).unwrap().environment,
+            Environment::Production
+        );
+    }
+
+    #[test]
+    fn an_unreadable_ops_env_is_checked_as_production() {
+        let err = read(&[DB, ("OPS_ENV", "dev")]).unwrap_err();
+        assert!(matches!(
+            err.0[0],
+            ConfigError::Invalid {
+                name: "OPS_ENV",
+                ..
+            }
+        ));
+        assert!(err
+            .0
+            .contains(&ConfigError::Missing("OPS_SECURITY_CONTACT")));
+        assert!(!err.0.contains(&ConfigError::ProductionAssumed));
+    }
+
+    #[test]
+    fn the_mailbox_needs_its_own_switch_and_development() {
+        assert!(!read(&[DB]).unwrap().dev_mailbox(), "off unless asked for");
+        assert!(read(&[DB, ("OPS_DEV_MAILBOX", "1")]).unwrap().dev_mailbox());
+        assert!(!read(&[DB, ("OPS_DEV_MAILBOX", "0")]).unwrap().dev_mailbox());
+        let err = read(&[DB, ("OPS_DEV_MAILBOX", "yes please")]).unwrap_err();
+        assert!(
+            err.to_string().contains("OPS_DEV_MAILBOX is invalid"),
+            "{err}"
+        );
+
+        for env in [("OPS_ENV", "production"), ("OPS_BIND", "0.0.0.0:3000")] {
+            let err = read(&with(&[env, ("OPS_DEV_MAILBOX", "1")])).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("OPS_DEV_MAILBOX is invalid: is for development only"),
+                "{err}"
+            );
+            let c = read(&with(&[env])).unwrap();
+            assert!(!c.dev_mailbox());
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_are_read_with_clear_errors() {
+        let c = read(&[DB]).unwrap();
+        assert!(c.proxy.trusted.is_empty(), "nobody is trusted by default");
+        assert_eq!(c.proxy.header, ForwardedHeader::XForwardedFor);
+
+        let c = read(&[
+            DB,
+            ("OPS_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.10 ::1"),
+            ("OPS_PROXY_HEADER", "Forwarded"),
+        ])
+        .unwrap();
+        assert!(c.proxy.trusted.contains("10.9.8.7".parse().unwrap()));
+        assert!(c.proxy.trusted.contains("::1".parse().unwrap()));
+        assert!(!c.proxy.trusted.contains("192.0.2.11".parse().unwrap()));
+        assert_eq!(c.proxy.header, ForwardedHeader::Forwarded);
+
+        let err = read(&[
+            DB,
+            ("OPS_TRUSTED_PROXIES", "10.0.0.1/8"),
+            ("OPS_PROXY_HEADER", "x-real-ip"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains(
+                "OPS_TRUSTED_PROXIES is invalid: `10.0.0.1/8` has bits set past its prefix; \
+                 did you mean 10.0.0.0/8?"
+            ),
+            "{err}"
+        );
+        assert!(
+            err.contains("OPS_PROXY_HEADER is invalid: expected `x-forwarded-for` or `forwarded`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_https_public_url_without_tls_or_trusted_proxies_is_noticed() {
+        assert!(read(&PRODUCTION).unwrap().untrusted_proxy_likely());
+        assert!(!read(&with(&[("OPS_TRUSTED_PROXIES", "10.0.0.1")]))
+            .unwrap()
+            .untrusted_proxy_likely());
+        assert!(!read(&[DB]).unwrap().untrusted_proxy_likely());
     }
 }

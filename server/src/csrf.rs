@@ -3,29 +3,67 @@
 //! (Fetch Metadata, else Origin) and carry the session's token, in the `x-csrf-token` header or
 //! the `csrf_token` field of a form.
 //!
-//! Page loads get the token put in the request for the renderer to embed in forms.
+//! Page loads get the token put in the request for the renderer to embed in forms. When a
+//! request replaces the session's token (a sign-in does), its response carries the new one in
+//! `x-csrf-token`, for the page's scripts to use from then on.
+//!
+//! The only requests without a token are to [`SignedRoute`]s, which a server (a webhook's
+//! sender) signs instead: each names its path exactly and comes with the check of its
+//! signature, which must pass before the request goes any further.
 
-use app::auth::{CsrfToken, CSRF_FIELD};
+use std::sync::Arc;
+
+use app::auth::{session::CSRF_TOKEN_KEY, CsrfToken, CSRF_FIELD};
 use axum::{
-    body::{to_bytes, Body},
+    body::{to_bytes, Body, Bytes},
     extract::{Request, State},
-    http::{header, HeaderMap, Method, StatusCode},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use subtle::ConstantTimeEq as _;
 use tower_sessions::Session;
 
-const SESSION_KEY: &str = "csrf_token";
 const ANONYMOUS_IDLE: time::Duration = time::Duration::hours(24);
-/// Paths whose requests are authenticated by a signature instead (webhooks).
-const EXEMPT_PREFIXES: &[&str] = &["/webhooks/"];
+/// The header a changed token comes back in (and in which scripts send theirs).
+const TOKEN_HEADER: &str = "x-csrf-token";
+
+/// How a webhook's sender proves a request is theirs: a check of the signature it sends
+/// (such as Stripe's `Stripe-Signature`) over the exact bytes of the body.
+pub trait VerifySignature: Send + Sync {
+    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> bool;
+}
+
+/// A route exempt from the CSRF token because its requests are signed instead. There is no
+/// way to make one without the check of its signature.
+#[derive(Clone)]
+pub struct SignedRoute {
+    path: &'static str,
+    verifier: Arc<dyn VerifySignature>,
+}
+
+impl SignedRoute {
+    pub fn new(path: &'static str, verifier: impl VerifySignature + 'static) -> Self {
+        Self {
+            path,
+            verifier: Arc::new(verifier),
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct CsrfPolicy {
     /// Our origin, such as `https://ops.example`, for the Origin check.
     pub origin: String,
     pub max_body_bytes: usize,
+    /// The exempt routes, each by its exact path.
+    pub signed_routes: Arc<[SignedRoute]>,
+}
+
+impl CsrfPolicy {
+    fn signed_route(&self, path: &str) -> Option<&SignedRoute> {
+        self.signed_routes.iter().find(|r| r.path == path)
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -33,6 +71,7 @@ pub enum Refusal {
     CrossSite,
     MissingToken,
     WrongToken,
+    BadSignature,
 }
 
 impl IntoResponse for Refusal {
@@ -42,6 +81,7 @@ impl IntoResponse for Refusal {
             Refusal::MissingToken | Refusal::WrongToken => {
                 "This form has expired or is not from this site. Reload the page and try again."
             }
+            Refusal::BadSignature => "This request's signature is missing or wrong.",
         };
         (
             StatusCode::FORBIDDEN,
@@ -86,7 +126,10 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
 }
 
 async fn session_token(session: &Session, create: bool) -> Result<Option<String>, Response> {
-    let existing = session.get::<String>(SESSION_KEY).await.map_err(internal)?;
+    let existing = session
+        .get::<String>(CSRF_TOKEN_KEY)
+        .await
+        .map_err(internal)?;
     match existing {
         Some(t) => Ok(Some(t)),
         None if create => {
@@ -95,7 +138,7 @@ async fn session_token(session: &Session, create: bool) -> Result<Option<String>
             session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(ANONYMOUS_IDLE)));
             let token = app::auth::tokens::random_token();
             session
-                .insert(SESSION_KEY, &token)
+                .insert(CSRF_TOKEN_KEY, &token)
                 .await
                 .map_err(internal)?;
             Ok(Some(token))
@@ -137,8 +180,11 @@ pub async fn protect(
         }
         return next.run(request).await;
     }
-    if EXEMPT_PREFIXES.iter().any(|p| path.starts_with(p)) {
-        return next.run(request).await;
+    if let Some(route) = policy.signed_route(path) {
+        return match verify_signed(route, request, policy.max_body_bytes).await {
+            Ok(request) => next.run(request).await,
+            Err(response) => response,
+        };
     }
     if let Err(refusal) = check_origin(request.headers(), &policy.origin) {
         tracing::warn!(?refusal, "cross-site request refused");
@@ -150,7 +196,7 @@ pub async fn protect(
     };
     let header_token = request
         .headers()
-        .get("x-csrf-token")
+        .get(TOKEN_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let is_form = request
@@ -162,29 +208,60 @@ pub async fn protect(
     // The token of a form post is in its body: read it (within the body limit) and put it back.
     let (request, given) = match (header_token, is_form) {
         (Some(t), _) => (request, Some(t)),
-        (None, true) => {
-            let (parts, body) = request.into_parts();
-            let bytes = match to_bytes(body, policy.max_body_bytes).await {
-                Ok(b) => b,
-                Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
-            };
-            let given = form_field(&bytes, CSRF_FIELD);
-            (Request::from_parts(parts, Body::from(bytes)), given)
-        }
+        (None, true) => match read_body(request, policy.max_body_bytes).await {
+            Ok((request, bytes)) => {
+                let given = form_field(&bytes, CSRF_FIELD);
+                (request, given)
+            }
+            Err(response) => return response,
+        },
         (None, false) => (request, None),
     };
-    let verdict = match (expected, given) {
+    let verdict = match (&expected, given) {
         (_, None) => Err(Refusal::MissingToken),
         (None, Some(_)) => Err(Refusal::WrongToken),
-        (Some(e), Some(g)) if tokens_match(&e, &g) => Ok(()),
+        (Some(e), Some(g)) if tokens_match(e, &g) => Ok(()),
         (Some(_), Some(_)) => Err(Refusal::WrongToken),
     };
-    match verdict {
-        Ok(()) => next.run(request).await,
-        Err(refusal) => {
-            tracing::warn!(?refusal, "request without a valid CSRF token refused");
-            refusal.into_response()
+    if let Err(refusal) = verdict {
+        tracing::warn!(?refusal, "request without a valid CSRF token refused");
+        return refusal.into_response();
+    }
+    let mut response = next.run(request).await;
+    // The request replaced the token (a sign-in): the page learns the new one from the answer.
+    match session_token(&session, false).await {
+        Ok(Some(now)) if Some(&now) != expected.as_ref() => {
+            if let Ok(value) = HeaderValue::from_str(&now) {
+                response.headers_mut().insert(TOKEN_HEADER, value);
+            }
         }
+        Ok(_) => {}
+        Err(error) => return error,
+    }
+    response
+}
+
+/// A signed route's request, let through only if its signature verifies.
+async fn verify_signed(
+    route: &SignedRoute,
+    request: Request,
+    limit: usize,
+) -> Result<Request, Response> {
+    let (request, body) = read_body(request, limit).await?;
+    if route.verifier.verify(request.headers(), &body) {
+        Ok(request)
+    } else {
+        tracing::warn!(route = route.path, "request with a bad signature refused");
+        Err(Refusal::BadSignature.into_response())
+    }
+}
+
+/// The body, read whole within the limit, and the request with it put back.
+async fn read_body(request: Request, limit: usize) -> Result<(Request, Bytes), Response> {
+    let (parts, body) = request.into_parts();
+    match to_bytes(body, limit).await {
+        Ok(bytes) => Ok((Request::from_parts(parts, Body::from(bytes.clone())), bytes)),
+        Err(_) => Err(StatusCode::PAYLOAD_TOO_LARGE.into_response()),
     }
 }
 
@@ -258,6 +335,69 @@ mod tests {
         assert!(!tokens_match("abc", "abd"));
         assert!(!tokens_match("abc", "abcd"));
         assert!(!tokens_match("", "x"));
+    }
+
+    struct SharedSecret(&'static str);
+
+    impl VerifySignature for SharedSecret {
+        fn verify(&self, headers: &HeaderMap, _body: &[u8]) -> bool {
+            headers.get("x-signature").is_some_and(|s| s == self.0)
+        }
+    }
+
+    #[test]
+    fn only_the_exact_paths_of_signed_routes_are_exempt() {
+        let policy = CsrfPolicy {
+            origin: "https://ops.example".into(),
+            max_body_bytes: 1024,
+            signed_routes: vec![SignedRoute::new("/webhooks/stripe", SharedSecret("s3cret"))]
+                .into(),
+        };
+        assert!(policy.signed_route("/webhooks/stripe").is_some());
+        for other in [
+            "/webhooks/stripe/",
+            "/webhooks/stripex",
+            "/webhooks/",
+            "/webhooks/other",
+        ] {
+            assert!(policy.signed_route(other).is_none(), "{other}");
+        }
+        let route = policy.signed_route("/webhooks/stripe").unwrap();
+        assert!(route
+            .verifier
+            .verify(&headers(&[("x-signature", "s3cret")]), b"{}"));
+        assert!(!route
+            .verifier
+            .verify(&headers(&[("x-signature", "guess")]), b"{}"));
+        assert!(!route.verifier.verify(&headers(&[]), b"{}"));
+    }
+
+    #[tokio::test]
+    async fn a_signed_route_lets_through_only_what_its_check_accepts() {
+        let route = SignedRoute::new("/webhooks/stripe", SharedSecret("s3cret"));
+        let request = |signature: Option<&str>| {
+            let mut request = Request::post("/webhooks/stripe");
+            if let Some(s) = signature {
+                request = request.header("x-signature", s);
+            }
+            request.body(Body::from(r#"{"id":1}"#)).unwrap()
+        };
+        // The body the check saw is the one that goes on.
+        let passed = verify_signed(&route, request(Some("s3cret")), 1024)
+            .await
+            .unwrap();
+        let body = to_bytes(passed.into_body(), 1024).await.unwrap();
+        assert_eq!(&body[..], br#"{"id":1}"#);
+        for signature in [Some("guess"), None] {
+            let refused = verify_signed(&route, request(signature), 1024)
+                .await
+                .unwrap_err();
+            assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{signature:?}");
+        }
+        let too_big = verify_signed(&route, request(Some("s3cret")), 4)
+            .await
+            .unwrap_err();
+        assert_eq!(too_big.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 
     #[test]

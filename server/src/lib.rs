@@ -2,10 +2,13 @@
 //! the shared `app` crate.
 
 pub mod access_guard;
+pub mod cache_control;
+pub mod client_addr;
 pub mod config;
 pub mod csrf;
 pub mod db;
 pub mod demo;
+pub mod dev_tools;
 pub mod email;
 pub mod headers;
 pub mod health;

@@ -60,7 +60,8 @@ async fn migrate(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn seed_demo(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
-    if config.environment == server::config::Environment::Production {
+    // An Owner with a published password belongs on a developer's machine and nowhere else.
+    if config.environment != server::config::Environment::Development {
         return Err(server::demo::DemoError::Production.into());
     }
     let pool = db::pool(&config.database)?;
@@ -81,7 +82,7 @@ async fn generate(
     orgs: Option<&str>,
     issues: Option<&str>,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    if config.environment == server::config::Environment::Production {
+    if config.environment != server::config::Environment::Development {
         return Err("synthetic data is for development only".into());
     }
     let count = |v: Option<&str>, what: &str| {

@@ -4,13 +4,7 @@
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use app::{shell, site::SiteInfo, App};
-use axum::{
-    extract::FromRef,
-    http::{header, HeaderValue, StatusCode},
-    middleware,
-    routing::get,
-    Router,
-};
+use axum::{extract::FromRef, http::StatusCode, middleware, routing::get, Router};
 use axum_server::{tls_rustls::RustlsConfig, Handle};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -20,7 +14,6 @@ use tower_http::{
     compression::CompressionLayer,
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    set_header::SetResponseHeaderLayer,
     timeout::TimeoutLayer,
     trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer},
 };
@@ -30,10 +23,10 @@ use app::auth::{password::Hasher, services::AuthServices, CsrfToken};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{
-    access_guard,
+    access_guard, cache_control, client_addr,
     config::Config,
     csrf::{self, CsrfPolicy},
-    db, email,
+    db, dev_tools, email,
     headers::{security_headers, CspNonce, HeaderPolicy},
     health, sessions, site_files, telemetry, tls,
 };
@@ -91,6 +84,13 @@ impl Application {
         // Refuse at once to serve as a role that could read every tenant's rows. A database
         // that does not answer yet is no reason to refuse: the pool checks each connection.
         db::check_role_at_startup(&config.database).await?;
+        if config.untrusted_proxy_likely() {
+            tracing::warn!(
+                "OPS_PUBLIC_URL is https:// and this server does not terminate TLS, so a proxy is \
+                 in front, but OPS_TRUSTED_PROXIES is empty: every client will have the proxy's \
+                 address in the audit logs and share its per-address limits"
+            );
+        }
         let session_store = sessions::store(&pool);
         sessions::spawn_cleanup(session_store.clone());
         // One TLS provider for the whole process: rustls for inbound, reqwest for outbound.
@@ -197,7 +197,12 @@ fn router(config: Config, pool: PgPool, session_store: PostgresStore) -> Router 
     let csrf_policy = CsrfPolicy {
         origin: config.origin(),
         max_body_bytes: body_limit,
+        // No webhooks yet. Each one added is a `SignedRoute`, which cannot be made without the
+        // check of its sender's signature.
+        signed_routes: Arc::new([]),
     };
+    let proxy_policy = Arc::new(config.proxy.clone());
+    let dev_tools_enabled = config.dev_mailbox();
     let session_layer = sessions::layer(session_store, &config);
     let state = AppState {
         config: Arc::new(config),
@@ -248,6 +253,10 @@ fn router(config: Config, pool: PgPool, session_store: PostgresStore) -> Router 
         ))
         .layer(middleware::from_fn_with_state(csrf_policy, csrf::protect))
         .layer(session_layer)
+        .layer(middleware::from_fn_with_state(
+            dev_tools_enabled,
+            dev_tools::only_when_enabled_and_local,
+        ))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -255,15 +264,17 @@ fn router(config: Config, pool: PgPool, session_store: PostgresStore) -> Router 
         ))
         .layer(CatchPanicLayer::new())
         .layer(CompressionLayer::new())
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ))
+        .layer(middleware::from_fn(cache_control::cache_control))
         .layer(middleware::from_fn_with_state(
             header_policy,
             security_headers,
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
+        // Who is asking, by address, resolved once for everything inside.
+        .layer(middleware::from_fn_with_state(
+            proxy_policy,
+            client_addr::resolve_client_addr,
+        ))
         .layer(middleware::from_fn(telemetry::keep_request_span))
         .layer(
             TraceLayer::new_for_http()

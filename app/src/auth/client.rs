@@ -38,7 +38,17 @@ where
         if !token.is_empty() {
             req.headers().set("x-csrf-token", &token);
         }
-        <BrowserClient as Client<E, IS, OS>>::send(req)
+        let sent = <BrowserClient as Client<E, IS, OS>>::send(req);
+        async move {
+            let response = sent.await?;
+            // A sign-in replaces the session's token; its answer carries the new one.
+            if let Some(token) = response.generate_headers().get("x-csrf-token") {
+                if let Ok(token) = token.to_str() {
+                    remember_token(token);
+                }
+            }
+            Ok(response)
+        }
     }
 
     #[allow(clippy::type_complexity)]

@@ -14,6 +14,9 @@ use crate::{
 
 const USER_ID: &str = "user_id";
 const USER_SESSION_ID: &str = "user_session_id";
+/// Where the session keeps its anti-forgery token; the server's CSRF layer checks it and hands
+/// a changed one back to the browser.
+pub const CSRF_TOKEN_KEY: &str = "csrf_token";
 
 /// The browser's session for the current request.
 pub async fn session() -> Result<Session, AppError> {
@@ -48,6 +51,10 @@ pub async fn start_session(
     session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(svc.session_idle)));
     session.insert(USER_ID, user_id).await?;
     session.insert(USER_SESSION_ID, user_session_id).await?;
+    // A token that was in pages before sign-in (or was planted there) is worth nothing after it.
+    session
+        .insert(CSRF_TOKEN_KEY, super::tokens::random_token())
+        .await?;
     Ok(())
 }
 
@@ -64,7 +71,7 @@ pub async fn signed_in(
         return Ok(None);
     };
     let meta = request_meta();
-    let alive = sqlx::query_scalar!(
+    let alive = sqlx::query!(
         // Every signed-in request checks the sign-in still stands; "last seen" is written at most
         // once a minute, so reading pages does not turn into a write per request.
         r#"with alive as (
@@ -74,8 +81,9 @@ pub async fn signed_in(
                update user_sessions set last_seen_at = now(), ip = coalesce($4::text::inet, ip)
                where user_session_id in (select user_session_id from alive)
                  and last_seen_at < now() - interval '1 minute'
+               returning user_session_id
            )
-           select user_session_id as "user_session_id!" from alive"#,
+           select exists(select 1 from touched) as "touched!" from alive"#,
         user_session_id,
         user_id,
         svc.session_absolute.whole_seconds() as f64,
@@ -83,7 +91,7 @@ pub async fn signed_in(
     )
     .fetch_optional(&svc.pool)
     .await?;
-    if alive.is_none() {
+    let Some(alive) = alive else {
         sqlx::query!(
             "delete from user_sessions where user_session_id = $1",
             user_session_id
@@ -92,6 +100,11 @@ pub async fn signed_in(
         .await?;
         session.flush().await?;
         return Ok(None);
+    };
+    if alive.touched {
+        // Activity starts the idle clock again: the session is saved with a new idle deadline
+        // (and its cookie sent again), as often as "last seen" is written.
+        session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(svc.session_idle)));
     }
     Ok(Some((user_id, user_session_id)))
 }

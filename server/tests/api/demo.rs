@@ -43,3 +43,46 @@ async fn the_demo_organisation_loads_once_through_the_application_role() {
     })
     .await;
 }
+
+/// Runs `server seed-demo` itself with exactly `vars` for its environment.
+fn seed_demo_with(vars: &[(&str, &str)]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("seed-demo")
+        .env_clear()
+        .envs(vars.iter().copied())
+        .output()
+        .expect("the server binary runs")
+}
+
+#[tokio::test]
+async fn seed_demo_refuses_anywhere_but_development() {
+    let app = TestApp::spawn().await;
+    let production = [
+        ("DATABASE_URL", app.db.app_url.as_str()),
+        ("OPS_PUBLIC_URL", "https://ops.example"),
+        ("OPS_SECURITY_CONTACT", "security@ops.example"),
+        ("OPS_SECURITY_UPDATED", "2026-11-01"),
+        ("SENDGRID_API_KEY", "test-key-not-real"),
+        ("OPS_EMAIL_FROM", "no-reply@ops.example"),
+    ];
+    // Unset (a deployment that forgot to say) and explicitly production.
+    for extra in [None, Some(("OPS_ENV", "production"))] {
+        let vars: Vec<_> = production.iter().copied().chain(extra).collect();
+        let out = seed_demo_with(&vars);
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "{extra:?}: {said}");
+        assert!(said.contains("development only"), "{extra:?}: {said}");
+        assert!(!said.contains(server::demo::PASSWORD), "{said}");
+    }
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    let demo_users: i64 = sqlx::query_scalar("select count(*) from users where email = $1")
+        .bind(server::demo::EMAIL)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(demo_users, 0, "no Owner with a known password");
+}

@@ -1,5 +1,5 @@
 //! Commitment 2: the private PostgreSQL cluster the run command starts listens on no TCP address
-//! at all, only on a Unix socket its owner alone may use.
+//! at all, only on a Unix socket its owner alone may use, and flushes its writes to disk.
 
 use std::{path::PathBuf, process::Command};
 
@@ -59,6 +59,13 @@ async fn the_private_cluster_listens_only_on_its_own_socket() {
         .await
         .unwrap();
     assert_eq!(socket_dir, dir);
+    // The run command's data outlives a power cut: only the test suite's throwaway clusters
+    // may skip flushing writes to disk.
+    let fsync: String = sqlx::query_scalar(&show("fsync"))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(fsync, "on");
 
     // Starting it again reuses the running cluster.
     assert_eq!(pg_script(&["start", &dir]), url);

@@ -1,3 +1,5 @@
+use std::marker::PhantomData;
+
 use app::{auth::UserSummary, error::AppError};
 use leptos::server_fn::ServerFn;
 use reqwest::{header, StatusCode};
@@ -8,7 +10,9 @@ use super::TestApp;
 /// A client that keeps one session cookie and the CSRF token its pages carry, as a browser does.
 #[derive(Clone)]
 pub struct Browser<'a> {
-    app: &'a TestApp,
+    app: PhantomData<&'a TestApp>,
+    base: String,
+    client: reqwest::Client,
     pub cookie: Option<String>,
     pub token: String,
     pub last_set_cookie: Option<String>,
@@ -20,8 +24,16 @@ pub struct Browser<'a> {
 
 impl<'a> Browser<'a> {
     pub fn new(app: &'a TestApp) -> Self {
+        Self::through(app, &app.base, app.client.clone())
+    }
+
+    /// A browser that reaches `app` at `base` with `client`: through a proxy in front of it, or
+    /// from another address.
+    pub fn through(_app: &'a TestApp, base: &str, client: reqwest::Client) -> Self {
         Self {
-            app,
+            app: PhantomData,
+            base: base.to_string(),
+            client,
             cookie: None,
             token: String::new(),
             last_set_cookie: None,
@@ -36,14 +48,18 @@ impl<'a> Browser<'a> {
             self.cookie = Some(set.split(';').next().unwrap().to_string());
             self.last_set_cookie = Some(set);
         }
+        // A response that changed the session's CSRF token (a sign-in) carries the new one, as
+        // the browser's own client picks it up.
+        if let Some(token) = res.headers().get("x-csrf-token") {
+            self.token = token.to_str().unwrap().to_string();
+        }
     }
 
     /// Loads a page and takes the CSRF token from its forms.
     pub async fn open(&mut self, path: &str) -> String {
         let mut req = self
-            .app
             .client
-            .get(format!("{}{path}", self.app.base))
+            .get(format!("{}{path}", self.base))
             .header(header::ACCEPT, "text/html");
         if let Some(c) = &self.cookie {
             req = req.header(header::COOKIE, c);
@@ -129,9 +145,8 @@ impl<'a> Browser<'a> {
         headers: &[(&str, &str)],
     ) -> (StatusCode, String) {
         let mut req = self
-            .app
             .client
-            .post(format!("{}{path}", self.app.base))
+            .post(format!("{}{path}", self.base))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json")
             .body(body);

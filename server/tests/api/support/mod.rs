@@ -3,6 +3,7 @@
 pub mod browser;
 pub mod fake_sendgrid;
 pub mod logs;
+pub mod nginx;
 pub mod orgs;
 
 use std::{collections::HashMap, net::SocketAddr};
@@ -111,6 +112,7 @@ impl TestApp {
         logs::capture();
         let db = TestDb::create().await;
         let mut env: HashMap<String, String> = [
+            ("OPS_ENV", "development"),
             ("DATABASE_URL", db.app_url.as_str()),
             ("OPS_MIGRATION_DATABASE_URL", db.owner_url.as_str()),
             ("OPS_BIND", "127.0.0.1:0"),
