@@ -9,6 +9,7 @@ use super::TestApp;
 #[derive(Clone)]
 pub struct Browser<'a> {
     app: &'a TestApp,
+    client: reqwest::Client,
     pub cookie: Option<String>,
     pub token: String,
     pub last_set_cookie: Option<String>,
@@ -16,17 +17,36 @@ pub struct Browser<'a> {
     pub last_undeclared: bool,
     /// What the last server function declared it needs (`x-access`).
     pub last_access: Option<String>,
+    /// The last response's `Retry-After`, if it had one.
+    pub last_retry_after: Option<String>,
 }
 
 impl<'a> Browser<'a> {
     pub fn new(app: &'a TestApp) -> Self {
+        Self::with_client(app, app.client.clone())
+    }
+
+    /// A browser on another machine: its requests come from `ip`, one of the loopback
+    /// addresses (127.0.0.0/8), which the server sees as the client's address.
+    pub fn from_address(app: &'a TestApp, ip: std::net::IpAddr) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(ip)
+            .build()
+            .unwrap();
+        Self::with_client(app, client)
+    }
+
+    fn with_client(app: &'a TestApp, client: reqwest::Client) -> Self {
         Self {
             app,
+            client,
             cookie: None,
             token: String::new(),
             last_set_cookie: None,
             last_undeclared: false,
             last_access: None,
+            last_retry_after: None,
         }
     }
 
@@ -41,7 +61,6 @@ impl<'a> Browser<'a> {
     /// Loads a page and takes the CSRF token from its forms.
     pub async fn open(&mut self, path: &str) -> String {
         let mut req = self
-            .app
             .client
             .get(format!("{}{path}", self.app.base))
             .header(header::ACCEPT, "text/html");
@@ -129,7 +148,6 @@ impl<'a> Browser<'a> {
         headers: &[(&str, &str)],
     ) -> (StatusCode, String) {
         let mut req = self
-            .app
             .client
             .post(format!("{}{path}", self.app.base))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -147,6 +165,11 @@ impl<'a> Browser<'a> {
         self.last_access = res
             .headers()
             .get("x-access")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        self.last_retry_after = res
+            .headers()
+            .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         (res.status(), res.text().await.unwrap())
