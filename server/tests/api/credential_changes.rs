@@ -41,7 +41,7 @@ fn change_email_to(new_email: &str) -> ChangeEmail {
 }
 
 /// Someone who phished the password asks to move the account to their own address.
-async fn attacker_asks_to_move_the_account<'a>(app: &'a TestApp, db: &PgPool) -> String {
+async fn attacker_asks_to_move_the_account(app: &TestApp, db: &PgPool) -> String {
     let mut attacker = sign_in(app, "victim@example.com").await;
     attacker.open("/account").await;
     attacker.ok(change_email_to("attacker@evil.example")).await;
