@@ -10,7 +10,8 @@ pub enum AppError {
     Invalid { field: String, message: String },
     #[error("Incorrect email address or password.")]
     BadCredentials,
-    #[error("Too many attempts. Please wait {0} and try again.")]
+    /// Refused by a throttle; the message says why and how long to wait.
+    #[error("{0}")]
     Throttled(String),
     #[error("This link is invalid, already used or expired. Request a new one.")]
     BadToken,
@@ -26,6 +27,9 @@ pub enum AppError {
     /// A rule of the organisation refused the change; the message says which.
     #[error("{0}")]
     Refused(String),
+    /// The server is at capacity for this kind of work (password checks); nothing was done.
+    #[error("We are busy right now. Please try again in a few seconds.")]
+    Busy,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     #[error("The request could not be completed. Reload the page and try again.")]
@@ -49,7 +53,16 @@ impl AppError {
             Self::NotFound => S::NOT_FOUND,
             Self::Refused(_) => S::CONFLICT,
             Self::Throttled(_) => S::TOO_MANY_REQUESTS,
+            Self::Busy => S::SERVICE_UNAVAILABLE,
             Self::Internal => S::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Seconds the client should wait before trying again (`Retry-After`), when that is known.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            Self::Busy => Some(2),
+            _ => None,
         }
     }
 

@@ -2,6 +2,11 @@
 //! time with `FOR UPDATE SKIP LOCKED`, so several server processes can share the work, and a
 //! failed delivery is retried with exponential back-off: nothing is lost if SendGrid or this
 //! process fails, because an email leaves the outbox only once SendGrid has accepted it.
+//!
+//! Once accepted, an email's bodies are cleared: they hold live links (password resets, email
+//! verification), and the row only needs to show the delivery: recipient, subject, kind, times
+//! and SendGrid's message id. In development without SendGrid nothing is sent, so the bodies
+//! stay for the development mailbox to show.
 
 use std::time::Duration;
 
@@ -44,7 +49,8 @@ impl SendGrid {
         Self { http, config }
     }
 
-    pub async fn send(&self, email: &OutgoingEmail) -> Result<(), SendError> {
+    /// Sends one email; SendGrid's id for it (`X-Message-Id`), when it gives one.
+    pub async fn send(&self, email: &OutgoingEmail) -> Result<Option<String>, SendError> {
         let url = self
             .config
             .base_url
@@ -69,7 +75,11 @@ impl SendGrid {
             // Without the URL: error strings must not carry anything but the cause.
             .map_err(|e| SendError::Transport(e.without_url().to_string()))?;
         match response.status().as_u16() {
-            200..=299 => Ok(()),
+            200..=299 => Ok(response
+                .headers()
+                .get("x-message-id")
+                .and_then(|v| v.to_str().ok())
+                .map(|id| id.chars().take(200).collect())),
             status => Err(SendError::Refused(status)),
         }
     }
@@ -83,10 +93,11 @@ pub async fn deliver_next(
 ) -> Result<bool, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let Some(row) = sqlx::query!(
-        "select email_id, to_address, subject, text_body, html_body, attempts from email_outbox
+        r#"select email_id, to_address, subject, text_body as "text_body!", html_body as "html_body!", attempts
+         from email_outbox
          where sent_at is null and next_attempt_at <= now() and attempts < $1
          order by next_attempt_at, email_id limit 1
-         for update skip locked",
+         for update skip locked"#,
         MAX_ATTEMPTS
     )
     .fetch_optional(&mut *tx)
@@ -101,10 +112,16 @@ pub async fn deliver_next(
         html: row.html_body,
     };
     match sendgrid.send(&email).await {
-        Ok(()) => {
-            sqlx::query!("update email_outbox set sent_at = now(), attempts = attempts + 1, last_error = null where email_id = $1", row.email_id)
-                .execute(&mut *tx)
-                .await?;
+        Ok(message_id) => {
+            sqlx::query!(
+                "update email_outbox set sent_at = now(), attempts = attempts + 1, last_error = null,
+                     provider_message_id = $2, text_body = null, html_body = null
+                 where email_id = $1",
+                row.email_id,
+                message_id
+            )
+            .execute(&mut *tx)
+            .await?;
             tracing::info!(email_id = row.email_id, "email delivered");
         }
         Err(e) => {

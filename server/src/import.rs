@@ -7,7 +7,10 @@
 
 use std::{collections::HashSet, io::Read};
 
-use app::{auth::password::DjangoHash, domain::EmailAddress};
+use app::{
+    auth::password::{DjangoHash, HashFormatError},
+    domain::{EmailAddress, PersonName},
+};
 use sqlx::PgPool;
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -52,12 +55,17 @@ fn parse_row(record: &csv::StringRecord, at: &[usize; 6]) -> Result<Option<Row>,
     let password = field(1);
     // Django marks accounts without a usable password with a leading '!': they stay unusable
     // here too, and their owners reset their password.
+    // A hash asking for an absurd number of iterations is refused too: every attempt to sign
+    // in to that account would hold a hashing thread for seconds.
     let password_hash = if password.starts_with('!') {
         "!".to_string()
     } else {
         password
             .parse::<DjangoHash>()
-            .map_err(|e| format!("password: {e} (only pbkdf2_sha256 hashes can be kept)"))?
+            .map_err(|e| match e {
+                HashFormatError::TooManyIterations => format!("password: {e}"),
+                e => format!("password: {e} (only pbkdf2_sha256 hashes can be kept)"),
+            })?
             .to_string()
     };
     let name = format!("{} {}", field(2), field(3)).trim().to_string();
@@ -66,9 +74,11 @@ fn parse_row(record: &csv::StringRecord, at: &[usize; 6]) -> Result<Option<Row>,
     } else {
         name.chars().take(100).collect()
     };
+    // The same rules as a name typed at sign-up: names go into other people's emails.
+    let name = PersonName::parse(&name).map_err(|e| format!("name: {e}"))?;
     Ok(Some(Row {
         email: email.as_str().to_string(),
-        name,
+        name: name.as_str().to_string(),
         password_hash,
     }))
 }

@@ -112,15 +112,21 @@ impl fmt::Debug for SignInForm {
     }
 }
 
-/// A sign-in attempt. The address is deliberately not parsed: a malformed address must fail
+/// A sign-in attempt. The address is deliberately not refused when malformed: it must fail
 /// exactly like a wrong password, so an attempt never tells which addresses have accounts.
 #[cfg(feature = "ssr")]
 pub struct SignInInput {
     email: String,
     account_key: String,
+    is_address: bool,
     password: SecretString,
     next: Option<String>,
 }
+
+/// The account key of whatever is not an email address: such text is never stored, because
+/// people type their passwords into the email field. No account has it, so nobody shares it.
+#[cfg(feature = "ssr")]
+pub const NOT_AN_ADDRESS: &str = "[not an email address]";
 
 #[cfg(feature = "ssr")]
 impl SignInInput {
@@ -129,10 +135,15 @@ impl SignInInput {
         &self.email
     }
 
-    /// The key that throttles attempts on one account. Bounded, because it is stored and the
-    /// field is whatever the client sent.
+    /// The key that throttles attempts on one account: the address in lower case, or
+    /// [`NOT_AN_ADDRESS`] for anything else.
     pub fn account_key(&self) -> &str {
         &self.account_key
+    }
+
+    /// Whether what was typed is an email address, which may be recorded.
+    pub fn is_address(&self) -> bool {
+        self.is_address
     }
 
     pub fn password(&self) -> &SecretString {
@@ -149,8 +160,12 @@ impl SignInInput {
 impl From<SignInForm> for SignInInput {
     fn from(form: SignInForm) -> Self {
         let email = form.email.trim().to_string();
+        let address = EmailAddress::parse(&email).ok();
         Self {
-            account_key: email.to_lowercase().chars().take(254).collect(),
+            account_key: address
+                .as_ref()
+                .map_or_else(|| NOT_AN_ADDRESS.to_string(), |a| a.as_str().to_lowercase()),
+            is_address: address.is_some(),
             email,
             password: SecretString::from(form.password),
             next: form
@@ -384,5 +399,17 @@ mod tests {
         assert_eq!(input.email(), "Ada@Example.COM");
         assert_eq!(input.account_key(), "ada@example.com");
         assert_eq!(input.next(), None);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn sign_in_never_keys_on_text_that_is_not_an_address() {
+        let input = SignInInput::from(SignInForm {
+            email: "my secret password".into(),
+            password: String::new(),
+            next: None,
+        });
+        assert_eq!(input.account_key(), NOT_AN_ADDRESS);
+        assert!(!input.is_address());
     }
 }

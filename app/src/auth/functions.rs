@@ -19,16 +19,19 @@ use {
         password::Verified,
         services::AuthServices,
         session::{end_sessions, session, signed_in, signed_in_user, start_session},
-        tokens::{issue_token, issue_token_for, redeem_email_change, redeem_token, TokenPurpose},
+        tokens::{
+            issue_token, issue_token_for, random_token, redeem_email_change, redeem_token,
+            retire_unused, TokenPurpose,
+        },
     },
     crate::access::{self, Me},
     crate::audit::{record_account_event, AuditAction},
     crate::domain::{EmailAddress, NewPassword},
-    crate::email::{action_email, enqueue_email},
+    crate::email::{action_email, enqueue_email, EmailKind},
     crate::request::request_meta,
     crate::throttle::{
-        check_throttle, clear_throttle, record_failure, RESEND, RESET_ACCOUNT, RESET_IP,
-        SIGN_IN_ACCOUNT, SIGN_IN_IP, SIGN_UP_IP,
+        attempt, clear_throttle, forgive, PASSWORD_CHECK_USER, RESEND, RESET_ACCOUNT, RESET_IP,
+        SIGN_IN_ACCOUNT, SIGN_IN_ACCOUNT_IP, SIGN_IN_IP, SIGN_UP_IP,
     },
     secrecy::{ExposeSecret, SecretString},
     serde_json::json,
@@ -40,11 +43,10 @@ pub async fn sign_up(form: SignUpForm) -> Result<(), AppError> {
     let input = SignUpInput::try_from(form)?;
     let (name, email) = (input.name(), input.email());
     let meta = request_meta();
-    check_throttle(&svc.pool, SIGN_UP_IP, &meta.ip_key()).await?;
-    record_failure(&svc.pool, SIGN_UP_IP, &meta.ip_key()).await?;
+    attempt(&svc.pool, SIGN_UP_IP, &meta.ip_key()).await?;
 
     // Hash first, whether or not the address is taken, so both cases cost the same.
-    let hash = svc.hasher.hash(input.password()).await.to_string();
+    let hash = svc.hasher.hash(input.password()).await?.to_string();
     let mut tx = svc.pool.begin().await?;
     let created = sqlx::query_scalar!(
         "insert into users (email, name, password_hash) values ($1, $2, $3)
@@ -74,6 +76,7 @@ pub async fn sign_up(form: SignUpForm) -> Result<(), AppError> {
             enqueue_email(
                 &mut tx,
                 action_email(
+                    EmailKind::SignUpAttempt,
                     email.as_str(),
                     "Someone tried to sign up with your email address",
                     "there",
@@ -105,6 +108,7 @@ async fn send_verification(
     let link = format!("{}/verify-email?token={token}", svc.public_url);
     let lines = [intro, "The link works once and expires in 24 hours."];
     let email = action_email(
+        EmailKind::Verification,
         to,
         "Confirm your email address for Ops Intel",
         name,
@@ -120,9 +124,14 @@ pub async fn sign_in(form: SignInForm) -> Result<(), AppError> {
     let svc = access::public()?;
     let input = SignInInput::from(form);
     let meta = request_meta();
-    let account_key = input.account_key();
-    check_throttle(&svc.pool, SIGN_IN_IP, &meta.ip_key()).await?;
-    check_throttle(&svc.pool, SIGN_IN_ACCOUNT, account_key).await?;
+    let (ip, account_key) = (meta.ip_key(), input.account_key());
+    // Guesses at an account from one address lock only that address out of it; the owner,
+    // elsewhere, meets only the account's own, much larger allowance. Each attempt is counted
+    // before the password is checked, so parallel guesses cannot all slip past the count.
+    let account_from_ip = format!("{account_key} from {ip}");
+    attempt(&svc.pool, SIGN_IN_IP, &ip).await?;
+    attempt(&svc.pool, SIGN_IN_ACCOUNT_IP, &account_from_ip).await?;
+    attempt(&svc.pool, SIGN_IN_ACCOUNT, account_key).await?;
 
     let user = sqlx::query!(
         // The cast keeps the comparison case-insensitive whatever type the driver binds.
@@ -132,46 +141,66 @@ pub async fn sign_in(form: SignInForm) -> Result<(), AppError> {
     .fetch_optional(&svc.pool)
     .await?;
     let password = input.password();
-    let verdict = svc
+    let forgive_attempt = || async {
+        forgive(&svc.pool, SIGN_IN_ACCOUNT, account_key).await?;
+        forgive(&svc.pool, SIGN_IN_IP, &ip).await
+    };
+    let verdict = match svc
         .hasher
         .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
-        .await;
+        .await
+    {
+        Ok(verdict) => verdict,
+        Err(busy) => {
+            // Nothing was checked, so nothing counts.
+            forgive(&svc.pool, SIGN_IN_ACCOUNT_IP, &account_from_ip).await?;
+            forgive_attempt().await?;
+            return Err(busy);
+        }
+    };
     match (verdict, user) {
         (Verified::Yes { needs_rehash }, Some(user)) => {
-            if needs_rehash {
-                let new_hash = svc.hasher.hash(password).await.to_string();
+            // Upgraded when the hasher has room; otherwise at a later sign-in.
+            let rehashed = match needs_rehash {
+                true => svc.hasher.hash(password).await.ok(),
+                false => None,
+            };
+            if let Some(new_hash) = &rehashed {
                 // Only if nothing changed the hash meanwhile.
                 sqlx::query!(
                     "update users set password_hash = $1 where user_id = $2 and password_hash = $3",
-                    new_hash,
+                    new_hash.to_string(),
                     user.user_id,
                     user.password_hash
                 )
                 .execute(&svc.pool)
                 .await?;
             }
-            clear_throttle(&svc.pool, SIGN_IN_ACCOUNT, account_key).await?;
+            // A success clears this address's failures at the account, and counts against
+            // neither the address nor the account.
+            clear_throttle(&svc.pool, SIGN_IN_ACCOUNT_IP, &account_from_ip).await?;
+            forgive_attempt().await?;
             start_session(&session().await?, &svc, user.user_id, &meta).await?;
             record_account_event(
                 &svc.pool,
                 Some(user.user_id),
                 AuditAction::SignIn,
                 &meta,
-                json!({ "rehashed": needs_rehash }),
+                json!({ "rehashed": rehashed.is_some() }),
             )
             .await?;
             leptos_axum::redirect(input.next().unwrap_or("/account"));
             Ok(())
         }
         (_, user) => {
-            record_failure(&svc.pool, SIGN_IN_ACCOUNT, account_key).await?;
-            record_failure(&svc.pool, SIGN_IN_IP, &meta.ip_key()).await?;
+            // What was typed is kept only if it is an address: people type passwords into the
+            // email field.
             record_account_event(
                 &svc.pool,
                 user.map(|u| u.user_id),
                 AuditAction::SignInFailed,
                 &meta,
-                json!({ "email": account_key }),
+                json!({ "email": input.is_address().then_some(account_key) }),
             )
             .await?;
             Err(AppError::BadCredentials)
@@ -237,8 +266,7 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
 #[server(endpoint = "auth/resend_verification", client = CsrfClient)]
 pub async fn resend_verification() -> Result<(), AppError> {
     let Me { svc, user_id, .. } = access::signed_in().await?;
-    check_throttle(&svc.pool, RESEND, &user_id.to_string()).await?;
-    record_failure(&svc.pool, RESEND, &user_id.to_string()).await?;
+    attempt(&svc.pool, RESEND, &user_id.to_string()).await?;
     let user = sqlx::query!(
         "select email::text as \"email!\", name, email_verified_at from users where user_id = $1",
         user_id
@@ -303,7 +331,10 @@ pub async fn dev_mailbox() -> Result<Vec<MailboxEmail>, AppError> {
         .map(|r| MailboxEmail {
             to: r.to_address,
             subject: r.subject,
-            text_body: r.text_body,
+            // Only delivered emails lose their body, and with the mailbox on none is delivered.
+            text_body: r
+                .text_body
+                .unwrap_or_else(|| "(Delivered; the body is not kept.)".into()),
             created_at: r.created_at,
         })
         .collect())
@@ -315,10 +346,8 @@ pub async fn forgot_password(email: String) -> Result<(), AppError> {
     let email = EmailAddress::parse(&email).map_err(|e| AppError::invalid("email", e))?;
     let meta = request_meta();
     let account_key = email.as_str().to_lowercase();
-    check_throttle(&svc.pool, RESET_IP, &meta.ip_key()).await?;
-    check_throttle(&svc.pool, RESET_ACCOUNT, &account_key).await?;
-    record_failure(&svc.pool, RESET_IP, &meta.ip_key()).await?;
-    record_failure(&svc.pool, RESET_ACCOUNT, &account_key).await?;
+    attempt(&svc.pool, RESET_IP, &meta.ip_key()).await?;
+    attempt(&svc.pool, RESET_ACCOUNT, &account_key).await?;
 
     let user = sqlx::query!(
         "select user_id, name, email::text as \"email!\" from users where email = $1::text::citext",
@@ -326,36 +355,57 @@ pub async fn forgot_password(email: String) -> Result<(), AppError> {
     )
     .fetch_optional(&svc.pool)
     .await?;
-    // The answer is the same whether or not the address has an account.
-    if let Some(user) = user {
-        let mut tx = svc.pool.begin().await?;
-        let token = issue_token(&mut tx, user.user_id, TokenPurpose::ResetPassword).await?;
-        let link = format!("{}/reset-password?token={token}", svc.public_url);
-        enqueue_email(
-            &mut tx,
-            action_email(
-                // The address on the account, however the request spelled it.
-                &user.email,
-                "Reset your Ops Intel password",
-                &user.name,
-                &["Someone asked to reset the password of your Ops Intel account. If it was you, \
-                   choose a new password with the link below; it works once and expires in an hour.",
-                  "If it was not you, ignore this email: your password stays as it is."],
-                "Choose a new password",
-                &link,
-            ),
-        )
-        .await?;
-        record_account_event(
-            &mut *tx,
-            Some(user.user_id),
-            AuditAction::PasswordResetRequested,
-            &meta,
-            json!({}),
-        )
-        .await?;
-        tx.commit().await?;
+    // The answer is the same whether or not the address has an account, and so is the work:
+    // the same statements run and commit, and without an account the email is written in a
+    // savepoint that is rolled back, so its time does not tell either.
+    let mut tx = svc.pool.begin().await?;
+    let (user_id, to, name) = match user {
+        // The address on the account, however the request spelled it.
+        Some(u) => (Some(u.user_id), u.email, u.name),
+        None => (None, email.as_str().to_string(), "there".to_string()),
+    };
+    let token = match user_id {
+        Some(user_id) => issue_token(&mut tx, user_id, TokenPurpose::ResetPassword).await?,
+        None => {
+            // Matches no row, in place of retiring the account's earlier links.
+            retire_unused(&mut *tx, uuid::Uuid::new_v4()).await?;
+            random_token()
+        }
+    };
+    let link = format!("{}/reset-password?token={token}", svc.public_url);
+    let mut email_savepoint = sqlx::Acquire::begin(&mut tx).await?;
+    enqueue_email(
+        &mut email_savepoint,
+        action_email(
+            EmailKind::PasswordReset,
+            &to,
+            "Reset your Ops Intel password",
+            &name,
+            &[
+                "Someone asked to reset the password of your Ops Intel account. If it was you, \
+               choose a new password with the link below; it works once and expires in an hour.",
+                "If it was not you, ignore this email: your password stays as it is.",
+            ],
+            "Choose a new password",
+            &link,
+        ),
+    )
+    .await?;
+    if user_id.is_some() {
+        email_savepoint.commit().await?;
+    } else {
+        email_savepoint.rollback().await?;
     }
+    // Without an account there is no actor: the entry records that an unknown address was tried.
+    record_account_event(
+        &mut *tx,
+        user_id,
+        AuditAction::PasswordResetRequested,
+        &meta,
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
     leptos_axum::redirect("/check-email?reset=1");
     Ok(())
 }
@@ -385,7 +435,7 @@ pub async fn reset_password(form: ResetPasswordForm) -> Result<(), AppError> {
     let hash = svc
         .hasher
         .hash(&SecretString::from(password.into_inner()))
-        .await
+        .await?
         .to_string();
     sqlx::query!(
         "update users set password_hash = $2, email_verified_at = coalesce(email_verified_at, now()) where user_id = $1",
@@ -394,6 +444,9 @@ pub async fn reset_password(form: ResetPasswordForm) -> Result<(), AppError> {
     )
     .execute(&mut *tx)
     .await?;
+    // Whoever knew the old password may have asked for links meanwhile (an email change to
+    // their own address): none of them outlives the new password.
+    retire_unused(&mut *tx, user_id).await?;
     let ended = end_sessions(&mut *tx, user_id, None).await?;
     record_account_event(
         &mut *tx,
@@ -418,18 +471,23 @@ pub async fn change_password(form: ChangePasswordForm) -> Result<(), AppError> {
     } = access::signed_in().await?;
     let input = ChangePasswordInput::from(form);
     let meta = request_meta();
+    let user_key = user_id.to_string();
+    attempt(&svc.pool, PASSWORD_CHECK_USER, &user_key).await?;
     let user = sqlx::query!(
         "select email::text as \"email!\", password_hash from users where user_id = $1",
         user_id
     )
     .fetch_one(&svc.pool)
     .await?;
-    if svc
+    let verdict = svc
         .hasher
         .verify(input.current(), Some(&user.password_hash))
-        .await
-        == Verified::No
-    {
+        .await;
+    if verdict.is_err() {
+        // Nothing was checked, so nothing counts.
+        forgive(&svc.pool, PASSWORD_CHECK_USER, &user_key).await?;
+    }
+    if verdict? == Verified::No {
         record_account_event(
             &svc.pool,
             Some(user_id),
@@ -443,13 +501,14 @@ pub async fn change_password(form: ChangePasswordForm) -> Result<(), AppError> {
             "Your current password is not correct.",
         ));
     }
+    forgive(&svc.pool, PASSWORD_CHECK_USER, &user_key).await?;
     let email = EmailAddress::parse(&user.email).map_err(|_| AppError::Internal)?;
     let new = NewPassword::parse(input.new_password().expose_secret(), &email)
         .map_err(|e| AppError::invalid("new_password", e))?;
     let hash = svc
         .hasher
         .hash(&SecretString::from(new.into_inner()))
-        .await
+        .await?
         .to_string();
     let mut tx = svc.pool.begin().await?;
     sqlx::query!(
@@ -459,6 +518,7 @@ pub async fn change_password(form: ChangePasswordForm) -> Result<(), AppError> {
     )
     .execute(&mut *tx)
     .await?;
+    retire_unused(&mut *tx, user_id).await?;
     let ended = end_sessions(&mut *tx, user_id, Some(this_session)).await?;
     record_account_event(
         &mut *tx,
@@ -545,13 +605,20 @@ async fn reauthenticate(
     password: &SecretString,
 ) -> Result<(uuid::Uuid, String, String), AppError> {
     let (svc, user_id) = (&me.svc, me.user_id);
+    let user_key = user_id.to_string();
+    attempt(&svc.pool, PASSWORD_CHECK_USER, &user_key).await?;
     let user = sqlx::query!(
         "select email::text as \"email!\", name, password_hash from users where user_id = $1",
         user_id
     )
     .fetch_one(&svc.pool)
     .await?;
-    if svc.hasher.verify(password, Some(&user.password_hash)).await == Verified::No {
+    let verdict = svc.hasher.verify(password, Some(&user.password_hash)).await;
+    if verdict.is_err() {
+        // Nothing was checked, so nothing counts.
+        forgive(&svc.pool, PASSWORD_CHECK_USER, &user_key).await?;
+    }
+    if verdict? == Verified::No {
         record_account_event(
             &svc.pool,
             Some(user_id),
@@ -565,6 +632,7 @@ async fn reauthenticate(
             "Your password is not correct.",
         ));
     }
+    forgive(&svc.pool, PASSWORD_CHECK_USER, &user_key).await?;
     Ok((user_id, user.email, user.name))
 }
 
@@ -588,6 +656,7 @@ pub async fn change_email(form: ChangeEmailForm) -> Result<(), AppError> {
     let email =
         if taken {
             action_email(
+            EmailKind::EmailChangeAttempt,
             new_email.as_str(),
             "Someone tried to move an Ops Intel account to your address",
             "there",
@@ -605,6 +674,7 @@ pub async fn change_email(form: ChangeEmailForm) -> Result<(), AppError> {
             )
             .await?;
             action_email(
+            EmailKind::EmailChange,
             new_email.as_str(),
             "Confirm your new email address for Ops Intel",
             &name,
@@ -630,6 +700,8 @@ pub async fn change_email(form: ChangeEmailForm) -> Result<(), AppError> {
 #[server(endpoint = "auth/confirm_email_change", client = CsrfClient)]
 pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
     let svc = access::public()?;
+    let session = session().await?;
+    let this_browser = signed_in(&session, &svc).await?;
     let mut tx = svc.pool.begin().await?;
     let (user_id, new_email) = redeem_email_change(&mut tx, &token).await?;
     let old = sqlx::query!(
@@ -652,9 +724,17 @@ pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
             "That address now belongs to another account.",
         ));
     }
+    // Links sent to the old address (a password reset) stop working, and so does every sign-in
+    // but this browser's, if it is the account's own.
+    retire_unused(&mut *tx, user_id).await?;
+    let keep = this_browser
+        .filter(|(signed_in_as, _)| *signed_in_as == user_id)
+        .map(|(_, user_session_id)| user_session_id);
+    let ended = end_sessions(&mut *tx, user_id, keep).await?;
     enqueue_email(
         &mut tx,
         action_email(
+            EmailKind::EmailChanged,
             &old.email,
             "Your Ops Intel email address was changed",
             &old.name,
@@ -672,7 +752,7 @@ pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
         Some(user_id),
         AuditAction::AccountEmailChanged,
         &request_meta(),
-        json!({}),
+        json!({ "sessions_ended": ended }),
     )
     .await?;
     tx.commit().await?;

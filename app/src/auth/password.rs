@@ -10,9 +10,15 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 use tokio::sync::Semaphore;
 
+use crate::error::AppError;
+
 const ALGORITHM: &str = "pbkdf2_sha256";
 /// Django 5.2's default.
 pub const DEFAULT_ITERATIONS: u32 = 1_000_000;
+/// The most iterations a stored hash may ask for. Ten times today's default leaves room for
+/// years of increases; a hash asking for more (an import gone wrong, or planted) would make
+/// every sign-in attempt at that account cost seconds of a hashing thread.
+pub const MAX_ITERATIONS: u32 = 10_000_000;
 /// Django's `get_random_string(22)`: 22 characters of [A-Za-z0-9] is just over 128 bits.
 const SALT_LEN: usize = 22;
 const HASH_LEN: usize = 32;
@@ -41,6 +47,8 @@ pub enum HashFormatError {
     Algorithm,
     #[error("malformed hash")]
     Malformed,
+    #[error("more than {MAX_ITERATIONS} iterations")]
+    TooManyIterations,
 }
 
 impl FromStr for DjangoHash {
@@ -60,6 +68,9 @@ impl FromStr for DjangoHash {
         // Django never writes '$' in a salt; an empty salt or zero iterations is not a real hash.
         if iterations == 0 || salt.is_empty() {
             return Err(HashFormatError::Malformed);
+        }
+        if iterations > MAX_ITERATIONS {
+            return Err(HashFormatError::TooManyIterations);
         }
         let hash: [u8; HASH_LEN] = STANDARD
             .decode(hash)
@@ -117,6 +128,19 @@ impl DjangoHash {
         Output::new(&candidate).expect("32 bytes") == Output::new(&self.hash).expect("32 bytes")
     }
 
+    /// [`DjangoHash::matches`], costing at least `current` iterations however few this hash
+    /// has (Django's `harden_runtime`): an account imported with an older, cheaper hash answers
+    /// as slowly as any other, so timing does not tell which accounts were imported. Returns the
+    /// answer and the iterations spent.
+    fn matches_hardened(&self, password: &str, current: u32) -> (bool, u32) {
+        let ok = self.matches(password);
+        let padding = current.saturating_sub(self.iterations);
+        if padding > 0 {
+            std::hint::black_box(derive(password, &self.salt, padding));
+        }
+        (ok, self.iterations + padding)
+    }
+
     /// Django's `must_update`: a different iteration count, or a salt under 128 bits.
     pub fn needs_rehash(&self, current_iterations: u32) -> bool {
         // log2(62) bits per character of [A-Za-z0-9].
@@ -136,20 +160,36 @@ pub enum Verified {
 }
 
 /// Runs hashing on the blocking pool, at most `concurrency` at a time, so a burst of sign-ins
-/// queues here instead of stalling the async workers that serve everything else.
+/// queues here instead of stalling the async workers that serve everything else. The queue is
+/// bounded: past it, callers are told to come back ([`AppError::Busy`]) rather than pile up.
 #[derive(Clone)]
 pub struct Hasher {
     iterations: u32,
+    /// One per hash running.
     permits: Arc<Semaphore>,
+    /// One per hash running or waiting to run.
+    admitted: Arc<Semaphore>,
     /// Verified against when an account does not exist, so that case costs a full hash too.
     decoy: Arc<DjangoHash>,
 }
 
+/// Hashes that may wait for a free thread, per thread: at a few hundred milliseconds a hash,
+/// the last in the queue still answers within a few seconds.
+const QUEUED_PER_THREAD: usize = 8;
+
 impl Hasher {
     pub fn new(iterations: u32, concurrency: usize) -> Self {
+        let concurrency = concurrency.max(1);
+        Self::with_queue(iterations, concurrency, concurrency * QUEUED_PER_THREAD)
+    }
+
+    /// At most `concurrency` hashes at once and `queue` more waiting.
+    pub fn with_queue(iterations: u32, concurrency: usize, queue: usize) -> Self {
+        let concurrency = concurrency.max(1);
         Self {
             iterations,
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            permits: Arc::new(Semaphore::new(concurrency)),
+            admitted: Arc::new(Semaphore::new(concurrency + queue)),
             decoy: Arc::new(DjangoHash::new("decoy password, never matched", iterations)),
         }
     }
@@ -158,19 +198,36 @@ impl Hasher {
         self.iterations
     }
 
-    async fn blocking<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
-        let _permit = self
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let admitted = self
+            .admitted
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| AppError::Busy)?;
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .expect("semaphore never closes");
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(work))
-            .await
-            .expect("hashing does not panic")
+        // The permits go with the work: if the request is dropped meanwhile, the thread still
+        // hashes to the end, and its slot stays taken until then.
+        tokio::task::spawn_blocking(move || {
+            let _held = (admitted, permit);
+            span.in_scope(work)
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            AppError::Internal
+        })
     }
 
-    pub async fn hash(&self, password: &SecretString) -> DjangoHash {
+    pub async fn hash(&self, password: &SecretString) -> Result<DjangoHash, AppError> {
         let password = password.clone();
         let iterations = self.iterations;
         self.blocking(move || DjangoHash::new(password.expose_secret(), iterations))
@@ -178,16 +235,21 @@ impl Hasher {
     }
 
     /// Checks `password` against `stored`; with no stored hash (unknown account, unusable or
-    /// unreadable hash) it still spends one full hash and answers no.
-    pub async fn verify(&self, password: &SecretString, stored: Option<&str>) -> Verified {
+    /// unreadable hash) it still spends one full hash and answers no. A stored hash with fewer
+    /// iterations than the current count costs the current count all the same.
+    pub async fn verify(
+        &self,
+        password: &SecretString,
+        stored: Option<&str>,
+    ) -> Result<Verified, AppError> {
         let parsed = stored.and_then(|s| s.parse::<DjangoHash>().ok());
         let real = parsed.is_some();
         let target = parsed.unwrap_or_else(|| (*self.decoy).clone());
         let password = password.clone();
         let current = self.iterations;
         self.blocking(move || {
-            let ok = target.matches(password.expose_secret()) && real;
-            if ok {
+            let (matched, _) = target.matches_hardened(password.expose_secret(), current);
+            if matched && real {
                 Verified::Yes {
                     needs_rehash: target.needs_rehash(current),
                 }
@@ -271,18 +333,92 @@ mod tests {
     async fn unknown_accounts_cost_a_hash_and_never_verify() {
         let hasher = Hasher::new(1000, 2);
         let pw = SecretString::from("anything at all");
-        assert_eq!(hasher.verify(&pw, None).await, Verified::No);
-        assert_eq!(hasher.verify(&pw, Some("!unusable")).await, Verified::No);
-        let stored = hasher.hash(&pw).await.to_string();
+        assert_eq!(hasher.verify(&pw, None).await, Ok(Verified::No));
+        assert_eq!(
+            hasher.verify(&pw, Some("!unusable")).await,
+            Ok(Verified::No)
+        );
+        let stored = hasher.hash(&pw).await.unwrap().to_string();
         assert_eq!(
             hasher.verify(&pw, Some(&stored)).await,
-            Verified::Yes {
+            Ok(Verified::Yes {
                 needs_rehash: false
-            }
+            })
         );
         assert_eq!(
             Hasher::new(2000, 1).verify(&pw, Some(&stored)).await,
-            Verified::Yes { needs_rehash: true }
+            Ok(Verified::Yes { needs_rehash: true })
+        );
+    }
+
+    #[test]
+    fn a_hash_with_an_absurd_iteration_count_is_refused() {
+        let at = |n: u32| {
+            format!("pbkdf2_sha256${n}$seasalt$r1uLUxoxpP2Ued/qxvmje7UH9PUJBkRrvf9gGPL7Cps=")
+        };
+        assert!(at(MAX_ITERATIONS).parse::<DjangoHash>().is_ok());
+        assert_eq!(
+            at(MAX_ITERATIONS + 1).parse::<DjangoHash>(),
+            Err(HashFormatError::TooManyIterations)
+        );
+        assert_eq!(
+            at(u32::MAX).parse::<DjangoHash>(),
+            Err(HashFormatError::TooManyIterations)
+        );
+    }
+
+    #[test]
+    fn an_older_cheaper_hash_costs_as_much_to_check_as_a_current_one() {
+        let old = DjangoHash::with_salt("lètmein", "seasalt", 1000);
+        assert_eq!(old.matches_hardened("lètmein", 5000), (true, 5000));
+        assert_eq!(old.matches_hardened("wrong", 5000), (false, 5000));
+        let current = DjangoHash::with_salt("lètmein", "seasalt", 5000);
+        assert_eq!(current.matches_hardened("lètmein", 5000), (true, 5000));
+    }
+
+    /// Hashes slow enough to still be running while the test looks at the permits.
+    const SLOW: u32 = 2_000_000;
+
+    #[tokio::test]
+    async fn a_dropped_request_keeps_its_hashing_slot_until_the_hash_ends() {
+        let hasher = Hasher::with_queue(SLOW, 1, 4);
+        let pw = SecretString::from("anything at all");
+        let running = tokio::spawn({
+            let hasher = hasher.clone();
+            let pw = pw.clone();
+            async move { hasher.hash(&pw).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(hasher.permits.available_permits(), 0, "the hash is running");
+        running.abort();
+        let _ = running.await;
+        assert_eq!(
+            hasher.permits.available_permits(),
+            0,
+            "the thread is still hashing, so its slot is still taken"
+        );
+    }
+
+    #[tokio::test]
+    async fn past_the_queue_callers_are_told_to_come_back() {
+        let hasher = Hasher::with_queue(SLOW, 1, 1);
+        let pw = SecretString::from("anything at all");
+        let first = tokio::spawn({
+            let (hasher, pw) = (hasher.clone(), pw.clone());
+            async move { hasher.verify(&pw, None).await }
+        });
+        let second = tokio::spawn({
+            let (hasher, pw) = (hasher.clone(), pw.clone());
+            async move { hasher.verify(&pw, None).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(hasher.verify(&pw, None).await, Err(AppError::Busy));
+        assert_eq!(first.await.unwrap(), Ok(Verified::No));
+        assert_eq!(second.await.unwrap(), Ok(Verified::No));
+        assert_eq!(
+            hasher.verify(&pw, None).await,
+            Ok(Verified::No),
+            "room again"
         );
     }
 }

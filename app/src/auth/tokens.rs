@@ -88,6 +88,23 @@ pub async fn issue_token_for(
     Ok(token)
 }
 
+/// Retires every unused token of a user, whatever it is for. Every change of credentials
+/// (password reset or change, email change, two-factor change) calls this inside its own
+/// transaction, so a link asked for before the change (by someone who knew the old password)
+/// cannot be used after it. Returns how many were retired.
+pub async fn retire_unused<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    user_id: Uuid,
+) -> Result<u64, AppError> {
+    Ok(sqlx::query!(
+        "update email_tokens set used_at = now() where user_id = $1 and used_at is null",
+        user_id
+    )
+    .execute(executor)
+    .await?
+    .rows_affected())
+}
+
 /// Uses an email-change token once: the user and the address to switch to.
 pub async fn redeem_email_change(
     tx: &mut Transaction<'_, Postgres>,

@@ -38,9 +38,12 @@ impl EmailAddress {
         let local_ok = !local.is_empty()
             && local.len() <= 64
             && !local.contains('@')
-            && local
-                .chars()
-                .all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[],;:\"\\".contains(c));
+            && local.chars().all(|c| {
+                !c.is_whitespace()
+                    && !c.is_control()
+                    && !super::text::is_invisible_format(c)
+                    && !"<>()[],;:\"\\".contains(c)
+            });
         if domain_ok && local_ok {
             Ok(Self(s.to_string()))
         } else {
@@ -113,6 +116,8 @@ mod tests {
             "<a>@b.com",
             "a@b@c.com",
             "a@b_c.com",
+            "moc.live\u{202E}@example.com",
+            "a\u{200B}b@example.com",
         ] {
             assert_eq!(
                 EmailAddress::parse(bad),

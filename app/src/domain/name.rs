@@ -1,7 +1,10 @@
 use serde::{Deserialize, Serialize};
 
+use super::text::is_invisible_format;
+
 /// A person's name as they want to be addressed: 1 to 100 characters, trimmed, no control
-/// characters.
+/// characters and no invisible or text-direction characters (names go into emails and other
+/// people's pages, where a reversed or hidden part could pass for something else).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PersonName(String);
@@ -21,6 +24,8 @@ pub enum NameError {
     TooLong,
     #[error("Names cannot contain control characters.")]
     Control,
+    #[error("Names cannot contain invisible or text-direction characters.")]
+    Invisible,
 }
 
 fn clean(input: &str, empty: NameError) -> Result<String, NameError> {
@@ -31,8 +36,12 @@ fn clean(input: &str, empty: NameError) -> Result<String, NameError> {
     if s.chars().count() > 100 {
         return Err(NameError::TooLong);
     }
+    // `is_control` is the C0 and C1 controls and DEL.
     if s.chars().any(char::is_control) {
         return Err(NameError::Control);
+    }
+    if s.chars().any(is_invisible_format) {
+        return Err(NameError::Invisible);
     }
     Ok(s.to_string())
 }
@@ -96,5 +105,28 @@ mod tests {
         assert_eq!(PersonName::parse(" "), Err(NameError::Empty));
         assert_eq!(PersonName::parse(&"x".repeat(101)), Err(NameError::TooLong));
         assert_eq!(PersonName::parse("a\u{0}b"), Err(NameError::Control));
+    }
+
+    #[test]
+    fn names_refuse_controls_and_text_direction_tricks() {
+        for c in ['\u{1}', '\u{1B}', '\u{7F}', '\u{85}', '\u{9F}'] {
+            assert_eq!(
+                OrgName::parse(&format!("Acme{c}Ltd")),
+                Err(NameError::Control)
+            );
+        }
+        for c in (0x202A..=0x202E)
+            .chain(0x2066..=0x2069)
+            .chain([0x200E, 0x200F])
+            .filter_map(char::from_u32)
+        {
+            let name = format!("Acme {c}dtL");
+            assert_eq!(OrgName::parse(&name), Err(NameError::Invisible), "{c:?}");
+            assert_eq!(PersonName::parse(&name), Err(NameError::Invisible), "{c:?}");
+        }
+        assert!(
+            OrgName::parse("شركة أكمي").is_ok(),
+            "right-to-left text itself is fine"
+        );
     }
 }

@@ -2,6 +2,24 @@
 //! control characters (a multi-line field keeps its line breaks and tabs); a field's own type
 //! adds its rules on top.
 
+/// Characters that change how the text around them is shown without being seen themselves:
+/// the bidirectional overrides, embeddings, isolates and marks (which can make a name read
+/// backwards, "Trojan Source" style), and other invisible formatting (zero-width space, word
+/// joiner, invisible operators, byte order mark, interlinear annotations). The zero-width
+/// joiner and non-joiner stay allowed: scripts and emoji need them.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{061C}'                 // Arabic letter mark
+        | '\u{200B}'               // zero-width space
+        | '\u{200E}' | '\u{200F}'  // left-to-right and right-to-left marks
+        | '\u{202A}'..='\u{202E}' // embeddings and overrides
+        | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+        | '\u{2066}'..='\u{2069}' // isolates
+        | '\u{FEFF}'               // byte order mark
+        | '\u{FFF9}'..='\u{FFFB}' // interlinear annotation
+    )
+}
+
 /// Why a field's text was refused, worded for the person who typed it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TextError {
@@ -109,6 +127,19 @@ mod tests {
         max: 20,
         lines: Many
     });
+
+    #[test]
+    fn direction_overrides_and_invisible_characters_are_recognised() {
+        for c in [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{200B}', '\u{FEFF}', '\u{061C}',
+        ] {
+            assert!(is_invisible_format(c), "{:04X}", c as u32);
+        }
+        for c in ['a', 'é', 'ش', ' ', '\u{200C}', '\u{200D}', '-'] {
+            assert!(!is_invisible_format(c), "{:04X}", c as u32);
+        }
+    }
 
     #[test]
     fn text_is_trimmed() {

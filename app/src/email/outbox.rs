@@ -1,11 +1,48 @@
-//! The outbox: emails wait in `email_outbox` until the server's worker delivers them.
+//! The outbox: emails wait in `email_outbox` until the server's worker delivers them. Once
+//! delivered, an email's body (with its live links) is cleared; what shows that it was sent
+//! stays: the recipient, subject, kind, times and the provider's message id.
 
 use sqlx::{Postgres, Transaction};
 
 use crate::error::AppError;
 
+/// Which email a row of the outbox is, stored by [`EmailKind::as_str`]; a name never changes
+/// once used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmailKind {
+    /// Confirm the address of a new account.
+    Verification,
+    /// Someone tried to sign up with an address that has an account.
+    SignUpAttempt,
+    /// A password reset link.
+    PasswordReset,
+    /// Confirm a new address for an account.
+    EmailChange,
+    /// Someone tried to move another account to an address that has one.
+    EmailChangeAttempt,
+    /// To the old address: the account's address was changed.
+    EmailChanged,
+    /// An invitation to join an organisation.
+    Invitation,
+}
+
+impl EmailKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EmailKind::Verification => "verification",
+            EmailKind::SignUpAttempt => "sign_up_attempt",
+            EmailKind::PasswordReset => "password_reset",
+            EmailKind::EmailChange => "email_change",
+            EmailKind::EmailChangeAttempt => "email_change_attempt",
+            EmailKind::EmailChanged => "email_changed",
+            EmailKind::Invitation => "invitation",
+        }
+    }
+}
+
 /// One email, ready to queue.
 pub struct Email {
+    pub kind: EmailKind,
     pub to: String,
     pub subject: String,
     pub text: String,
@@ -18,7 +55,8 @@ pub async fn enqueue_email(
     email: Email,
 ) -> Result<(), AppError> {
     sqlx::query!(
-        "insert into email_outbox (to_address, subject, text_body, html_body) values ($1, $2, $3, $4)",
+        "insert into email_outbox (kind, to_address, subject, text_body, html_body) values ($1, $2, $3, $4, $5)",
+        email.kind.as_str(),
         email.to,
         email.subject,
         email.text,

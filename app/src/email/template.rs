@@ -1,6 +1,6 @@
 //! The one layout every email uses: a greeting, a few paragraphs and one link to act on.
 
-use super::outbox::Email;
+use super::outbox::{Email, EmailKind};
 
 /// Text made safe to put inside HTML, in element content or a quoted attribute.
 pub fn escape_html(s: &str) -> String {
@@ -21,6 +21,7 @@ pub fn escape_html(s: &str) -> String {
 /// An email with one call to action, in plain text and HTML. Every value is escaped in the
 /// HTML part, since names and addresses come from users.
 pub fn action_email(
+    kind: EmailKind,
     to: &str,
     subject: &str,
     greeting_name: &str,
@@ -44,6 +45,7 @@ pub fn action_email(
         escape_html(link_text)
     );
     Email {
+        kind,
         to: to.to_string(),
         subject: subject.to_string(),
         text,

@@ -28,11 +28,11 @@ use {
     },
     crate::csv::to_csv,
     crate::domain::Slug,
-    crate::email::{action_email, enqueue_email},
+    crate::email::{action_email, enqueue_email, EmailKind},
     crate::request::request_meta,
     crate::roles::{Permission, Role},
     crate::tenancy::tenant_tx,
-    crate::throttle::{check_throttle, record_failure, INVITATIONS},
+    crate::throttle::{attempt, INVITATIONS, INVITATIONS_USER, ORGANISATIONS_USER},
     serde_json::json,
     uuid::Uuid,
 };
@@ -74,6 +74,8 @@ pub async fn create_organisation(form: CreateOrganisationForm) -> Result<(), App
     }
     // Checked after verification, so an unverified user hears first what they must do.
     let input = CreateOrganisationInput::try_from(form)?;
+    // Each organisation can send invitations of its own: their number is bounded too.
+    attempt(&me.svc.pool, ORGANISATIONS_USER, &me.user_id.to_string()).await?;
     let (name, chosen) = (input.name(), input.slug().cloned());
     let org_id = Uuid::new_v4();
     let mut tx = tenant_tx(&me.svc.pool, org_id).await?;
@@ -266,9 +268,10 @@ async fn send_invitation(
     role: Role,
     token: &str,
 ) -> Result<(), AppError> {
-    let key = m.org_id.to_string();
-    check_throttle(&m.svc.pool, INVITATIONS, &key).await?;
-    record_failure(&m.svc.pool, INVITATIONS, &key).await?;
+    // Counted for the inviter across every organisation, and for this organisation across its
+    // members: an invitation carries a name they chose to any address.
+    attempt(&m.svc.pool, INVITATIONS_USER, &m.user_id.to_string()).await?;
+    attempt(&m.svc.pool, INVITATIONS, &m.org_id.to_string()).await?;
     let AuthServices { public_url, .. } = &m.svc;
     let inviter = sqlx::query_scalar!("select name from users where user_id = $1", m.user_id)
         .fetch_one(&mut *m.tx)
@@ -285,6 +288,7 @@ async fn send_invitation(
     enqueue_email(
         &mut m.tx,
         action_email(
+            EmailKind::Invitation,
             email,
             &format!("Join {} on Ops Intel", m.org_name),
             "there",

@@ -547,3 +547,42 @@ async fn a_server_function_that_declares_nothing_has_its_response_withheld() {
     let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
     assert!(!String::from_utf8_lossy(&body).contains("secret data"));
 }
+
+#[tokio::test]
+async fn a_reset_request_does_the_same_work_whether_or_not_the_address_has_an_account() {
+    let app = TestApp::spawn().await;
+    let db = pool(&app).await;
+    let mut setup = Browser::new(&app);
+    sign_up(&mut setup, "lee@example.com", "tangerine lighthouse").await;
+    let outbox = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from email_outbox")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    let requests = || async {
+        sqlx::query_scalar::<_, i64>(
+            "select count(*) from audit_events where action = 'auth.password_reset_requested'",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap()
+    };
+    let before = outbox().await;
+    let mut anon = Browser::new(&app);
+    anon.open("/forgot-password").await;
+    anon.ok(ForgotPassword {
+        email: "nobody@example.com".into(),
+    })
+    .await;
+    assert_eq!(
+        (outbox().await, requests().await),
+        (before, 1),
+        "no email for an unknown address, but its request is written all the same"
+    );
+    anon.ok(ForgotPassword {
+        email: "lee@example.com".into(),
+    })
+    .await;
+    assert_eq!((outbox().await, requests().await), (before + 1, 2));
+}

@@ -72,3 +72,34 @@ async fn a_file_without_the_django_columns_imports_nothing() {
         .unwrap();
     assert_eq!(users, 0);
 }
+
+#[tokio::test]
+async fn rows_with_an_absurd_iteration_count_or_a_disguised_name_are_refused() {
+    let app = TestApp::spawn().await;
+    let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
+    let fixtures: Vec<Fixture> =
+        serde_json::from_str(include_str!("fixtures/django_hashes.json")).unwrap();
+    let good = &fixtures[1].encoded;
+    // A hash that would hold a hashing thread for minutes at every sign-in attempt.
+    let absurd = "pbkdf2_sha256$2000000000$seasalt$r1uLUxoxpP2Ued/qxvmje7UH9PUJBkRrvf9gGPL7Cps=";
+    let csv = format!(
+        "email,password,first_name,last_name,date_joined,is_active\n\
+         slow@example.com,{absurd},Slow,Hash,2021-03-01 10:00:00+00,t\n\
+         trick@example.com,{good},Support \u{202E}kseD,Team,2021-03-01 10:00:00+00,t\n\
+         fine@example.com,{good},Fine,User,2021-03-01 10:00:00+00,t\n"
+    );
+    let report = import_django_users(&pool, csv.as_bytes()).await.unwrap();
+    assert_eq!(report.imported, 1, "{:?}", report.skipped);
+    let lines: Vec<u64> = report.skipped.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, [2, 3], "{:?}", report.skipped);
+    assert!(
+        report.skipped[0].1.contains("iterations"),
+        "{:?}",
+        report.skipped
+    );
+    assert!(
+        report.skipped[1].1.starts_with("name:"),
+        "{:?}",
+        report.skipped
+    );
+}

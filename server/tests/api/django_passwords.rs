@@ -29,9 +29,9 @@ async fn hashes_made_by_django_verify_and_ask_for_a_rehash_unless_current() {
             .await;
         assert_eq!(
             verdict,
-            Verified::Yes {
+            Ok(Verified::Yes {
                 needs_rehash: !current
-            },
+            }),
             "{}",
             f.encoded
         );
@@ -40,7 +40,7 @@ async fn hashes_made_by_django_verify_and_ask_for_a_rehash_unless_current() {
             hasher
                 .verify(&SecretString::from(wrong), Some(&f.encoded))
                 .await,
-            Verified::No
+            Ok(Verified::No)
         );
     }
 }

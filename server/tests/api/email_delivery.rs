@@ -91,3 +91,83 @@ async fn the_development_mailbox_is_closed_when_email_is_really_sent() {
     b.open("/sign-in").await;
     assert_eq!(b.err(DevMailbox {}).await, AppError::NotFound);
 }
+
+#[tokio::test]
+async fn a_delivered_email_keeps_no_body_only_what_shows_its_delivery() {
+    let (fake, addr) = FakeSendGrid::start(0).await;
+    let app = app_with_sendgrid(addr).await;
+    let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
+    let mut b = Browser::new(&app);
+    b.open("/sign-up").await;
+    b.ok(SignUp {
+        form: SignUpForm {
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            password: "tangerine lighthouse".into(),
+        },
+    })
+    .await;
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let sent: bool = sqlx::query_scalar("select sent_at is not null from email_outbox")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if sent {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not delivered");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(fake.accepted.lock().unwrap().len(), 1);
+    let row: (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ) = sqlx::query_as(
+        "select to_address, subject, kind, provider_message_id, text_body, html_body
+             from email_outbox",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        row,
+        (
+            "ada@example.com".into(),
+            "Confirm your email address for Ops Intel".into(),
+            Some("verification".into()),
+            Some("fake-message-1".into()),
+            None,
+            None
+        ),
+        "the live link is gone; the delivery is still shown"
+    );
+}
+
+#[tokio::test]
+async fn the_development_mailbox_shows_what_would_have_been_sent() {
+    let app = TestApp::spawn().await;
+    let mut b = Browser::new(&app);
+    b.open("/sign-up").await;
+    b.ok(SignUp {
+        form: SignUpForm {
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            password: "tangerine lighthouse".into(),
+        },
+    })
+    .await;
+    b.open("/dev/mailbox").await;
+    let emails = b.ok(DevMailbox {}).await;
+    assert_eq!(emails.len(), 1);
+    assert!(
+        emails[0].text_body.contains("/verify-email?token="),
+        "with the mailbox on nothing is delivered, so the body stays: {:?}",
+        emails[0]
+    );
+}

@@ -88,3 +88,63 @@ async fn a_refusal_inside_the_layers_is_logged_under_its_request() {
     });
     assert!(refusal.is_some(), "the refusal names its request");
 }
+
+#[tokio::test]
+async fn an_invitation_token_never_reaches_the_log_however_it_travels() {
+    use app::{
+        org::{
+            forms::InviteMemberForm,
+            functions::{AcceptInvitation, InviteMember},
+        },
+        roles::Role,
+    };
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    Fixture::create(&db).await;
+    let mut owner = sign_in(&app, email_of("a-owner")).await;
+    owner.open(&format!("/o/{A_SLUG}/members")).await;
+    owner
+        .ok(InviteMember {
+            slug: A_SLUG.into(),
+            form: InviteMemberForm {
+                email: "newbie@example.com".into(),
+                role: Role::Viewer.as_str().into(),
+            },
+        })
+        .await;
+    let body: String = sqlx::query_scalar(
+        "select text_body from email_outbox where to_address = 'newbie@example.com'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    let start = body.find("/invite/").unwrap() + "/invite/".len();
+    let token = body[start..].split_whitespace().next().unwrap().to_string();
+
+    // The page itself, a path below it, and the requests its page makes, which name it in
+    // their Referer.
+    let page = format!("http://ops.test/invite/{token}");
+    for path in [format!("/invite/{token}"), format!("/invite/{token}/x")] {
+        app.get(&path).await;
+    }
+    app.client
+        .get(format!("{}/sign-in?next=/invite/{token}", app.base))
+        .header("referer", &page)
+        .send()
+        .await
+        .unwrap();
+    // Accepting as someone else is refused, and the refusal is logged.
+    let mut stranger = sign_in(&app, email_of("b-owner")).await;
+    stranger.open(&format!("/invite/{token}")).await;
+    stranger
+        .raw_post("org/accept", &[("token", &token)], &[("referer", &page)])
+        .await;
+    let refused = stranger
+        .err(AcceptInvitation {
+            token: token.clone(),
+        })
+        .await;
+    assert!(matches!(refused, AppError::Refused(_)), "{refused:?}");
+
+    assert!(!logs::contain(&token), "the log holds an invitation token");
+}

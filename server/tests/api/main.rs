@@ -5,6 +5,7 @@
 mod support;
 
 mod accounts;
+mod credential_changes;
 mod dashboard;
 mod demo;
 mod dev_mailbox;
@@ -12,8 +13,10 @@ mod django_import;
 mod django_passwords;
 mod email_delivery;
 mod http;
+mod lockout;
 mod logs;
 mod no_secrets;
+mod organisation_limits;
 mod organisations;
 mod private_cluster;
 mod proxy;

@@ -20,11 +20,24 @@ pub struct Browser<'a> {
     pub last_undeclared: bool,
     /// What the last server function declared it needs (`x-access`).
     pub last_access: Option<String>,
+    /// The last response's `Retry-After`, if it had one.
+    pub last_retry_after: Option<String>,
 }
 
 impl<'a> Browser<'a> {
     pub fn new(app: &'a TestApp) -> Self {
         Self::through(app, &app.base, app.client.clone())
+    }
+
+    /// A browser on another machine: its requests come from `ip`, one of the loopback
+    /// addresses (127.0.0.0/8), which the server sees as the client's address.
+    pub fn from_address(app: &'a TestApp, ip: std::net::IpAddr) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(ip)
+            .build()
+            .unwrap();
+        Self::through(app, &app.base, client)
     }
 
     /// A browser that reaches `app` at `base` with `client`: through a proxy in front of it, or
@@ -39,6 +52,7 @@ impl<'a> Browser<'a> {
             last_set_cookie: None,
             last_undeclared: false,
             last_access: None,
+            last_retry_after: None,
         }
     }
 
@@ -162,6 +176,11 @@ impl<'a> Browser<'a> {
         self.last_access = res
             .headers()
             .get("x-access")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        self.last_retry_after = res
+            .headers()
+            .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         (res.status(), res.text().await.unwrap())

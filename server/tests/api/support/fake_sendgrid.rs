@@ -72,7 +72,8 @@ async fn mail_send(
     State(fake): State<FakeSendGrid>,
     headers: HeaderMap,
     Json(body): Json<Value>,
-) -> (StatusCode, Json<Value>) {
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
     fake.requests.fetch_add(1, Ordering::SeqCst);
     let problems = problems(&headers, &body);
     if !problems.is_empty() {
@@ -80,18 +81,21 @@ async fn mail_send(
             .iter()
             .map(|f| json!({ "message": "invalid", "field": f }))
             .collect();
-        return (StatusCode::BAD_REQUEST, Json(json!({ "errors": errors })));
+        return (StatusCode::BAD_REQUEST, Json(json!({ "errors": errors }))).into_response();
     }
     if fake.outage.load(Ordering::SeqCst) > 0 {
         fake.outage.fetch_sub(1, Ordering::SeqCst);
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "errors": [{ "message": "service unavailable" }] })),
-        );
+        )
+            .into_response();
     }
-    fake.accepted.lock().unwrap().push(body);
-    // SendGrid answers 202 Accepted with an empty body.
-    (StatusCode::ACCEPTED, Json(Value::Null))
+    let mut accepted = fake.accepted.lock().unwrap();
+    accepted.push(body);
+    // SendGrid answers 202 Accepted with an empty body, and its id for the email in a header.
+    let id = format!("fake-message-{}", accepted.len());
+    (StatusCode::ACCEPTED, [("x-message-id", id)]).into_response()
 }
 
 impl FakeSendGrid {
