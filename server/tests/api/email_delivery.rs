@@ -151,7 +151,7 @@ async fn a_delivered_email_keeps_no_body_only_what_shows_its_delivery() {
 
 #[tokio::test]
 async fn the_development_mailbox_shows_what_would_have_been_sent() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(&[("OPS_DEV_MAILBOX", "1")]).await;
     let mut b = Browser::new(&app);
     b.open("/sign-up").await;
     b.ok(SignUp {
