@@ -5,7 +5,7 @@ use leptos::prelude::use_context;
 use sqlx::PgPool;
 use time::Duration;
 
-use super::password::Hasher;
+use super::{password::Hasher, two_factor::key::TwoFactorKey};
 use crate::error::AppError;
 
 /// Everything account actions need from the running server, provided as context.
@@ -21,6 +21,8 @@ pub struct AuthServices {
     pub session_absolute: Duration,
     /// How long a signed-in session lasts without activity.
     pub session_idle: Duration,
+    /// Encrypts two-factor secrets and hashes recovery codes (`OPS_TOTP_KEY`).
+    pub two_factor_key: TwoFactorKey,
 }
 
 /// The services of the running server. Missing only if the server was wired wrongly, which is
