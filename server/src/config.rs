@@ -546,7 +546,10 @@ mod tests {
             ("SENDGRID_API_KEY", "test-key-not-real"),
             ("OPS_EMAIL_FROM", "no-reply@ops.example"),
             // 32 bytes of 0x2a; a real key comes from `openssl rand -base64 32`.
-            ("OPS_TOTP_KEY", "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio="),
+            (
+                "OPS_TOTP_KEY",
+                "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=",
+            ),
         ])
         .unwrap();
         assert!(!c.dev_mailbox());

@@ -16,6 +16,6 @@ mod no_secrets;
 mod organisations;
 mod private_cluster;
 mod tenancy;
-mod two_factor;
 mod tls;
+mod two_factor;
 mod workspace;

@@ -24,7 +24,9 @@ use app::{
     error::AppError,
     org::{
         forms::TwoFactorRuleForm,
-        functions::{CurrentOrg, DeleteOrganisation, ListMembers, SetTwoFactorRule, TransferOwnership},
+        functions::{
+            CurrentOrg, DeleteOrganisation, ListMembers, SetTwoFactorRule, TransferOwnership,
+        },
     },
 };
 use reqwest::StatusCode;
@@ -76,11 +78,7 @@ async fn turn_on(b: &mut Browser<'_>) -> (Vec<u8>, String, Vec<String>) {
     assert!(setup.qr_code.starts_with("data:image/svg+xml;base64,"));
     let secret = base32_decode(&setup.secret);
     let first = code_in(&secret, 0);
-    let codes = b
-        .ok(EnableTwoFactor {
-            form: code(&first),
-        })
-        .await;
+    let codes = b.ok(EnableTwoFactor { form: code(&first) }).await;
     (secret, first, codes.0)
 }
 
@@ -159,7 +157,9 @@ async fn sign_in_with_two_factor_takes_a_second_step_and_each_code_works_once() 
     );
     assert!(!ciphertext.windows(secret.len()).any(|w| w == secret));
     assert_eq!(hashes.len(), 10);
-    assert!(hashes.iter().all(|h| !recovery.iter().any(|c| h == c.as_bytes())));
+    assert!(hashes
+        .iter()
+        .all(|h| !recovery.iter().any(|c| h == c.as_bytes())));
 
     b.ok(SignOut {}).await;
 
@@ -173,9 +173,7 @@ async fn sign_in_with_two_factor_takes_a_second_step_and_each_code_works_once() 
         .await;
     assert!(refused.for_field("code").is_some(), "{refused:?}");
     // The code that turned two-factor on was used: it does not work again.
-    let replay = c
-        .err(SignInSecondFactor { form: code(&first) })
-        .await;
+    let replay = c.err(SignInSecondFactor { form: code(&first) }).await;
     assert!(replay.for_field("code").is_some(), "{replay:?}");
     assert_eq!(c.current_user().await, None);
     let next = code_in(&secret, 1);
@@ -201,7 +199,9 @@ async fn sign_in_with_two_factor_takes_a_second_step_and_each_code_works_once() 
     let log = actions(&db, tess).await;
     assert!(log.contains(&"two_factor.enabled".to_string()), "{log:?}");
     assert_eq!(
-        log.iter().filter(|a| *a == "auth.second_factor_failed").count(),
+        log.iter()
+            .filter(|a| *a == "auth.second_factor_failed")
+            .count(),
         3,
         "{log:?}"
     );
@@ -356,7 +356,10 @@ async fn dangerous_actions_are_refused_without_a_recent_proof_and_allowed_after_
 
     // Turning two-factor off.
     make_proof_stale(&db, owner).await;
-    assert_eq!(b.err(DisableTwoFactor {}).await, AppError::RecentProofRequired);
+    assert_eq!(
+        b.err(DisableTwoFactor {}).await,
+        AppError::RecentProofRequired
+    );
     assert!(b.ok(TwoFactorStatus {}).await.enabled);
     b.ok(confirm_with_password(PASSWORD)).await;
     b.ok(DisableTwoFactor {}).await;
@@ -435,13 +438,17 @@ async fn an_organisation_can_require_two_factor_and_members_without_it_see_none_
 
     // Whoever turns the rule on must have two-factor, so it never shuts them out.
     let mut owner = sign_in(&app, "owner@alpha.test").await;
-    assert!(matches!(
-        owner.err(rule(true)).await,
-        AppError::Refused(_)
-    ));
+    assert!(matches!(owner.err(rule(true)).await, AppError::Refused(_)));
     turn_on(&mut owner).await;
     owner.ok(rule(true)).await;
-    assert!(owner.ok(CurrentOrg { slug: A_SLUG.into() }).await.require_two_factor);
+    assert!(
+        owner
+            .ok(CurrentOrg {
+                slug: A_SLUG.into()
+            })
+            .await
+            .require_two_factor
+    );
 
     // A member without it gets nothing of the organisation, whatever their role.
     let mut viewer = sign_in(&app, "viewer@alpha.test").await;
@@ -451,7 +458,11 @@ async fn an_organisation_can_require_two_factor_and_members_without_it_see_none_
         AppError::TwoFactorRequired
     );
     assert_eq!(
-        viewer.err(CurrentOrg { slug: A_SLUG.into() }).await,
+        viewer
+            .err(CurrentOrg {
+                slug: A_SLUG.into()
+            })
+            .await,
         AppError::TwoFactorRequired
     );
     let (status, body) = viewer.call("org/members", &[("slug", A_SLUG)]).await;

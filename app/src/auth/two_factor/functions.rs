@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::{forms::CodeForm, RecoveryCodes, TwoFactorSetup, TwoFactorInfo};
+use super::{forms::CodeForm, RecoveryCodes, TwoFactorInfo, TwoFactorSetup};
 use crate::{auth::client::CsrfClient, error::AppError};
 
 #[cfg(feature = "ssr")]
@@ -76,7 +76,14 @@ pub async fn enable_two_factor(form: CodeForm) -> Result<RecoveryCodes, AppError
     }
     store::enable(&mut tx, user_id).await?;
     let codes = recovery::replace(&mut tx, &svc.two_factor_key, user_id).await?;
-    record_change(&mut tx, &svc, user_id, AuditAction::TwoFactorEnabled, json!({})).await?;
+    record_change(
+        &mut tx,
+        &svc,
+        user_id,
+        AuditAction::TwoFactorEnabled,
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(RecoveryCodes(codes))
 }
@@ -88,7 +95,9 @@ pub async fn disable_two_factor() -> Result<(), AppError> {
     require_recent_proof(&me).await?;
     let mut tx = me.svc.pool.begin().await?;
     if !store::disable(&mut tx, me.user_id).await? {
-        return Err(AppError::Refused("Two-factor sign-in is already off.".into()));
+        return Err(AppError::Refused(
+            "Two-factor sign-in is already off.".into(),
+        ));
     }
     record_change(
         &mut tx,
@@ -144,7 +153,13 @@ pub async fn sign_in_second_factor(form: CodeForm) -> Result<Option<i64>, AppErr
     let input = CodeInput::try_from(form)?;
 
     let mut tx = svc.pool.begin().await?;
-    let accepted = store::accept(&mut tx, &svc.two_factor_key, waiting.user_id, input.factor()).await?;
+    let accepted = store::accept(
+        &mut tx,
+        &svc.two_factor_key,
+        waiting.user_id,
+        input.factor(),
+    )
+    .await?;
     let Some(accepted) = accepted else {
         drop(tx);
         record_failure(&svc.pool, TWO_FACTOR_ACCOUNT, &account_key).await?;

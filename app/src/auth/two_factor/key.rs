@@ -110,8 +110,8 @@ impl TwoFactorKey {
 
     /// What is stored in place of a recovery code (already normalised).
     pub fn recovery_hash(&self, user_id: Uuid, code: &str) -> Vec<u8> {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.recovery).expect("HMAC takes any key length");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.recovery)
+            .expect("HMAC takes any key length");
         mac.update(user_id.as_bytes());
         mac.update(code.as_bytes());
         mac.finalize().into_bytes().to_vec()

@@ -38,11 +38,16 @@ impl SecondFactor {
 pub enum Accepted {
     Totp,
     /// A recovery code, with how many remain unused.
-    Recovery { remaining: i64 },
+    Recovery {
+        remaining: i64,
+    },
 }
 
 /// Whether the user has two-factor sign-in on.
-pub async fn is_enabled<'e>(executor: impl PgExecutor<'e>, user_id: Uuid) -> Result<bool, AppError> {
+pub async fn is_enabled<'e>(
+    executor: impl PgExecutor<'e>,
+    user_id: Uuid,
+) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar!(
         r#"select exists (select 1 from user_two_factor where user_id = $1 and enabled_at is not null) as "on!""#,
         user_id

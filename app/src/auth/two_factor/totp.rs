@@ -133,7 +133,9 @@ mod tests {
         for far in [-2, 2, -3, 3] {
             let code = code(far);
             // A far code could equal a near one by chance (one in a million); skip that case.
-            if (-1..=1).all(|near| code_at(&secret, ((step as i64 + near) as u64) * STEP_SECONDS) != code) {
+            if (-1..=1)
+                .all(|near| code_at(&secret, ((step as i64 + near) as u64) * STEP_SECONDS) != code)
+            {
                 assert_eq!(matching_step(&secret, &code, now), None, "{far} steps away");
             }
         }

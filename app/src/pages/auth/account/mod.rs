@@ -28,10 +28,12 @@ use crate::{
 pub fn AccountPage() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
     let sign_out = ServerAction::<SignOut>::new();
-    let codes_left = move || use_query_map()
+    let codes_left = move || {
+        use_query_map()
             .read()
             .get("recovery_codes_left")
-            .and_then(|n| n.parse::<u32>().ok());
+            .and_then(|n| n.parse::<u32>().ok())
+    };
     view! {
         <PrivateMeta title="Your account"/>
         <section class="container narrow">
