@@ -298,6 +298,8 @@ impl Fixture {
                     .into(),
             ),
             ("commit", "false".into()),
+            ("required", "false".into()),
+            ("code", String::new()),
         ]
     }
 
