@@ -10,7 +10,9 @@
 //! `member` resolves the user, the organisation and the membership, checks the permission against
 //! the roles matrix ([`crate::roles`]) and hands back a [`Member`] whose transaction is already
 //! scoped to that organisation by row-level security. Another organisation's slug is "not found",
-//! exactly like a slug that does not exist; a permission the role lacks is "forbidden".
+//! exactly like a slug that does not exist; a permission the role lacks is "forbidden". When the
+//! organisation requires two-factor sign-in, a member without it gets
+//! [`AppError::TwoFactorRequired`] from every function, before any of its data is read.
 //!
 //! The server gives every server-function request an [`AccessRecord`] and withholds the response
 //! of a function that never declared its access; a test calls every registered function to prove
@@ -167,11 +169,15 @@ mod ssr {
     pub struct Member {
         pub svc: AuthServices,
         pub user_id: Uuid,
+        /// The caller's sign-in, for actions that need a recent proof of identity.
+        pub user_session_id: Uuid,
         pub org_id: Uuid,
         /// The organisation's current slug (the request may have used an old one).
         pub slug: String,
         pub org_name: String,
         pub role: Role,
+        /// Whether the organisation requires two-factor sign-in of every member.
+        pub require_two_factor: bool,
         pub meta: RequestMeta,
         pub tx: Transaction<'static, Postgres>,
     }
@@ -201,14 +207,29 @@ mod ssr {
             tracing::error!(role = %found.role, "unknown role in memberships");
             AppError::Internal
         })?;
-        let tx = tenant_tx(&me.svc.pool, found.org_id).await?;
+        let mut tx = tenant_tx(&me.svc.pool, found.org_id).await?;
+        let rule = sqlx::query!(
+            r#"select o.require_two_factor,
+                      exists (select 1 from user_two_factor t
+                              where t.user_id = $2 and t.enabled_at is not null) as "has_two_factor!"
+               from organisations o where o.org_id = $1"#,
+            found.org_id,
+            me.user_id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if rule.require_two_factor && !rule.has_two_factor {
+            return Err(AppError::TwoFactorRequired);
+        }
         let member = Member {
             svc: me.svc,
             user_id: me.user_id,
+            user_session_id: me.user_session_id,
             org_id: found.org_id,
             slug: found.slug,
             org_name: found.name,
             role,
+            require_two_factor: rule.require_two_factor,
             meta: request_meta(),
             tx,
         };

@@ -66,6 +66,20 @@ audit_actions! {
     PasswordChangeFailed => "auth.password_change_failed",
     /// A sensitive change was refused: the password was wrong.
     ReauthenticationFailed => "auth.reauthentication_failed",
+    /// A sign-in's second step was refused: a wrong, reused or unknown code.
+    SecondFactorFailed => "auth.second_factor_failed",
+    /// A signed-in user confirmed it was them (password or code) before a dangerous action.
+    IdentityConfirmed => "auth.identity_confirmed",
+    /// Confirming it was them failed: a wrong password or code.
+    IdentityConfirmationFailed => "auth.identity_confirmation_failed",
+    /// Two-factor sign-in was turned on, with ten new recovery codes.
+    TwoFactorEnabled => "two_factor.enabled",
+    /// Two-factor sign-in was turned off; its secret and recovery codes were deleted.
+    TwoFactorDisabled => "two_factor.disabled",
+    /// New recovery codes replaced the old ones.
+    RecoveryCodesRegenerated => "two_factor.recovery_codes_regenerated",
+    /// A recovery code was used in place of a code from the app.
+    RecoveryCodeUsed => "two_factor.recovery_code_used",
     /// A user ended some of their sessions.
     SessionsEnded => "auth.sessions_ended",
     /// An organisation was deleted; recorded in the account log because its own log goes with it.
@@ -100,6 +114,8 @@ audit_actions! {
     MemberLeft => "member.left",
     /// The Owner handed ownership to another member.
     OwnershipTransferred => "ownership.transferred",
+    /// The rule that every member must use two-factor sign-in was turned on or off.
+    TwoFactorRuleChanged => "organisation.two_factor_rule_changed",
     /// The audit log was exported.
     AuditExported => "audit.exported",
 

@@ -24,6 +24,13 @@ pub enum AppError {
     Forbidden(String),
     #[error("Confirm your email address first: use the link we sent you, or request a new one from your account page.")]
     Unverified,
+    /// The organisation requires two-factor sign-in, which the caller has not set up. The
+    /// pages send them to set it up.
+    #[error("This organisation requires two-factor sign-in. Set it up to see its pages.")]
+    TwoFactorRequired,
+    /// A dangerous action needs the password or a second factor given in the last few minutes.
+    #[error("For your safety, confirm it's you first: enter your password or a two-factor code, then try again.")]
+    RecentProofRequired,
     /// A rule of the organisation refused the change; the message says which.
     #[error("{0}")]
     Refused(String),
@@ -48,8 +55,8 @@ impl AppError {
         use http::StatusCode as S;
         match self {
             Self::Invalid { .. } | Self::BadToken | Self::Request => S::BAD_REQUEST,
-            Self::BadCredentials | Self::NotSignedIn => S::UNAUTHORIZED,
-            Self::Forbidden(_) | Self::Unverified => S::FORBIDDEN,
+            Self::BadCredentials | Self::NotSignedIn | Self::RecentProofRequired => S::UNAUTHORIZED,
+            Self::Forbidden(_) | Self::Unverified | Self::TwoFactorRequired => S::FORBIDDEN,
             Self::NotFound => S::NOT_FOUND,
             Self::Refused(_) => S::CONFLICT,
             Self::Throttled(_) => S::TOO_MANY_REQUESTS,

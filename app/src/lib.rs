@@ -37,7 +37,7 @@ use crate::components::layout::Layout;
 use crate::pages::{
     auth::{
         AccountPage, CheckEmailPage, ConfirmEmailChangePage, DevMailboxPage, ForgotPasswordPage,
-        ResetPasswordPage, SignInPage, SignUpPage, VerifyEmailPage,
+        ResetPasswordPage, SignInCodePage, SignInPage, SignUpPage, TwoFactorPage, VerifyEmailPage,
     },
     board::BoardPage,
     business::BusinessPage,
@@ -81,6 +81,7 @@ macro_rules! lazy_pages {
 
 lazy_pages!(
     AccountRoute => AccountPage,
+    TwoFactorRoute => TwoFactorPage,
     OrganisationsRoute => OrganisationsPage,
     InviteRoute => InvitePage,
     DashboardRoute => DashboardPage,
@@ -143,12 +144,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("sign-up") view=SignUpPage/>
                     <Route path=path!("check-email") view=CheckEmailPage/>
                     <Route path=path!("sign-in") view=SignInPage/>
+                    <Route path=path!("sign-in/two-factor") view=SignInCodePage/>
                     <Route path=path!("verify-email") view=VerifyEmailPage/>
                     <Route path=path!("forgot-password") view=ForgotPasswordPage/>
                     <Route path=path!("reset-password") view=ResetPasswordPage/>
                     <Route path=path!("confirm-email-change") view=ConfirmEmailChangePage/>
                     // Pages with data render whole before sending, so they read without JavaScript.
                     <Route path=path!("account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("account/two-factor") view={Lazy::<TwoFactorRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("dev/mailbox") view=DevMailboxPage ssr=SsrMode::Async/>
                     <Route path=path!("invite/:token") view={Lazy::<InviteRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("o") view={Lazy::<OrganisationsRoute>::new()} ssr=SsrMode::Async/>

@@ -65,6 +65,27 @@ pub const PASSWORD_CHECK_USER: ThrottlePolicy = ThrottlePolicy {
     window: Duration::hours(1),
     refusal: TOO_MANY,
 };
+/// The second step of a sign-in, per account: a six-digit code must not be guessable by
+/// trying, so it locks as soon as the password step would. The address is throttled by
+/// [`SIGN_IN_IP`], which both steps share.
+pub const TWO_FACTOR_ACCOUNT: ThrottlePolicy = ThrottlePolicy {
+    scope: "two_factor_account",
+    free_failures: 5,
+    first_lock: Duration::seconds(30),
+    max_lock: Duration::minutes(15),
+    window: Duration::hours(1),
+    refusal: TOO_MANY,
+};
+/// Confirming it's you before a dangerous action, per account: a signed-in session must not
+/// become a way to guess the password or a code.
+pub const CONFIRM_IDENTITY_ACCOUNT: ThrottlePolicy = ThrottlePolicy {
+    scope: "confirm_identity_account",
+    free_failures: 5,
+    first_lock: Duration::seconds(30),
+    max_lock: Duration::minutes(15),
+    window: Duration::hours(1),
+    refusal: TOO_MANY,
+};
 pub const SIGN_UP_IP: ThrottlePolicy = ThrottlePolicy {
     scope: "sign_up_ip",
     free_failures: 10,

@@ -57,6 +57,9 @@ pub struct Config {
     pub dev_mailbox: bool,
     /// Which peers are proxies whose forwarding header names the client, and which header.
     pub proxy: ProxyPolicy,
+    /// Encrypts two-factor secrets at rest (`OPS_TOTP_KEY`). Without it, development uses a
+    /// key made at start-up, and two-factor set up under it stops working at the next restart.
+    pub two_factor_key: Option<app::auth::two_factor::key::TwoFactorKey>,
 }
 
 #[derive(Clone, Debug)]
@@ -268,6 +271,12 @@ impl Config {
             (None, _) => None,
         };
         let email_retry_base = r.value("OPS_EMAIL_RETRY_SECS", "30", seconds);
+        let parse_key = app::auth::two_factor::key::TwoFactorKey::from_base64;
+        let two_factor_key = if prod {
+            r.required("OPS_TOTP_KEY", parse_key)
+        } else {
+            r.optional("OPS_TOTP_KEY", parse_key)
+        };
         if prod && public_url.as_ref().is_some_and(|u| u.scheme() != "https") {
             r.invalid::<()>("OPS_PUBLIC_URL", "must be https:// in production");
         }
@@ -328,6 +337,7 @@ impl Config {
                 trusted: trusted_proxies.expect("parsed"),
                 header: proxy_header.expect("parsed"),
             },
+            two_factor_key,
         })
     }
 
@@ -539,6 +549,7 @@ mod tests {
                 ConfigError::Missing("OPS_SECURITY_CONTACT"),
                 ConfigError::Missing("OPS_SECURITY_UPDATED"),
                 ConfigError::Missing("SENDGRID_API_KEY"),
+                ConfigError::Missing("OPS_TOTP_KEY"),
             ]
         );
         let message = err.to_string();
@@ -603,9 +614,16 @@ mod tests {
             ("OPS_SECURITY_TXT_EXPIRES", "2099-01-01T00:00:00Z"),
             ("SENDGRID_API_KEY", "test-key-not-real"),
             ("OPS_EMAIL_FROM", "no-reply@ops.example"),
+            // 32 bytes of 0x2a; a real key comes from `openssl rand -base64 32`.
+            (
+                "OPS_TOTP_KEY",
+                "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=",
+            ),
         ])
         .unwrap();
         assert!(!c.dev_mailbox());
+        assert!(c.two_factor_key.is_some());
+        assert!(!format!("{c:?}").contains("KioqKioq"));
         assert!(!format!("{c:?}").contains("test-key-not-real"));
         assert_eq!(c.log_format, LogFormat::Json);
         assert!(
@@ -645,6 +663,16 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("OPS_PASSWORD_ITERATIONS is invalid"), "{err}");
+    }
+
+    #[test]
+    fn a_two_factor_key_must_be_32_bytes_of_base64() {
+        for bad in ["not base64!", "c2hvcnQ="] {
+            let err = read(&[DB, ("OPS_TOTP_KEY", bad)]).unwrap_err().to_string();
+            assert!(err.contains("OPS_TOTP_KEY is invalid: expected"), "{err}");
+        }
+        // Development may go without one; the server then makes a key for the run.
+        assert!(read(&[DB]).unwrap().two_factor_key.is_none());
     }
 
     #[test]

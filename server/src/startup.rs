@@ -193,6 +193,14 @@ fn router(config: Config, pool: PgPool, session_store: PostgresStore) -> Router 
         dev_mailbox: config.dev_mailbox(),
         session_absolute: config.session_absolute,
         session_idle: config.session_idle,
+        two_factor_key: config.two_factor_key.clone().unwrap_or_else(|| {
+            // Development only: production refuses to start without OPS_TOTP_KEY.
+            tracing::warn!(
+                "OPS_TOTP_KEY is not set: two-factor secrets use a key made for this run only, \
+                 and stop working when the server restarts"
+            );
+            app::auth::two_factor::key::TwoFactorKey::generate()
+        }),
     };
     let csrf_policy = CsrfPolicy {
         origin: config.origin(),

@@ -271,36 +271,22 @@ impl From<ChangePasswordForm> for ChangePasswordInput {
 
 // --- change email ---------------------------------------------------------------------------
 
-#[derive(Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ChangeEmailForm {
     pub new_email: String,
-    pub password: String,
 }
 
-impl fmt::Debug for ChangeEmailForm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChangeEmailForm")
-            .field("new_email", &self.new_email)
-            .field("password", &REDACTED)
-            .finish()
-    }
-}
-
-/// A change of email address: a valid new address, and the password that authorises it.
+/// A change of email address: a valid new address. Who asks must have proved it is them
+/// recently (see [`crate::auth::recent_proof`]).
 #[cfg(feature = "ssr")]
 pub struct ChangeEmailInput {
     new_email: EmailAddress,
-    password: SecretString,
 }
 
 #[cfg(feature = "ssr")]
 impl ChangeEmailInput {
     pub fn new_email(&self) -> &EmailAddress {
         &self.new_email
-    }
-
-    pub fn password(&self) -> &SecretString {
-        &self.password
     }
 }
 
@@ -312,8 +298,59 @@ impl TryFrom<ChangeEmailForm> for ChangeEmailInput {
         Ok(Self {
             new_email: EmailAddress::parse(&form.new_email)
                 .map_err(|e| AppError::invalid("new_email", e))?,
-            password: SecretString::from(form.password),
         })
+    }
+}
+
+// --- confirm it's you -----------------------------------------------------------------------
+
+/// The password, or a code from the authenticator app (or a recovery code), before a dangerous
+/// action. One of the two is filled in.
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct ConfirmIdentityForm {
+    pub password: String,
+    pub code: String,
+}
+
+impl fmt::Debug for ConfirmIdentityForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfirmIdentityForm")
+            .field("password", &REDACTED)
+            .field("code", &REDACTED)
+            .finish()
+    }
+}
+
+/// What the user proved themselves with.
+#[cfg(feature = "ssr")]
+pub enum ConfirmIdentityInput {
+    Password(SecretString),
+    SecondFactor(super::two_factor::store::SecondFactor),
+}
+
+#[cfg(feature = "ssr")]
+impl TryFrom<ConfirmIdentityForm> for ConfirmIdentityInput {
+    type Error = AppError;
+
+    /// A code when one was typed, else the password.
+    fn try_from(form: ConfirmIdentityForm) -> Result<Self, AppError> {
+        if !form.code.trim().is_empty() {
+            return super::two_factor::store::SecondFactor::parse(&form.code)
+                .map(Self::SecondFactor)
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "code",
+                        "Enter the 6-digit code from your authenticator app, or a recovery code.",
+                    )
+                });
+        }
+        if form.password.is_empty() {
+            return Err(AppError::invalid(
+                "password",
+                "Enter your password, or a code from your authenticator app.",
+            ));
+        }
+        Ok(Self::Password(SecretString::from(form.password)))
     }
 }
 
@@ -355,9 +392,9 @@ mod tests {
                 current_password: "hunter2 hunter2".into(),
                 new_password: "hunter2 hunter2".into(),
             },
-            ChangeEmailForm {
+            ConfirmIdentityForm {
                 password: "hunter2 hunter2".into(),
-                ..Default::default()
+                code: "tok3n".into(),
             },
         );
         assert!(

@@ -17,12 +17,14 @@ use {
             ChangeEmailInput, ChangePasswordInput, ResetPasswordInput, SignInInput, SignUpInput,
         },
         password::Verified,
+        recent_proof::require_recent_proof,
         services::AuthServices,
         session::{end_sessions, session, signed_in, signed_in_user, start_session},
         tokens::{
             issue_token, issue_token_for, random_token, redeem_email_change, redeem_token,
             retire_unused, TokenPurpose,
         },
+        two_factor,
     },
     crate::access::{self, Me},
     crate::audit::{record_account_event, AuditAction},
@@ -180,7 +182,15 @@ pub async fn sign_in(form: SignInForm) -> Result<(), AppError> {
             // neither the address nor the account.
             clear_throttle(&svc.pool, SIGN_IN_ACCOUNT_IP, &account_from_ip).await?;
             forgive_attempt().await?;
-            start_session(&session().await?, &svc, user.user_id, &meta).await?;
+            let session = session().await?;
+            if two_factor::store::is_enabled(&svc.pool, user.user_id).await? {
+                // Not signed in yet: the session only remembers, briefly, that the password
+                // was right, and the second step finishes the sign-in.
+                two_factor::pending::begin(&session, user.user_id, input.next()).await?;
+                leptos_axum::redirect("/sign-in/two-factor");
+                return Ok(());
+            }
+            start_session(&session, &svc, user.user_id, &meta).await?;
             record_account_event(
                 &svc.pool,
                 Some(user.user_id),
@@ -637,13 +647,17 @@ async fn reauthenticate(
 }
 
 /// Starts an email change: the new address gets a link; nothing changes until it is opened.
+/// Whoever asks must have proved it is them in the last few minutes.
 #[server(endpoint = "auth/change_email", client = CsrfClient)]
 pub async fn change_email(form: ChangeEmailForm) -> Result<(), AppError> {
     let me = access::signed_in().await?;
     let input = ChangeEmailInput::try_from(form)?;
     let new_email = input.new_email();
-    let svc = me.svc.clone();
-    let (user_id, _, name) = reauthenticate(&me, input.password()).await?;
+    require_recent_proof(&me).await?;
+    let Me { svc, user_id, .. } = me;
+    let name = sqlx::query_scalar!("select name from users where user_id = $1", user_id)
+        .fetch_one(&svc.pool)
+        .await?;
     let mut tx = svc.pool.begin().await?;
     let taken = sqlx::query_scalar!(
         "select exists(select 1 from users where email = $1::text::citext and user_id <> $2) as \"taken!\"",

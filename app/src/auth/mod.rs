@@ -1,4 +1,4 @@
-//! Accounts: sign-up, email verification, sign-in and sign-out.
+//! Accounts: sign-up, email verification, sign-in (with two-factor) and sign-out.
 
 pub mod client;
 #[cfg(feature = "ssr")]
@@ -7,12 +7,14 @@ pub mod forms;
 pub mod functions;
 #[cfg(feature = "ssr")]
 pub mod password;
+pub mod recent_proof;
 #[cfg(feature = "ssr")]
 pub mod services;
 #[cfg(feature = "ssr")]
 pub mod session;
 #[cfg(feature = "ssr")]
 pub mod tokens;
+pub mod two_factor;
 
 use serde::{Deserialize, Serialize};
 

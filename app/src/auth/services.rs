@@ -5,7 +5,7 @@
 use sqlx::PgPool;
 use time::Duration;
 
-use super::password::Hasher;
+use super::{password::Hasher, two_factor::key::TwoFactorKey};
 
 /// Everything account actions need from the running server, provided as context.
 #[derive(Clone)]
@@ -20,4 +20,6 @@ pub struct AuthServices {
     pub session_absolute: Duration,
     /// How long a signed-in session lasts without activity.
     pub session_idle: Duration,
+    /// Encrypts two-factor secrets and hashes recovery codes (`OPS_TOTP_KEY`).
+    pub two_factor_key: TwoFactorKey,
 }

@@ -1,6 +1,7 @@
 pub mod address;
 pub mod business_fields;
 pub mod choices;
+pub mod confirm_identity;
 pub mod csv_tools;
 pub mod field_error;
 pub mod forms;

@@ -16,7 +16,8 @@ pub fn set_status(_status: http::StatusCode) {
     }
 }
 
-/// A page's data could not be loaded. A signed-out reader is sent to sign in and back; otherwise
+/// A page's data could not be loaded. A signed-out reader is sent to sign in and back, and a
+/// member of an organisation that requires two-factor sign-in to set it up; otherwise
 /// the status goes on the response and the reader gets a way on: inside the organisation when the
 /// page is one of its pages, else to their organisations or account.
 #[component]
@@ -24,6 +25,11 @@ pub fn LoadProblem(error: AppError) -> impl IntoView {
     if error == AppError::NotSignedIn {
         let path = use_location().pathname.get_untracked();
         return view! { <Redirect path=format!("/sign-in?next={path}")/> }.into_any();
+    }
+    // The organisation requires two-factor sign-in: set it up first (the server refuses its
+    // data until then).
+    if error == AppError::TwoFactorRequired {
+        return view! { <Redirect path="/account/two-factor?required"/> }.into_any();
     }
     set_status(error.status());
     let org_slug = use_context::<OrgContext>().map(|o| o.slug);

@@ -24,6 +24,8 @@ pub enum EmailKind {
     EmailChanged,
     /// An invitation to join an organisation.
     Invitation,
+    /// To the account's address: its two-factor sign-in changed, or a recovery code was used.
+    TwoFactorChanged,
 }
 
 impl EmailKind {
@@ -36,6 +38,7 @@ impl EmailKind {
             EmailKind::EmailChangeAttempt => "email_change_attempt",
             EmailKind::EmailChanged => "email_changed",
             EmailKind::Invitation => "invitation",
+            EmailKind::TwoFactorChanged => "two_factor_changed",
         }
     }
 }

@@ -180,6 +180,14 @@ impl TryFrom<SettingsForm> for SettingsInput {
     }
 }
 
+// --- the two-factor rule ------------------------------------------------------------------
+
+/// Whether every member must sign in with two-factor.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TwoFactorRuleForm {
+    pub required: bool,
+}
+
 // --- the audit log's filters ----------------------------------------------------------------
 
 /// The audit log's filters, as the page's address and its export form carry them. Empty means

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use super::{
     forms::{
         AuditFilterForm, ChangeRoleForm, CreateOrganisationForm, InviteMemberForm, SettingsForm,
+        TwoFactorRuleForm,
     },
     AuditPage, InvitationDetails, InvitationInfo, MemberInfo, OrgContext, OrgSummary,
 };
@@ -23,8 +24,10 @@ use {
     crate::access::{self, Member},
     crate::audit::{record_account_event, record_org_event, AuditAction},
     crate::auth::{
+        recent_proof::require_recent_proof_of,
         services::AuthServices,
         tokens::{random_token, token_hash},
+        two_factor,
     },
     crate::csv::to_csv,
     crate::domain::Slug,
@@ -177,6 +180,7 @@ pub async fn current_org(slug: String) -> Result<OrgContext, AppError> {
         name: m.org_name,
         role: m.role,
         user_id: m.user_id.to_string(),
+        require_two_factor: m.require_two_factor,
     })
 }
 
@@ -185,8 +189,10 @@ pub async fn list_members(slug: String) -> Result<Vec<MemberInfo>, AppError> {
     let mut m = access::member(&slug, Permission::View).await?;
     let rows = sqlx::query!(
         r#"select m.user_id, u.name, u.email::text as "email!", m.role,
-                  to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD') as "joined!"
+                  to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD') as "joined!",
+                  t.enabled_at is not null as "two_factor!"
            from memberships m join users u on u.user_id = m.user_id
+           left join user_two_factor t on t.user_id = m.user_id
            where m.org_id = $1
            order by array_position(array['owner', 'admin', 'manager', 'viewer'], m.role), lower(u.name)"#,
         m.org_id
@@ -202,6 +208,7 @@ pub async fn list_members(slug: String) -> Result<Vec<MemberInfo>, AppError> {
                 name: r.name,
                 email: r.email,
                 joined: r.joined,
+                two_factor: r.two_factor,
             })
         })
         .collect())
@@ -514,6 +521,7 @@ pub async fn leave_organisation(slug: String) -> Result<(), AppError> {
 #[server(endpoint = "org/transfer", client = CsrfClient)]
 pub async fn transfer_ownership(slug: String, user_id: String) -> Result<(), AppError> {
     let mut m = access::member(&slug, Permission::OwnOrganisation).await?;
+    require_recent_proof_of(&m.svc.pool, m.user_session_id).await?;
     let (id, email, old) = other_member(&mut m, parse_member_id(&user_id)?).await?;
     // Demote first: the database allows one Owner at a time.
     sqlx::query!(
@@ -591,10 +599,42 @@ pub async fn update_settings(slug: String, form: SettingsForm) -> Result<(), App
     Ok(())
 }
 
+/// Requires (or stops requiring) two-factor sign-in of every member. Whoever turns it on must
+/// have it already, so the rule never shuts out the person setting it.
+#[server(endpoint = "org/two_factor_rule", client = CsrfClient)]
+pub async fn set_two_factor_rule(slug: String, form: TwoFactorRuleForm) -> Result<(), AppError> {
+    let mut m = access::member(&slug, Permission::Settings).await?;
+    let required = form.required;
+    if required == m.require_two_factor {
+        return Ok(());
+    }
+    if required && !two_factor::store::is_enabled(&m.svc.pool, m.user_id).await? {
+        return Err(AppError::Refused(
+            "Turn on two-factor sign-in for your own account first.".into(),
+        ));
+    }
+    sqlx::query!(
+        "update organisations set require_two_factor = $2 where org_id = $1",
+        m.org_id,
+        required
+    )
+    .execute(&mut *m.tx)
+    .await?;
+    let summary = if required {
+        "Required two-factor sign-in of every member"
+    } else {
+        "Stopped requiring two-factor sign-in"
+    };
+    m.audit(AuditAction::TwoFactorRuleChanged, None, summary)
+        .await?;
+    m.commit().await
+}
+
 /// Deletes the organisation and everything in it, after the Owner types its slug.
 #[server(endpoint = "org/delete", client = CsrfClient)]
 pub async fn delete_organisation(slug: String, confirm: String) -> Result<(), AppError> {
     let mut m = access::member(&slug, Permission::OwnOrganisation).await?;
+    require_recent_proof_of(&m.svc.pool, m.user_session_id).await?;
     if confirm.trim() != m.slug {
         return Err(AppError::invalid(
             "confirm",

@@ -22,6 +22,8 @@ pub struct OrgContext {
     pub name: String,
     pub role: Role,
     pub user_id: String,
+    /// Whether every member must use two-factor sign-in.
+    pub require_two_factor: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +33,8 @@ pub struct MemberInfo {
     pub email: String,
     pub role: Role,
     pub joined: String,
+    /// Whether the member signs in with two-factor.
+    pub two_factor: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

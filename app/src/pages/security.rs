@@ -4,7 +4,7 @@ use crate::components::page_meta::PageMeta;
 use crate::site::use_site;
 
 /// Each commitment is a promise the code keeps and a test proves; the wording here must stay true.
-const COMMITMENTS: [(&str, &str); 12] = [
+const COMMITMENTS: [(&str, &str); 13] = [
     (
         "Encrypted in transit",
         "Every connection to Ops Intel uses TLS 1.2 or newer; older protocol versions are refused. \
@@ -20,6 +20,14 @@ const COMMITMENTS: [(&str, &str); 12] = [
         "Passwords are stored only as salted PBKDF2-SHA256 hashes in Django's own format, so \
          accounts moved from a Django system keep working. Every new account verifies its email \
          address before it can be used.",
+    ),
+    (
+        "Two-factor sign-in",
+        "Anyone can add a code from an authenticator app to their sign-in, with single-use recovery \
+         codes for when the phone is not to hand; each code works once. Owners and Admins can \
+         require it of every member of their organisation. Transferring ownership, deleting an \
+         organisation, changing an email address or turning two-factor off asks for your password \
+         or a code again if you have not given one in the last ten minutes.",
     ),
     (
         "Session cookies that stay put",

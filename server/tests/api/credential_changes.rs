@@ -35,7 +35,6 @@ fn change_email_to(new_email: &str) -> ChangeEmail {
     ChangeEmail {
         form: ChangeEmailForm {
             new_email: new_email.into(),
-            password: PASSWORD.into(),
         },
     }
 }

@@ -23,4 +23,5 @@ mod proxy;
 mod session_hygiene;
 mod tenancy;
 mod tls;
+mod two_factor;
 mod workspace;

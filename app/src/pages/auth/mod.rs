@@ -9,7 +9,9 @@ mod dev_mailbox;
 mod forgot_password;
 mod reset_password;
 mod sign_in;
+mod sign_in_code;
 mod sign_up;
+mod two_factor;
 mod verify_email;
 
 pub use account::AccountPage;
@@ -19,5 +21,7 @@ pub use dev_mailbox::DevMailboxPage;
 pub use forgot_password::ForgotPasswordPage;
 pub use reset_password::ResetPasswordPage;
 pub use sign_in::SignInPage;
+pub use sign_in_code::SignInCodePage;
 pub use sign_up::SignUpPage;
+pub use two_factor::TwoFactorPage;
 pub use verify_email::VerifyEmailPage;

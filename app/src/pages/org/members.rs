@@ -96,16 +96,18 @@ fn MemberTable(
     view! {
         <table class="table">
             <caption class="visually-hidden">"Members and their roles"</caption>
-            <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Actions"</th></tr></thead>
+            <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Two-factor"</th><th scope="col">"Actions"</th></tr></thead>
             <tbody>
                 {list.into_iter().map(|m| {
                     let manage = can_manage(&ctx, &m);
                     let row = (m.email.clone(), m.name.clone(), m.email.clone(), m.role.label());
+                    let two_factor = if m.two_factor { "On" } else { "Off" };
                     view! {
                         <tr data-email=row.0>
                             <td>{row.1}</td>
                             <td>{row.2}</td>
                             <td>{row.3}</td>
+                            <td data-testid="two-factor">{two_factor}</td>
                             <td>{manage.then(|| view! { <MemberActions ctx=ctx.clone() member=m change remove/> })}</td>
                         </tr>
                     }

@@ -7,10 +7,13 @@ use leptos_router::hooks::use_query_map;
 use super::{org, NotAllowed};
 use crate::{
     components::{
+        confirm_identity::ConfirmIdentity,
         field_error::FieldError,
         forms::{action_error, CsrfField, FormError},
     },
-    org::functions::{list_members, DeleteOrganisation, TransferOwnership, UpdateSettings},
+    org::functions::{
+        list_members, DeleteOrganisation, SetTwoFactorRule, TransferOwnership, UpdateSettings,
+    },
     roles::Permission,
 };
 
@@ -47,12 +50,48 @@ pub fn SettingsPage() -> impl IntoView {
             <FormError error=update_error fields=&["name", "new_slug"]/>
             <button type="submit" class="button primary">"Save settings"</button>
         </ActionForm>
+        <TwoFactorRuleForm/>
         {ctx.role.allows(Permission::OwnOrganisation).then(|| view! {
             <TransferOwnershipForm/>
             <DeleteOrganisationForm/>
         })}
     }
     .into_any()
+}
+
+/// Whether every member must sign in with two-factor. Members without it are sent to set it up
+/// before they see anything of the organisation.
+#[component]
+fn TwoFactorRuleForm() -> impl IntoView {
+    let ctx = org();
+    let rule = ServerAction::<SetTwoFactorRule>::new();
+    let rule_error = action_error(rule);
+    // What the organisation requires now: as loaded, then as last saved.
+    let required = move || match rule.value().get() {
+        Some(Ok(())) => rule.input().get().map(|i| i.form.required),
+        _ => None,
+    };
+    let loaded = ctx.require_two_factor;
+    let now = move || required().unwrap_or(loaded);
+    view! {
+        <h2>"Two-factor sign-in"</h2>
+        <p data-testid="two-factor-rule">{move || if now() {
+            "Every member must sign in with two-factor. Members without it are asked to set it up first."
+        } else {
+            "Members may sign in with a password alone."
+        }}</p>
+        <ActionForm action=rule attr:class="stack">
+            <CsrfField/>
+            <input type="hidden" name="slug" value=ctx.slug/>
+            <input type="hidden" name="form[required]" value=move || (!now()).to_string()/>
+            <FormError error=rule_error fields=&[]/>
+            <button type="submit" class="button">{move || if now() {
+                "Stop requiring two-factor sign-in"
+            } else {
+                "Require two-factor sign-in for every member"
+            }}</button>
+        </ActionForm>
+    }
 }
 
 /// Handing the organisation to another member: the Owner's alone.
@@ -92,6 +131,7 @@ fn TransferOwnershipForm() -> impl IntoView {
             <FormError error=transfer_error fields=&[]/>
             <button type="submit" class="button">"Transfer ownership"</button>
         </ActionForm>
+        <ConfirmIdentity error=transfer_error id="transfer-confirm"/>
     }
 }
 
@@ -116,5 +156,6 @@ fn DeleteOrganisationForm() -> impl IntoView {
             <FormError error=delete_error fields=&["confirm"]/>
             <button type="submit" class="button danger">"Delete organisation"</button>
         </ActionForm>
+        <ConfirmIdentity error=delete_error id="delete-confirm"/>
     }
 }

@@ -297,6 +297,8 @@ impl Fixture {
                     .into(),
             ),
             ("commit", "false".into()),
+            ("required", "false".into()),
+            ("code", String::new()),
         ]
     }
 

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use crate::{
     auth::functions::ChangeEmail,
     components::{
+        confirm_identity::ConfirmIdentity,
         field_error::FieldError,
         forms::{action_error, CsrfField, FormError},
     },
@@ -24,16 +25,12 @@ pub(super) fn ChangeEmailForm() -> impl IntoView {
                 <input id="new_email" name="form[new_email]" type="email" autocomplete="email" required/>
                 <FieldError error field="new_email"/>
             </div>
-            <div class="field">
-                <label for="email_password">"Your password"</label>
-                <input id="email_password" name="form[password]" type="password" autocomplete="current-password" required/>
-                <FieldError error field="password"/>
-            </div>
-            <FormError error fields=&["new_email", "password"]/>
+            <FormError error fields=&["new_email"]/>
             <Show when=done>
                 <p role="status">"We sent a link to the new address. Your email changes when you open it."</p>
             </Show>
             <button type="submit" class="button">"Change email address"</button>
         </ActionForm>
+        <ConfirmIdentity error id="email-confirm"/>
     }
 }

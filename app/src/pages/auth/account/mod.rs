@@ -7,7 +7,7 @@ mod delete_account;
 mod sessions;
 
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_query_map};
 
 use self::{
     change_email::ChangeEmailForm, change_password::ChangePasswordForm,
@@ -28,9 +28,20 @@ use crate::{
 pub fn AccountPage() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
     let sign_out = ServerAction::<SignOut>::new();
+    let codes_left = move || {
+        use_query_map()
+            .read()
+            .get("recovery_codes_left")
+            .and_then(|n| n.parse::<u32>().ok())
+    };
     view! {
         <PrivateMeta title="Your account"/>
         <section class="container narrow">
+            {move || codes_left().map(|n| view! {
+                <p class="notice" role="status">{format!(
+                    "You signed in with a recovery code. You have {n} recovery codes left; make new ones from Two-factor sign-in when you run low."
+                )}</p>
+            })}
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match user.await {
@@ -79,6 +90,8 @@ fn Account(user: UserSummary, sign_out: ServerAction<SignOut>) -> impl IntoView 
             <dt>"Email"</dt><dd>{user.email}</dd>
         </dl>
         <SignOutButton action=sign_out/>
+        <h2>"Two-factor sign-in"</h2>
+        <p><A href="/account/two-factor">"Set up or manage two-factor sign-in"</A></p>
         <ChangePasswordForm/>
         <ChangeEmailForm/>
         <SessionsList/>
