@@ -292,6 +292,7 @@ mod ssr {
                 dev_mailbox: false,
                 session_absolute: time::Duration::hours(1),
                 session_idle: time::Duration::hours(1),
+                two_factor_key: crate::auth::two_factor::key::TwoFactorKey::generate(),
             };
             Owner::new().with(|| {
                 provide_context(Provided::new(services));
