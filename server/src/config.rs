@@ -701,13 +701,17 @@ mod tests {
     }
 
     /// Every variable production requires, and nothing about the environment.
-    const PRODUCTION: [(&str, &str); 6] = [
+    const PRODUCTION: [(&str, &str); 7] = [
         DB,
         ("OPS_PUBLIC_URL", "https://ops.example"),
         ("OPS_SECURITY_CONTACT", "security@ops.example"),
         ("OPS_SECURITY_UPDATED", "2026-11-01"),
         ("SENDGRID_API_KEY", "test-key-not-real"),
         ("OPS_EMAIL_FROM", "no-reply@ops.example"),
+        (
+            "OPS_TOTP_KEY",
+            "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=",
+        ),
     ];
 
     fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
