@@ -1,13 +1,13 @@
 //! Commitments 3, 4 and 5 against the real server: sign-up, verification, sign-in and sign-out;
 //! session cookies and their rotation; CSRF on every server function.
 
-use crate::support::{browser::Browser, TestApp};
+use crate::support::{browser::Browser, orgs::sign_in_as, TestApp};
 use app::{
     auth::{
-        forms::{ChangeEmailForm, ChangePasswordForm, ResetPasswordForm, SignInForm, SignUpForm},
+        forms::{ChangeEmailForm, ChangePasswordForm, ResetPasswordForm, SignUpForm},
         functions::{
             ChangeEmail, ChangePassword, ConfirmEmailChange, DeleteAccount, EndSession,
-            ForgotPassword, ListSessions, ResetPassword, SignIn, SignOut, SignUp, VerifyEmail,
+            ForgotPassword, ListSessions, ResetPassword, SignOut, SignUp, VerifyEmail,
         },
         UserSummary,
     },
@@ -52,16 +52,6 @@ async fn sign_up(b: &mut Browser<'_>, email: &str, password: &str) {
         },
     })
     .await;
-}
-
-fn sign_in_as(email: &str, password: &str) -> SignIn {
-    SignIn {
-        form: SignInForm {
-            email: email.into(),
-            password: password.into(),
-            next: None,
-        },
-    }
 }
 
 /// The address the browser is signed in with, if any.

@@ -6,8 +6,8 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use app::{
     auth::{
-        forms::{ChangePasswordForm, SignInForm},
-        functions::{ChangePassword, DeleteAccount, SignIn},
+        forms::ChangePasswordForm,
+        functions::{ChangePassword, DeleteAccount},
     },
     error::AppError,
 };
@@ -17,19 +17,9 @@ use sqlx::PgPool;
 
 use crate::support::{
     browser::Browser,
-    orgs::{create_user, sign_in, PASSWORD},
+    orgs::{create_user, sign_in, sign_in_as, PASSWORD},
     TestApp,
 };
-
-fn sign_in_as(email: &str, password: &str) -> SignIn {
-    SignIn {
-        form: SignInForm {
-            email: email.into(),
-            password: password.into(),
-            next: None,
-        },
-    }
-}
 
 fn error_of(body: &str) -> AppError {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{body}: {e}"))

@@ -3,19 +3,13 @@
 //! `__Host-` Secure cookie and HSTS; and a forwarded-for header from anyone but a trusted proxy
 //! changes nothing.
 
-use app::{
-    auth::{
-        forms::SignInForm,
-        functions::{ListSessions, SignIn},
-    },
-    error::AppError,
-};
+use app::{auth::functions::ListSessions, error::AppError};
 use sqlx::PgPool;
 
 use crate::support::{
     browser::Browser,
     nginx::{client_from, Nginx, PROXY_ADDR},
-    orgs::{create_user, PASSWORD},
+    orgs::{create_user, sign_in_as, PASSWORD},
     TestApp,
 };
 
@@ -31,16 +25,6 @@ async fn behind_nginx() -> TestApp {
         ("OPS_TRUSTED_PROXIES", PROXY_ADDR),
     ])
     .await
-}
-
-fn sign_in_as(email: &str, password: &str) -> SignIn {
-    SignIn {
-        form: SignInForm {
-            email: email.into(),
-            password: password.into(),
-            next: None,
-        },
-    }
 }
 
 /// The address the audit log recorded for the latest sign-in.

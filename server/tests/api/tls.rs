@@ -1,38 +1,16 @@
 //! Commitment 1: with a certificate the server completes TLS 1.2 and TLS 1.3 handshakes, sends
 //! HSTS over them, and refuses TLS 1.1.
 
-use std::{path::PathBuf, sync::Arc};
+use std::sync::Arc;
 
-use crate::support::TestApp;
-use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+use crate::support::{pki::TestPki, TestApp};
 use rustls::{pki_types::ServerName, ClientConfig, RootCertStore, SupportedProtocolVersion};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
-struct TestPki {
-    dir: PathBuf,
-    ca: rustls::pki_types::CertificateDer<'static>,
-}
-
-/// A throwaway CA and a server certificate for 127.0.0.1, made fresh for each run.
+/// A fresh authority and certificate for one test.
 fn make_pki(name: &str) -> TestPki {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
-        .unwrap()
-        .signed_by(&leaf_key, &ca, &ca_key)
-        .unwrap();
-    let dir = std::env::temp_dir().join(format!("ops-tls-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("cert.pem"), leaf.pem()).unwrap();
-    std::fs::write(dir.join("key.pem"), leaf_key.serialize_pem()).unwrap();
-    TestPki {
-        dir,
-        ca: ca.der().clone(),
-    }
+    TestPki::write_to(std::env::temp_dir().join(format!("ops-tls-{}-{name}", std::process::id())))
 }
 
 async fn spawn_tls(pki: &TestPki) -> TestApp {

@@ -273,7 +273,8 @@ async fn the_second_step_needs_the_first_and_is_throttled_like_it() {
 
     let mut c = password_step(&app, "thea@example.com").await;
     let right = code_in(&secret, 1);
-    for _ in 0..6 {
+    // As many wrong codes as the account's allowance (`TWO_FACTOR_ACCOUNT`)...
+    for _ in 0..app::throttle::TWO_FACTOR_ACCOUNT.free_failures {
         let e = c
             .err(SignInSecondFactor {
                 form: code(&wrong(&right)),

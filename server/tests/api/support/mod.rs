@@ -5,6 +5,7 @@ pub mod fake_sendgrid;
 pub mod logs;
 pub mod nginx;
 pub mod orgs;
+pub mod pki;
 
 use std::{collections::HashMap, net::SocketAddr};
 

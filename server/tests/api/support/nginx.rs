@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+use super::pki::TestPki;
 
 /// The address nginx connects to the app from (`proxy_bind`): all of 127.0.0.0/8 is this
 /// machine, so the proxy, the app and each test client can each have an address of their own.
@@ -45,20 +45,7 @@ impl Nginx {
     pub async fn start(upstream: SocketAddr) -> Self {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("ops-nginx-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-
-        // A throwaway CA and a certificate for 127.0.0.1 signed by it.
-        let ca_key = KeyPair::generate().unwrap();
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca = ca_params.self_signed(&ca_key).unwrap();
-        let leaf_key = KeyPair::generate().unwrap();
-        let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
-            .unwrap()
-            .signed_by(&leaf_key, &ca, &ca_key)
-            .unwrap();
-        std::fs::write(dir.join("cert.pem"), leaf.pem()).unwrap();
-        std::fs::write(dir.join("key.pem"), leaf_key.serialize_pem()).unwrap();
+        let pki = TestPki::write_to(dir.clone());
 
         let d = dir.display();
         // One process in the foreground (no master, no workers to switch user), every file it
@@ -110,7 +97,7 @@ http {{
         let nginx = Self {
             base: format!("https://127.0.0.1:{port}"),
             dir,
-            ca_pem: ca.pem(),
+            ca_pem: pki.ca_pem,
             process,
         };
         nginx.wait_until_listening(port).await;

@@ -326,17 +326,21 @@ pub async fn sign_in<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
     sign_in_with(app, email, PASSWORD).await
 }
 
-pub async fn sign_in_with<'a>(app: &'a TestApp, email: &str, password: &str) -> Browser<'a> {
-    let mut b = Browser::new(app);
-    b.open("/sign-in").await;
-    b.ok(SignIn {
+/// The sign-in form's call, as a browser sends it.
+pub fn sign_in_as(email: &str, password: &str) -> SignIn {
+    SignIn {
         form: SignInForm {
             email: email.into(),
             password: password.into(),
             next: None,
         },
-    })
-    .await;
+    }
+}
+
+pub async fn sign_in_with<'a>(app: &'a TestApp, email: &str, password: &str) -> Browser<'a> {
+    let mut b = Browser::new(app);
+    b.open("/sign-in").await;
+    b.ok(sign_in_as(email, password)).await;
     b
 }
 
