@@ -25,6 +25,15 @@ if [ -z "${CARGO_TARGET_DIR:-}" ] && [ -d "$SHARED_TARGET" ]; then
   export CARGO_TARGET_DIR="$SHARED_TARGET"
 fi
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+# Cargo judges freshness by file times, with paths relative to the workspace, so in a shared
+# build directory another checkout's newer build would look fresh to this one. When the last
+# checkout built there was another, this checkout's sources are marked as newer first.
+if [ "${CARGO_TARGET_DIR:-}" = "$SHARED_TARGET" ] && [ -d "$SHARED_TARGET" ] &&
+  [ "$(cat "$SHARED_TARGET/.checkout" 2>/dev/null || true)" != "$ROOT" ]; then
+  find "$ROOT/app" "$ROOT/server" "$ROOT/frontend" "$ROOT/migrations" "$ROOT/.sqlx" "$ROOT/style" \
+    -type f -exec touch {} + 2>/dev/null || true
+  echo "$ROOT" > "$SHARED_TARGET/.checkout"
+fi
 
 # The URL of database NAME on the server ADMIN_URL points at (same host and options), as USER
 # when given (no password: local trust authentication), else as the admin's user.

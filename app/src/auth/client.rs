@@ -21,6 +21,31 @@ pub fn remember_token(token: &str) {
     TOKEN.with(|t| *t.borrow_mut() = token.to_string());
 }
 
+/// The token the browser holds now: newer than the page's own after a sign-in on this page.
+/// Browser only: on the server one thread renders many requests' pages.
+#[cfg(target_arch = "wasm32")]
+pub fn current_token() -> String {
+    TOKEN.with(|t| t.borrow().clone())
+}
+
+/// Gives the forms already on the page the replaced token, so their hidden field agrees with
+/// the header (a hidden input's value is its `value` attribute).
+fn update_form_fields(token: &str) {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+        let inputs = document.get_elements_by_tag_name("input");
+        for i in 0..inputs.length() {
+            if let Some(input) = inputs.item(i) {
+                if input.get_attribute("name").as_deref() == Some(crate::auth::CSRF_FIELD) {
+                    let _ = input.set_attribute("value", token);
+                }
+            }
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = token;
+}
+
 /// The browser's fetch client, plus the CSRF header.
 pub struct CsrfClient;
 
@@ -45,6 +70,7 @@ where
             if let Some(token) = response.generate_headers().get("x-csrf-token") {
                 if let Ok(token) = token.to_str() {
                     remember_token(token);
+                    update_form_fields(token);
                 }
             }
             Ok(response)

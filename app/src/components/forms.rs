@@ -9,6 +9,12 @@ use crate::{
 #[component]
 pub fn CsrfField() -> impl IntoView {
     let token = use_context::<CsrfToken>().unwrap_or_default().0;
+    // In the browser, a form drawn after a sign-in on this page carries the replaced token.
+    // (Never on the server, where one thread renders many requests' pages.)
+    #[cfg(target_arch = "wasm32")]
+    let token = Some(crate::auth::client::current_token())
+        .filter(|current| !current.is_empty())
+        .unwrap_or(token);
     view! { <input type="hidden" name=CSRF_FIELD value=token/> }
 }
 
