@@ -40,14 +40,14 @@ fn change_email_to(new_email: &str) -> ChangeEmail {
 }
 
 /// Someone who phished the password asks to move the account to their own address.
-async fn attacker_asks_to_move_the_account(app: &TestApp, db: &PgPool) -> String {
+pub(crate) async fn attacker_asks_to_move_the_account(app: &TestApp, db: &PgPool) -> String {
     let mut attacker = sign_in(app, "victim@example.com").await;
     attacker.open("/account").await;
     attacker.ok(change_email_to("attacker@evil.example")).await;
     token_sent_to(db, "attacker@evil.example").await
 }
 
-async fn confirm(app: &TestApp, token: String) -> Result<(), AppError> {
+pub(crate) async fn confirm(app: &TestApp, token: String) -> Result<(), AppError> {
     let mut b = Browser::new(app);
     b.open("/confirm-email-change").await;
     let (status, body) = b.call_fn(ConfirmEmailChange { token }).await;

@@ -4,13 +4,13 @@
 
 use crate::support::{
     browser::Browser,
-    orgs::{create_user, sign_in, Fixture, A_SLUG, B_SLUG, PASSWORD},
+    orgs::{create_user, sign_in, sign_in_as, Fixture, A_SLUG, B_SLUG, PASSWORD},
     TestApp,
 };
 use app::{
     auth::{
-        forms::{ChangeEmailForm, ConfirmIdentityForm, SignInForm},
-        functions::{ChangeEmail, SignIn, SignOut},
+        forms::{ChangeEmailForm, ConfirmIdentityForm},
+        functions::{ChangeEmail, SignOut},
         recent_proof::ConfirmIdentity,
         two_factor::{
             forms::CodeForm,
@@ -86,14 +86,7 @@ async fn turn_on(b: &mut Browser<'_>) -> (Vec<u8>, String, Vec<String>) {
 async fn password_step<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
     let mut b = Browser::new(app);
     b.open("/sign-in").await;
-    b.ok(SignIn {
-        form: SignInForm {
-            email: email.into(),
-            password: PASSWORD.into(),
-            next: None,
-        },
-    })
-    .await;
+    b.ok(sign_in_as(email, PASSWORD)).await;
     b
 }
 
@@ -504,4 +497,22 @@ async fn an_organisation_can_require_two_factor_and_members_without_it_see_none_
     .await
     .unwrap();
     assert_eq!(changes, 1);
+}
+
+#[tokio::test]
+async fn turning_two_factor_on_retires_a_pending_email_change() {
+    let app = TestApp::spawn().await;
+    let db = pool(&app).await;
+    create_user(&db, "victim@example.com", true).await;
+    let stolen_way_back =
+        crate::credential_changes::attacker_asks_to_move_the_account(&app, &db).await;
+
+    let mut victim = sign_in(&app, "victim@example.com").await;
+    victim.open("/account/two-factor").await;
+    turn_on(&mut victim).await;
+
+    assert_eq!(
+        crate::credential_changes::confirm(&app, stolen_way_back).await,
+        Err(AppError::BadToken)
+    );
 }
