@@ -191,7 +191,10 @@ mod ssr {
         }
         let found = sqlx::query!(
             r#"select r.org_id as "org_id!", r.slug as "slug!", r.name as "name!", r.role as "role!",
-                      (select email_verified_at is not null from users where user_id = $2) as "verified!"
+                      r.require_two_factor as "require_two_factor!",
+                      (select email_verified_at is not null from users where user_id = $2) as "verified!",
+                      exists (select 1 from user_two_factor t
+                              where t.user_id = $2 and t.enabled_at is not null) as "has_two_factor!"
                from app_resolve_organisation($1, $2) r"#,
             slug,
             me.user_id
@@ -207,20 +210,10 @@ mod ssr {
             tracing::error!(role = %found.role, "unknown role in memberships");
             AppError::Internal
         })?;
-        let mut tx = tenant_tx(&me.svc.pool, found.org_id).await?;
-        let rule = sqlx::query!(
-            r#"select o.require_two_factor,
-                      exists (select 1 from user_two_factor t
-                              where t.user_id = $2 and t.enabled_at is not null) as "has_two_factor!"
-               from organisations o where o.org_id = $1"#,
-            found.org_id,
-            me.user_id
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        if rule.require_two_factor && !rule.has_two_factor {
+        if found.require_two_factor && !found.has_two_factor {
             return Err(AppError::TwoFactorRequired);
         }
+        let tx = tenant_tx(&me.svc.pool, found.org_id).await?;
         let member = Member {
             svc: me.svc,
             user_id: me.user_id,
@@ -229,7 +222,7 @@ mod ssr {
             slug: found.slug,
             org_name: found.name,
             role,
-            require_two_factor: rule.require_two_factor,
+            require_two_factor: found.require_two_factor,
             meta: request_meta(),
             tx,
         };

@@ -1,4 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
 import { createHmac } from "node:crypto";
 import { hydrated, openVerificationLink, signIn, signUp, uniqueEmail } from "./helpers";
 
@@ -58,6 +59,8 @@ test("enable two-factor, then sign in with a code and with a recovery code, and 
   const recovery = (await codes.first().textContent())!.trim();
   await expect(page.getByRole("link", { name: "Download the codes as text" })).toHaveAttribute("download", "ops-intel-recovery-codes.txt");
   await expect(page.getByTestId("two-factor-state")).toHaveText("Two-factor sign-in is on. You have 10 unused recovery codes.");
+  // The set-up page with its QR code and recovery codes on it.
+  expect((await new AxeBuilder({ page }).analyze()).violations.map((v) => v.id)).toEqual([]);
 
   // The password alone no longer signs in; a wrong code is refused.
   await signOut(page);
@@ -69,6 +72,8 @@ test("enable two-factor, then sign in with a code and with a recovery code, and 
   await page.getByLabel("Authentication code").fill(wrong);
   await page.getByRole("button", { name: "Verify" }).click();
   await expect(page.locator(".field-error")).toContainText("That code is not right");
+  // The second step, with its error shown.
+  expect((await new AxeBuilder({ page }).analyze()).violations.map((v) => v.id)).toEqual([]);
   await page.goto("/account");
   await expect(page.getByText("You are not signed in.")).toBeVisible();
 

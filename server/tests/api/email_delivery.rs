@@ -27,11 +27,9 @@ async fn app_with_sendgrid(addr: std::net::SocketAddr) -> TestApp {
     .await
 }
 
-#[tokio::test]
-async fn an_email_queued_during_a_sendgrid_outage_is_delivered_once_it_recovers() {
-    let (fake, addr) = FakeSendGrid::start(2).await;
-    let app = app_with_sendgrid(addr).await;
-    let mut b = Browser::new(&app);
+/// Ada signs up, which queues her verification email.
+async fn sign_up_ada(app: &TestApp) {
+    let mut b = Browser::new(app);
     b.open("/sign-up").await;
     b.ok(SignUp {
         form: SignUpForm {
@@ -41,6 +39,13 @@ async fn an_email_queued_during_a_sendgrid_outage_is_delivered_once_it_recovers(
         },
     })
     .await;
+}
+
+#[tokio::test]
+async fn an_email_queued_during_a_sendgrid_outage_is_delivered_once_it_recovers() {
+    let (fake, addr) = FakeSendGrid::start(2).await;
+    let app = app_with_sendgrid(addr).await;
+    sign_up_ada(&app).await;
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while fake.accepted.lock().unwrap().is_empty() {
@@ -97,16 +102,7 @@ async fn a_delivered_email_keeps_no_body_only_what_shows_its_delivery() {
     let (fake, addr) = FakeSendGrid::start(0).await;
     let app = app_with_sendgrid(addr).await;
     let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
-    let mut b = Browser::new(&app);
-    b.open("/sign-up").await;
-    b.ok(SignUp {
-        form: SignUpForm {
-            name: "Ada".into(),
-            email: "ada@example.com".into(),
-            password: "tangerine lighthouse".into(),
-        },
-    })
-    .await;
+    sign_up_ada(&app).await;
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -152,16 +148,9 @@ async fn a_delivered_email_keeps_no_body_only_what_shows_its_delivery() {
 #[tokio::test]
 async fn the_development_mailbox_shows_what_would_have_been_sent() {
     let app = TestApp::spawn_with(&[("OPS_DEV_MAILBOX", "1")]).await;
+    sign_up_ada(&app).await;
     let mut b = Browser::new(&app);
-    b.open("/sign-up").await;
-    b.ok(SignUp {
-        form: SignUpForm {
-            name: "Ada".into(),
-            email: "ada@example.com".into(),
-            password: "tangerine lighthouse".into(),
-        },
-    })
-    .await;
+    b.open("/sign-in").await;
     b.open("/dev/mailbox").await;
     let emails = b.ok(DevMailbox {}).await;
     assert_eq!(emails.len(), 1);
