@@ -39,7 +39,7 @@ mod ssr {
         error::AppError,
         request::{request_meta, RequestMeta},
         roles::{Permission, Role},
-        tenancy::tenant_tx,
+        tenancy::{tenant_tx, user_tx},
     };
 
     /// The server's services (and with them the database pool), as the server provides them to
@@ -145,6 +145,14 @@ mod ssr {
         pub user_session_id: Uuid,
     }
 
+    impl Me {
+        /// A transaction acting for the caller: row-level security shows it the caller's own
+        /// account, sign-ins, links and two-factor rows, and no one else's.
+        pub async fn begin(&self) -> Result<Transaction<'static, Postgres>, AppError> {
+            user_tx(&self.svc.pool, self.user_id).await
+        }
+    }
+
     /// Only for a signed-in user; anyone else gets [`AppError::NotSignedIn`].
     pub async fn signed_in() -> Result<Me, AppError> {
         declare("signed_in".into());
@@ -190,12 +198,10 @@ mod ssr {
             return Err(AppError::NotFound);
         }
         let found = sqlx::query!(
-            r#"select r.org_id as "org_id!", r.slug as "slug!", r.name as "name!", r.role as "role!",
-                      r.require_two_factor as "require_two_factor!",
-                      (select email_verified_at is not null from users where user_id = $2) as "verified!",
-                      exists (select 1 from user_two_factor t
-                              where t.user_id = $2 and t.enabled_at is not null) as "has_two_factor!"
-               from app_resolve_organisation($1, $2) r"#,
+            r#"select org_id as "org_id!", slug as "slug!", name as "name!", role as "role!",
+                      require_two_factor as "require_two_factor!", verified as "verified!",
+                      has_two_factor as "has_two_factor!"
+               from app_resolve_organisation($1, $2)"#,
             slug,
             me.user_id
         )
@@ -213,7 +219,7 @@ mod ssr {
         if found.require_two_factor && !found.has_two_factor {
             return Err(AppError::TwoFactorRequired);
         }
-        let tx = tenant_tx(&me.svc.pool, found.org_id).await?;
+        let tx = tenant_tx(&me.svc.pool, me.user_id, found.org_id).await?;
         let member = Member {
             svc: me.svc,
             user_id: me.user_id,

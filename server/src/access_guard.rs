@@ -135,9 +135,10 @@ async fn audit_refusal(
             format!("Not found in {function}"),
         )
     };
-    match declared.org_id {
-        Some(org_id) => {
-            let mut tx = tenant_tx(pool, org_id).await?;
+    match (declared.org_id, declared.user_id) {
+        // A refusal inside an organisation is by a member of it, who is known.
+        (Some(org_id), Some(user_id)) => {
+            let mut tx = tenant_tx(pool, user_id, org_id).await?;
             record_org_event(
                 &mut tx,
                 org_id,
@@ -150,10 +151,10 @@ async fn audit_refusal(
             .await?;
             tx.commit().await?;
         }
-        None if declared.user_id.is_some() => {
+        (_, Some(user_id)) => {
             record_account_event(
                 pool,
-                declared.user_id,
+                Some(user_id),
                 action,
                 meta,
                 json!({ "function": function }),
@@ -161,7 +162,7 @@ async fn audit_refusal(
             .await?;
         }
         // Anonymous requests that were refused are not worth a row each.
-        None => {}
+        (_, None) => {}
     }
     Ok(())
 }

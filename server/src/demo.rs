@@ -3,7 +3,10 @@
 //! It writes through the application's role, inside the demo organisation's tenant transaction,
 //! like any request would.
 
-use app::auth::password::{DjangoHash, DEFAULT_ITERATIONS};
+use app::{
+    auth::password::{DjangoHash, DEFAULT_ITERATIONS},
+    tenancy::act_for,
+};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -306,14 +309,24 @@ pub(crate) async fn insert_organisation<'r>(
     .await?;
     let mut ids = Vec::new();
     for (email, name, role) in members {
-        let user_id = sqlx::query_scalar!(
-            "insert into users (email, name, password_hash, email_verified_at) values ($1, $2, $3, now())
-             on conflict (email) do update set name = excluded.name returning user_id",
+        // Each account is written acting for it, as row-level security requires.
+        let known = sqlx::query_scalar!(
+            r#"select user_id as "user_id!" from app_account_by_email($1)"#,
+            email
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let user_id = known.unwrap_or_else(Uuid::new_v4);
+        act_for(&mut *tx, user_id).await?;
+        sqlx::query!(
+            "insert into users (user_id, email, name, password_hash, email_verified_at) values ($1, $2, $3, $4, now())
+             on conflict (user_id) do update set name = excluded.name",
+            user_id,
             email as _,
             name,
             hash
         )
-        .fetch_one(&mut *tx)
+        .execute(&mut *tx)
         .await?;
         ids.push((user_id, *role));
     }
@@ -348,7 +361,7 @@ pub(crate) async fn insert_organisation<'r>(
 /// Loads the demo organisation unless it is there already. Returns whether it loaded anything.
 pub async fn load(pool: &PgPool) -> Result<bool, DemoError> {
     let existing = sqlx::query_scalar!(
-        r#"select count(*) as "n!" from app_user_organisations((select user_id from users where email = $1::text::citext))
+        r#"select count(*) as "n!" from app_user_organisations((select user_id from app_account_by_email($1)))
            where slug = $2"#,
         EMAIL,
         SLUG

@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use app::email::as_deliverer;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use sqlx::PgPool;
@@ -92,6 +93,7 @@ pub async fn deliver_next(
     retry_base: Duration,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = pool.begin().await?;
+    as_deliverer(&mut tx).await?;
     let Some(row) = sqlx::query!(
         r#"select email_id, to_address, subject, text_body as "text_body!", html_body as "html_body!", attempts
          from email_outbox

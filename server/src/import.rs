@@ -10,8 +10,10 @@ use std::{collections::HashSet, io::Read};
 use app::{
     auth::password::{DjangoHash, HashFormatError},
     domain::{EmailAddress, PersonName},
+    tenancy::act_for,
 };
 use sqlx::PgPool;
+use uuid::Uuid;
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ImportReport {
@@ -117,10 +119,14 @@ pub async fn import_django_users(
 
     let mut tx = pool.begin().await?;
     for (line, row) in rows {
+        // Each account is written acting for it, as row-level security requires.
+        let user_id = Uuid::new_v4();
+        act_for(&mut tx, user_id).await?;
         // Imported addresses were in use on the old system; they count as verified.
         let inserted = sqlx::query!(
-            "insert into users (email, name, password_hash, email_verified_at) values ($1::text::citext, $2, $3, now())
+            "insert into users (user_id, email, name, password_hash, email_verified_at) values ($1, $2::text::citext, $3, $4, now())
              on conflict (email) do nothing",
+            user_id,
             row.email,
             row.name,
             row.password_hash

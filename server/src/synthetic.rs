@@ -63,7 +63,7 @@ async fn add_organisation(
     };
     let exists = sqlx::query_scalar!(
         r#"select count(*) as "n!" from app_user_organisations(
-               (select user_id from users where email = $1::text::citext))
+               (select user_id from app_account_by_email($1)))
            where slug = $2"#,
         format!("bench-{n}@opsintel.test"),
         slug

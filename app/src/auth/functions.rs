@@ -11,6 +11,7 @@ use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 use {
+    super::accounts::account_by_email,
     super::{
         device::describe_device,
         forms::{
@@ -29,8 +30,10 @@ use {
     crate::access::{self, Me},
     crate::audit::{record_account_event, AuditAction},
     crate::domain::{EmailAddress, NewPassword},
+    crate::email::as_deliverer,
     crate::email::{action_email, enqueue_email, EmailKind},
     crate::request::request_meta,
+    crate::tenancy::user_tx,
     crate::throttle::{
         attempt, clear_throttle, forgive, PASSWORD_CHECK_USER, RESEND, RESET_ACCOUNT, RESET_IP,
         SIGN_IN_ACCOUNT, SIGN_IN_ACCOUNT_IP, SIGN_IN_IP, SIGN_UP_IP,
@@ -49,10 +52,14 @@ pub async fn sign_up(form: SignUpForm) -> Result<(), AppError> {
 
     // Hash first, whether or not the address is taken, so both cases cost the same.
     let hash = svc.hasher.hash(input.password()).await?.to_string();
-    let mut tx = svc.pool.begin().await?;
+    // The transaction acts for the account it may create, which is all row-level security lets
+    // it write.
+    let new_user = uuid::Uuid::new_v4();
+    let mut tx = user_tx(&svc.pool, new_user).await?;
     let created = sqlx::query_scalar!(
-        "insert into users (email, name, password_hash) values ($1, $2, $3)
+        "insert into users (user_id, email, name, password_hash) values ($1, $2, $3, $4)
          on conflict (email) do nothing returning user_id",
+        new_user,
         email.as_str() as _,
         name.as_str(),
         hash
@@ -135,13 +142,7 @@ pub async fn sign_in(form: SignInForm) -> Result<(), AppError> {
     attempt(&svc.pool, SIGN_IN_ACCOUNT_IP, &account_from_ip).await?;
     attempt(&svc.pool, SIGN_IN_ACCOUNT, account_key).await?;
 
-    let user = sqlx::query!(
-        // The cast keeps the comparison case-insensitive whatever type the driver binds.
-        "select user_id, password_hash from users where email = $1::text::citext",
-        input.email() as _
-    )
-    .fetch_optional(&svc.pool)
-    .await?;
+    let user = account_by_email(&svc.pool, input.email()).await?;
     let password = input.password();
     let forgive_attempt = || async {
         forgive(&svc.pool, SIGN_IN_ACCOUNT, account_key).await?;
@@ -167,6 +168,7 @@ pub async fn sign_in(form: SignInForm) -> Result<(), AppError> {
                 true => svc.hasher.hash(password).await.ok(),
                 false => None,
             };
+            let mut tx = user_tx(&svc.pool, user.user_id).await?;
             if let Some(new_hash) = &rehashed {
                 // Only if nothing changed the hash meanwhile.
                 sqlx::query!(
@@ -175,15 +177,17 @@ pub async fn sign_in(form: SignInForm) -> Result<(), AppError> {
                     user.user_id,
                     user.password_hash
                 )
-                .execute(&svc.pool)
+                .execute(&mut *tx)
                 .await?;
             }
+            let has_two_factor = two_factor::store::is_enabled(&mut *tx, user.user_id).await?;
+            tx.commit().await?;
             // A success clears this address's failures at the account, and counts against
             // neither the address nor the account.
             clear_throttle(&svc.pool, SIGN_IN_ACCOUNT_IP, &account_from_ip).await?;
             forgive_attempt().await?;
             let session = session().await?;
-            if two_factor::store::is_enabled(&svc.pool, user.user_id).await? {
+            if has_two_factor {
                 // Not signed in yet: the session only remembers, briefly, that the password
                 // was right, and the second step finishes the sign-in.
                 two_factor::pending::begin(&session, user.user_id, input.next()).await?;
@@ -223,20 +227,22 @@ pub async fn sign_out() -> Result<(), AppError> {
     let svc = access::public()?;
     let session = session().await?;
     if let Some((user_id, user_session_id)) = signed_in(&session, &svc).await? {
+        let mut tx = user_tx(&svc.pool, user_id).await?;
         sqlx::query!(
             "delete from user_sessions where user_session_id = $1",
             user_session_id
         )
-        .execute(&svc.pool)
+        .execute(&mut *tx)
         .await?;
         record_account_event(
-            &svc.pool,
+            &mut *tx,
             Some(user_id),
             AuditAction::SignOut,
             &request_meta(),
             json!({}),
         )
         .await?;
+        tx.commit().await?;
     }
     session.flush().await?;
     leptos_axum::redirect("/");
@@ -275,20 +281,21 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
 
 #[server(endpoint = "auth/resend_verification", client = CsrfClient)]
 pub async fn resend_verification() -> Result<(), AppError> {
-    let Me { svc, user_id, .. } = access::signed_in().await?;
+    let me = access::signed_in().await?;
+    let (svc, user_id) = (&me.svc, me.user_id);
     attempt(&svc.pool, RESEND, &user_id.to_string()).await?;
+    let mut tx = me.begin().await?;
     let user = sqlx::query!(
         "select email::text as \"email!\", name, email_verified_at from users where user_id = $1",
         user_id
     )
-    .fetch_one(&svc.pool)
+    .fetch_one(&mut *tx)
     .await?;
     if user.email_verified_at.is_some() {
         return Ok(());
     }
-    let mut tx = svc.pool.begin().await?;
     let intro = "Here is a new link to confirm your email address. Earlier links no longer work.";
-    send_verification(&mut tx, &svc, user_id, &user.email, &user.name, intro).await?;
+    send_verification(&mut tx, svc, user_id, &user.email, &user.name, intro).await?;
     record_account_event(
         &mut *tx,
         Some(user_id),
@@ -308,11 +315,12 @@ pub async fn current_user() -> Result<Option<UserSummary>, AppError> {
     let Some(user_id) = signed_in_user(&session().await?, &svc).await? else {
         return Ok(None);
     };
+    let mut tx = user_tx(&svc.pool, user_id).await?;
     let user = sqlx::query!(
         "select name, email::text as \"email!\", email_verified_at is not null as \"verified!\" from users where user_id = $1",
         user_id
     )
-    .fetch_optional(&svc.pool)
+    .fetch_optional(&mut *tx)
     .await?;
     Ok(user.map(|u| UserSummary {
         name: u.name,
@@ -330,11 +338,14 @@ pub async fn dev_mailbox() -> Result<Vec<MailboxEmail>, AppError> {
     if !svc.dev_mailbox || !local {
         return Err(AppError::NotFound);
     }
+    // The mailbox stands in for delivery, so it reads the outbox as the deliverer does.
+    let mut tx = svc.pool.begin().await?;
+    as_deliverer(&mut tx).await?;
     let rows = sqlx::query!(
         "select to_address, subject, text_body, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS') as \"created_at!\"
          from email_outbox order by email_id desc limit 50"
     )
-    .fetch_all(&svc.pool)
+    .fetch_all(&mut *tx)
     .await?;
     Ok(rows
         .into_iter()
@@ -359,16 +370,13 @@ pub async fn forgot_password(email: String) -> Result<(), AppError> {
     attempt(&svc.pool, RESET_IP, &meta.ip_key()).await?;
     attempt(&svc.pool, RESET_ACCOUNT, &account_key).await?;
 
-    let user = sqlx::query!(
-        "select user_id, name, email::text as \"email!\" from users where email = $1::text::citext",
-        email.as_str()
-    )
-    .fetch_optional(&svc.pool)
-    .await?;
+    let user = account_by_email(&svc.pool, email.as_str()).await?;
     // The answer is the same whether or not the address has an account, and so is the work:
     // the same statements run and commit, and without an account the email is written in a
-    // savepoint that is rolled back, so its time does not tell either.
-    let mut tx = svc.pool.begin().await?;
+    // savepoint that is rolled back, so its time does not tell either. Without an account the
+    // transaction acts for nobody's id.
+    let acting_for = user.as_ref().map_or_else(uuid::Uuid::new_v4, |u| u.user_id);
+    let mut tx = user_tx(&svc.pool, acting_for).await?;
     let (user_id, to, name) = match user {
         // The address on the account, however the request spelled it.
         Some(u) => (Some(u.user_id), u.email, u.name),
@@ -487,7 +495,7 @@ pub async fn change_password(form: ChangePasswordForm) -> Result<(), AppError> {
         "select email::text as \"email!\", password_hash from users where user_id = $1",
         user_id
     )
-    .fetch_one(&svc.pool)
+    .fetch_one(&mut *user_tx(&svc.pool, user_id).await?)
     .await?;
     let verdict = svc
         .hasher
@@ -520,7 +528,7 @@ pub async fn change_password(form: ChangePasswordForm) -> Result<(), AppError> {
         .hash(&SecretString::from(new.into_inner()))
         .await?
         .to_string();
-    let mut tx = svc.pool.begin().await?;
+    let mut tx = user_tx(&svc.pool, user_id).await?;
     sqlx::query!(
         "update users set password_hash = $2 where user_id = $1",
         user_id,
@@ -547,18 +555,15 @@ pub async fn change_password(form: ChangePasswordForm) -> Result<(), AppError> {
 /// Where the user is signed in, newest activity first.
 #[server(endpoint = "auth/sessions", client = CsrfClient)]
 pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
-    let Me {
-        svc,
-        user_id,
-        user_session_id: this_session,
-    } = access::signed_in().await?;
+    let me = access::signed_in().await?;
+    let (user_id, this_session) = (me.user_id, me.user_session_id);
     let rows = sqlx::query!(
         r#"select user_session_id, host(ip) as ip, user_agent,
                   to_char(last_seen_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI "UTC"') as "last_seen!"
            from user_sessions where user_id = $1 order by last_seen_at desc"#,
         user_id
     )
-    .fetch_all(&svc.pool)
+    .fetch_all(&mut *me.begin().await?)
     .await?;
     Ok(rows
         .into_iter()
@@ -575,13 +580,11 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
 /// Ends one of the user's own sessions (`id`), or all but this one (`id` = "others").
 #[server(endpoint = "auth/end_session", client = CsrfClient)]
 pub async fn end_session(id: String) -> Result<(), AppError> {
-    let Me {
-        svc,
-        user_id,
-        user_session_id: this_session,
-    } = access::signed_in().await?;
+    let me = access::signed_in().await?;
+    let (user_id, this_session) = (me.user_id, me.user_session_id);
+    let mut tx = me.begin().await?;
     let ended = if id == "others" {
-        end_sessions(&svc.pool, user_id, Some(this_session)).await?
+        end_sessions(&mut *tx, user_id, Some(this_session)).await?
     } else {
         let target = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
         // Only the user's own sessions: another user's id simply matches nothing.
@@ -590,7 +593,7 @@ pub async fn end_session(id: String) -> Result<(), AppError> {
             target,
             user_id
         )
-        .execute(&svc.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected()
     };
@@ -598,13 +601,14 @@ pub async fn end_session(id: String) -> Result<(), AppError> {
         return Err(AppError::NotFound);
     }
     record_account_event(
-        &svc.pool,
+        &mut *tx,
         Some(user_id),
         AuditAction::SessionsEnded,
         &request_meta(),
         json!({ "count": ended }),
     )
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -621,7 +625,7 @@ async fn reauthenticate(
         "select email::text as \"email!\", name, password_hash from users where user_id = $1",
         user_id
     )
-    .fetch_one(&svc.pool)
+    .fetch_one(&mut *me.begin().await?)
     .await?;
     let verdict = svc.hasher.verify(password, Some(&user.password_hash)).await;
     if verdict.is_err() {
@@ -654,18 +658,14 @@ pub async fn change_email(form: ChangeEmailForm) -> Result<(), AppError> {
     let input = ChangeEmailInput::try_from(form)?;
     let new_email = input.new_email();
     require_recent_proof(&me).await?;
-    let Me { svc, user_id, .. } = me;
+    let (svc, user_id) = (&me.svc, me.user_id);
+    let mut tx = me.begin().await?;
     let name = sqlx::query_scalar!("select name from users where user_id = $1", user_id)
-        .fetch_one(&svc.pool)
+        .fetch_one(&mut *tx)
         .await?;
-    let mut tx = svc.pool.begin().await?;
-    let taken = sqlx::query_scalar!(
-        "select exists(select 1 from users where email = $1::text::citext and user_id <> $2) as \"taken!\"",
-        new_email.as_str(),
-        user_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let taken = account_by_email(&mut *tx, new_email.as_str())
+        .await?
+        .is_some_and(|other| other.user_id != user_id);
     // Whether the address is taken is told only to that address's owner.
     let email =
         if taken {
@@ -726,7 +726,7 @@ pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
     .await?;
     let changed = sqlx::query!(
         "update users set email = $2::text::citext, email_verified_at = now() where user_id = $1
-         and not exists (select 1 from users where email = $2::text::citext and user_id <> $1)",
+         and not exists (select 1 from app_account_by_email($2) a where a.user_id <> $1)",
         user_id,
         new_email
     )
@@ -793,7 +793,7 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
                 .into(),
         ));
     }
-    let mut tx = svc.pool.begin().await?;
+    let mut tx = me.begin().await?;
     leave_every_organisation(&mut tx, user_id, &email).await?;
     // The audit row outlives the user (its actor becomes null), so it names what was deleted.
     record_account_event(

@@ -1,5 +1,7 @@
 //! Accounts: sign-up, email verification, sign-in (with two-factor) and sign-out.
 
+#[cfg(feature = "ssr")]
+pub mod accounts;
 pub mod client;
 #[cfg(feature = "ssr")]
 pub mod device;

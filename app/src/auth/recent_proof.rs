@@ -26,7 +26,7 @@ mod ssr {
 
     /// Refuses unless this sign-in proved who it is within the last few minutes.
     pub async fn require_recent_proof(me: &Me) -> Result<(), AppError> {
-        require_recent_proof_of(&me.svc.pool, me.user_session_id).await
+        require_recent_proof_of(&mut *me.begin().await?, me.user_session_id).await
     }
 
     /// As [`require_recent_proof`], for a sign-in known by its id.
@@ -90,7 +90,7 @@ pub async fn confirm_identity(form: ConfirmIdentityForm) -> Result<(), AppError>
     let key = me.user_id.to_string();
     // Counted before the check, so parallel guesses are each counted; a success clears.
     attempt(&svc.pool, CONFIRM_IDENTITY_ACCOUNT, &key).await?;
-    let mut tx = svc.pool.begin().await?;
+    let mut tx = me.begin().await?;
     let (proved, field) = match &input {
         ConfirmIdentityInput::Password(password) => {
             let hash = sqlx::query_scalar!(

@@ -10,6 +10,7 @@ use super::services::AuthServices;
 use crate::{
     error::AppError,
     request::{request_meta, RequestMeta},
+    tenancy::user_tx,
 };
 
 const USER_ID: &str = "user_id";
@@ -34,8 +35,8 @@ pub async fn start_session(
     user_id: Uuid,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
-    let pool = &svc.pool;
     let user_session_id = Uuid::new_v4();
+    let mut tx = user_tx(&svc.pool, user_id).await?;
     sqlx::query!(
         "insert into user_sessions (user_session_id, user_id, ip, user_agent) values ($1, $2, $3::text::inet, $4)",
         user_session_id,
@@ -43,8 +44,9 @@ pub async fn start_session(
         meta.ip.map(|ip| ip.to_string()),
         meta.user_agent
     )
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     session.cycle_id().await?;
     // Anonymous sessions (which only hold a CSRF token) are short-lived; a sign-in gets the
     // configured idle timeout.
@@ -71,37 +73,23 @@ pub async fn signed_in(
         return Ok(None);
     };
     let meta = request_meta();
-    let alive = sqlx::query!(
-        // Every signed-in request checks the sign-in still stands; "last seen" is written at most
-        // once a minute, so reading pages does not turn into a write per request.
-        r#"with alive as (
-               select user_session_id from user_sessions
-               where user_session_id = $1 and user_id = $2 and created_at > now() - make_interval(secs => $3)
-           ), touched as (
-               update user_sessions set last_seen_at = now(), ip = coalesce($4::text::inet, ip)
-               where user_session_id in (select user_session_id from alive)
-                 and last_seen_at < now() - interval '1 minute'
-               returning user_session_id
-           )
-           select exists(select 1 from touched) as "touched!" from alive"#,
+    // Every signed-in request checks the sign-in still stands; "last seen" is written at most
+    // once a minute, so reading pages does not turn into a write per request.
+    let alive = sqlx::query_scalar!(
+        "select app_session_alive($1, $2, $3, $4)",
         user_session_id,
         user_id,
         svc.session_absolute.whole_seconds() as f64,
         meta.ip.map(|ip| ip.to_string())
     )
-    .fetch_optional(&svc.pool)
+    .fetch_one(&svc.pool)
     .await?;
-    let Some(alive) = alive else {
-        sqlx::query!(
-            "delete from user_sessions where user_session_id = $1",
-            user_session_id
-        )
-        .execute(&svc.pool)
-        .await?;
+    let Some(touched) = alive else {
+        // Ended elsewhere or too old: its row is gone, and so is the browser's session.
         session.flush().await?;
         return Ok(None);
     };
-    if alive.touched {
+    if touched {
         // Activity starts the idle clock again: the session is saved with a new idle deadline
         // (and its cookie sent again), as often as "last seen" is written.
         session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(svc.session_idle)));

@@ -105,37 +105,42 @@ pub async fn retire_unused<'e>(
     .rows_affected())
 }
 
-/// Uses an email-change token once: the user and the address to switch to.
+/// Uses an email-change token once: the user and the address to switch to. The rest of the
+/// transaction acts for that user.
 pub async fn redeem_email_change(
     tx: &mut Transaction<'_, Postgres>,
     token: &str,
 ) -> Result<(Uuid, String), AppError> {
-    let row = sqlx::query!(
-        r#"update email_tokens set used_at = now()
-           where token_hash = $1 and purpose = 'change_email' and used_at is null and expires_at > now()
-           returning user_id, new_email::text as "new_email!""#,
-        token_hash(token)
-    )
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(AppError::BadToken)?;
-    Ok((row.user_id, row.new_email))
+    let (user_id, new_email) = redeem(tx, token, TokenPurpose::ChangeEmail).await?;
+    let new_email = new_email.ok_or_else(|| {
+        tracing::error!("an email-change token without its address");
+        AppError::Internal
+    })?;
+    Ok((user_id, new_email))
 }
 
-/// Uses a token once: the user it was for, or `BadToken` if unknown, used or expired.
+/// Uses a token once: the user it was for, or `BadToken` if unknown, used or expired. The rest of
+/// the transaction acts for that user.
 pub async fn redeem_token(
     tx: &mut Transaction<'_, Postgres>,
     token: &str,
     purpose: TokenPurpose,
 ) -> Result<Uuid, AppError> {
-    sqlx::query_scalar!(
-        "update email_tokens set used_at = now()
-         where token_hash = $1 and purpose = $2 and used_at is null and expires_at > now()
-         returning user_id",
+    Ok(redeem(tx, token, purpose).await?.0)
+}
+
+async fn redeem(
+    tx: &mut Transaction<'_, Postgres>,
+    token: &str,
+    purpose: TokenPurpose,
+) -> Result<(Uuid, Option<String>), AppError> {
+    let row = sqlx::query!(
+        r#"select user_id as "user_id!", new_email from app_redeem_token($1, $2)"#,
         token_hash(token),
         purpose.as_str()
     )
     .fetch_optional(&mut **tx)
     .await?
-    .ok_or(AppError::BadToken)
+    .ok_or(AppError::BadToken)?;
+    Ok((row.user_id, row.new_email))
 }

@@ -4,5 +4,5 @@
 pub mod outbox;
 pub mod template;
 
-pub use outbox::{enqueue_email, Email, EmailKind};
+pub use outbox::{as_deliverer, enqueue_email, Email, EmailKind};
 pub use template::{action_email, escape_html};

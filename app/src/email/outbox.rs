@@ -69,3 +69,13 @@ pub async fn enqueue_email(
     .await?;
     Ok(())
 }
+
+/// Makes the rest of a transaction the outbox's deliverer, the only one that may read, mark or
+/// clear queued emails: the server's worker, and the development mailbox that stands in for it.
+/// Everything else may only add to the outbox.
+pub async fn as_deliverer(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query!("select set_config('app.outbox', 'deliver', true)")
+        .fetch_one(conn)
+        .await?;
+    Ok(())
+}

@@ -34,7 +34,7 @@ use {
     crate::email::{action_email, enqueue_email, EmailKind},
     crate::request::request_meta,
     crate::roles::{Permission, Role},
-    crate::tenancy::tenant_tx,
+    crate::tenancy::set_tenant,
     crate::throttle::{attempt, INVITATIONS, INVITATIONS_USER, ORGANISATIONS_USER},
     serde_json::json,
     uuid::Uuid,
@@ -66,11 +66,12 @@ pub async fn list_organisations() -> Result<Vec<OrgSummary>, AppError> {
 #[server(endpoint = "org/create", client = CsrfClient)]
 pub async fn create_organisation(form: CreateOrganisationForm) -> Result<(), AppError> {
     let me = access::signed_in().await?;
+    let mut tx = me.begin().await?;
     let verified = sqlx::query_scalar!(
         r#"select email_verified_at is not null as "verified!" from users where user_id = $1"#,
         me.user_id
     )
-    .fetch_one(&me.svc.pool)
+    .fetch_one(&mut *tx)
     .await?;
     if !verified {
         return Err(AppError::Unverified);
@@ -81,7 +82,7 @@ pub async fn create_organisation(form: CreateOrganisationForm) -> Result<(), App
     attempt(&me.svc.pool, ORGANISATIONS_USER, &me.user_id.to_string()).await?;
     let (name, chosen) = (input.name(), input.slug().cloned());
     let org_id = Uuid::new_v4();
-    let mut tx = tenant_tx(&me.svc.pool, org_id).await?;
+    set_tenant(&mut tx, org_id).await?;
     let base = chosen
         .clone()
         .unwrap_or_else(|| Slug::derive(name.as_str()));
@@ -190,9 +191,8 @@ pub async fn list_members(slug: String) -> Result<Vec<MemberInfo>, AppError> {
     let rows = sqlx::query!(
         r#"select m.user_id, u.name, u.email::text as "email!", m.role,
                   to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD') as "joined!",
-                  t.enabled_at is not null as "two_factor!"
+                  m.user_id in (select app_members_with_two_factor()) as "two_factor!"
            from memberships m join users u on u.user_id = m.user_id
-           left join user_two_factor t on t.user_id = m.user_id
            where m.org_id = $1
            order by array_position(array['owner', 'admin', 'manager', 'viewer'], m.role), lower(u.name)"#,
         m.org_id
@@ -521,7 +521,7 @@ pub async fn leave_organisation(slug: String) -> Result<(), AppError> {
 #[server(endpoint = "org/transfer", client = CsrfClient)]
 pub async fn transfer_ownership(slug: String, user_id: String) -> Result<(), AppError> {
     let mut m = access::member(&slug, Permission::OwnOrganisation).await?;
-    require_recent_proof_of(&m.svc.pool, m.user_session_id).await?;
+    require_recent_proof_of(&mut *m.tx, m.user_session_id).await?;
     let (id, email, old) = other_member(&mut m, parse_member_id(&user_id)?).await?;
     // Demote first: the database allows one Owner at a time.
     sqlx::query!(
@@ -608,7 +608,7 @@ pub async fn set_two_factor_rule(slug: String, form: TwoFactorRuleForm) -> Resul
     if required == m.require_two_factor {
         return Ok(());
     }
-    if required && !two_factor::store::is_enabled(&m.svc.pool, m.user_id).await? {
+    if required && !two_factor::store::is_enabled(&mut *m.tx, m.user_id).await? {
         return Err(AppError::Refused(
             "Turn on two-factor sign-in for your own account first.".into(),
         ));
@@ -634,7 +634,7 @@ pub async fn set_two_factor_rule(slug: String, form: TwoFactorRuleForm) -> Resul
 #[server(endpoint = "org/delete", client = CsrfClient)]
 pub async fn delete_organisation(slug: String, confirm: String) -> Result<(), AppError> {
     let mut m = access::member(&slug, Permission::OwnOrganisation).await?;
-    require_recent_proof_of(&m.svc.pool, m.user_session_id).await?;
+    require_recent_proof_of(&mut *m.tx, m.user_session_id).await?;
     if confirm.trim() != m.slug {
         return Err(AppError::invalid(
             "confirm",
@@ -794,6 +794,7 @@ pub async fn show_invitation(token: String) -> Result<InvitationDetails, AppErro
 #[server(endpoint = "org/accept", client = CsrfClient)]
 pub async fn accept_invitation(token: String) -> Result<(), AppError> {
     let me = access::signed_in().await?;
+    let mut tx = me.begin().await?;
     let invitation = sqlx::query!(
         r#"select org_id as "org_id!", invitation_id as "invitation_id!", org_slug as "org_slug!",
                   email as "email!", role as "role!", (select email::text from users where user_id = $2) as "user_email!"
@@ -801,7 +802,7 @@ pub async fn accept_invitation(token: String) -> Result<(), AppError> {
         token_hash(&token),
         me.user_id
     )
-    .fetch_optional(&me.svc.pool)
+    .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::BadToken)?;
     if !invitation
@@ -813,7 +814,7 @@ pub async fn accept_invitation(token: String) -> Result<(), AppError> {
             invitation.email
         )));
     }
-    let mut tx = tenant_tx(&me.svc.pool, invitation.org_id).await?;
+    set_tenant(&mut tx, invitation.org_id).await?;
     let used = sqlx::query!(
         "update invitations set accepted_at = now(), accepted_by = $3
          where org_id = $1 and invitation_id = $2 and accepted_at is null and revoked_at is null",

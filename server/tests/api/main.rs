@@ -18,6 +18,7 @@ mod logs;
 mod no_secrets;
 mod organisation_limits;
 mod organisations;
+mod personal_data;
 mod private_cluster;
 mod proxy;
 mod session_hygiene;

@@ -15,13 +15,14 @@ use {
         store::{self, Accepted},
         totp,
     },
-    crate::access::{self, Me},
+    crate::access,
     crate::audit::{record_account_event, AuditAction},
     crate::auth::{
         recent_proof::require_recent_proof,
         session::{session, start_session},
     },
     crate::request::request_meta,
+    crate::tenancy::user_tx,
     crate::throttle::{attempt, clear_throttle, forgive, SIGN_IN_IP, TWO_FACTOR_ACCOUNT},
     serde_json::json,
 };
@@ -30,9 +31,10 @@ use {
 #[server(endpoint = "auth/two_factor_status", client = CsrfClient)]
 pub async fn two_factor_status() -> Result<TwoFactorInfo, AppError> {
     let me = access::signed_in().await?;
+    let mut tx = me.begin().await?;
     Ok(TwoFactorInfo {
-        enabled: store::is_enabled(&me.svc.pool, me.user_id).await?,
-        recovery_codes_left: recovery::remaining(&me.svc.pool, me.user_id).await?,
+        enabled: store::is_enabled(&mut *tx, me.user_id).await?,
+        recovery_codes_left: recovery::remaining(&mut *tx, me.user_id).await?,
     })
 }
 
@@ -41,13 +43,15 @@ pub async fn two_factor_status() -> Result<TwoFactorInfo, AppError> {
 #[server(endpoint = "auth/two_factor_setup", client = CsrfClient)]
 pub async fn begin_two_factor_setup() -> Result<TwoFactorSetup, AppError> {
     let me = access::signed_in().await?;
+    let mut tx = me.begin().await?;
     let email = sqlx::query_scalar!(
         r#"select email::text as "email!" from users where user_id = $1"#,
         me.user_id
     )
-    .fetch_one(&me.svc.pool)
+    .fetch_one(&mut *tx)
     .await?;
-    let secret = store::begin_setup(&me.svc.pool, &me.svc.two_factor_key, me.user_id).await?;
+    let secret = store::begin_setup(&mut *tx, &me.svc.two_factor_key, me.user_id).await?;
+    tx.commit().await?;
     let qr_code = totp::qr_code_data_url(&totp::otpauth_uri(&email, &secret)).ok_or_else(|| {
         tracing::error!("the set-up address does not fit a QR code");
         AppError::Internal
@@ -62,10 +66,11 @@ pub async fn begin_two_factor_setup() -> Result<TwoFactorSetup, AppError> {
 /// which are shown this once.
 #[server(endpoint = "auth/two_factor_enable", client = CsrfClient)]
 pub async fn enable_two_factor(form: CodeForm) -> Result<RecoveryCodes, AppError> {
-    let Me { svc, user_id, .. } = access::signed_in().await?;
+    let me = access::signed_in().await?;
+    let (svc, user_id) = (&me.svc, me.user_id);
     let input = CodeInput::try_from(form)?;
     let code = input.app_code()?;
-    let mut tx = svc.pool.begin().await?;
+    let mut tx = me.begin().await?;
     if !store::accept_totp(&mut tx, &svc.two_factor_key, user_id, code, true).await? {
         return Err(AppError::invalid(
             "code",
@@ -76,7 +81,7 @@ pub async fn enable_two_factor(form: CodeForm) -> Result<RecoveryCodes, AppError
     let codes = recovery::replace(&mut tx, &svc.two_factor_key, user_id).await?;
     record_change(
         &mut tx,
-        &svc,
+        svc,
         user_id,
         AuditAction::TwoFactorEnabled,
         json!({}),
@@ -91,7 +96,7 @@ pub async fn enable_two_factor(form: CodeForm) -> Result<RecoveryCodes, AppError
 pub async fn disable_two_factor() -> Result<(), AppError> {
     let me = access::signed_in().await?;
     require_recent_proof(&me).await?;
-    let mut tx = me.svc.pool.begin().await?;
+    let mut tx = me.begin().await?;
     if !store::disable(&mut tx, me.user_id).await? {
         return Err(AppError::Refused(
             "Two-factor sign-in is already off.".into(),
@@ -114,7 +119,7 @@ pub async fn disable_two_factor() -> Result<(), AppError> {
 pub async fn regenerate_recovery_codes() -> Result<RecoveryCodes, AppError> {
     let me = access::signed_in().await?;
     require_recent_proof(&me).await?;
-    let mut tx = me.svc.pool.begin().await?;
+    let mut tx = me.begin().await?;
     if !store::is_enabled(&mut *tx, me.user_id).await? {
         return Err(AppError::Refused(
             "Turn on two-factor sign-in first.".into(),
@@ -152,7 +157,7 @@ pub async fn sign_in_second_factor(form: CodeForm) -> Result<Option<i64>, AppErr
     attempt(&svc.pool, SIGN_IN_IP, &meta.ip_key()).await?;
     attempt(&svc.pool, TWO_FACTOR_ACCOUNT, &account_key).await?;
 
-    let mut tx = svc.pool.begin().await?;
+    let mut tx = user_tx(&svc.pool, waiting.user_id).await?;
     let accepted = store::accept(
         &mut tx,
         &svc.two_factor_key,
