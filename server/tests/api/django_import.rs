@@ -13,7 +13,8 @@ struct Fixture {
 #[tokio::test]
 async fn imported_users_sign_in_with_their_django_passwords_and_bad_rows_are_reported() {
     let app = TestApp::spawn().await;
-    let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
+    // As `server import-django-users` runs: as the application role, under row-level security.
+    let pool = sqlx::PgPool::connect(&app.db.app_url).await.unwrap();
     let fixtures: Vec<Fixture> =
         serde_json::from_str(include_str!("fixtures/django_hashes.json")).unwrap();
     let f = &fixtures[1];
