@@ -76,6 +76,13 @@ async fn give_rows(app: &TestApp, db: &PgPool, email: &str, user: Uuid) {
     .unwrap();
 }
 
+async fn queued_emails(conn: &mut PgConnection) -> i64 {
+    sqlx::query_scalar("select count(*) from email_outbox")
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_application_role_sees_only_the_user_it_acts_for() {
     let app = TestApp::spawn().await;
@@ -240,10 +247,7 @@ async fn the_account_log_and_the_outbox_are_write_only_to_the_application() {
         .execute(&mut *tx)
         .await
         .unwrap();
-    let seen: i64 = sqlx::query_scalar("select count(*) from email_outbox")
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap();
+    let seen = queued_emails(&mut tx).await;
     let cleared =
         sqlx::query("update email_outbox set text_body = null, html_body = null, sent_at = now()")
             .execute(&mut *tx)
@@ -259,10 +263,7 @@ async fn the_account_log_and_the_outbox_are_write_only_to_the_application() {
         .execute(&mut *tx)
         .await
         .unwrap();
-    let seen: i64 = sqlx::query_scalar("select count(*) from email_outbox")
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap();
+    let seen = queued_emails(&mut tx).await;
     tx.rollback().await.unwrap();
     assert_eq!(seen, queued + 1, "the deliverer sees every queued email");
 }
