@@ -68,13 +68,20 @@ CONF
     fi
   fi
   # Data that is kept is flushed to disk: clusters made before this rule get fsync back.
-  local reload=0
+  local reload=0 restart=0
   if [ "$THROWAWAY" -eq 0 ] && grep -q '^fsync = off' "$DIR/postgresql.conf"; then
     as_owner sed -i '/^fsync = off/d' "$DIR/postgresql.conf"
     reload=1
   fi
+  # Statement statistics, which the benchmarks and the statement-count tests read.
+  if ! grep -q '^shared_preload_libraries' "$DIR/postgresql.conf"; then
+    echo "shared_preload_libraries = 'pg_stat_statements'" | as_owner tee -a "$DIR/postgresql.conf" >/dev/null
+    restart=1
+  fi
   if ! as_owner "$bin/pg_ctl" -D "$DIR" status >/dev/null 2>&1; then
     as_owner "$bin/pg_ctl" -D "$DIR" -l "$DIR/server.log" -w -t 60 start >/dev/null
+  elif [ "$restart" -eq 1 ]; then
+    as_owner "$bin/pg_ctl" -D "$DIR" -m fast -w -t 60 restart >/dev/null
   elif [ "$reload" -eq 1 ]; then
     as_owner "$bin/pg_ctl" -D "$DIR" reload >/dev/null
   fi

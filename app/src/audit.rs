@@ -6,7 +6,7 @@
 //! and exports. Both store an action by the name [`AuditAction::as_str`] gives; stored rows,
 //! the audit log filter and exports depend on those names, so a name never changes once used.
 
-use sqlx::{PgExecutor, Postgres, Transaction};
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::{error::AppError, request::RequestMeta};
@@ -177,7 +177,7 @@ pub async fn record_account_event<'e>(
 /// Appends to an organisation's log, in a transaction scoped to that organisation. The actor's
 /// email is copied, so the entry still says who after the account is gone.
 pub async fn record_org_event(
-    tx: &mut Transaction<'static, Postgres>,
+    conn: &mut PgConnection,
     org_id: Uuid,
     actor: Option<Uuid>,
     action: AuditAction,
@@ -196,7 +196,7 @@ pub async fn record_org_event(
         meta.ip.map(|ip| ip.to_string()),
         meta.user_agent
     )
-    .execute(&mut **tx)
+    .execute(conn)
     .await?;
     Ok(())
 }

@@ -18,14 +18,20 @@ pub async fn tenant_tx(
     org_id: Uuid,
 ) -> Result<Transaction<'static, Postgres>, AppError> {
     let mut tx = pool.begin().await?;
+    act_in(&mut tx, user_id, org_id).await?;
+    Ok(tx)
+}
+
+/// Makes the rest of an open transaction act for `user_id` in organisation `org_id`.
+pub async fn act_in(conn: &mut PgConnection, user_id: Uuid, org_id: Uuid) -> Result<(), AppError> {
     sqlx::query!(
         "select set_config('app.org_id', $1, true) as org_id, set_config('app.user_id', $2, true) as user_id",
         org_id.to_string(),
         user_id.to_string()
     )
-    .fetch_one(&mut *tx)
+    .fetch_one(conn)
     .await?;
-    Ok(tx)
+    Ok(())
 }
 
 /// A transaction acting for `user_id` in no organisation: it sees the user's own rows only.
@@ -50,15 +56,12 @@ pub async fn act_for(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx:
 }
 
 /// Switches an open transaction to another organisation.
-pub async fn set_tenant(
-    tx: &mut Transaction<'static, Postgres>,
-    org_id: Uuid,
-) -> Result<(), AppError> {
+pub async fn set_tenant(conn: &mut PgConnection, org_id: Uuid) -> Result<(), AppError> {
     sqlx::query!(
         "select set_config('app.org_id', $1, true)",
         org_id.to_string()
     )
-    .fetch_one(&mut **tx)
+    .fetch_one(conn)
     .await?;
     Ok(())
 }

@@ -220,10 +220,12 @@ fn router(config: Config, pool: PgPool, session_store: PostgresStore) -> Router 
     };
 
     // What every page render and server function knows: the site's public facts, the account
-    // services, and this request's CSP nonce and CSRF token.
+    // services, this request's scope, and its CSP nonce and CSRF token.
     let page_context = move || {
         provide_context(site.clone());
         provide_context(app::access::Provided::new(auth.clone()));
+        // What this request learns of its caller, shared by every function it runs.
+        provide_context(app::access::RequestScope::default());
         if let Some(parts) = use_context::<axum::http::request::Parts>() {
             if let Some(nonce) = parts.extensions.get::<CspNonce>() {
                 provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));

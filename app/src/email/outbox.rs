@@ -2,7 +2,7 @@
 //! delivered, an email's body (with its live links) is cleared; what shows that it was sent
 //! stays: the recipient, subject, kind, times and the provider's message id.
 
-use sqlx::{Postgres, Transaction};
+use sqlx::PgConnection;
 
 use crate::error::AppError;
 
@@ -53,10 +53,7 @@ pub struct Email {
 }
 
 /// Queues an email in the caller's transaction: it is sent if and only if the change commits.
-pub async fn enqueue_email(
-    tx: &mut Transaction<'_, Postgres>,
-    email: Email,
-) -> Result<(), AppError> {
+pub async fn enqueue_email(conn: &mut PgConnection, email: Email) -> Result<(), AppError> {
     sqlx::query!(
         "insert into email_outbox (kind, to_address, subject, text_body, html_body) values ($1, $2, $3, $4, $5)",
         email.kind.as_str(),
@@ -65,7 +62,7 @@ pub async fn enqueue_email(
         email.text,
         email.html
     )
-    .execute(&mut **tx)
+    .execute(conn)
     .await?;
     Ok(())
 }

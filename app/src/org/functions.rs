@@ -146,7 +146,7 @@ pub async fn create_organisation(form: CreateOrganisationForm) -> Result<(), App
 /// Takes a slug for an organisation, unless another organisation has (or once had) it.
 #[cfg(feature = "ssr")]
 async fn claim_slug(
-    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    tx: &mut sqlx::PgConnection,
     org_id: Uuid,
     slug: &Slug,
 ) -> Result<bool, AppError> {
@@ -156,7 +156,7 @@ async fn claim_slug(
         org_id,
         slug.as_str()
     )
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?
     .rows_affected();
     if inserted == 1 {
@@ -168,7 +168,7 @@ async fn claim_slug(
         org_id,
         slug.as_str()
     )
-    .fetch_one(&mut **tx)
+    .fetch_one(tx)
     .await?)
 }
 

@@ -232,7 +232,6 @@ pub async fn load_dashboard(slug: String, form: DashboardQuery) -> Result<Dashbo
     )
     .fetch_all(&mut *m.tx)
     .await?;
-    m.commit().await?;
 
     let businesses: Vec<(String, i64)> = businesses
         .into_iter()

@@ -909,7 +909,6 @@ pub async fn issue_choices(slug: String) -> Result<Choices, AppError> {
     )
     .fetch_all(&mut *m.tx)
     .await?;
-    m.commit().await?;
     Ok(Choices {
         members,
         businesses,

@@ -22,6 +22,7 @@ mod personal_data;
 mod private_cluster;
 mod proxy;
 mod session_hygiene;
+mod statements;
 mod tenancy;
 mod tls;
 mod two_factor;

@@ -19,6 +19,11 @@
 //! each one declares, and calls each as every role to prove the matrix holds.
 
 #[cfg(feature = "ssr")]
+mod scope;
+
+#[cfg(feature = "ssr")]
+pub use scope::{RequestScope, TenantTx};
+#[cfg(feature = "ssr")]
 pub use ssr::*;
 
 #[cfg(feature = "ssr")]
@@ -30,6 +35,7 @@ mod ssr {
     use sqlx::{Postgres, Transaction};
     use uuid::Uuid;
 
+    use super::scope::{Caller, RequestScope, TenantTx};
     use crate::{
         audit::{record_org_event, AuditAction},
         auth::{
@@ -39,7 +45,7 @@ mod ssr {
         error::AppError,
         request::{request_meta, RequestMeta},
         roles::{Permission, Role},
-        tenancy::{tenant_tx, user_tx},
+        tenancy::user_tx,
     };
 
     /// The server's services (and with them the database pool), as the server provides them to
@@ -159,16 +165,30 @@ mod ssr {
         caller().await
     }
 
+    /// This request's scope, which the server provides; a function called outside a request
+    /// gets one of its own.
+    fn scope() -> RequestScope {
+        use_context::<RequestScope>().unwrap_or_default()
+    }
+
     async fn caller() -> Result<Me, AppError> {
         let svc = services()?;
-        let (user_id, user_session_id) = signed_in_session(&session().await?, &svc)
+        let caller = scope()
+            .caller(|| async {
+                Ok(signed_in_session(&session().await?, &svc).await?.map(
+                    |(user_id, user_session_id)| Caller {
+                        user_id,
+                        user_session_id,
+                    },
+                ))
+            })
             .await?
             .ok_or(AppError::NotSignedIn)?;
-        note(user_id, None);
+        note(caller.user_id, None);
         Ok(Me {
             svc,
-            user_id,
-            user_session_id,
+            user_id: caller.user_id,
+            user_session_id: caller.user_session_id,
         })
     }
 
@@ -187,7 +207,8 @@ mod ssr {
         /// Whether the organisation requires two-factor sign-in of every member.
         pub require_two_factor: bool,
         pub meta: RequestMeta,
-        pub tx: Transaction<'static, Postgres>,
+        /// The request's transaction, scoped to this organisation; see [`RequestScope`].
+        pub tx: TenantTx,
     }
 
     /// Only for a verified member of the organisation `slug` whose role allows `permission`.
@@ -197,17 +218,10 @@ mod ssr {
         if slug.len() > 100 {
             return Err(AppError::NotFound);
         }
-        let found = sqlx::query!(
-            r#"select org_id as "org_id!", slug as "slug!", name as "name!", role as "role!",
-                      require_two_factor as "require_two_factor!", verified as "verified!",
-                      has_two_factor as "has_two_factor!"
-               from app_resolve_organisation($1, $2)"#,
-            slug,
-            me.user_id
-        )
-        .fetch_optional(&me.svc.pool)
-        .await?
-        .ok_or(AppError::NotFound)?;
+        let (found, tx) = scope()
+            .organisation(&me.svc.pool, me.user_id, slug)
+            .await?
+            .ok_or(AppError::NotFound)?;
         note(me.user_id, Some(found.org_id));
         if !found.verified {
             return Err(AppError::Unverified);
@@ -219,7 +233,6 @@ mod ssr {
         if found.require_two_factor && !found.has_two_factor {
             return Err(AppError::TwoFactorRequired);
         }
-        let tx = tenant_tx(&me.svc.pool, me.user_id, found.org_id).await?;
         let member = Member {
             svc: me.svc,
             user_id: me.user_id,
@@ -270,8 +283,7 @@ mod ssr {
         }
 
         pub async fn commit(self) -> Result<(), AppError> {
-            self.tx.commit().await?;
-            Ok(())
+            self.tx.commit().await
         }
     }
 

@@ -1,0 +1,101 @@
+//! What a signed-in page costs the database: every resource of the page declares its access, but
+//! the request checks the sign-in once, resolves the organisation once (in the statement that
+//! also sets the tenant), and its reads share one transaction. Counted by PostgreSQL itself
+//! (pg_stat_statements), for the application role in this test's database only.
+
+use crate::support::{
+    orgs::{email_of, sign_in, Fixture, A_SLUG},
+    TestApp,
+};
+use sqlx::PgPool;
+
+/// Each statement the application ran in this database since the last reset, with its calls.
+async fn statements(db: &PgPool) -> Vec<(String, i64)> {
+    sqlx::query_as(
+        "select s.query, s.calls from pg_stat_statements s
+         where s.dbid = (select oid from pg_database where datname = current_database())
+           and s.userid = 'ops_app'::regrole
+         order by s.calls desc, s.query",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap()
+}
+
+async fn reset(db: &PgPool) {
+    sqlx::query(
+        "select pg_stat_statements_reset(0, (select oid from pg_database where datname = current_database()), 0)",
+    )
+    .execute(db)
+    .await
+    .unwrap();
+}
+
+fn calls(all: &[(String, i64)], what: impl Fn(&str) -> bool) -> i64 {
+    all.iter()
+        .filter(|(query, _)| what(&query.to_lowercase()))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+#[tokio::test]
+async fn a_signed_in_page_checks_its_caller_once_and_reads_in_one_transaction() {
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    sqlx::query("create extension if not exists pg_stat_statements")
+        .execute(&db)
+        .await
+        .expect("pg_stat_statements is loaded (scripts/pg.sh configures its clusters so)");
+    Fixture::create(&db).await;
+    let mut b = sign_in(&app, email_of("a-manager")).await;
+    // The issue list page: the organisation's frame (the organisation, the switcher's list) and
+    // the page's own resources (the issues, the assignee and business choices) all declare access.
+    let page = format!("/o/{A_SLUG}/issues");
+    assert!(b.open(&page).await.contains("Issues"));
+
+    reset(&db).await;
+    let html = b.open(&page).await;
+    assert!(html.contains("<table"), "the page lists its issues");
+    let all = statements(&db).await;
+    let report = format!("{all:#?}");
+
+    assert_eq!(
+        calls(&all, |q| q.contains("app_session_alive")),
+        1,
+        "the sign-in is checked once: {report}"
+    );
+    assert_eq!(
+        calls(&all, |q| q.contains("app_enter_organisation")),
+        1,
+        "the organisation is resolved once: {report}"
+    );
+    assert_eq!(
+        calls(&all, |q| q.trim() == "begin"),
+        1,
+        "the page's reads share one transaction: {report}"
+    );
+    assert_eq!(
+        calls(&all, |q| q.contains("set_config")),
+        0,
+        "resolving the organisation sets the tenant: {report}"
+    );
+    assert_eq!(
+        calls(&all, |q| q.trim() == "commit"),
+        0,
+        "a page that only reads commits nothing: {report}"
+    );
+    // Besides the data (the issues, the choices and the organisation list): the session store's
+    // load, the sign-in check, the transaction's start, the membership, and the transaction's end.
+    let data = calls(&all, |q| {
+        !(q.contains("tower_sessions")
+            || q.contains("app_session_alive")
+            || q.contains("app_enter_organisation")
+            || ["begin", "rollback"].contains(&q.trim()))
+    });
+    let total: i64 = all.iter().map(|(_, n)| n).sum();
+    assert!(data >= 3, "the page's own data: {report}");
+    assert!(
+        total <= data + 5,
+        "{total} statements for {data} of data: {report}"
+    );
+}
