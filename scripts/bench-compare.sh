@@ -51,12 +51,12 @@ for _ in $(seq 100); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.1; 
 
 # Both signed in as an organisation's Owner, the way a browser does.
 jar="$work/ops"
-token=$(curl -s -c "$jar" -b "$jar" "$base/sign-in" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
+token=$(curl -s -c "$jar" -b "$jar" -H 'Accept: text/html' "$base/sign-in" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
 curl -s -o /dev/null -c "$jar" -b "$jar" -H "x-csrf-token: $token" -H 'Accept: application/json' \
-  --data-urlencode "email=bench-1@opsintel.test" --data-urlencode "password=synthetic benchmark data" \
+  --data-urlencode "form[email]=bench-1@opsintel.test" --data-urlencode "form[password]=synthetic benchmark data" \
   "$base/api/auth/sign_in"
 ops_cookie=$(awk '$6 ~ /ops_session/ { print $6 "=" $7 }' "$jar")
-ops_token=$(curl -s -b "$jar" "$base/o" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
+ops_token=$(curl -s -b "$jar" -H 'Accept: text/html' "$base/o" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
 slug=bench-large
 
 djar="$work/django"
@@ -92,13 +92,15 @@ compare() { # NAME TARGET OPS_RESULT DJANGO_RESULT
 }
 
 say "each pair back to back: ${CONNECTIONS} connections, ${DURATION}s each"
-compare "public home page" 4 "$(load "$base/")" "$(load "$DJANGO/")"
+# Pages are asked for as a browser asks for them.
+page='Accept: text/html'
+compare "public home page" 4 "$(load "$base/" -H "$page")" "$(load "$DJANGO/" -H "$page")"
 compare "signed-in dashboard page" 5 \
-  "$(load "$base/o/$slug/dashboard" -H "Cookie: $ops_cookie")" \
-  "$(load "$DJANGO/o/$DJANGO_ORG/dashboard" -H "Cookie: $django_cookie")"
+  "$(load "$base/o/$slug/dashboard" -H "$page" -H "Cookie: $ops_cookie")" \
+  "$(load "$DJANGO/o/$DJANGO_ORG/dashboard" -H "$page" -H "Cookie: $django_cookie")"
 compare "issue list page (open)" 5 \
-  "$(load "$base/o/$slug/issues?status=open" -H "Cookie: $ops_cookie")" \
-  "$(load "$DJANGO/o/$DJANGO_ORG/issues?status=open&page=1" -H "Cookie: $django_cookie")"
+  "$(load "$base/o/$slug/issues?status=open" -H "$page" -H "Cookie: $ops_cookie")" \
+  "$(load "$DJANGO/o/$DJANGO_ORG/issues?status=open&page=1" -H "$page" -H "Cookie: $django_cookie")"
 compare "issue list as data (open)" 10 \
   "$(FN_PATH=/api/work/issues FN_BODY="slug=$slug&form%5Bstatus%5D=open" FN_COOKIE="$ops_cookie" FN_TOKEN="$ops_token" \
       load "$base/" -s scripts/server-fn.lua)" \

@@ -45,7 +45,7 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && b
 base="http://127.0.0.1:$PORT"
 token=$(curl -s -c "$jar" -b "$jar" -H 'Accept: text/html' "$base/sign-in" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
 curl -s -o /dev/null -c "$jar" -b "$jar" -H "x-csrf-token: $token" -H 'Accept: application/json' \
-  --data-urlencode "email=bench-1@opsintel.test" --data-urlencode "password=synthetic benchmark data" \
+  --data-urlencode "form[email]=bench-1@opsintel.test" --data-urlencode "form[password]=synthetic benchmark data" \
   "$base/api/auth/sign_in"
 cookie=$(awk '$6 ~ /ops_session/ { print $6 "=" $7 }' "$jar")
 # Signing in starts a new session with its own token; any page with a form carries it.

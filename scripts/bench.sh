@@ -64,7 +64,7 @@ page() { curl -s -c "$jar" -b "$jar" -H 'Accept: text/html' "http://127.0.0.1:$P
 token_of() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'; }
 t=$(page /sign-up | token_of)
 curl -s -o /dev/null -b "$jar" -H "x-csrf-token: $t" -H 'Accept: application/json' \
-  --data-urlencode "name=Bench" --data-urlencode "email=$email" --data-urlencode "password=$password" \
+  --data-urlencode "form[name]=Bench" --data-urlencode "form[email]=$email" --data-urlencode "form[password]=$password" \
   "http://127.0.0.1:$PORT/api/auth/sign_up"
 for i in 1 2; do
   rm -f "$jar"; t=$(page /sign-in | token_of)

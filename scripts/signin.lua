@@ -12,7 +12,7 @@ end
 
 function init(args)
   wrk.method = "POST"
-  wrk.body = "email=" .. os.getenv("SIGNIN_EMAIL") .. "&password=" .. os.getenv("SIGNIN_PASSWORD")
+  wrk.body = "form%5Bemail%5D=" .. os.getenv("SIGNIN_EMAIL") .. "&form%5Bpassword%5D=" .. os.getenv("SIGNIN_PASSWORD")
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
   wrk.headers["Accept"] = "application/json"
 end
