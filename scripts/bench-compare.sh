@@ -50,13 +50,7 @@ trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; "$DJANGO_REF
 for _ in $(seq 100); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.1; done
 
 # Both signed in as an organisation's Owner, the way a browser does.
-jar="$work/ops"
-token=$(curl -s -c "$jar" -b "$jar" -H 'Accept: text/html' "$base/sign-in" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
-curl -s -o /dev/null -c "$jar" -b "$jar" -H "x-csrf-token: $token" -H 'Accept: application/json' \
-  --data-urlencode "form[email]=bench-1@opsintel.test" --data-urlencode "form[password]=synthetic benchmark data" \
-  "$base/api/auth/sign_in"
-ops_cookie=$(awk '$6 ~ /ops_session/ { print $6 "=" $7 }' "$jar")
-ops_token=$(curl -s -b "$jar" -H 'Accept: text/html' "$base/o" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
+read -r ops_cookie ops_token < <(ops_sign_in "$base" bench-1@opsintel.test "synthetic benchmark data")
 slug=bench-large
 
 djar="$work/django"
@@ -67,7 +61,6 @@ curl -s -o /dev/null -c "$djar" -b "$djar" -H "Referer: $DJANGO/login" \
 django_cookie=$(awk '$6 == "sessionid" { print "sessionid=" $7 }' "$djar")
 [ -n "$ops_cookie" ] && [ -n "$django_cookie" ] || { echo "could not sign in to both" >&2; exit 1; }
 
-ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 } printf "%.2f", v }'; }
 
 # One wrk run; prints "requests/s p99-ms", or "refused" when any answer was not 2xx.
 load() { # URL [wrk options…]

@@ -37,22 +37,14 @@ psql "$db_admin" -qAt -c "select 'in the database: ' || (select count(*) from or
 
 RUST_LOG=warn OPS_BIND="127.0.0.1:$PORT" OPS_DB_MAX_CONNECTIONS=20 "$TARGET_DIR/release/server" serve >/dev/null 2>&1 &
 pid=$!
-jar=$(mktemp)
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$jar"' EXIT
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 
 # Sign in as the large organisation's owner, as a browser would.
 base="http://127.0.0.1:$PORT"
-token=$(curl -s -c "$jar" -b "$jar" -H 'Accept: text/html' "$base/sign-in" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
-curl -s -o /dev/null -c "$jar" -b "$jar" -H "x-csrf-token: $token" -H 'Accept: application/json' \
-  --data-urlencode "form[email]=bench-1@opsintel.test" --data-urlencode "form[password]=synthetic benchmark data" \
-  "$base/api/auth/sign_in"
-cookie=$(awk '$6 ~ /ops_session/ { print $6 "=" $7 }' "$jar")
-# Signing in starts a new session with its own token; any page with a form carries it.
-token=$(curl -s -b "$jar" -H 'Accept: text/html' "$base/o" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
+read -r cookie token < <(ops_sign_in "$base" bench-1@opsintel.test "synthetic benchmark data")
 slug=bench-large
 
-ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 } printf "%.2f", v }'; }
 verdict() { awk -v v="$1" -v max="$2" 'BEGIN { print (v <= max) ? "within budget" : "OVER BUDGET" }'; }
 
 psql "$db_admin" -qAt -c "select pg_stat_reset()" >/dev/null

@@ -61,13 +61,12 @@ say "sign-in throughput, and GET / at 64 connections while sign-ins run (${DURAT
 email="bench@example.com"; password="tangerine lighthouse"
 jar=$(mktemp); 
 page() { curl -s -c "$jar" -b "$jar" -H 'Accept: text/html' "http://127.0.0.1:$PORT$1"; }
-token_of() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'; }
-t=$(page /sign-up | token_of)
+t=$(page /sign-up | csrf_token_of)
 curl -s -o /dev/null -b "$jar" -H "x-csrf-token: $t" -H 'Accept: application/json' \
   --data-urlencode "form[name]=Bench" --data-urlencode "form[email]=$email" --data-urlencode "form[password]=$password" \
   "http://127.0.0.1:$PORT/api/auth/sign_up"
 for i in 1 2; do
-  rm -f "$jar"; t=$(page /sign-in | token_of)
+  rm -f "$jar"; t=$(page /sign-in | csrf_token_of)
   export "SIGNIN_TOKEN_$i=$t" "SIGNIN_COOKIE_$i=$(awk '$6 ~ /ops_session/ { print $6 "=" $7 }' "$jar")"
 done
 export SIGNIN_EMAIL="bench%40example.com" SIGNIN_PASSWORD="tangerine+lighthouse"

@@ -48,6 +48,27 @@ PY
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
+# wrk's latency figure (us, ms or s) on standard input, in milliseconds.
+ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 } printf "%.2f", v }'; }
+
+# The CSRF token of the first form in the HTML on standard input.
+csrf_token_of() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'; }
+
+# Signs in to the server at BASE as a browser does, and prints the session cookie
+# ("ops_session=…") and that session's CSRF token, on one line. For the benchmarks.
+ops_sign_in() { # BASE EMAIL PASSWORD
+  local base=$1 jar token cookie
+  jar=$(mktemp)
+  token=$(curl -s -c "$jar" -b "$jar" -H 'Accept: text/html' "$base/sign-in" | csrf_token_of)
+  curl -s -o /dev/null -c "$jar" -b "$jar" -H "x-csrf-token: $token" -H 'Accept: application/json' \
+    --data-urlencode "form[email]=$2" --data-urlencode "form[password]=$3" "$base/api/auth/sign_in"
+  cookie=$(awk '$6 ~ /ops_session/ { print $6 "=" $7 }' "$jar")
+  # Signing in starts a new session with its own token; any page with a form carries it.
+  token=$(curl -s -b "$jar" -H 'Accept: text/html' "$base/o" | csrf_token_of)
+  rm -f "$jar"
+  echo "$cookie $token"
+}
+
 # apt-get only when a package is missing; sudo only when not already root.
 apt_install() {
   local missing=()
