@@ -14,6 +14,10 @@
 //! organisation requires two-factor sign-in, a member without it gets
 //! [`AppError::TwoFactorRequired`] from every function, before any of its data is read.
 //!
+//! Within one request the work is done once ([`RequestScope`]): the sign-in is checked once, each
+//! organisation resolved once, and the reads of every function the request runs (a page's
+//! resources) share one transaction.
+//!
 //! The server gives every server-function request an [`AccessRecord`] and withholds the response
 //! of a function that never declared its access; a test calls every registered function to prove
 //! each one declares, and calls each as every role to prove the matrix holds.
