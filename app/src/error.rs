@@ -34,7 +34,8 @@ pub enum AppError {
     /// A rule of the organisation refused the change; the message says which.
     #[error("{0}")]
     Refused(String),
-    /// The server is at capacity for this kind of work (password checks); nothing was done.
+    /// The server is at capacity for this kind of work (password checks, database connections);
+    /// nothing was done.
     #[error("We are busy right now. Please try again in a few seconds.")]
     Busy,
     #[error("Something went wrong on our side. Please try again.")]
@@ -94,10 +95,17 @@ impl FromServerFnError for AppError {
 impl From<sqlx::Error> for AppError {
     /// Logs the failure with where it happened (the `?` that converted it), the constraint or
     /// SQLSTATE when the database named one, and the error's source chain; the user sees only
-    /// [`AppError::Internal`]. Query parameters are never part of an sqlx error's message.
+    /// [`AppError::Internal`], or [`AppError::Busy`] when no connection came free in time.
+    /// Query parameters are never part of an sqlx error's message.
     #[track_caller]
     fn from(e: sqlx::Error) -> Self {
         let at = std::panic::Location::caller();
+        if matches!(e, sqlx::Error::PoolTimedOut) {
+            // Every connection stayed busy for the pool's whole wait: overload, not a fault.
+            // Nothing was done, and the caller is told to try again in a moment.
+            tracing::warn!(at = %format_args!("{}:{}", at.file(), at.line()), "no database connection came free in time");
+            return AppError::Busy;
+        }
         let db = e.as_database_error();
         tracing::error!(
             error = %e,
@@ -118,5 +126,19 @@ impl From<tower_sessions::session::Error> for AppError {
         let at = std::panic::Location::caller();
         tracing::error!(error = %e, at = %format_args!("{}:{}", at.file(), at.line()), "session error");
         AppError::Internal
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn no_free_database_connection_is_busy_not_broken() {
+        let e = AppError::from(sqlx::Error::PoolTimedOut);
+        assert_eq!(e, AppError::Busy);
+        assert_eq!(e.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+        assert!(e.retry_after().is_some());
+        assert_eq!(AppError::from(sqlx::Error::RowNotFound), AppError::Internal);
     }
 }
