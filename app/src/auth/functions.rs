@@ -482,45 +482,12 @@ pub async fn reset_password(form: ResetPasswordForm) -> Result<(), AppError> {
 
 #[server(endpoint = "auth/change_password", client = CsrfClient)]
 pub async fn change_password(form: ChangePasswordForm) -> Result<(), AppError> {
-    let Me {
-        svc,
-        user_id,
-        user_session_id: this_session,
-    } = access::signed_in().await?;
+    let me = access::signed_in().await?;
     let input = ChangePasswordInput::from(form);
     let meta = request_meta();
-    let user_key = user_id.to_string();
-    attempt(&svc.pool, PASSWORD_CHECK_USER, &user_key).await?;
-    let user = sqlx::query!(
-        "select email::text as \"email!\", password_hash from users where user_id = $1",
-        user_id
-    )
-    .fetch_one(&mut *user_tx(&svc.pool, user_id).await?)
-    .await?;
-    let verdict = svc
-        .hasher
-        .verify(input.current(), Some(&user.password_hash))
-        .await;
-    if verdict.is_err() {
-        // Nothing was checked, so nothing counts.
-        forgive(&svc.pool, PASSWORD_CHECK_USER, &user_key).await?;
-    }
-    if verdict? == Verified::No {
-        record_account_event(
-            &svc.pool,
-            Some(user_id),
-            AuditAction::PasswordChangeFailed,
-            &meta,
-            json!({}),
-        )
-        .await?;
-        return Err(AppError::invalid(
-            "current_password",
-            "Your current password is not correct.",
-        ));
-    }
-    forgive(&svc.pool, PASSWORD_CHECK_USER, &user_key).await?;
-    let email = EmailAddress::parse(&user.email).map_err(|_| AppError::Internal)?;
+    let (user_id, email, _) = reauthenticate(&me, input.current(), CHANGING_PASSWORD).await?;
+    let (svc, this_session) = (&me.svc, me.user_session_id);
+    let email = EmailAddress::parse(&email).map_err(|_| AppError::Internal)?;
     let new = NewPassword::parse(input.new_password().expose_secret(), &email)
         .map_err(|e| AppError::invalid("new_password", e))?;
     let hash = svc
@@ -612,11 +579,36 @@ pub async fn end_session(id: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Re-authenticates the signed-in user with their password before a sensitive change.
+/// Where a refused password check is shown, and how it is recorded.
+#[cfg(feature = "ssr")]
+struct PasswordCheck {
+    field: &'static str,
+    refusal: &'static str,
+    failed: AuditAction,
+}
+
+#[cfg(feature = "ssr")]
+const CHANGING_PASSWORD: PasswordCheck = PasswordCheck {
+    field: "current_password",
+    refusal: "Your current password is not correct.",
+    failed: AuditAction::PasswordChangeFailed,
+};
+
+#[cfg(feature = "ssr")]
+const CONFIRMING_DELETION: PasswordCheck = PasswordCheck {
+    field: "password",
+    refusal: "Your password is not correct.",
+    failed: AuditAction::ReauthenticationFailed,
+};
+
+/// Re-authenticates the signed-in user with their password before a sensitive change: counted
+/// against the user's allowance of password checks, and recorded when refused. Returns the user,
+/// their email address and name.
 #[cfg(feature = "ssr")]
 async fn reauthenticate(
     me: &Me,
     password: &SecretString,
+    check: PasswordCheck,
 ) -> Result<(uuid::Uuid, String, String), AppError> {
     let (svc, user_id) = (&me.svc, me.user_id);
     let user_key = user_id.to_string();
@@ -636,15 +628,12 @@ async fn reauthenticate(
         record_account_event(
             &svc.pool,
             Some(user_id),
-            AuditAction::ReauthenticationFailed,
+            check.failed,
             &request_meta(),
             json!({}),
         )
         .await?;
-        return Err(AppError::invalid(
-            "password",
-            "Your password is not correct.",
-        ));
+        return Err(AppError::invalid(check.field, check.refusal));
     }
     forgive(&svc.pool, PASSWORD_CHECK_USER, &user_key).await?;
     Ok((user_id, user.email, user.name))
@@ -779,7 +768,8 @@ pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
 pub async fn delete_account(password: String) -> Result<(), AppError> {
     let me = access::signed_in().await?;
     let svc = me.svc.clone();
-    let (user_id, email, _) = reauthenticate(&me, &SecretString::from(password)).await?;
+    let (user_id, email, _) =
+        reauthenticate(&me, &SecretString::from(password), CONFIRMING_DELETION).await?;
     let owns_shared = sqlx::query_scalar!(
         r#"select app_owns_shared_organisation($1) as "owns!""#,
         user_id
