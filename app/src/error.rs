@@ -95,18 +95,23 @@ impl FromServerFnError for AppError {
 impl From<sqlx::Error> for AppError {
     /// Logs the failure with where it happened (the `?` that converted it), the constraint or
     /// SQLSTATE when the database named one, and the error's source chain; the user sees only
-    /// [`AppError::Internal`], or [`AppError::Busy`] when no connection came free in time.
-    /// Query parameters are never part of an sqlx error's message.
+    /// [`AppError::Internal`], or [`AppError::Busy`] when the database could not do the work
+    /// just now ([`unavailable`]). Query parameters are never part of an sqlx error's message.
     #[track_caller]
     fn from(e: sqlx::Error) -> Self {
         let at = std::panic::Location::caller();
-        if matches!(e, sqlx::Error::PoolTimedOut) {
-            // Every connection stayed busy for the pool's whole wait: overload, not a fault.
-            // Nothing was done, and the caller is told to try again in a moment.
-            tracing::warn!(at = %format_args!("{}:{}", at.file(), at.line()), "no database connection came free in time");
+        let db = e.as_database_error();
+        if let Some(reason) = unavailable(&e) {
+            // Overload or an outage, not a fault: nothing was done (the transaction is rolled
+            // back), and the caller is told to try again in a moment.
+            tracing::warn!(
+                error = %e,
+                code = db.and_then(|d| d.code()).as_deref(),
+                at = %format_args!("{}:{}", at.file(), at.line()),
+                "{reason}"
+            );
             return AppError::Busy;
         }
-        let db = e.as_database_error();
         tracing::error!(
             error = %e,
             source = ?std::error::Error::source(&e).map(ToString::to_string),
@@ -119,11 +124,39 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+/// Why the database could not serve a request just now, when that is the reason: every
+/// connection stayed busy for the pool's whole wait, a statement ran past the role's
+/// `statement_timeout` or waited past its `lock_timeout`, or the server is unreachable,
+/// restarting or out of connections. A retry a moment later may well succeed.
+#[cfg(feature = "ssr")]
+fn unavailable(e: &sqlx::Error) -> Option<&'static str> {
+    match e {
+        sqlx::Error::PoolTimedOut => Some("no database connection came free in time"),
+        sqlx::Error::Io(_) | sqlx::Error::PoolClosed => Some("the database is unreachable"),
+        sqlx::Error::Database(d) => match d.code().as_deref() {
+            Some("57014") => Some("a statement ran past its time limit"),
+            Some("55P03") => Some("a lock was not granted in time"),
+            Some(code) if code.starts_with("08") || code.starts_with("57P") => {
+                Some("the database is unreachable or restarting")
+            }
+            Some("53300") => Some("the database has no free connections"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl From<tower_sessions::session::Error> for AppError {
     #[track_caller]
     fn from(e: tower_sessions::session::Error) -> Self {
+        use tower_sessions::{session::Error, session_store::Error as StoreError};
         let at = std::panic::Location::caller();
+        if matches!(e, Error::Store(StoreError::Backend(_))) {
+            // The session store is the database: unreachable, restarting or out of connections.
+            tracing::warn!(error = %e, at = %format_args!("{}:{}", at.file(), at.line()), "the session store is unavailable");
+            return AppError::Busy;
+        }
         tracing::error!(error = %e, at = %format_args!("{}:{}", at.file(), at.line()), "session error");
         AppError::Internal
     }
@@ -140,5 +173,12 @@ mod tests {
         assert_eq!(e.status(), http::StatusCode::SERVICE_UNAVAILABLE);
         assert!(e.retry_after().is_some());
         assert_eq!(AppError::from(sqlx::Error::RowNotFound), AppError::Internal);
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(AppError::from(sqlx::Error::Io(reset)), AppError::Busy);
+        let store = tower_sessions::session_store::Error::Backend("pool timed out".into());
+        assert_eq!(
+            AppError::from(tower_sessions::session::Error::Store(store)),
+            AppError::Busy
+        );
     }
 }

@@ -2,13 +2,27 @@ import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { PASSWORD, hydrated, openVerificationLink, signIn, signUp, uniqueEmail } from "./helpers";
 
-test("sign up, verify from the mailbox, sign in and sign out", async ({ page }) => {
+test("sign up, verify from the mailbox, sign in from a public page and sign out", async ({ browser }) => {
   const email = uniqueEmail("robin");
-  await signUp(page, email);
-  await openVerificationLink(page, email);
-  await expect(page.getByRole("status")).toHaveText("Your email address is confirmed. Sign in to continue.");
+  const first = await (await browser.newContext()).newPage();
+  await signUp(first, email);
+  await openVerificationLink(first, email);
+  await expect(first.getByRole("status")).toHaveText("Your email address is confirmed. Sign in to continue.");
 
-  await signIn(page, email);
+  // A visitor who arrives on a public page starts no session there. The sign-in form is then
+  // drawn in the browser, on a page that had no token: the app asks for the session's before
+  // it posts.
+  const page = await (await browser.newContext()).newPage();
+  await page.goto("/");
+  await hydrated(page);
+  expect(await page.context().cookies()).toEqual([]);
+  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/sign-in$/);
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed), "no reload").toBe(true);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("heading", { name: "Your account", exact: true })).toBeVisible();
   await expect(page.getByText(email)).toBeVisible();
 
@@ -18,6 +32,8 @@ test("sign up, verify from the mailbox, sign in and sign out", async ({ page }) 
   await expect(page.getByText("You are not signed in.")).toBeVisible();
   const results = await new AxeBuilder({ page }).analyze();
   expect(results.violations.map((v) => v.id)).toEqual([]);
+  await first.context().close();
+  await page.context().close();
 });
 
 test("an unverified account sees only the verify page, with a resend button", async ({ page }) => {

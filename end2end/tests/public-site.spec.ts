@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { test, expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { PUBLIC_PAGES } from "./pages";
@@ -64,32 +65,53 @@ for (const p of PUBLIC_PAGES) {
   });
 }
 
-test("every response carries the security headers, and the CSP nonce matches every script", async ({ request }) => {
-  const nonces = new Set<string>();
+function expectSecurityHeaders(h: Record<string, string>) {
+  const csp = h["content-security-policy"];
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).toContain("object-src 'none'");
+  expect(csp).not.toContain("unsafe-inline");
+  expect(csp).not.toMatch(/'unsafe-eval'/);
+  expect(h["x-content-type-options"]).toBe("nosniff");
+  expect(h["referrer-policy"]).toBe("strict-origin-when-cross-origin");
+  expect(h["permissions-policy"]).toContain("camera=()");
+  expect(h["cross-origin-opener-policy"]).toBe("same-origin");
+  expect(h["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+}
+
+test("public pages carry the security headers, and allow exactly their own inline scripts by hash", async ({ request }) => {
   for (const p of PUBLIC_PAGES) {
     const res = await request.get(p.path);
     const h = res.headers();
+    expectSecurityHeaders(h);
     const csp = h["content-security-policy"];
-    expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).toContain("object-src 'none'");
-    expect(csp).not.toContain("unsafe-inline");
-    expect(csp).not.toMatch(/'unsafe-eval'/);
-    expect(h["x-content-type-options"]).toBe("nosniff");
-    expect(h["referrer-policy"]).toBe("strict-origin-when-cross-origin");
-    expect(h["permissions-policy"]).toContain("camera=()");
-    expect(h["cross-origin-opener-policy"]).toBe("same-origin");
-    expect(h["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
-    const nonce = /'nonce-([A-Za-z0-9_-]+)'/.exec(csp)?.[1];
+    expect(csp, "a page for everyone has no nonce").not.toContain("'nonce-");
+    const html = await res.text();
+    const inline = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)]
+      .filter((m) => !/\ssrc=/.test(m[1]))
+      .map((m) => m[2]);
+    expect(inline.length).toBeGreaterThan(0);
+    const allowed = new Set([...csp.matchAll(/'(sha256-[A-Za-z0-9+/=]+)'/g)].map((m) => m[1]));
+    const hashes = new Set(inline.map((s) => "sha256-" + createHash("sha256").update(s, "utf8").digest("base64")));
+    expect([...allowed].sort()).toEqual([...hashes].sort());
+  }
+});
+
+test("a page drawn for one visitor has a fresh CSP nonce that every script carries", async ({ request }) => {
+  const nonces = new Set<string>();
+  for (let i = 0; i < 3; i++) {
+    const res = await request.get("/sign-in");
+    const h = res.headers();
+    expectSecurityHeaders(h);
+    const nonce = /'nonce-([A-Za-z0-9_-]+)'/.exec(h["content-security-policy"])?.[1];
     expect(nonce, "CSP has a script nonce").toBeTruthy();
     nonces.add(nonce!);
-    const html = await res.text();
-    const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
+    const scripts = [...(await res.text()).matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
     expect(scripts.length).toBeGreaterThan(0);
     for (const tag of scripts) {
       expect(tag, "every script carries this response's nonce").toContain(`nonce="${nonce}"`);
     }
   }
-  expect(nonces.size, "a fresh nonce per response").toBe(PUBLIC_PAGES.length);
+  expect(nonces.size, "a fresh nonce per response").toBe(3);
 });
 
 test("the pricing toggle works only once the page has hydrated", async ({ browser, page }) => {

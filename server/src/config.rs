@@ -40,6 +40,9 @@ pub struct Config {
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
     pub shutdown_grace: Duration,
+    /// How long a stopping server keeps serving, with `Connection: close` on every answer,
+    /// before it stops accepting connections (see `drain`).
+    pub shutdown_drain: Duration,
     /// Where cargo-leptos put the compiled site (WASM, JS, CSS and public assets).
     pub site_root: PathBuf,
     /// A session ends after this long without a request...
@@ -79,6 +82,8 @@ pub struct DatabaseConfig {
     /// `/readyz` reports any that are pending.
     pub migration_url: Option<SecretString>,
     pub max_connections: u32,
+    /// How long a request waits for a free connection before it is answered 503.
+    pub acquire_timeout: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -176,6 +181,7 @@ impl Config {
                 .filter(|n| (1..=1000).contains(n))
                 .ok_or_else(|| "expected a whole number from 1 to 1000".into())
         });
+        let acquire_timeout = r.value("OPS_DB_ACQUIRE_TIMEOUT_SECS", "5", seconds);
         let cert = r.optional("OPS_TLS_CERT_FILE", |v| Ok(PathBuf::from(v)));
         let key = r.optional("OPS_TLS_KEY_FILE", |v| Ok(PathBuf::from(v)));
         let tls = match (cert, key) {
@@ -221,6 +227,15 @@ impl Config {
         );
         let request_timeout = r.value("OPS_REQUEST_TIMEOUT_SECS", "30", seconds);
         let shutdown_grace = r.value("OPS_SHUTDOWN_GRACE_SECS", "30", seconds);
+        // A proxy in front needs a moment to move off this instance; alone in development, no.
+        let drain_default = if r.production { "5" } else { "0" };
+        let shutdown_drain = r.value("OPS_SHUTDOWN_DRAIN_SECS", drain_default, |v| {
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| *n <= 300)
+                .map(Duration::from_secs)
+                .ok_or_else(|| "expected a whole number of seconds from 0 to 300".into())
+        });
         let max_body_bytes = r.value("OPS_MAX_BODY_BYTES", "2097152", |v| {
             v.parse::<usize>()
                 .ok()
@@ -315,6 +330,7 @@ impl Config {
                 url: database_url.expect("parsed"),
                 migration_url,
                 max_connections: max_connections.expect("parsed"),
+                acquire_timeout: acquire_timeout.expect("parsed"),
             },
             tls,
             security: SecurityContact {
@@ -326,6 +342,7 @@ impl Config {
             request_timeout: request_timeout.expect("parsed"),
             max_body_bytes: max_body_bytes.expect("parsed"),
             shutdown_grace: shutdown_grace.expect("parsed"),
+            shutdown_drain: shutdown_drain.expect("parsed"),
             site_root: site_root.expect("parsed"),
             session_idle: session_idle.expect("parsed"),
             session_absolute: session_absolute.expect("parsed"),

@@ -3,8 +3,11 @@
 //! (Fetch Metadata, else Origin) and carry the session's token, in the `x-csrf-token` header or
 //! the `csrf_token` field of a form.
 //!
-//! Page loads get the token put in the request for the renderer to embed in forms. When a
-//! request replaces the session's token (a sign-in does), its response carries the new one in
+//! Page loads get the token put in the request for the renderer to embed in forms, except the
+//! public pages, which carry nothing of their visitor (they are rendered once for everyone, see
+//! `public_pages`): a visitor who only reads them starts no session. Scripts on such a page ask
+//! for the token at [`CSRF_TOKEN_PATH`] before their first state-changing call. When a request
+//! replaces the session's token (a sign-in does), its response carries the new one in
 //! `x-csrf-token`, for the page's scripts to use from then on.
 //!
 //! The only requests without a token are to [`SignedRoute`]s, which a server (a webhook's
@@ -13,7 +16,7 @@
 
 use std::sync::Arc;
 
-use app::auth::{session::CSRF_TOKEN_KEY, CsrfToken, CSRF_FIELD};
+use app::auth::{session::CSRF_TOKEN_KEY, CsrfToken, CSRF_FIELD, CSRF_TOKEN_PATH};
 use axum::{
     body::{to_bytes, Body, Bytes},
     extract::{Request, State},
@@ -23,6 +26,8 @@ use axum::{
 };
 use subtle::ConstantTimeEq as _;
 use tower_sessions::Session;
+
+use crate::public_pages::is_public_page;
 
 const ANONYMOUS_IDLE: time::Duration = time::Duration::hours(24);
 /// The header a changed token comes back in (and in which scripts send theirs).
@@ -147,9 +152,17 @@ async fn session_token(session: &Session, create: bool) -> Result<Option<String>
     }
 }
 
+/// A session that could not be read or written, answered as the application answers the same
+/// failure (503 with `Retry-After` while the database is unavailable).
 fn internal(e: tower_sessions::session::Error) -> Response {
-    tracing::error!(error = %e, "session store");
-    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    let error = app::error::AppError::from(e);
+    let mut response = (error.status(), error.to_string()).into_response();
+    if let Some(seconds) = error.retry_after() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {
@@ -166,10 +179,14 @@ pub async fn protect(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
+    if path == CSRF_TOKEN_PATH && request.method() == Method::GET {
+        return token(&session, request.headers(), &policy.origin).await;
+    }
     if !is_unsafe(request.method()) {
         // A page load is where forms get their token: make sure the session has one.
+        let gets_token = wants_html(request.headers()) && !is_public_page(path);
         let mut request = request;
-        if wants_html(request.headers()) {
+        if gets_token {
             match session_token(&session, true).await {
                 Ok(Some(token)) => {
                     request.extensions_mut().insert(CsrfToken(token));
@@ -239,6 +256,27 @@ pub async fn protect(
         Err(error) => return error,
     }
     response
+}
+
+/// The session's token, for a page that was served without one ([`CSRF_TOKEN_PATH`]). Only our
+/// own pages may ask (a cross-site script could not read the answer anyway), and the answer is
+/// never stored.
+async fn token(session: &Session, headers: &HeaderMap, origin: &str) -> Response {
+    if let Err(refusal) = check_origin(headers, origin) {
+        return refusal.into_response();
+    }
+    match session_token(session, true).await {
+        Ok(Some(token)) => (
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            token,
+        )
+            .into_response(),
+        Ok(None) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Err(response) => response,
+    }
 }
 
 /// A signed route's request, let through only if its signature verifies.

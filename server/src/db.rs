@@ -14,7 +14,7 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 pub fn pool(config: &DatabaseConfig) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(config.max_connections)
-        .acquire_timeout(std::time::Duration::from_secs(5))
+        .acquire_timeout(config.acquire_timeout)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 check_role(conn).await.map_err(|e| match e {

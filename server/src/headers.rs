@@ -1,5 +1,6 @@
 //! Security headers on every response, including a Content-Security-Policy whose script nonce
-//! is fresh for each request and shared with the page renderer.
+//! is fresh for each request and shared with the page renderer. A response served to everyone
+//! alike (a public page, rendered once) names its inline scripts by hash instead.
 
 use axum::{
     extract::{Request, State},
@@ -9,6 +10,8 @@ use axum::{
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use rand::RngCore as _;
+
+use crate::public_pages::ScriptHashes;
 
 /// A per-request CSP nonce, placed in the request's extensions for the renderer to use.
 #[derive(Clone, Debug)]
@@ -32,16 +35,31 @@ pub struct HeaderPolicy {
     pub hsts: bool,
 }
 
-/// Scripts run only with this response's nonce (`strict-dynamic` lets the hydration script load
-/// the WASM glue); WASM compiles under `wasm-unsafe-eval`; nothing else is allowed by default.
-fn content_security_policy(nonce: &CspNonce) -> HeaderValue {
-    let n = nonce.as_str();
+/// Which inline scripts may run: this response's nonce, or the hashes of a shared page's own.
+enum ScriptSources<'a> {
+    Nonce(&'a CspNonce),
+    Hashes(&'a ScriptHashes),
+}
+
+/// Scripts run only with this response's nonce or hashes (`strict-dynamic` lets the hydration
+/// script load the WASM glue); WASM compiles under `wasm-unsafe-eval`; nothing else is allowed
+/// by default.
+fn content_security_policy(scripts: ScriptSources) -> HeaderValue {
+    let sources = match scripts {
+        ScriptSources::Nonce(nonce) => format!("'nonce-{}'", nonce.as_str()),
+        // No inline script at all: 'none' would be ignored beside 'strict-dynamic', so name a
+        // hash nothing has.
+        ScriptSources::Hashes(ScriptHashes(hashes)) if hashes.is_empty() => {
+            "'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='".to_string()
+        }
+        ScriptSources::Hashes(ScriptHashes(hashes)) => hashes.join(" "),
+    };
     HeaderValue::from_str(&format!(
-        "default-src 'self'; script-src 'nonce-{n}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+        "default-src 'self'; script-src {sources} 'strict-dynamic' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ))
-    .expect("nonce is URL-safe base64")
+    .expect("nonces and hashes are base64")
 }
 
 static PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
@@ -53,9 +71,12 @@ pub async fn security_headers(
     next: Next,
 ) -> Response {
     let nonce = CspNonce::generate();
-    let csp = content_security_policy(&nonce);
-    request.extensions_mut().insert(nonce);
+    request.extensions_mut().insert(nonce.clone());
     let mut response = next.run(request).await;
+    let csp = match response.extensions().get::<ScriptHashes>() {
+        Some(hashes) => content_security_policy(ScriptSources::Hashes(hashes)),
+        None => content_security_policy(ScriptSources::Nonce(&nonce)),
+    };
     let h = response.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(
@@ -93,10 +114,22 @@ mod tests {
         let b = CspNonce::generate();
         assert_ne!(a.as_str(), b.as_str());
         assert_eq!(a.as_str().len(), 22);
-        let csp = content_security_policy(&a);
+        let csp = content_security_policy(ScriptSources::Nonce(&a));
         let csp = csp.to_str().unwrap();
         assert!(csp.contains(&format!("'nonce-{}'", a.as_str())));
         assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"));
         assert!(csp.contains("frame-ancestors 'none'"));
+    }
+
+    #[test]
+    fn a_shared_page_names_its_scripts_by_hash() {
+        let hashes = ScriptHashes(vec!["'sha256-abc='".into(), "'sha256-def='".into()]);
+        let csp = content_security_policy(ScriptSources::Hashes(&hashes));
+        let csp = csp.to_str().unwrap();
+        assert!(csp.contains("script-src 'sha256-abc=' 'sha256-def=' 'strict-dynamic'"));
+        assert!(!csp.contains("nonce") && !csp.contains("unsafe-inline"));
+        let none = ScriptHashes::default();
+        let csp = content_security_policy(ScriptSources::Hashes(&none));
+        assert!(csp.to_str().unwrap().contains("script-src 'sha256-"));
     }
 }

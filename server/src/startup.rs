@@ -11,7 +11,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    compression::CompressionLayer,
+    compression::{CompressionLayer, CompressionLevel},
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
@@ -26,10 +26,16 @@ use crate::{
     access_guard, cache_control, client_addr,
     config::Config,
     csrf::{self, CsrfPolicy},
-    db, dev_tools, email,
+    db, dev_tools,
+    drain::{self, Draining},
+    email,
     headers::{security_headers, CspNonce, HeaderPolicy},
-    health, sessions, site_files, telemetry, tls,
+    health, public_pages, sessions, site_files, telemetry, tls,
 };
+
+/// Brotli quality 4 (gzip level 4): about gzip's default ratio at a fraction of brotli's default
+/// cost.
+const DYNAMIC_COMPRESSION: i32 = 4;
 
 /// Password hashes computed at once; more wait their turn rather than starve other requests.
 const HASHING_CONCURRENCY: usize = 2;
@@ -40,6 +46,7 @@ pub struct AppState {
     pub pool: PgPool,
     pub site: SiteInfo,
     pub leptos_options: LeptosOptions,
+    pub draining: Draining,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -73,6 +80,8 @@ pub struct Application {
     tls: Option<RustlsConfig>,
     router: Router,
     shutdown_grace: Duration,
+    shutdown_drain: Duration,
+    draining: Draining,
 }
 
 impl Application {
@@ -122,14 +131,17 @@ impl Application {
             Some(files) => Some(RustlsConfig::from_config(tls::server_config(files)?)),
             None => None,
         };
-        let shutdown_grace = config.shutdown_grace;
-        let router = router(config, pool, session_store);
+        let (shutdown_grace, shutdown_drain) = (config.shutdown_grace, config.shutdown_drain);
+        let draining = Draining::default();
+        let router = router(config, pool, session_store, draining.clone());
         Ok(Self {
             listener,
             local_addr,
             tls,
             router,
             shutdown_grace,
+            shutdown_drain,
+            draining,
         })
     }
 
@@ -137,18 +149,27 @@ impl Application {
         self.local_addr
     }
 
-    /// Serves until `shutdown` resolves, then stops accepting connections and lets in-flight
-    /// requests finish (up to the configured grace period).
+    /// Serves until `shutdown` resolves, then drains for the configured time (see `drain`),
+    /// then stops accepting connections and lets in-flight requests finish (up to the
+    /// configured grace period).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
         let handle = Handle::new();
-        let grace = self.shutdown_grace;
+        let (grace, drain, draining) = (self.shutdown_grace, self.shutdown_drain, self.draining);
         tokio::spawn({
             let handle = handle.clone();
             async move {
                 shutdown.await;
+                if !drain.is_zero() {
+                    tracing::info!(
+                        seconds = drain.as_secs(),
+                        "shutting down: draining connections"
+                    );
+                    draining.start();
+                    tokio::time::sleep(drain).await;
+                }
                 tracing::info!("shutting down: finishing in-flight requests");
                 handle.graceful_shutdown(Some(grace));
             }
@@ -174,7 +195,12 @@ impl Application {
     }
 }
 
-fn router(config: Config, pool: PgPool, session_store: PostgresStore) -> Router {
+fn router(
+    config: Config,
+    pool: PgPool,
+    session_store: PostgresStore,
+    draining: Draining,
+) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name("ops_intel")
         .site_root(config.site_root.to_string_lossy().as_ref())
@@ -217,6 +243,7 @@ fn router(config: Config, pool: PgPool, session_store: PostgresStore) -> Router 
         pool,
         site: site.clone(),
         leptos_options,
+        draining: draining.clone(),
     };
 
     // What every page render and server function knows: the site's public facts, the account
@@ -273,11 +300,23 @@ fn router(config: Config, pool: PgPool, session_store: PostgresStore) -> Router 
             timeout,
         ))
         .layer(CatchPanicLayer::new())
-        .layer(CompressionLayer::new())
+        // Dynamic answers are compressed as they go out at a fast setting: brotli's default
+        // (quality 11) costs more CPU per page than the bytes it saves are worth. The public
+        // pages are compressed at the best setting, once (`public_pages`).
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(DYNAMIC_COMPRESSION)))
+        // The public pages, rendered once and served from memory (already compressed).
+        .layer(middleware::from_fn_with_state(
+            public_pages::PublicPages::default(),
+            public_pages::serve,
+        ))
         .layer(middleware::from_fn(cache_control::cache_control))
         .layer(middleware::from_fn_with_state(
             header_policy,
             security_headers,
+        ))
+        .layer(middleware::from_fn_with_state(
+            draining,
+            drain::close_connections,
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
         // Who is asking, by address, resolved once for everything inside.

@@ -1,5 +1,6 @@
 //! The browser side of CSRF protection: every server function call carries the session's token
-//! in the `x-csrf-token` header, so no call can forget it.
+//! in the `x-csrf-token` header, so no call can forget it. A page rendered without one (the
+//! public pages are the same for everyone) asks the server for the session's token first.
 
 use std::{cell::RefCell, future::Future};
 
@@ -7,8 +8,8 @@ use futures::{Sink, Stream};
 use leptos::server_fn::{
     client::{browser::BrowserClient, Client},
     error::FromServerFnError,
-    request::browser::BrowserRequest,
-    response::browser::BrowserResponse,
+    request::{browser::BrowserRequest, ClientReq},
+    response::{browser::BrowserResponse, ClientRes},
     Bytes,
 };
 
@@ -46,6 +47,33 @@ fn update_form_fields(token: &str) {
     let _ = token;
 }
 
+/// Asks the server for the session's token (starting a session if there is none). Without it
+/// the call that follows is refused with a message to reload, which is what the user then sees.
+async fn fetch_token<E, IS, OS>()
+where
+    E: FromServerFnError,
+    IS: FromServerFnError,
+    OS: FromServerFnError,
+{
+    let Ok(request) = <BrowserRequest as ClientReq<E>>::try_new_get(
+        crate::auth::CSRF_TOKEN_PATH,
+        "text/plain",
+        "text/plain",
+        "",
+    ) else {
+        return;
+    };
+    let Ok(response) = <BrowserClient as Client<E, IS, OS>>::send(request).await else {
+        return;
+    };
+    if <BrowserResponse as ClientRes<E>>::status(&response) == 200 {
+        if let Ok(token) = <BrowserResponse as ClientRes<E>>::try_into_string(response).await {
+            remember_token(token.trim());
+            update_form_fields(token.trim());
+        }
+    }
+}
+
 /// The browser's fetch client, plus the CSRF header.
 pub struct CsrfClient;
 
@@ -58,23 +86,23 @@ where
     type Request = BrowserRequest;
     type Response = BrowserResponse;
 
-    fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
+    async fn send(req: Self::Request) -> Result<Self::Response, E> {
+        if TOKEN.with(|t| t.borrow().is_empty()) {
+            fetch_token::<E, IS, OS>().await;
+        }
         let token = TOKEN.with(|t| t.borrow().clone());
         if !token.is_empty() {
             req.headers().set("x-csrf-token", &token);
         }
-        let sent = <BrowserClient as Client<E, IS, OS>>::send(req);
-        async move {
-            let response = sent.await?;
-            // A sign-in replaces the session's token; its answer carries the new one.
-            if let Some(token) = response.generate_headers().get("x-csrf-token") {
-                if let Ok(token) = token.to_str() {
-                    remember_token(token);
-                    update_form_fields(token);
-                }
+        let response = <BrowserClient as Client<E, IS, OS>>::send(req).await?;
+        // A sign-in replaces the session's token; its answer carries the new one.
+        if let Some(token) = response.generate_headers().get("x-csrf-token") {
+            if let Ok(token) = token.to_str() {
+                remember_token(token);
+                update_form_fields(token);
             }
-            Ok(response)
         }
+        Ok(response)
     }
 
     #[allow(clippy::type_complexity)]

@@ -27,6 +27,10 @@ pub struct CsrfToken(pub String);
 /// Name of the form field (and, as `x-csrf-token`, the header) that carries the token.
 pub const CSRF_FIELD: &str = "csrf_token";
 
+/// Where a page served without a token (a public page, the same for everyone) gets the
+/// session's, before its first state-changing call.
+pub const CSRF_TOKEN_PATH: &str = "/session/csrf-token";
+
 /// What the browser may know about the signed-in user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSummary {

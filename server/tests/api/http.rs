@@ -30,7 +30,13 @@ async fn every_response_carries_the_security_headers() {
         let h = res.headers();
         let csp = h["content-security-policy"].to_str().unwrap();
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
-        assert!(csp.contains("script-src 'nonce-"), "{path}: {csp}");
+        // The public pages, the same for everyone, name their scripts by hash.
+        let scripts = if PAGES.contains(&path) {
+            "script-src 'sha256-"
+        } else {
+            "script-src 'nonce-"
+        };
+        assert!(csp.contains(scripts), "{path}: {csp}");
         assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(
@@ -54,7 +60,7 @@ async fn every_response_carries_the_security_headers() {
 #[tokio::test]
 async fn page_scripts_carry_the_nonce_of_their_own_response() {
     let app = TestApp::spawn().await;
-    let first = app.get("/").await;
+    let first = app.get("/sign-in").await;
     let nonce = csp_nonce(&first);
     let html = first.text().await.unwrap();
     let scripts: Vec<&str> = html
@@ -68,7 +74,7 @@ async fn page_scripts_carry_the_nonce_of_their_own_response() {
             "{tag} lacks nonce {nonce}"
         );
     }
-    let second = csp_nonce(&app.get("/").await);
+    let second = csp_nonce(&app.get("/sign-in").await);
     assert_ne!(nonce, second, "each response gets a fresh nonce");
 }
 
@@ -205,6 +211,34 @@ async fn html_is_compressed_for_clients_that_accept_it() {
         .await
         .unwrap();
     assert_eq!(res.headers()["content-encoding"], "br");
+}
+
+#[tokio::test]
+async fn a_stopping_server_drains_before_it_stops_listening() {
+    let mut app = TestApp::spawn_with(&[("OPS_SHUTDOWN_DRAIN_SECS", "2")]).await;
+    let addr = app.addr;
+    assert!(app
+        .get("/healthz")
+        .await
+        .headers()
+        .get("connection")
+        .is_none());
+    app.begin_shut_down();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Still serving, but telling the proxy to move on: no answer keeps its connection open.
+    let page = app.get("/pricing").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["connection"], "close");
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(ready.text().await.unwrap().contains("draining"));
+    let started = std::time::Instant::now();
+    app.shut_down().await.expect("a clean stop");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1500));
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "no longer listening"
+    );
 }
 
 #[tokio::test]

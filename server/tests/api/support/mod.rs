@@ -166,9 +166,16 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// Asks the server to stop (as SIGTERM does), without waiting.
+    pub fn begin_shut_down(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     /// Asks the server to stop and waits until it has.
     pub async fn shut_down(mut self) -> Result<(), server::startup::StartupError> {
-        let _ = self.stop.take().unwrap().send(());
+        self.begin_shut_down();
         self.server.take().unwrap().await.expect("server task")
     }
 }
