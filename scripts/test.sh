@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, the checked queries' metadata, Rust unit and integration
-# tests against real PostgreSQL, then the Playwright suite in Chromium against the server those
-# tests built. Exits non-zero on any failure.
+# tests against real PostgreSQL, the Playwright suite in Chromium against the server those tests
+# built, and the production shape (nginx, two instances, PgBouncer) with that same server.
+# Exits non-zero on any failure.
 #
 # Built once: the integration tests build the server binary (dev profile, the same compiled
 # dependencies as the tests) and the browser tests run against that binary; only the browser's
@@ -65,5 +66,10 @@ status=0
 if [ "$status" -ne 0 ]; then
   echo "--- server log ---"; tail -n 50 "$log"
 fi
+
+step "the production shape: nginx, two instances, PgBouncer (scripts/deploy-check.sh)"
+deploy_status=0
+SERVER_BIN="$TARGET_DIR/debug/server" scripts/deploy-check.sh || deploy_status=$?
+[ "$status" -ne 0 ] || status=$deploy_status
 step "done, status $status"
 exit "$status"
