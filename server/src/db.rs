@@ -15,6 +15,10 @@ pub fn pool(config: &DatabaseConfig) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(config.max_connections)
         .acquire_timeout(config.acquire_timeout)
+        // No round trip to test a connection before each use: the pool already tests each one
+        // as it is returned (a broken one is closed then), and a connection that broke while
+        // idle fails its first statement, which is answered 503 like any outage.
+        .test_before_acquire(false)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 check_role(conn).await.map_err(|e| match e {
