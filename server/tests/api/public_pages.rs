@@ -129,7 +129,7 @@ async fn public_pages_are_sent_in_the_best_encoding_the_browser_takes() {
     assert_eq!(br.headers()[header::CONTENT_ENCODING], "br");
     let br = br.bytes().await.unwrap();
     assert!(
-        br.len() * 3 < plain.len(),
+        br.len() * 2 < plain.len(),
         "{} of {}",
         br.len(),
         plain.len()
