@@ -134,7 +134,7 @@ async fn session_token(session: &Session, create: bool) -> Result<Option<String>
     let existing = session
         .get::<String>(CSRF_TOKEN_KEY)
         .await
-        .map_err(internal)?;
+        .map_err(session_failure)?;
     match existing {
         Some(t) => Ok(Some(t)),
         None if create => {
@@ -145,7 +145,7 @@ async fn session_token(session: &Session, create: bool) -> Result<Option<String>
             session
                 .insert(CSRF_TOKEN_KEY, &token)
                 .await
-                .map_err(internal)?;
+                .map_err(session_failure)?;
             Ok(Some(token))
         }
         None => Ok(None),
@@ -154,7 +154,7 @@ async fn session_token(session: &Session, create: bool) -> Result<Option<String>
 
 /// A session that could not be read or written, answered as the application answers the same
 /// failure (503 with `Retry-After` while the database is unavailable).
-fn internal(e: tower_sessions::session::Error) -> Response {
+fn session_failure(e: tower_sessions::session::Error) -> Response {
     let error = app::error::AppError::from(e);
     let mut response = (error.status(), error.to_string()).into_response();
     if let Some(seconds) = error.retry_after() {

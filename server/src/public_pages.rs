@@ -114,13 +114,13 @@ impl RenderedPage {
             .unwrap_or_else(|| HeaderValue::from_static("text/html; charset=utf-8"));
         // The renderer gives every page a nonce of its own making; a page for everyone has none.
         let html = without_nonces(&String::from_utf8_lossy(&identity));
-        let identity = Bytes::from(html.clone());
         let mut hashes: Vec<String> = Vec::new();
         for hash in inline_scripts(&html).map(script_hash) {
             if !hashes.contains(&hash) {
                 hashes.push(hash);
             }
         }
+        let identity = Bytes::from(html);
         Ok(Self {
             content_type,
             brotli: brotli(&identity),

@@ -4,7 +4,7 @@
 
 use std::io::Read as _;
 
-use app::auth::{forms::SignInForm, functions::SignIn, CSRF_TOKEN_PATH};
+use app::auth::CSRF_TOKEN_PATH;
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use reqwest::{header, StatusCode};
 use sha2::{Digest as _, Sha256};
@@ -12,13 +12,23 @@ use sqlx::PgPool;
 
 use crate::support::{
     browser::Browser,
-    orgs::{create_user, PASSWORD},
+    orgs::{create_user, sign_in, sign_in_as, PASSWORD},
     TestApp,
 };
 
 async fn session_rows(db: &PgPool) -> i64 {
     sqlx::query_scalar("select count(*) from tower_sessions.session")
         .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+/// What a page's script does to get the session's token, with one header of the browser's.
+async fn ask_for_token(app: &TestApp, name: header::HeaderName, value: &str) -> reqwest::Response {
+    app.client
+        .get(format!("{}{CSRF_TOKEN_PATH}", app.base))
+        .header(name, value)
+        .send()
         .await
         .unwrap()
 }
@@ -38,16 +48,7 @@ async fn reading_the_public_pages_starts_no_session_and_shows_everyone_the_same_
     let app = TestApp::spawn().await;
     let db = PgPool::connect(&app.db.url).await.unwrap();
     create_user(&db, "ada@example.com", true).await;
-    let mut ada = Browser::new(&app);
-    ada.open("/sign-in").await;
-    ada.ok(SignIn {
-        form: SignInForm {
-            email: "ada@example.com".into(),
-            password: PASSWORD.into(),
-            next: None,
-        },
-    })
-    .await;
+    let mut ada = sign_in(&app, "ada@example.com").await;
     let sessions = session_rows(&db).await;
 
     for path in app::PUBLIC_PATHS {
@@ -164,13 +165,12 @@ async fn a_script_on_a_public_page_gets_the_sessions_token_before_it_posts() {
     b.open("/").await;
     assert_eq!(b.cookie, None);
 
-    let res = app
-        .client
-        .get(format!("{}{CSRF_TOKEN_PATH}", app.base))
-        .header("sec-fetch-site", "same-origin")
-        .send()
-        .await
-        .unwrap();
+    let res = ask_for_token(
+        &app,
+        header::HeaderName::from_static("sec-fetch-site"),
+        "same-origin",
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
     let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap();
@@ -178,34 +178,20 @@ async fn a_script_on_a_public_page_gets_the_sessions_token_before_it_posts() {
     b.token = res.text().await.unwrap();
     assert!(b.token.len() >= 32, "{}", b.token);
 
-    b.ok(SignIn {
-        form: SignInForm {
-            email: "ada@example.com".into(),
-            password: PASSWORD.into(),
-            next: None,
-        },
-    })
-    .await;
+    b.ok(sign_in_as("ada@example.com", PASSWORD)).await;
     assert!(b.current_user().await.is_some());
 
     // Asking again in the same session gives the session's current token, not a new one.
-    let again = app
-        .client
-        .get(format!("{}{CSRF_TOKEN_PATH}", app.base))
-        .header(header::COOKIE, b.cookie.clone().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let again = ask_for_token(&app, header::COOKIE, &b.cookie.clone().unwrap()).await;
     assert_eq!(again.text().await.unwrap(), b.token);
 
     // Another site's script may not ask.
-    let cross = app
-        .client
-        .get(format!("{}{CSRF_TOKEN_PATH}", app.base))
-        .header("sec-fetch-site", "cross-site")
-        .send()
-        .await
-        .unwrap();
+    let cross = ask_for_token(
+        &app,
+        header::HeaderName::from_static("sec-fetch-site"),
+        "cross-site",
+    )
+    .await;
     assert_eq!(cross.status(), StatusCode::FORBIDDEN);
     assert!(cross.headers().get(header::SET_COOKIE).is_none());
 }
