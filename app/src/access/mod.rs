@@ -39,12 +39,12 @@ mod ssr {
     use sqlx::{Postgres, Transaction};
     use uuid::Uuid;
 
-    use super::scope::{Caller, RequestScope, TenantTx};
+    use super::scope::{Caller, Claim, Entered, RequestScope, SignIn, TenantTx};
     use crate::{
         audit::{record_org_event, AuditAction},
         auth::{
             services::AuthServices,
-            session::{session, signed_in as signed_in_session},
+            session::{checked_elsewhere, claimed, session, signed_in as signed_in_session},
         },
         error::AppError,
         request::{request_meta, RequestMeta},
@@ -210,6 +210,9 @@ mod ssr {
         pub role: Role,
         /// Whether the organisation requires two-factor sign-in of every member.
         pub require_two_factor: bool,
+        /// Where the organisation's data stood when the request entered it: figures computed at
+        /// the same version are still true (see [`crate::work::figures`]).
+        pub data_version: i64,
         pub meta: RequestMeta,
         /// The request's transaction, scoped to this organisation; see [`RequestScope`].
         pub tx: TenantTx,
@@ -218,14 +221,53 @@ mod ssr {
     /// Only for a verified member of the organisation `slug` whose role allows `permission`.
     pub async fn member(slug: &str, permission: Permission) -> Result<Member, AppError> {
         declare(format!("member:{}", permission.name()));
-        let me = caller().await?;
-        if slug.len() > 100 {
-            return Err(AppError::NotFound);
+        let svc = services()?;
+        let scope = scope();
+        // A request's first function checks the sign-in its session names in the statement that
+        // enters the organisation; later ones know the caller already.
+        let (claim, session) = match scope.checked_caller() {
+            Some(caller) => (Claim::Checked(caller), None),
+            None => {
+                let session = session().await?;
+                let (user_id, user_session_id) =
+                    claimed(&session).await?.ok_or(AppError::NotSignedIn)?;
+                let claim = Claim::Unchecked {
+                    caller: Caller {
+                        user_id,
+                        user_session_id,
+                    },
+                    lifetime_secs: svc.session_absolute.whole_seconds() as f64,
+                };
+                (claim, Some((session, (user_id, user_session_id))))
+            }
+        };
+        let caller = match claim {
+            Claim::Checked(caller) | Claim::Unchecked { caller, .. } => caller,
+        };
+        let slug = if slug.len() > 100 { "" } else { slug };
+        let entered = scope.organisation(&svc.pool, claim, slug).await?;
+        let sign_in = match &entered {
+            Entered::SignInEnded => None,
+            Entered::NotMember { sign_in } | Entered::Member { sign_in, .. } => Some(*sign_in),
+        };
+        if let Some((session, ids)) = session {
+            if sign_in != Some(SignIn::Current) {
+                checked_elsewhere(&session, &svc, ids, sign_in.is_some()).await?;
+            }
         }
-        let (found, tx) = scope()
-            .organisation(&me.svc.pool, me.user_id, slug)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        let (found, tx) = match entered {
+            Entered::SignInEnded => return Err(AppError::NotSignedIn),
+            Entered::NotMember { .. } => {
+                note(caller.user_id, None);
+                return Err(AppError::NotFound);
+            }
+            Entered::Member { found, tx, .. } => (found, tx),
+        };
+        let me = Me {
+            svc,
+            user_id: caller.user_id,
+            user_session_id: caller.user_session_id,
+        };
         note(me.user_id, Some(found.org_id));
         if !found.verified {
             return Err(AppError::Unverified);
@@ -246,6 +288,7 @@ mod ssr {
             org_name: found.name,
             role,
             require_two_factor: found.require_two_factor,
+            data_version: found.data_version,
             meta: request_meta(),
             tx,
         };
@@ -308,6 +351,7 @@ mod ssr {
                 session_absolute: time::Duration::hours(1),
                 session_idle: time::Duration::hours(1),
                 two_factor_key: crate::auth::two_factor::key::TwoFactorKey::generate(),
+                dashboards: Default::default(),
             };
             Owner::new().with(|| {
                 provide_context(Provided::new(services));

@@ -59,6 +59,8 @@ pub struct Resolved {
     pub require_two_factor: bool,
     pub verified: bool,
     pub has_two_factor: bool,
+    /// Moves whenever the organisation's issues or businesses change (see `org_data_versions`).
+    pub data_version: i64,
 }
 
 impl RequestScope {
@@ -72,16 +74,22 @@ impl RequestScope {
         self.0.caller.get_or_try_init(check).await.copied()
     }
 
+    /// The caller, if this request has checked the sign-in already.
+    pub fn checked_caller(&self) -> Option<Caller> {
+        self.0.caller.get().copied().flatten()
+    }
+
     /// The caller's membership of the organisation `slug`, and the request's transaction set to
-    /// act for `user_id` in it. The transaction is begun on first use and held by one function
+    /// act for the caller in it. The transaction is begun on first use and held by one function
     /// at a time; each slug is resolved once, in the same statement that sets the transaction
-    /// to its organisation. `None` when the caller is no member (or there is no such slug).
+    /// to its organisation and, when this request has not yet checked the sign-in its session
+    /// names, checks that too. `None` when the caller is no member (or there is no such slug).
     pub async fn organisation(
         &self,
         pool: &PgPool,
-        user_id: Uuid,
+        claim: Claim,
         slug: &str,
-    ) -> Result<Option<(Resolved, TenantTx)>, AppError> {
+    ) -> Result<Entered, AppError> {
         let mut state = self.0.state.clone().lock_owned().await;
         let State {
             organisations,
@@ -94,45 +102,136 @@ impl RequestScope {
                 tx: pool.begin().await?,
             }),
         };
-        let found = match organisations.get(slug) {
-            Some(found) => found.clone(),
+        let caller = claim.caller();
+        let (sign_in, found) = match organisations.get(slug) {
+            // Resolved earlier in this request, with the sign-in checked then.
+            Some(found) => (SignIn::Current, found.clone()),
             None => {
-                let found = enter_organisation(&mut open.tx, slug, user_id).await?;
-                if let Some(entered) = &found {
-                    open.org_id = Some(entered.org_id);
+                let entered = enter_organisation(&mut open.tx, slug, claim).await?;
+                let sign_in = match entered.sign_in.as_deref() {
+                    None | Some("current") => SignIn::Current,
+                    Some("stale") => SignIn::Stale,
+                    _ => return Ok(Entered::SignInEnded),
+                };
+                let found = entered.resolved();
+                if let Some(found) = &found {
+                    open.org_id = Some(found.org_id);
                 }
                 organisations.insert(slug.to_string(), found.clone());
-                found
+                (sign_in, found)
             }
         };
+        // The sign-in stands: later functions of the request need not check it again.
+        let _ = self.0.caller.set(Some(caller));
         let Some(found) = found else {
-            return Ok(None);
+            return Ok(Entered::NotMember { sign_in });
         };
         if open.org_id != Some(found.org_id) {
-            act_in(&mut open.tx, user_id, found.org_id).await?;
+            act_in(&mut open.tx, caller.user_id, found.org_id).await?;
             open.org_id = Some(found.org_id);
         }
-        Ok(Some((found, TenantTx(state))))
+        Ok(Entered::Member {
+            sign_in,
+            found,
+            tx: TenantTx(state),
+        })
+    }
+}
+
+/// Whom a request enters an organisation for.
+#[derive(Clone, Copy, Debug)]
+pub enum Claim {
+    /// A caller whose sign-in this request has checked.
+    Checked(Caller),
+    /// The sign-in the browser's session names, to be checked in the statement that enters the
+    /// organisation: at most `lifetime_secs` old.
+    Unchecked { caller: Caller, lifetime_secs: f64 },
+}
+
+impl Claim {
+    fn caller(self) -> Caller {
+        match self {
+            Claim::Checked(caller) | Claim::Unchecked { caller, .. } => caller,
+        }
+    }
+}
+
+/// How the caller's sign-in stood when the organisation was entered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignIn {
+    Current,
+    /// Standing, but not seen for a while: the activity is for the caller to record.
+    Stale,
+}
+
+/// What entering an organisation found.
+pub enum Entered {
+    /// The sign-in the session named has ended; nothing was entered.
+    SignInEnded,
+    NotMember {
+        sign_in: SignIn,
+    },
+    Member {
+        sign_in: SignIn,
+        found: Resolved,
+        tx: TenantTx,
+    },
+}
+
+/// The row `app_enter_organisation` answers with: the sign-in's standing when it was asked to
+/// check it, and the organisation's columns when the caller is a member.
+struct EnterRow {
+    sign_in: Option<String>,
+    org_id: Option<Uuid>,
+    slug: Option<String>,
+    name: Option<String>,
+    role: Option<String>,
+    require_two_factor: Option<bool>,
+    verified: Option<bool>,
+    has_two_factor: Option<bool>,
+    data_version: Option<i64>,
+}
+
+impl EnterRow {
+    fn resolved(self) -> Option<Resolved> {
+        Some(Resolved {
+            org_id: self.org_id?,
+            slug: self.slug?,
+            name: self.name?,
+            role: self.role?,
+            require_two_factor: self.require_two_factor?,
+            verified: self.verified?,
+            has_two_factor: self.has_two_factor?,
+            data_version: self.data_version?,
+        })
     }
 }
 
 /// Resolves the membership and, when there is one, sets the transaction to act for the user in
-/// that organisation: one statement.
+/// that organisation; checks an unchecked sign-in first. One statement.
 async fn enter_organisation(
     conn: &mut PgConnection,
     slug: &str,
-    user_id: Uuid,
-) -> Result<Option<Resolved>, AppError> {
+    claim: Claim,
+) -> Result<EnterRow, AppError> {
+    let (user_session_id, lifetime_secs) = match claim {
+        Claim::Checked(_) => (None, None),
+        Claim::Unchecked {
+            caller,
+            lifetime_secs,
+        } => (Some(caller.user_session_id), Some(lifetime_secs)),
+    };
     Ok(sqlx::query_as!(
-        Resolved,
-        r#"select org_id as "org_id!", slug as "slug!", name as "name!", role as "role!",
-                  require_two_factor as "require_two_factor!", verified as "verified!",
-                  has_two_factor as "has_two_factor!"
-           from app_enter_organisation($1, $2)"#,
+        EnterRow,
+        "select sign_in, org_id, slug, name, role, require_two_factor, verified, has_two_factor,
+                data_version
+         from app_enter_organisation($1, $2, $3, $4)",
         slug,
-        user_id
+        claim.caller().user_id,
+        user_session_id,
+        lifetime_secs
     )
-    .fetch_optional(conn)
+    .fetch_one(conn)
     .await?)
 }
 

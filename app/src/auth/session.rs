@@ -66,10 +66,7 @@ pub async fn signed_in(
     session: &Session,
     svc: &AuthServices,
 ) -> Result<Option<(Uuid, Uuid)>, AppError> {
-    let (Some(user_id), Some(user_session_id)) = (
-        session.get::<Uuid>(USER_ID).await?,
-        session.get::<Uuid>(USER_SESSION_ID).await?,
-    ) else {
+    let Some((user_id, user_session_id)) = claimed(session).await? else {
         return Ok(None);
     };
     let meta = request_meta();
@@ -95,6 +92,57 @@ pub async fn signed_in(
         session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(svc.session_idle)));
     }
     Ok(Some((user_id, user_session_id)))
+}
+
+/// The user and the sign-in the browser's session names, not yet checked against the sign-ins
+/// that stand.
+pub async fn claimed(session: &Session) -> Result<Option<(Uuid, Uuid)>, AppError> {
+    Ok(
+        match (
+            session.get::<Uuid>(USER_ID).await?,
+            session.get::<Uuid>(USER_SESSION_ID).await?,
+        ) {
+            (Some(user_id), Some(user_session_id)) => Some((user_id, user_session_id)),
+            _ => None,
+        },
+    )
+}
+
+/// What [`signed_in`] does after its check, for a request that checked the sign-in elsewhere (in
+/// the statement that entered an organisation, see [`crate::access`]): an ended sign-in ends the
+/// browser's session; activity after a quiet minute starts the idle clock again. Either way
+/// the sign-in's row is brought up to date (its "last seen" written, or the row of an ended one
+/// removed) apart from the request, which holds a connection already and must not wait for
+/// another.
+pub async fn checked_elsewhere(
+    session: &Session,
+    svc: &AuthServices,
+    (user_id, user_session_id): (Uuid, Uuid),
+    standing: bool,
+) -> Result<(), AppError> {
+    if standing {
+        session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(svc.session_idle)));
+    } else {
+        session.flush().await?;
+    }
+    let pool = svc.pool.clone();
+    let lifetime = svc.session_absolute.whole_seconds() as f64;
+    let ip = request_meta().ip.map(|ip| ip.to_string());
+    tokio::spawn(async move {
+        let done = sqlx::query_scalar!(
+            "select app_session_alive($1, $2, $3, $4)",
+            user_session_id,
+            user_id,
+            lifetime,
+            ip
+        )
+        .fetch_one(&pool)
+        .await;
+        if let Err(error) = done {
+            tracing::warn!(%error, "could not bring a sign-in's record up to date");
+        }
+    });
+    Ok(())
 }
 
 /// The signed-in user, if any; see [`signed_in`].

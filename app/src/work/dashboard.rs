@@ -20,7 +20,7 @@ use {
 
 /// How far back the flow figures (opened, resolved, time to resolve) look. Open and overdue
 /// work is counted as it stands now, whatever the period.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Period {
     Week,
     Month,
@@ -142,7 +142,26 @@ impl TryFrom<DashboardQuery> for DashboardFilter {
 #[server(endpoint = "work/dashboard", client = CsrfClient)]
 pub async fn load_dashboard(slug: String, form: DashboardQuery) -> Result<Dashboard, AppError> {
     let mut m = access::member(&slug, Permission::View).await?;
-    let DashboardFilter { site, period } = DashboardFilter::try_from(form)?;
+    let filter = DashboardFilter::try_from(form)?;
+    let key = (m.org_id, filter.site, filter.period);
+    let kept = m.svc.dashboards.clone();
+    if let Some(dashboard) = kept.get(&key, m.data_version) {
+        return Ok(dashboard);
+    }
+    let dashboard = compute(&mut m, filter).await?;
+    kept.keep(key, m.data_version, dashboard.clone());
+    Ok(dashboard)
+}
+
+/// Dashboards kept while their organisation's data stands still, by organisation, site and
+/// period.
+#[cfg(feature = "ssr")]
+pub type KeptDashboards = super::figures::Figures<(Uuid, Option<Uuid>, Period), Dashboard>;
+
+/// The dashboard's figures, read from the organisation's issues and businesses.
+#[cfg(feature = "ssr")]
+async fn compute(m: &mut access::Member, filter: DashboardFilter) -> Result<Dashboard, AppError> {
+    let DashboardFilter { site, period } = filter;
     let org = m.org_id;
 
     let sites = sqlx::query!(

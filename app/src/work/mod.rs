@@ -90,6 +90,8 @@ pub mod csv_io;
 pub mod dashboard;
 #[cfg(feature = "ssr")]
 mod fields;
+#[cfg(feature = "ssr")]
+pub mod figures;
 pub mod issues;
 
 impl Status {

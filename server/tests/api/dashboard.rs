@@ -143,6 +143,19 @@ async fn the_dashboard_counts_what_is_open_late_and_done_by_site_and_period() {
     );
     assert!(d.businesses.contains(&(Relationship::OwnSite, 2)));
 
+    // Figures are kept while the data stands still, and never served once it has moved: a write
+    // made anywhere (here straight into the database, as another server instance would) shows
+    // on the next load.
+    assert_eq!(viewer.ok(load(String::new(), "30")).await, d);
+    add_issues(
+        &db,
+        &f,
+        &[(8, "urgent", "open", Some(leeds), 0, None, None)],
+    )
+    .await;
+    let moved = viewer.ok(load(String::new(), "30")).await;
+    assert_eq!((moved.open, moved.open_by_site[0].open), (5, 3));
+
     // One site, over a year: the flow figures and counts narrow; the site comparison does not.
     let d = viewer.ok(load(york.to_string(), "365")).await;
     assert_eq!((d.open, d.overdue), (1, 1));
@@ -167,6 +180,19 @@ async fn the_dashboard_counts_what_is_open_late_and_done_by_site_and_period() {
             "only own sites filter the dashboard"
         );
     }
+
+    // A site archived (straight in the database again) leaves the comparison at once.
+    sqlx::query("update businesses set archived_at = now() where business_id = $1")
+        .bind(york)
+        .execute(&db)
+        .await
+        .unwrap();
+    let moved = viewer.ok(load(String::new(), "30")).await;
+    assert_eq!(
+        moved.open_by_site.len(),
+        1,
+        "an archived site leaves the comparison"
+    );
 }
 
 #[tokio::test]

@@ -99,3 +99,94 @@ async fn a_signed_in_page_checks_its_caller_once_and_reads_in_one_transaction() 
         "{total} statements for {data} of data: {report}"
     );
 }
+
+#[tokio::test]
+async fn a_function_checks_the_sign_in_in_the_statement_that_enters_the_organisation() {
+    use app::work::issues::{IssueQuery, ListIssues};
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    sqlx::query("create extension if not exists pg_stat_statements")
+        .execute(&db)
+        .await
+        .unwrap();
+    let f = Fixture::create(&db).await;
+    let mut b = sign_in(&app, email_of("a-manager")).await;
+    let list = || ListIssues {
+        slug: A_SLUG.into(),
+        form: IssueQuery::default(),
+    };
+    assert!(!b.ok(list()).await.items.is_empty());
+
+    reset(&db).await;
+    b.ok(list()).await;
+    let all = statements(&db).await;
+    let report = format!("{all:#?}");
+    assert_eq!(
+        calls(&all, |q| q.contains("app_session_alive")),
+        0,
+        "no separate sign-in check: {report}"
+    );
+    assert_eq!(
+        calls(&all, |q| q.contains("app_enter_organisation")),
+        1,
+        "{report}"
+    );
+    let total: i64 = all.iter().map(|(_, n)| n).sum();
+    assert!(
+        total <= 5,
+        "the session's load, begin, enter, the list, rollback: {report}"
+    );
+
+    // Quiet for a while: the call records the activity (apart from the request, so the test
+    // waits for it), as the separate check did.
+    let manager = f.users["a-manager"];
+    sqlx::query(
+        "update user_sessions set last_seen_at = now() - interval '1 hour' where user_id = $1",
+    )
+    .bind(manager)
+    .execute(&db)
+    .await
+    .unwrap();
+    b.ok(list()).await;
+    let mut seen = false;
+    for _ in 0..50 {
+        seen = sqlx::query_scalar(
+            "select last_seen_at > now() - interval '1 minute' from user_sessions where user_id = $1",
+        )
+        .bind(manager)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        if seen {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(seen, "last seen is written");
+
+    // Ended elsewhere: refused at once, and the browser's session is over.
+    let stored = || {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("select count(*) from tower_sessions.session")
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let before = stored().await;
+    sqlx::query("delete from user_sessions where user_id = $1")
+        .bind(manager)
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        b.err(list()).await.status(),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        stored().await,
+        before - 1,
+        "the browser's session is removed"
+    );
+}

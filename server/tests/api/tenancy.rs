@@ -313,6 +313,66 @@ async fn the_application_role_sees_only_the_current_tenant_and_cannot_switch_iso
     }
 }
 
+#[tokio::test]
+async fn an_organisations_data_version_moves_once_per_writing_transaction_and_only_its_own() {
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    let f = Fixture::create(&db).await;
+    let mut conn = PgConnection::connect(&app.db.app_url).await.unwrap();
+    let version = |org: Uuid| {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("select version from org_data_versions where org_id = $1")
+                .bind(org)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let (a, b) = (version(f.a).await, version(f.b).await);
+
+    // Three writes in one transaction, as the application role: one move.
+    let mut tx = tenant_tx(&mut conn, f.a).await;
+    for title in ["One", "Two"] {
+        sqlx::query(
+            "insert into issues (org_id, number, title, kind, priority, status)
+             values ($1, (select coalesce(max(number), 0) + 1 from issues), $2, 'task', 'normal', 'open')",
+        )
+        .bind(f.a)
+        .bind(title)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    sqlx::query("update businesses set name = name || '.' where org_id = $1")
+        .bind(f.a)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(version(f.a).await, a + 1);
+    assert_eq!(version(f.b).await, b, "B's data did not move");
+
+    // A rolled-back write leaves no trace, and another tenant's counter is out of reach.
+    let mut tx = tenant_tx(&mut conn, f.a).await;
+    sqlx::query("delete from issues where org_id = $1")
+        .bind(f.a)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(version(f.a).await, a + 1);
+    let mut tx = tenant_tx(&mut conn, f.a).await;
+    let moved = sqlx::query("update org_data_versions set version = version + 1 where org_id = $1")
+        .bind(f.b)
+        .execute(&mut *tx)
+        .await
+        .unwrap()
+        .rows_affected();
+    tx.rollback().await.unwrap();
+    assert_eq!(moved, 0);
+}
+
 fn config_for(database_url: &str, migration_url: Option<&str>) -> server::config::Config {
     let mut vars = vec![("DATABASE_URL", database_url), ("OPS_BIND", "127.0.0.1:0")];
     vars.extend(migration_url.map(|url| ("OPS_MIGRATION_DATABASE_URL", url)));

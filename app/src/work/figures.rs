@@ -1,0 +1,111 @@
+//! Figures computed from an organisation's data, kept in the server's memory and served again
+//! while that data stands still. Each organisation's data has a version (`org_data_versions`,
+//! moved by a trigger in the same transaction as any write to its issues or businesses) which the
+//! request reads when it enters the organisation; kept figures are served only at the version they
+//! were computed at, so a change made through any server instance is seen by the next request
+//! to any instance. Figures that also depend on the clock (what is overdue, the last 30 days) are
+//! kept for at most [`FRESH_FOR`].
+
+use std::{
+    collections::HashMap,
+    hash::Hash,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+/// How long kept figures are served at most, even when the data has not changed.
+pub const FRESH_FOR: Duration = Duration::from_secs(60);
+
+/// At most this many sets of figures are kept; beyond it the oldest half is let go.
+const CAPACITY: usize = 4_096;
+
+/// Figures of type `V` by what they were computed for (`K`, which names the organisation).
+pub struct Figures<K, V> {
+    kept: Arc<Mutex<HashMap<K, Kept<V>>>>,
+}
+
+struct Kept<V> {
+    version: i64,
+    at: Instant,
+    value: V,
+}
+
+impl<K, V> Clone for Figures<K, V> {
+    fn clone(&self) -> Self {
+        Self {
+            kept: self.kept.clone(),
+        }
+    }
+}
+
+impl<K, V> Default for Figures<K, V> {
+    fn default() -> Self {
+        Self {
+            kept: Arc::default(),
+        }
+    }
+}
+
+impl<K: Eq + Hash, V: Clone> Figures<K, V> {
+    /// The figures kept for `key`, if they were computed at `version` within [`FRESH_FOR`].
+    pub fn get(&self, key: &K, version: i64) -> Option<V> {
+        let kept = self.kept.lock().ok()?;
+        kept.get(key)
+            .filter(|k| k.version == version && k.at.elapsed() < FRESH_FOR)
+            .map(|k| k.value.clone())
+    }
+
+    /// Keeps figures computed at `version`, unless newer ones are kept already.
+    pub fn keep(&self, key: K, version: i64, value: V) {
+        let Ok(mut kept) = self.kept.lock() else {
+            return;
+        };
+        if kept.get(&key).is_some_and(|k| k.version > version) {
+            return;
+        }
+        if kept.len() >= CAPACITY && !kept.contains_key(&key) {
+            let mut ages: Vec<Instant> = kept.values().map(|k| k.at).collect();
+            ages.sort_unstable();
+            let cutoff = ages[ages.len() / 2];
+            kept.retain(|_, k| k.at > cutoff);
+        }
+        kept.insert(
+            key,
+            Kept {
+                version,
+                at: Instant::now(),
+                value,
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_are_served_only_at_the_version_they_were_computed_at() {
+        let figures = Figures::<&str, u32>::default();
+        assert_eq!(figures.get(&"acme", 1), None);
+        figures.keep("acme", 1, 10);
+        assert_eq!(figures.get(&"acme", 1), Some(10));
+        assert_eq!(figures.get(&"acme", 2), None, "the data moved on");
+        assert_eq!(figures.get(&"other", 1), None);
+        figures.keep("acme", 2, 20);
+        // A slower request that computed at the older version does not replace newer figures.
+        figures.keep("acme", 1, 11);
+        assert_eq!(figures.get(&"acme", 2), Some(20));
+        assert_eq!(figures.get(&"acme", 1), None);
+    }
+
+    #[test]
+    fn the_store_stays_within_its_capacity() {
+        let figures = Figures::<usize, usize>::default();
+        for i in 0..CAPACITY * 3 {
+            figures.keep(i, 0, i);
+        }
+        assert!(figures.kept.lock().unwrap().len() <= CAPACITY);
+        assert_eq!(figures.get(&(CAPACITY * 3 - 1), 0), Some(CAPACITY * 3 - 1));
+    }
+}

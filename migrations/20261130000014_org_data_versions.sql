@@ -1,0 +1,89 @@
+-- A counter per organisation that moves whenever its issues or businesses change, so figures
+-- computed from them (the dashboard's) can be kept and reused while it stands still, by every
+-- server instance alike: each reads the counter in the statement that enters the organisation.
+-- It moves once per transaction, however many rows the transaction writes.
+create table org_data_versions (
+    org_id  uuid primary key references organisations on delete cascade,
+    version bigint not null default 0,
+    -- The transaction that last moved it.
+    moved_by xid8 not null default pg_current_xact_id()
+);
+
+-- Every organisation that has data starts with a counter: only new organisations get theirs on
+-- their first write, and a deletion (below) never needs to make one.
+insert into org_data_versions (org_id) select org_id from organisations;
+
+alter table org_data_versions enable row level security;
+alter table org_data_versions force row level security;
+create policy tenant on org_data_versions using (org_id = app_org_id()) with check (org_id = app_org_id());
+create policy owner_reads on org_data_versions for select to current_user using (true);
+grant select, insert, update on org_data_versions to ops_app;
+
+-- Runs as the writer, inside the writer's transaction and under its tenant setting: a write the
+-- tenant policy allows on the table allows the counter's move too.
+create function org_data_moved() returns trigger
+language plpgsql set search_path = pg_catalog, public, pg_temp as $$
+begin
+    if tg_op = 'DELETE' then
+        -- Rows deleted with their organisation find its counter gone already, or about to go.
+        update org_data_versions v set version = v.version + 1, moved_by = pg_current_xact_id()
+        where v.org_id = old.org_id and v.moved_by <> pg_current_xact_id();
+    else
+        insert into org_data_versions as v (org_id, version) values (new.org_id, 1)
+        on conflict (org_id) do update set version = v.version + 1, moved_by = pg_current_xact_id()
+            where v.moved_by <> pg_current_xact_id();
+    end if;
+    return null;
+end $$;
+
+create trigger issues_moved after insert or update or delete on issues
+    for each row execute function org_data_moved();
+create trigger businesses_moved after insert or update or delete on businesses
+    for each row execute function org_data_moved();
+
+-- Entering an organisation also reads its counter, and can check the caller's sign-in in the
+-- same statement, which saves a signed-in request its separate check (app_session_alive). Given
+-- the sign-in the browser's session names, `sign_in` says whether it stands ('current'), stands
+-- but has not been seen for a minute ('stale': the caller then records the activity), or has
+-- ended ('ended': nothing is entered). Without one (the request has checked it already), the
+-- sign-in is not looked at and `sign_in` is null. Always one row; the organisation's columns are
+-- null when the caller is no member of it or there is no such slug.
+drop function app_enter_organisation(text, uuid);
+create function app_enter_organisation(p_slug text, p_user_id uuid, p_user_session_id uuid,
+                                       p_lifetime_secs float8)
+returns table (sign_in text, org_id uuid, slug text, name text, role text,
+               require_two_factor boolean, verified boolean, has_two_factor boolean,
+               data_version bigint)
+language plpgsql security definer set search_path = pg_catalog, public, pg_temp as $$
+begin
+    sign_in := null;
+    if p_user_session_id is not null then
+        select case when s.last_seen_at < now() - interval '1 minute' then 'stale' else 'current' end
+        into sign_in
+        from user_sessions s
+        where s.user_session_id = p_user_session_id and s.user_id = p_user_id
+          and s.created_at > now() - make_interval(secs => p_lifetime_secs);
+        if not found then
+            sign_in := 'ended';
+            return next;
+            return;
+        end if;
+    end if;
+    select o.org_id, o.slug::text, o.name, m.role, o.require_two_factor,
+           u.email_verified_at is not null,
+           exists (select 1 from user_two_factor t where t.user_id = p_user_id and t.enabled_at is not null),
+           coalesce((select v.version from org_data_versions v where v.org_id = o.org_id), 0)
+    into org_id, slug, name, role, require_two_factor, verified, has_two_factor, data_version
+    from organisation_slugs s
+    join organisations o on o.org_id = s.org_id
+    join memberships m on m.org_id = o.org_id and m.user_id = p_user_id
+    join users u on u.user_id = p_user_id
+    where s.slug = p_slug::citext;
+    if found then
+        perform set_config('app.org_id', org_id::text, true);
+        perform set_config('app.user_id', p_user_id::text, true);
+    end if;
+    return next;
+end $$;
+revoke all on function app_enter_organisation(text, uuid, uuid, float8) from public;
+grant execute on function app_enter_organisation(text, uuid, uuid, float8) to ops_app;
