@@ -42,12 +42,12 @@ create trigger businesses_moved after insert or update or delete on businesses
     for each row execute function org_data_moved();
 
 -- Entering an organisation also reads its counter, and can check the caller's sign-in in the
--- same statement, which saves a signed-in request its separate check (app_session_alive). Given
--- the sign-in the browser's session names, `sign_in` says whether it stands ('current'), stands
--- but has not been seen for a minute ('stale': the caller then records the activity), or has
--- ended ('ended': nothing is entered). Without one (the request has checked it already), the
--- sign-in is not looked at and `sign_in` is null. Always one row; the organisation's columns are
--- null when the caller is no member of it or there is no such slug.
+-- same statement, which saves a signed-in request its separate check (app_session_alive) while
+-- the browser's session shows the sign-in was seen within the last minute. Given the sign-in the
+-- session names, `sign_in` says whether it stands ('current') or has ended ('ended': nothing is
+-- entered). Without one (the request has checked it already), the sign-in is not looked at and
+-- `sign_in` is null. Always one row; the organisation's columns are null when the caller is no
+-- member of it or there is no such slug.
 drop function app_enter_organisation(text, uuid);
 create function app_enter_organisation(p_slug text, p_user_id uuid, p_user_session_id uuid,
                                        p_lifetime_secs float8)
@@ -58,8 +58,7 @@ language plpgsql security definer set search_path = pg_catalog, public, pg_temp 
 begin
     sign_in := null;
     if p_user_session_id is not null then
-        select case when s.last_seen_at < now() - interval '1 minute' then 'stale' else 'current' end
-        into sign_in
+        select 'current' into sign_in
         from user_sessions s
         where s.user_session_id = p_user_session_id and s.user_id = p_user_id
           and s.created_at > now() - make_interval(secs => p_lifetime_secs);

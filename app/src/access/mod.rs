@@ -39,12 +39,12 @@ mod ssr {
     use sqlx::{Postgres, Transaction};
     use uuid::Uuid;
 
-    use super::scope::{Caller, Claim, Entered, RequestScope, SignIn, TenantTx};
+    use super::scope::{Caller, Claim, Entered, RequestScope, TenantTx};
     use crate::{
         audit::{record_org_event, AuditAction},
         auth::{
             services::AuthServices,
-            session::{checked_elsewhere, claimed, session, signed_in as signed_in_session},
+            session::{claimed_recently, session, signed_in as signed_in_session},
         },
         error::AppError,
         request::{request_meta, RequestMeta},
@@ -161,6 +161,13 @@ mod ssr {
         pub async fn begin(&self) -> Result<Transaction<'static, Postgres>, AppError> {
             user_tx(&self.svc.pool, self.user_id).await
         }
+
+        /// The request's one transaction, for a read that an owner-rights function answers for
+        /// the caller: a page's reads share the connection its request holds (see
+        /// [`RequestScope::shared`]).
+        pub async fn shared(&self) -> Result<TenantTx, AppError> {
+            scope().shared(&self.svc.pool).await
+        }
     }
 
     /// Only for a signed-in user; anyone else gets [`AppError::NotSignedIn`].
@@ -223,45 +230,41 @@ mod ssr {
         declare(format!("member:{}", permission.name()));
         let svc = services()?;
         let scope = scope();
-        // A request's first function checks the sign-in its session names in the statement that
-        // enters the organisation; later ones know the caller already.
-        let (claim, session) = match scope.checked_caller() {
-            Some(caller) => (Claim::Checked(caller), None),
-            None => {
-                let session = session().await?;
-                let (user_id, user_session_id) =
-                    claimed(&session).await?.ok_or(AppError::NotSignedIn)?;
-                let claim = Claim::Unchecked {
+        // A request's first function checks the sign-in in the statement that enters the
+        // organisation, unless its activity is due to be recorded; later functions know the
+        // caller already.
+        let claim = match scope.checked_caller() {
+            Some(caller) => Claim::Checked(caller),
+            None => match claimed_recently(&session().await?).await? {
+                Some((user_id, user_session_id)) => Claim::Unchecked {
                     caller: Caller {
                         user_id,
                         user_session_id,
                     },
                     lifetime_secs: svc.session_absolute.whole_seconds() as f64,
-                };
-                (claim, Some((session, (user_id, user_session_id))))
-            }
+                },
+                None => {
+                    let me = caller().await?;
+                    Claim::Checked(Caller {
+                        user_id: me.user_id,
+                        user_session_id: me.user_session_id,
+                    })
+                }
+            },
         };
-        let caller = match claim {
-            Claim::Checked(caller) | Claim::Unchecked { caller, .. } => caller,
-        };
+        let caller = claim.caller();
         let slug = if slug.len() > 100 { "" } else { slug };
-        let entered = scope.organisation(&svc.pool, claim, slug).await?;
-        let sign_in = match &entered {
-            Entered::SignInEnded => None,
-            Entered::NotMember { sign_in } | Entered::Member { sign_in, .. } => Some(*sign_in),
-        };
-        if let Some((session, ids)) = session {
-            if sign_in != Some(SignIn::Current) {
-                checked_elsewhere(&session, &svc, ids, sign_in.is_some()).await?;
-            }
-        }
-        let (found, tx) = match entered {
-            Entered::SignInEnded => return Err(AppError::NotSignedIn),
-            Entered::NotMember { .. } => {
+        let (found, tx) = match scope.organisation(&svc.pool, claim, slug).await? {
+            Entered::Member { found, tx } => (found, tx),
+            Entered::NotMember => {
                 note(caller.user_id, None);
                 return Err(AppError::NotFound);
             }
-            Entered::Member { found, tx, .. } => (found, tx),
+            Entered::SignInEnded => {
+                // Ended elsewhere or too old: the full check removes what is left of it.
+                signed_in_session(&session().await?, &svc).await?;
+                return Err(AppError::NotSignedIn);
+            }
         };
         let me = Me {
             svc,

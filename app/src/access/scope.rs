@@ -66,12 +66,41 @@ pub struct Resolved {
 impl RequestScope {
     /// The caller, checked by `check` the first time it is asked for. A failed check is not
     /// kept: the next function of the request checks again.
+    ///
+    /// A request holds at most one connection at a time, so that requests waiting for the pool
+    /// never hold one another's: the check (which takes a connection of its own) waits until
+    /// the request's other functions are done with theirs, and the request's transaction is only
+    /// ever open once the caller is known, so the check is never needed beside it.
     pub async fn caller<F, Fut>(&self, check: F) -> Result<Option<Caller>, AppError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<Caller>, AppError>>,
     {
+        if let Some(known) = self.0.caller.get() {
+            return Ok(*known);
+        }
+        let mut state = self.0.state.lock().await;
+        if let Some(known) = self.0.caller.get() {
+            // Another function of the request learnt it meanwhile.
+            return Ok(*known);
+        }
+        // Open without a caller only after a failed entry: let it go rather than hold it.
+        state.open = None;
         self.0.caller.get_or_try_init(check).await.copied()
+    }
+
+    /// The request's transaction as it stands (begun if need be), for a read that needs no
+    /// tenant, such as an owner-rights function answering for one user: a page's reads share
+    /// the one connection its request holds.
+    pub async fn shared(&self, pool: &PgPool) -> Result<TenantTx, AppError> {
+        let mut state = self.0.state.clone().lock_owned().await;
+        if state.open.is_none() {
+            state.open = Some(Open {
+                org_id: None,
+                tx: pool.begin().await?,
+            });
+        }
+        Ok(TenantTx(state))
     }
 
     /// The caller, if this request has checked the sign-in already.
@@ -91,47 +120,43 @@ impl RequestScope {
         slug: &str,
     ) -> Result<Entered, AppError> {
         let mut state = self.0.state.clone().lock_owned().await;
-        let State {
-            organisations,
-            open,
-        } = &mut *state;
-        let open = match open {
-            Some(open) => open,
-            None => open.insert(Open {
+        if state.open.is_none() {
+            state.open = Some(Open {
                 org_id: None,
                 tx: pool.begin().await?,
-            }),
-        };
+            });
+        }
         let caller = claim.caller();
-        let (sign_in, found) = match organisations.get(slug) {
+        let found = match state.organisations.get(slug) {
             // Resolved earlier in this request, with the sign-in checked then.
-            Some(found) => (SignIn::Current, found.clone()),
+            Some(found) => found.clone(),
             None => {
+                let open = state.open.as_mut().expect(HELD);
                 let entered = enter_organisation(&mut open.tx, slug, claim).await?;
-                let sign_in = match entered.sign_in.as_deref() {
-                    None | Some("current") => SignIn::Current,
-                    Some("stale") => SignIn::Stale,
-                    _ => return Ok(Entered::SignInEnded),
-                };
+                if entered.sign_in.as_deref().is_some_and(|s| s != "current") {
+                    // No caller: the transaction is not kept open without one.
+                    state.open = None;
+                    return Ok(Entered::SignInEnded);
+                }
                 let found = entered.resolved();
                 if let Some(found) = &found {
                     open.org_id = Some(found.org_id);
                 }
-                organisations.insert(slug.to_string(), found.clone());
-                (sign_in, found)
+                state.organisations.insert(slug.to_string(), found.clone());
+                found
             }
         };
         // The sign-in stands: later functions of the request need not check it again.
         let _ = self.0.caller.set(Some(caller));
         let Some(found) = found else {
-            return Ok(Entered::NotMember { sign_in });
+            return Ok(Entered::NotMember);
         };
+        let open = state.open.as_mut().expect(HELD);
         if open.org_id != Some(found.org_id) {
             act_in(&mut open.tx, caller.user_id, found.org_id).await?;
             open.org_id = Some(found.org_id);
         }
         Ok(Entered::Member {
-            sign_in,
             found,
             tx: TenantTx(state),
         })
@@ -143,36 +168,25 @@ impl RequestScope {
 pub enum Claim {
     /// A caller whose sign-in this request has checked.
     Checked(Caller),
-    /// The sign-in the browser's session names, to be checked in the statement that enters the
-    /// organisation: at most `lifetime_secs` old.
+    /// The sign-in the browser's session names (and says was seen within the minute), to be
+    /// checked in the statement that enters the organisation: at most `lifetime_secs` old.
     Unchecked { caller: Caller, lifetime_secs: f64 },
 }
 
 impl Claim {
-    fn caller(self) -> Caller {
+    pub fn caller(self) -> Caller {
         match self {
             Claim::Checked(caller) | Claim::Unchecked { caller, .. } => caller,
         }
     }
 }
 
-/// How the caller's sign-in stood when the organisation was entered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SignIn {
-    Current,
-    /// Standing, but not seen for a while: the activity is for the caller to record.
-    Stale,
-}
-
 /// What entering an organisation found.
 pub enum Entered {
     /// The sign-in the session named has ended; nothing was entered.
     SignInEnded,
-    NotMember {
-        sign_in: SignIn,
-    },
+    NotMember,
     Member {
-        sign_in: SignIn,
         found: Resolved,
         tx: TenantTx,
     },

@@ -53,6 +53,7 @@ pub async fn start_session(
     session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(svc.session_idle)));
     session.insert(USER_ID, user_id).await?;
     session.insert(USER_SESSION_ID, user_session_id).await?;
+    session.insert(SEEN_AT, now()).await?;
     // A token that was in pages before sign-in (or was planted there) is worth nothing after it.
     session
         .insert(CSRF_TOKEN_KEY, super::tokens::random_token())
@@ -88,10 +89,38 @@ pub async fn signed_in(
     };
     if touched {
         // Activity starts the idle clock again: the session is saved with a new idle deadline
-        // (and its cookie sent again), as often as "last seen" is written.
+        // (and its cookie sent again), as often as "last seen" is written, and notes when.
         session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(svc.session_idle)));
+        session.insert(SEEN_AT, now()).await?;
     }
     Ok(Some((user_id, user_session_id)))
+}
+
+/// The browser's session notes when the sign-in's activity was last recorded (Unix seconds).
+const SEEN_AT: &str = "seen_at";
+
+/// How long after recording a sign-in's activity a request may check the sign-in without
+/// recording it again: the minute "last seen" is written at most once in (app_session_alive).
+const QUIET_SECS: i64 = 60;
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// The user and the sign-in the browser's session names, when the session shows the sign-in's
+/// activity was recorded within the minute: such a request need only check that the sign-in
+/// still stands, which it can do inside another statement (see [`crate::access`]); any other
+/// goes through [`signed_in`], which records the activity.
+pub async fn claimed_recently(session: &Session) -> Result<Option<(Uuid, Uuid)>, AppError> {
+    let recent = session
+        .get::<i64>(SEEN_AT)
+        .await?
+        .is_some_and(|seen| (0..QUIET_SECS).contains(&(now() - seen)));
+    Ok(if recent {
+        claimed(session).await?
+    } else {
+        None
+    })
 }
 
 /// The user and the sign-in the browser's session names, not yet checked against the sign-ins
@@ -106,43 +135,6 @@ pub async fn claimed(session: &Session) -> Result<Option<(Uuid, Uuid)>, AppError
             _ => None,
         },
     )
-}
-
-/// What [`signed_in`] does after its check, for a request that checked the sign-in elsewhere (in
-/// the statement that entered an organisation, see [`crate::access`]): an ended sign-in ends the
-/// browser's session; activity after a quiet minute starts the idle clock again. Either way
-/// the sign-in's row is brought up to date (its "last seen" written, or the row of an ended one
-/// removed) apart from the request, which holds a connection already and must not wait for
-/// another.
-pub async fn checked_elsewhere(
-    session: &Session,
-    svc: &AuthServices,
-    (user_id, user_session_id): (Uuid, Uuid),
-    standing: bool,
-) -> Result<(), AppError> {
-    if standing {
-        session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(svc.session_idle)));
-    } else {
-        session.flush().await?;
-    }
-    let pool = svc.pool.clone();
-    let lifetime = svc.session_absolute.whole_seconds() as f64;
-    let ip = request_meta().ip.map(|ip| ip.to_string());
-    tokio::spawn(async move {
-        let done = sqlx::query_scalar!(
-            "select app_session_alive($1, $2, $3, $4)",
-            user_session_id,
-            user_id,
-            lifetime,
-            ip
-        )
-        .fetch_one(&pool)
-        .await;
-        if let Err(error) = done {
-            tracing::warn!(%error, "could not bring a sign-in's record up to date");
-        }
-    });
-    Ok(())
 }
 
 /// The signed-in user, if any; see [`signed_in`].

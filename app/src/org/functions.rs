@@ -48,7 +48,7 @@ pub async fn list_organisations() -> Result<Vec<OrgSummary>, AppError> {
         r#"select slug as "slug!", name as "name!", role as "role!" from app_user_organisations($1)"#,
         me.user_id
     )
-    .fetch_all(&me.svc.pool)
+    .fetch_all(&mut *me.shared().await?)
     .await?;
     Ok(rows
         .into_iter()
