@@ -1,6 +1,7 @@
--- A counter per organisation that moves whenever its issues or businesses change, so figures
--- computed from them (the dashboard's) can be kept and reused while it stands still, by every
--- server instance alike: each reads the counter in the statement that enters the organisation.
+-- A counter per organisation that moves whenever its issues, businesses or members change, so
+-- what is computed from them (the dashboard's figures, pages of issues) can be kept and reused
+-- while it stands still, by every server instance alike: each reads the counter in the
+-- statement that enters the organisation.
 -- It moves once per transaction, however many rows the transaction writes.
 create table org_data_versions (
     org_id  uuid primary key references organisations on delete cascade,
@@ -16,13 +17,16 @@ insert into org_data_versions (org_id) select org_id from organisations;
 alter table org_data_versions enable row level security;
 alter table org_data_versions force row level security;
 create policy tenant on org_data_versions using (org_id = app_org_id()) with check (org_id = app_org_id());
-create policy owner_reads on org_data_versions for select to current_user using (true);
-grant select, insert, update on org_data_versions to ops_app;
+-- The counters move through the owner's trigger function below, whatever the writer's setting.
+create policy owner_moves on org_data_versions to current_user using (true) with check (true);
+grant select on org_data_versions to ops_app;
 
--- Runs as the writer, inside the writer's transaction and under its tenant setting: a write the
--- tenant policy allows on the table allows the counter's move too.
+-- Runs inside the writer's transaction, with the owner's rights: the rows a write touched may
+-- belong to an organisation other than the writer's setting names (a user's deletion clears
+-- their assignments everywhere), and each one's counter moves all the same. A trigger function
+-- cannot be called on its own, so this gives the application no way to move a counter at will.
 create function org_data_moved() returns trigger
-language plpgsql set search_path = pg_catalog, public, pg_temp as $$
+language plpgsql security definer set search_path = pg_catalog, public, pg_temp as $$
 begin
     if tg_op = 'DELETE' then
         -- Rows deleted with their organisation find its counter gone already, or about to go.
@@ -40,6 +44,28 @@ create trigger issues_moved after insert or update or delete on issues
     for each row execute function org_data_moved();
 create trigger businesses_moved after insert or update or delete on businesses
     for each row execute function org_data_moved();
+revoke all on function org_data_moved() from public;
+
+-- Issue lists show each assignee's name, which only fellow members may read: a change of
+-- membership, or of a member's name, changes what an organisation's lists show, and so moves
+-- its counter too.
+create trigger memberships_moved after insert or update or delete on memberships
+    for each row execute function org_data_moved();
+
+-- A renamed user moves the version of every organisation they belong to (with the owner's
+-- rights: the caller acts for the user, and sees none of those organisations' rows).
+create function user_renamed() returns trigger
+language plpgsql security definer set search_path = pg_catalog, public, pg_temp as $$
+begin
+    update org_data_versions v set version = v.version + 1, moved_by = pg_current_xact_id()
+    where v.org_id in (select m.org_id from memberships m where m.user_id = new.user_id)
+      and v.moved_by <> pg_current_xact_id();
+    return null;
+end $$;
+revoke all on function user_renamed() from public;
+
+create trigger users_renamed after update of name on users
+    for each row when (old.name is distinct from new.name) execute function user_renamed();
 
 -- Entering an organisation also reads its counter, and can check the caller's sign-in in the
 -- same statement, which saves a signed-in request its separate check (app_session_alive) while

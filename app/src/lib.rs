@@ -57,9 +57,9 @@ use crate::pages::{
 };
 use crate::site::SiteInfo;
 
-/// Pages behind sign-in load their code when first opened: the browser build is split along
-/// these lines (`cargo leptos build --split`), so the public pages' first load carries none of
-/// the workspace, its forms or its charts.
+/// Pages other than the public ones load their code when first opened: the browser build is
+/// split along these lines (`cargo leptos build --split`), so the public pages' first load
+/// carries none of the account forms, the workspace or its charts.
 macro_rules! lazy_pages {
     ($($route:ident => $page:ident),+ $(,)?) => {$(
         #[derive(Debug)]
@@ -80,6 +80,15 @@ macro_rules! lazy_pages {
 }
 
 lazy_pages!(
+    SignUpRoute => SignUpPage,
+    CheckEmailRoute => CheckEmailPage,
+    SignInRoute => SignInPage,
+    SignInCodeRoute => SignInCodePage,
+    VerifyEmailRoute => VerifyEmailPage,
+    ForgotPasswordRoute => ForgotPasswordPage,
+    ResetPasswordRoute => ResetPasswordPage,
+    ConfirmEmailChangeRoute => ConfirmEmailChangePage,
+    DevMailboxRoute => DevMailboxPage,
     AccountRoute => AccountPage,
     TwoFactorRoute => TwoFactorPage,
     OrganisationsRoute => OrganisationsPage,
@@ -141,18 +150,18 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("security") view=SecurityPage/>
                     <Route path=path!("privacy") view=PrivacyPage/>
                     <Route path=path!("terms") view=TermsPage/>
-                    <Route path=path!("sign-up") view=SignUpPage/>
-                    <Route path=path!("check-email") view=CheckEmailPage/>
-                    <Route path=path!("sign-in") view=SignInPage/>
-                    <Route path=path!("sign-in/two-factor") view=SignInCodePage/>
-                    <Route path=path!("verify-email") view=VerifyEmailPage/>
-                    <Route path=path!("forgot-password") view=ForgotPasswordPage/>
-                    <Route path=path!("reset-password") view=ResetPasswordPage/>
-                    <Route path=path!("confirm-email-change") view=ConfirmEmailChangePage/>
+                    <Route path=path!("sign-up") view={Lazy::<SignUpRoute>::new()}/>
+                    <Route path=path!("check-email") view={Lazy::<CheckEmailRoute>::new()}/>
+                    <Route path=path!("sign-in") view={Lazy::<SignInRoute>::new()}/>
+                    <Route path=path!("sign-in/two-factor") view={Lazy::<SignInCodeRoute>::new()}/>
+                    <Route path=path!("verify-email") view={Lazy::<VerifyEmailRoute>::new()}/>
+                    <Route path=path!("forgot-password") view={Lazy::<ForgotPasswordRoute>::new()}/>
+                    <Route path=path!("reset-password") view={Lazy::<ResetPasswordRoute>::new()}/>
+                    <Route path=path!("confirm-email-change") view={Lazy::<ConfirmEmailChangeRoute>::new()}/>
                     // Pages with data render whole before sending, so they read without JavaScript.
                     <Route path=path!("account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("account/two-factor") view={Lazy::<TwoFactorRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("dev/mailbox") view=DevMailboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("dev/mailbox") view={Lazy::<DevMailboxRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("invite/:token") view={Lazy::<InviteRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("o") view={Lazy::<OrganisationsRoute>::new()} ssr=SsrMode::Async/>
                     <ParentRoute path=path!("o/:slug") view=OrgShell ssr=SsrMode::Async>

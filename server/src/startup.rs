@@ -227,7 +227,7 @@ fn router(
             );
             app::auth::two_factor::key::TwoFactorKey::generate()
         }),
-        dashboards: Default::default(),
+        kept: Default::default(),
     };
     let csrf_policy = CsrfPolicy {
         origin: config.origin(),

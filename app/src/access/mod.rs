@@ -354,7 +354,7 @@ mod ssr {
                 session_absolute: time::Duration::hours(1),
                 session_idle: time::Duration::hours(1),
                 two_factor_key: crate::auth::two_factor::key::TwoFactorKey::generate(),
-                dashboards: Default::default(),
+                kept: Default::default(),
             };
             Owner::new().with(|| {
                 provide_context(Provided::new(services));

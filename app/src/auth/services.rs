@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use time::Duration;
 
 use super::{password::Hasher, two_factor::key::TwoFactorKey};
-use crate::work::dashboard::KeptDashboards;
+use crate::work::figures::KeptFigures;
 
 /// Everything account actions need from the running server, provided as context.
 #[derive(Clone)]
@@ -23,6 +23,6 @@ pub struct AuthServices {
     pub session_idle: Duration,
     /// Encrypts two-factor secrets and hashes recovery codes (`OPS_TOTP_KEY`).
     pub two_factor_key: TwoFactorKey,
-    /// Dashboards kept while their organisation's data stands still.
-    pub dashboards: KeptDashboards,
+    /// What is computed from an organisation's data, kept while that data stands still.
+    pub kept: KeptFigures,
 }

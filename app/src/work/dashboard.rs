@@ -144,7 +144,7 @@ pub async fn load_dashboard(slug: String, form: DashboardQuery) -> Result<Dashbo
     let mut m = access::member(&slug, Permission::View).await?;
     let filter = DashboardFilter::try_from(form)?;
     let key = (m.org_id, filter.site, filter.period);
-    let kept = m.svc.dashboards.clone();
+    let kept = m.svc.kept.dashboards.clone();
     if let Some(dashboard) = kept.get(&key, m.data_version) {
         return Ok(dashboard);
     }
@@ -152,11 +152,6 @@ pub async fn load_dashboard(slug: String, form: DashboardQuery) -> Result<Dashbo
     kept.keep(key, m.data_version, dashboard.clone());
     Ok(dashboard)
 }
-
-/// Dashboards kept while their organisation's data stands still, by organisation, site and
-/// period.
-#[cfg(feature = "ssr")]
-pub type KeptDashboards = super::figures::Figures<(Uuid, Option<Uuid>, Period), Dashboard>;
 
 /// The dashboard's figures, read from the organisation's issues and businesses.
 #[cfg(feature = "ssr")]

@@ -1,5 +1,5 @@
-//! Figures computed from an organisation's data, kept in the server's memory and served again
-//! while that data stands still. Each organisation's data has a version (`org_data_versions`,
+//! What is computed from an organisation's data (the dashboard's figures, pages of issues), kept
+//! in the server's memory and served again while that data stands still. Each organisation's data has a version (`org_data_versions`,
 //! moved by a trigger in the same transaction as any write to its issues or businesses) which the
 //! request reads when it enters the organisation; kept figures are served only at the version they
 //! were computed at, so a change made through any server instance is seen by the next request
@@ -13,15 +13,39 @@ use std::{
     time::{Duration, Instant},
 };
 
+use uuid::Uuid;
+
+use super::{
+    dashboard::{Dashboard, Period},
+    issues::{IssueFilter, IssuePage},
+};
+
 /// How long kept figures are served at most, even when the data has not changed.
 pub const FRESH_FOR: Duration = Duration::from_secs(60);
 
-/// At most this many sets of figures are kept; beyond it the oldest half is let go.
-const CAPACITY: usize = 4_096;
+/// What the server keeps: each organisation's dashboards, and the pages of its issue lists
+/// (the first pages above all: the list each member opens).
+#[derive(Clone)]
+pub struct KeptFigures {
+    pub(crate) dashboards: Figures<(Uuid, Option<Uuid>, Period), Dashboard>,
+    pub(crate) issue_pages: Figures<(Uuid, IssueFilter), IssuePage>,
+}
 
-/// Figures of type `V` by what they were computed for (`K`, which names the organisation).
+impl Default for KeptFigures {
+    fn default() -> Self {
+        Self {
+            dashboards: Figures::new(4_096),
+            // A page is up to 50 issues, a few KB.
+            issue_pages: Figures::new(2_048),
+        }
+    }
+}
+
+/// Figures of type `V` by what they were computed for (`K`, which names the organisation): at
+/// most `capacity` of them, beyond which the older half is let go.
 pub struct Figures<K, V> {
     kept: Arc<Mutex<HashMap<K, Kept<V>>>>,
+    capacity: usize,
 }
 
 struct Kept<V> {
@@ -34,19 +58,19 @@ impl<K, V> Clone for Figures<K, V> {
     fn clone(&self) -> Self {
         Self {
             kept: self.kept.clone(),
-        }
-    }
-}
-
-impl<K, V> Default for Figures<K, V> {
-    fn default() -> Self {
-        Self {
-            kept: Arc::default(),
+            capacity: self.capacity,
         }
     }
 }
 
 impl<K: Eq + Hash, V: Clone> Figures<K, V> {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            kept: Arc::default(),
+            capacity,
+        }
+    }
+
     /// The figures kept for `key`, if they were computed at `version` within [`FRESH_FOR`].
     pub fn get(&self, key: &K, version: i64) -> Option<V> {
         let kept = self.kept.lock().ok()?;
@@ -63,7 +87,7 @@ impl<K: Eq + Hash, V: Clone> Figures<K, V> {
         if kept.get(&key).is_some_and(|k| k.version > version) {
             return;
         }
-        if kept.len() >= CAPACITY && !kept.contains_key(&key) {
+        if kept.len() >= self.capacity && !kept.contains_key(&key) {
             let mut ages: Vec<Instant> = kept.values().map(|k| k.at).collect();
             ages.sort_unstable();
             let cutoff = ages[ages.len() / 2];
@@ -86,7 +110,7 @@ mod tests {
 
     #[test]
     fn figures_are_served_only_at_the_version_they_were_computed_at() {
-        let figures = Figures::<&str, u32>::default();
+        let figures = Figures::<&str, u32>::new(8);
         assert_eq!(figures.get(&"acme", 1), None);
         figures.keep("acme", 1, 10);
         assert_eq!(figures.get(&"acme", 1), Some(10));
@@ -101,11 +125,11 @@ mod tests {
 
     #[test]
     fn the_store_stays_within_its_capacity() {
-        let figures = Figures::<usize, usize>::default();
-        for i in 0..CAPACITY * 3 {
+        let figures = Figures::<usize, usize>::new(100);
+        for i in 0..300 {
             figures.keep(i, 0, i);
         }
-        assert!(figures.kept.lock().unwrap().len() <= CAPACITY);
-        assert_eq!(figures.get(&(CAPACITY * 3 - 1), 0), Some(CAPACITY * 3 - 1));
+        assert!(figures.kept.lock().unwrap().len() <= 100);
+        assert_eq!(figures.get(&299, 0), Some(299));
     }
 }

@@ -177,7 +177,7 @@ pub struct IssueQuery {
 /// An [`IssueQuery`] checked: what the list's query binds. The default is every issue, newest
 /// first.
 #[cfg(feature = "ssr")]
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct IssueFilter {
     status: Option<Status>,
     priority: Option<Priority>,
@@ -297,7 +297,7 @@ impl Row {
 /// Where the previous page ended: its last issue's number and, for the orders that need it, the
 /// key it was sorted by.
 #[cfg(feature = "ssr")]
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Cursor {
     number: i32,
     rank: Option<i32>,
@@ -339,9 +339,22 @@ impl Cursor {
     }
 }
 
-/// One page of issues: the list's, and a business's own on its page.
+/// One page of issues: the list's, and a business's own on its page. Kept while the
+/// organisation's data stands still (see [`super::figures`]).
 #[cfg(feature = "ssr")]
 pub(crate) async fn page(m: &mut Member, f: &IssueFilter) -> Result<IssuePage, AppError> {
+    let key = (m.org_id, f.clone());
+    let kept = m.svc.kept.issue_pages.clone();
+    if let Some(page) = kept.get(&key, m.data_version) {
+        return Ok(page);
+    }
+    let page = read_page(m, f).await?;
+    kept.keep(key, m.data_version, page.clone());
+    Ok(page)
+}
+
+#[cfg(feature = "ssr")]
+async fn read_page(m: &mut Member, f: &IssueFilter) -> Result<IssuePage, AppError> {
     let mut rows = sqlx::query_as!(
         Row,
         r#"select i.issue_id, i.number, i.title, i.kind, i.priority, i.status, i.business_id,

@@ -387,3 +387,56 @@ async fn every_list_order_pages_through_each_issue_once_in_order() {
         .await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{refused:?}");
 }
+
+#[tokio::test]
+async fn a_kept_page_of_issues_gives_way_to_any_change_it_shows() {
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    let f = Fixture::create(&db).await;
+    let mut viewer = sign_in(&app, email_of("a-viewer")).await;
+    let list = || ListIssues {
+        slug: A_SLUG.into(),
+        form: IssueQuery::default(),
+    };
+    let first = viewer.ok(list()).await;
+    assert_eq!(
+        viewer.ok(list()).await,
+        first,
+        "served again while nothing moved"
+    );
+
+    // Written elsewhere (another server instance, straight into the database): seen at once.
+    add_issues(&db, &f, &[(2, "low", "open", None, 0, None, None)]).await;
+    let page = viewer.ok(list()).await;
+    assert_eq!(page.items[0].number, 2);
+    let manager = f.users["a-manager"];
+    sqlx::query("update issues set assignee_id = $2 where org_id = $1 and number = 2")
+        .bind(f.a)
+        .bind(manager)
+        .execute(&db)
+        .await
+        .unwrap();
+    let name = |page: &app::work::issues::IssuePage| page.items[0].assignee.clone();
+    let before = name(&viewer.ok(list()).await).expect("assigned");
+    sqlx::query("update users set name = 'Renamed Manager' where user_id = $1")
+        .bind(manager)
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        name(&viewer.ok(list()).await).as_deref(),
+        Some("Renamed Manager"),
+        "was {before}"
+    );
+    sqlx::query("delete from memberships where org_id = $1 and user_id = $2")
+        .bind(f.a)
+        .bind(manager)
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        name(&viewer.ok(list()).await),
+        None,
+        "a former member's name is no longer shown"
+    );
+}

@@ -353,6 +353,23 @@ async fn an_organisations_data_version_moves_once_per_writing_transaction_and_on
     assert_eq!(version(f.a).await, a + 1);
     assert_eq!(version(f.b).await, b, "B's data did not move");
 
+    // A member's new name, and a membership's end, change what lists show: both move it.
+    let viewer = f.users["a-viewer"];
+    sqlx::query("update users set name = name || ' Jr' where user_id = $1")
+        .bind(viewer)
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(version(f.a).await, a + 2);
+    sqlx::query("delete from memberships where org_id = $1 and user_id = $2")
+        .bind(f.a)
+        .bind(viewer)
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(version(f.a).await, a + 3);
+    assert_eq!(version(f.b).await, b, "B's data did not move");
+
     // A rolled-back write leaves no trace, and another tenant's counter is out of reach.
     let mut tx = tenant_tx(&mut conn, f.a).await;
     sqlx::query("delete from issues where org_id = $1")
@@ -361,16 +378,19 @@ async fn an_organisations_data_version_moves_once_per_writing_transaction_and_on
         .await
         .unwrap();
     tx.rollback().await.unwrap();
-    assert_eq!(version(f.a).await, a + 1);
-    let mut tx = tenant_tx(&mut conn, f.a).await;
-    let moved = sqlx::query("update org_data_versions set version = version + 1 where org_id = $1")
-        .bind(f.b)
-        .execute(&mut *tx)
-        .await
-        .unwrap()
-        .rows_affected();
-    tx.rollback().await.unwrap();
-    assert_eq!(moved, 0);
+    assert_eq!(version(f.a).await, a + 3);
+    for org in [f.a, f.b] {
+        let mut tx = tenant_tx(&mut conn, f.a).await;
+        let moved = sqlx::query("update org_data_versions set version = 0 where org_id = $1")
+            .bind(org)
+            .execute(&mut *tx)
+            .await;
+        tx.rollback().await.unwrap();
+        assert!(
+            moved.is_err(),
+            "the application cannot move a counter itself"
+        );
+    }
 }
 
 fn config_for(database_url: &str, migration_url: Option<&str>) -> server::config::Config {
