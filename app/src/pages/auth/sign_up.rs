@@ -9,7 +9,7 @@ use crate::{
         forms::{action_error, CsrfField, FormError},
         private_meta::PrivateMeta,
     },
-    domain::{EmailAddress, NewPassword, PersonName},
+    domain::{password::browser_hint, EmailAddress, PersonName},
 };
 
 #[component]
@@ -39,7 +39,7 @@ pub fn SignUpPage() -> impl IntoView {
         }
         let e = EmailAddress::parse(&email.get())
             .unwrap_or_else(|_| EmailAddress::parse("x@x.invalid").expect("valid"));
-        NewPassword::parse(&p, &e).err().map(|e| e.to_string())
+        browser_hint(&p, &e).map(|e| e.to_string())
     };
     // An invitation link passes the invited address along.
     let invited_email = use_query_map()
