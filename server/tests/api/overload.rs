@@ -49,8 +49,13 @@ async fn a_stuck_database_is_answered_503_at_once_and_the_server_recovers() {
     let before = b.ok(list()).await.items.len();
     assert!(before > 0);
 
-    // Someone holds every issue locked: each list waits on the lock until its statement is
-    // cancelled, and the calls beyond the pool's two connections wait for one to come free.
+    // Someone holds every issue locked, after a change (so no page of issues kept from before
+    // can answer): each list waits on the lock until its statement is cancelled, and the calls
+    // beyond the pool's two connections wait for one to come free.
+    sqlx::query("update issues set title = title || '.'")
+        .execute(&db)
+        .await
+        .unwrap();
     let mut locker = db.begin().await.unwrap();
     sqlx::query("lock table issues in access exclusive mode")
         .execute(&mut *locker)
