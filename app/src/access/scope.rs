@@ -59,7 +59,7 @@ pub struct Resolved {
     pub require_two_factor: bool,
     pub verified: bool,
     pub has_two_factor: bool,
-    /// Moves whenever the organisation's issues or businesses change (see `org_data_versions`).
+    /// Moves whenever what the organisation's pages show changes (see `org_data_versions`).
     pub data_version: i64,
 }
 
@@ -93,6 +93,11 @@ impl RequestScope {
     /// tenant, such as an owner-rights function answering for one user: a page's reads share
     /// the one connection its request holds.
     pub async fn shared(&self, pool: &PgPool) -> Result<TenantTx, AppError> {
+        Ok(TenantTx(self.held(pool).await?))
+    }
+
+    /// The request's state, held, with its transaction open.
+    async fn held(&self, pool: &PgPool) -> Result<OwnedMutexGuard<State>, AppError> {
         let mut state = self.0.state.clone().lock_owned().await;
         if state.open.is_none() {
             state.open = Some(Open {
@@ -100,7 +105,7 @@ impl RequestScope {
                 tx: pool.begin().await?,
             });
         }
-        Ok(TenantTx(state))
+        Ok(state)
     }
 
     /// The caller, if this request has checked the sign-in already.
@@ -112,20 +117,15 @@ impl RequestScope {
     /// act for the caller in it. The transaction is begun on first use and held by one function
     /// at a time; each slug is resolved once, in the same statement that sets the transaction
     /// to its organisation and, when this request has not yet checked the sign-in its session
-    /// names, checks that too. `None` when the caller is no member (or there is no such slug).
+    /// names, checks that too. Another organisation's slug, or one that does not exist, is
+    /// [`Entered::NotMember`] alike.
     pub async fn organisation(
         &self,
         pool: &PgPool,
         claim: Claim,
         slug: &str,
     ) -> Result<Entered, AppError> {
-        let mut state = self.0.state.clone().lock_owned().await;
-        if state.open.is_none() {
-            state.open = Some(Open {
-                org_id: None,
-                tx: pool.begin().await?,
-            });
-        }
+        let mut state = self.held(pool).await?;
         let caller = claim.caller();
         let found = match state.organisations.get(slug) {
             // Resolved earlier in this request, with the sign-in checked then.
