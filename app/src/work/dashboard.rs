@@ -143,14 +143,9 @@ impl TryFrom<DashboardQuery> for DashboardFilter {
 pub async fn load_dashboard(slug: String, form: DashboardQuery) -> Result<Dashboard, AppError> {
     let mut m = access::member(&slug, Permission::View).await?;
     let filter = DashboardFilter::try_from(form)?;
-    let key = (m.org_id, filter.site, filter.period);
+    let (key, version) = ((m.org_id, filter.site, filter.period), m.data_version);
     let kept = m.svc.kept.dashboards.clone();
-    if let Some(dashboard) = kept.get(&key, m.data_version) {
-        return Ok(dashboard);
-    }
-    let dashboard = compute(&mut m, filter).await?;
-    kept.keep(key, m.data_version, dashboard.clone());
-    Ok(dashboard)
+    kept.or_compute(key, version, compute(&mut m, filter)).await
 }
 
 /// The dashboard's figures, read from the organisation's issues and businesses.

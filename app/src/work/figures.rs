@@ -8,6 +8,7 @@
 
 use std::{
     collections::HashMap,
+    future::Future,
     hash::Hash,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -79,6 +80,22 @@ impl<K: Eq + Hash, V: Clone> Figures<K, V> {
             .map(|k| k.value.clone())
     }
 
+    /// The figures kept for `key` at `version`, or else those `compute` gives, kept from then
+    /// on. `compute` is not run when kept figures answer.
+    pub async fn or_compute<E>(
+        &self,
+        key: K,
+        version: i64,
+        compute: impl Future<Output = Result<V, E>>,
+    ) -> Result<V, E> {
+        if let Some(kept) = self.get(&key, version) {
+            return Ok(kept);
+        }
+        let value = compute.await?;
+        self.keep(key, version, value.clone());
+        Ok(value)
+    }
+
     /// Keeps figures computed at `version`, unless newer ones are kept already.
     pub fn keep(&self, key: K, version: i64, value: V) {
         let Ok(mut kept) = self.kept.lock() else {
@@ -121,6 +138,29 @@ mod tests {
         figures.keep("acme", 1, 11);
         assert_eq!(figures.get(&"acme", 2), Some(20));
         assert_eq!(figures.get(&"acme", 1), None);
+    }
+
+    #[tokio::test]
+    async fn kept_figures_answer_without_computing_again() {
+        let figures = Figures::<&str, u32>::new(8);
+        let computed = std::cell::Cell::new(0);
+        let compute = |n: u32| {
+            let computed = &computed;
+            async move {
+                computed.set(computed.get() + 1);
+                Ok::<_, ()>(n)
+            }
+        };
+        assert_eq!(figures.or_compute("acme", 1, compute(10)).await, Ok(10));
+        assert_eq!(figures.or_compute("acme", 1, compute(99)).await, Ok(10));
+        assert_eq!(computed.get(), 1, "the second answer was kept");
+        assert_eq!(figures.or_compute("acme", 2, compute(20)).await, Ok(20));
+        assert_eq!(computed.get(), 2);
+        let failed = figures
+            .or_compute("acme", 3, async { Err::<u32, _>(()) })
+            .await;
+        assert_eq!(failed, Err(()));
+        assert_eq!(figures.get(&"acme", 3), None, "a failure is not kept");
     }
 
     #[test]

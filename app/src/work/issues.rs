@@ -343,14 +343,9 @@ impl Cursor {
 /// organisation's data stands still (see [`super::figures`]).
 #[cfg(feature = "ssr")]
 pub(crate) async fn page(m: &mut Member, f: &IssueFilter) -> Result<IssuePage, AppError> {
-    let key = (m.org_id, f.clone());
+    let (key, version) = ((m.org_id, f.clone()), m.data_version);
     let kept = m.svc.kept.issue_pages.clone();
-    if let Some(page) = kept.get(&key, m.data_version) {
-        return Ok(page);
-    }
-    let page = read_page(m, f).await?;
-    kept.keep(key, m.data_version, page.clone());
-    Ok(page)
+    kept.or_compute(key, version, read_page(m, f)).await
 }
 
 #[cfg(feature = "ssr")]
