@@ -12,6 +12,8 @@ pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod email;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod jobs;
 pub mod org;
 pub mod pages;
 pub mod plans;

@@ -8,6 +8,7 @@ proxy in parallel, every request recorded; then verdicts over the records.
               [--write SLUG COOKIE TOKEN PREFIX]...         adds businesses named PREFIX-<thread>-<n>
   load.py check RECORDS [--max-seconds X] [--allow-status CODE]... [--down-from T --up-at T
                          --recover-within S] [--acked-in NAMES_FILE]
+  load.py lost RECORDS NAMES_FILE
 
 `run` writes one JSON line per request: when it started (`t`), how long it took (`dt`), its kind,
 the status (0 when no answer came), and for a write the business's name. `check` prints one line
@@ -15,7 +16,8 @@ and exits 1 when any request failed (other than with an allowed status), took to
 another organisation's data, or when a write acknowledged with success is missing from
 NAMES_FILE (the names the database holds). With --down-from/--up-at (the database's outage),
 failures are allowed only from the outage's start until --recover-within seconds after it ended,
-and some request must have succeeded after that.
+and some request must have succeeded after that. `lost` looks only for acknowledged writes
+missing from NAMES_FILE (a later look at an earlier run's writes).
 """
 
 import argparse
@@ -104,9 +106,34 @@ def run(args):
             t.join()
 
 
+def read_records(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def acknowledged(records):
+    return [r["name"] for r in records if r["kind"] == "write" and r["status"] == 200]
+
+
+def lost(acked, names_file):
+    """One problem line when a write acknowledged with success is not in NAMES_FILE."""
+    with open(names_file, encoding="utf-8") as f:
+        stored = {line.rstrip("\n") for line in f}
+    missing = [name for name in acked if name not in stored]
+    if missing:
+        return [f"{len(missing)} acknowledged write(s) missing from the database, e.g. {missing[0]}"]
+    return []
+
+
+def check_lost(args):
+    acked = acknowledged(read_records(args.records))
+    problems = lost(acked, args.names)
+    print(f"{len(acked)} writes acknowledged" + "".join(f"; {p}" for p in problems))
+    return 1 if problems else 0
+
+
 def check(args):
-    with open(args.records, encoding="utf-8") as f:
-        records = [json.loads(line) for line in f if line.strip()]
+    records = read_records(args.records)
     problems = []
     if not records:
         problems.append("no requests were made")
@@ -137,13 +164,9 @@ def check(args):
         after = [r for r in records if r["t"] > recovered_at]
         if not any(r["status"] == 200 for r in after):
             problems.append(f"nothing succeeded more than {args.recover_within} s after the database came back")
-    acked = [r["name"] for r in records if r["kind"] == "write" and r["status"] == 200]
+    acked = acknowledged(records)
     if args.acked_in:
-        with open(args.acked_in, encoding="utf-8") as f:
-            stored = {line.rstrip("\n") for line in f}
-        lost = [name for name in acked if name not in stored]
-        if lost:
-            problems.append(f"{len(lost)} acknowledged write(s) missing from the database, e.g. {lost[0]}")
+        problems += lost(acked, args.acked_in)
     counts = {}
     for r in records:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -179,10 +202,15 @@ def main():
     c.add_argument("--up-at", type=float)
     c.add_argument("--recover-within", type=float, default=10)
     c.add_argument("--acked-in")
+    lo = sub.add_parser("lost")
+    lo.add_argument("records")
+    lo.add_argument("names")
     args = parser.parse_args()
     if args.command == "run":
         run(args)
         return 0
+    if args.command == "lost":
+        return check_lost(args)
     return check(args)
 
 

@@ -55,6 +55,8 @@ pub struct Config {
     pub sendgrid: Option<SendGridConfig>,
     /// The first retry of a failed email waits this long; each next one twice as long.
     pub email_retry_base: Duration,
+    /// The background job worker: how it polls and leases, and whether `serve` runs one.
+    pub jobs: JobsConfig,
     /// Development only, and only when asked for: the page that shows every email the app
     /// would have sent (`OPS_DEV_MAILBOX`).
     pub dev_mailbox: bool,
@@ -63,6 +65,17 @@ pub struct Config {
     /// Encrypts two-factor secrets at rest (`OPS_TOTP_KEY`). Without it, development uses a
     /// key made at start-up, and two-factor set up under it stops working at the next restart.
     pub two_factor_key: Option<app::auth::two_factor::key::TwoFactorKey>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct JobsConfig {
+    /// An idle worker looks for due jobs this often (`OPS_JOBS_POLL_MS`).
+    pub poll: Duration,
+    /// A worker that dies loses its jobs to others after this long (`OPS_JOBS_LEASE_SECS`).
+    pub lease: Duration,
+    /// Whether `server serve` runs a worker too (`OPS_JOBS_IN_SERVE`, on by default); operators
+    /// who run `server worker` apart turn it off.
+    pub in_serve: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -286,6 +299,15 @@ impl Config {
             (None, _) => None,
         };
         let email_retry_base = r.value("OPS_EMAIL_RETRY_SECS", "30", seconds);
+        let jobs_poll = r.value("OPS_JOBS_POLL_MS", "50", |v| {
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| (10..=60_000).contains(n))
+                .map(Duration::from_millis)
+                .ok_or_else(|| "expected a whole number of milliseconds from 10 to 60000".into())
+        });
+        let jobs_lease = r.value("OPS_JOBS_LEASE_SECS", "60", seconds);
+        let jobs_in_serve = r.value("OPS_JOBS_IN_SERVE", "1", on_off);
         let parse_key = app::auth::two_factor::key::TwoFactorKey::from_base64;
         let two_factor_key = if prod {
             r.required("OPS_TOTP_KEY", parse_key)
@@ -295,13 +317,7 @@ impl Config {
         if prod && public_url.as_ref().is_some_and(|u| u.scheme() != "https") {
             r.invalid::<()>("OPS_PUBLIC_URL", "must be https:// in production");
         }
-        let dev_mailbox = r
-            .value("OPS_DEV_MAILBOX", "0", |v| match v {
-                "1" | "true" => Ok(true),
-                "0" | "false" => Ok(false),
-                _ => Err("expected 1 (on) or 0 (off)".into()),
-            })
-            .unwrap_or(false);
+        let dev_mailbox = r.value("OPS_DEV_MAILBOX", "0", on_off).unwrap_or(false);
         if prod && dev_mailbox {
             r.invalid::<()>(
                 "OPS_DEV_MAILBOX",
@@ -349,6 +365,11 @@ impl Config {
             password_iterations: password_iterations.expect("parsed"),
             sendgrid,
             email_retry_base: email_retry_base.expect("parsed"),
+            jobs: JobsConfig {
+                poll: jobs_poll.expect("parsed"),
+                lease: jobs_lease.expect("parsed"),
+                in_serve: jobs_in_serve.expect("parsed"),
+            },
             dev_mailbox,
             proxy: ProxyPolicy {
                 trusted: trusted_proxies.expect("parsed"),
@@ -436,6 +457,14 @@ fn hours_between(v: &str, min: i64, max: i64) -> Result<time::Duration, String> 
         .filter(|n| (min..=max).contains(n))
         .map(time::Duration::hours)
         .ok_or_else(|| format!("expected a whole number of hours from {min} to {max}"))
+}
+
+fn on_off(v: &str) -> Result<bool, String> {
+    match v {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err("expected 1 (on) or 0 (off)".into()),
+    }
 }
 
 fn seconds(v: &str) -> Result<Duration, String> {

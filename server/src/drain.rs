@@ -1,8 +1,8 @@
-//! Stopping without dropping a request. On SIGTERM the server first drains: it still serves,
-//! but every answer says `Connection: close` and `/readyz` fails, so the proxy in front stops
-//! reusing its kept-alive connections and sends new requests to the other instances. Only then
-//! does it stop accepting connections and finish what is in flight. Without the drain, a request
-//! sent on an idle kept-alive connection at the moment it is closed is lost to the proxy, which
+//! Draining, the first part of stopping without dropping a request (`serve` has the rest). On
+//! SIGTERM the server goes on serving for a while, but every answer says `Connection: close`
+//! and `/readyz` fails, so the proxy in front keeps no connection idle and the instance's
+//! kept-alive connections are gone before it stops accepting. Without the drain, a request sent
+//! on an idle kept-alive connection at the moment it is closed is lost to the proxy, which
 //! rightly does not retry a POST that may have arrived.
 
 use std::sync::{

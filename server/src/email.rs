@@ -1,32 +1,37 @@
-//! Delivers the email outbox through SendGrid's v3 Mail Send API. Emails are claimed one at a
-//! time with `FOR UPDATE SKIP LOCKED`, so several server processes can share the work, and a
-//! failed delivery is retried with exponential back-off: nothing is lost if SendGrid or this
-//! process fails, because an email leaves the outbox only once SendGrid has accepted it.
+//! Delivers the email outbox through SendGrid's v3 Mail Send API, one background job per email
+//! (see `jobs`): a failed delivery is retried with back-off, honouring SendGrid's `Retry-After`,
+//! and nothing is lost if SendGrid or this process fails, because an email counts as sent only
+//! once SendGrid has accepted it.
 //!
 //! Once accepted, an email's bodies are cleared: they hold live links (password resets, email
 //! verification), and the row only needs to show the delivery: recipient, subject, kind, times
 //! and SendGrid's message id. In development without SendGrid nothing is sent, so the bodies
 //! stay for the development mailbox to show.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
-use app::email::as_deliverer;
+use app::email::{as_deliverer, SendEmail};
 use secrecy::ExposeSecret;
 use serde_json::json;
-use sqlx::PgPool;
 
-use crate::config::SendGridConfig;
+use crate::{
+    config::SendGridConfig,
+    jobs::{JobContext, JobError, Kind},
+};
 
-/// After this many failed attempts an email stays in the outbox for an operator to look at.
-const MAX_ATTEMPTS: i32 = 12;
-const IDLE_POLL: Duration = Duration::from_secs(2);
+/// Emails this process sends at once.
+const SENDING_AT_ONCE: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
     #[error("SendGrid unreachable: {0}")]
     Transport(String),
-    #[error("SendGrid refused the email with status {0}")]
-    Refused(u16),
+    #[error("SendGrid refused the email with status {status}")]
+    Refused {
+        status: u16,
+        /// How long SendGrid asked us to wait (`Retry-After`), when it said.
+        retry_after: Option<Duration>,
+    },
 }
 
 pub struct SendGrid {
@@ -81,82 +86,96 @@ impl SendGrid {
                 .get("x-message-id")
                 .and_then(|v| v.to_str().ok())
                 .map(|id| id.chars().take(200).collect())),
-            status => Err(SendError::Refused(status)),
+            status => Err(SendError::Refused {
+                status,
+                retry_after: retry_after(response.headers()),
+            }),
         }
     }
 }
 
-/// Delivers one due email, if there is one. Returns whether it found one.
-pub async fn deliver_next(
-    pool: &PgPool,
-    sendgrid: &SendGrid,
-    retry_base: Duration,
-) -> Result<bool, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+/// The job that delivers one email of the outbox (`app::email::SendEmail`), a few at once.
+pub fn send_kind(sendgrid: SendGrid, retry_base: Duration) -> Kind {
+    let sendgrid = Arc::new(sendgrid);
+    Kind::new(
+        SENDING_AT_ONCE,
+        retry_base,
+        move |job: SendEmail, context| {
+            let sendgrid = sendgrid.clone();
+            async move { deliver(&sendgrid, job.email_id, &context).await }
+        },
+    )
+}
+
+async fn deliver(sendgrid: &SendGrid, email_id: i64, context: &JobContext) -> Result<(), JobError> {
+    let mut tx = context.pool().begin().await?;
     as_deliverer(&mut tx).await?;
-    let Some(row) = sqlx::query!(
-        r#"select email_id, to_address, subject, text_body as "text_body!", html_body as "html_body!", attempts
-         from email_outbox
-         where sent_at is null and next_attempt_at <= now() and attempts < $1
-         order by next_attempt_at, email_id limit 1
-         for update skip locked"#,
-        MAX_ATTEMPTS
+    let row = sqlx::query!(
+        "select to_address, subject, text_body, html_body from email_outbox
+         where email_id = $1 and sent_at is null",
+        email_id
     )
     .fetch_optional(&mut *tx)
-    .await?
-    else {
-        return Ok(false);
+    .await?;
+    tx.commit().await?;
+    // Already sent (this is a repeated attempt), or erased with its account: nothing to do.
+    let Some(row) = row else { return Ok(()) };
+    let (Some(text), Some(html)) = (row.text_body, row.html_body) else {
+        return Err(JobError::fatal("the email has no body"));
     };
     let email = OutgoingEmail {
         to: row.to_address,
         subject: row.subject,
-        text: row.text_body,
-        html: row.html_body,
+        text,
+        html,
     };
-    match sendgrid.send(&email).await {
+    // No transaction is open while SendGrid answers.
+    let sent = sendgrid.send(&email).await;
+    let mut tx = context.pool().begin().await?;
+    as_deliverer(&mut tx).await?;
+    match sent {
         Ok(message_id) => {
             sqlx::query!(
                 "update email_outbox set sent_at = now(), attempts = attempts + 1, last_error = null,
                      provider_message_id = $2, text_body = null, html_body = null
-                 where email_id = $1",
-                row.email_id,
+                 where email_id = $1 and sent_at is null",
+                email_id,
                 message_id
             )
             .execute(&mut *tx)
             .await?;
-            tracing::info!(email_id = row.email_id, "email delivered");
+            context.finish(tx).await?;
+            tracing::info!(email_id, "email delivered");
+            Ok(())
         }
         Err(e) => {
-            let delay = retry_base
-                .saturating_mul(1 << row.attempts.clamp(0, 10))
-                .min(Duration::from_secs(3600));
             sqlx::query!(
-                "update email_outbox set attempts = attempts + 1, last_error = $2,
-                     next_attempt_at = now() + make_interval(secs => $3)
-                 where email_id = $1",
-                row.email_id,
-                e.to_string(),
-                delay.as_secs_f64()
+                "update email_outbox set attempts = attempts + 1, last_error = $2 where email_id = $1",
+                email_id,
+                e.to_string()
             )
             .execute(&mut *tx)
             .await?;
-            tracing::warn!(email_id = row.email_id, attempt = row.attempts + 1, error = %e, "email delivery failed; will retry");
+            tx.commit().await?;
+            Err(match e {
+                SendError::Refused {
+                    status: 400 | 413, ..
+                } => JobError::fatal(e),
+                SendError::Refused { retry_after, .. } => JobError::retry_after(e, retry_after),
+                SendError::Transport(_) => JobError::retry(e),
+            })
         }
     }
-    tx.commit().await?;
-    Ok(true)
 }
 
-/// Runs for the life of the process.
-pub fn spawn_worker(pool: PgPool, sendgrid: SendGrid, retry_base: Duration) {
-    tokio::spawn(async move {
-        loop {
-            match deliver_next(&pool, &sendgrid, retry_base).await {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(e) => tracing::error!(error = %e, "email outbox unavailable"),
-            }
-            tokio::time::sleep(IDLE_POLL).await;
-        }
-    });
+/// A `Retry-After` given in seconds (what SendGrid sends; an HTTP date is not worth the parse).
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds.min(86_400)))
 }

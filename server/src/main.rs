@@ -7,8 +7,13 @@ use server::{config::Config, db, startup::Application, telemetry};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: server [serve | migrate | seed-demo | import-django-users FILE]
-  serve                     apply migrations (with OPS_MIGRATION_DATABASE_URL) and serve HTTP (the default)
+const USAGE: &str = "usage: server [serve | worker | jobs ... | migrate | seed-demo | import-django-users FILE]
+  serve                     apply migrations (with OPS_MIGRATION_DATABASE_URL) and serve HTTP (the default),
+                            running background jobs too unless OPS_JOBS_IN_SERVE=0
+  worker                    run background jobs only, until SIGTERM
+  jobs list [STATE]         jobs by kind and state, then the latest in STATE (queued, running, dead
+                            or done; dead by default)
+  jobs retry ID... | dead   queue dead jobs again with fresh attempts: those named, or every one
   migrate                   apply database migrations and exit
   seed-demo                 load the demo organisation once (development only) and print its sign-in
   generate ORGS ISSUES      add synthetic organisations and issues for benchmarks (development only)
@@ -17,15 +22,31 @@ Configuration comes from environment variables; see .env.example.";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
-    let file = std::env::args().nth(2);
-    let extra = std::env::args().nth(3);
-    if !matches!(
-        (command.as_str(), &file, &extra),
-        ("serve" | "migrate" | "seed-demo", None, None)
-            | ("import-django-users", Some(_), None)
-            | ("generate", Some(_), Some(_))
-    ) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = args.first().cloned().unwrap_or_else(|| "serve".into());
+    let file = args.get(1).cloned();
+    let extra = args.get(2).cloned();
+    let jobs_command = match args.iter().skip(1).map(String::as_str).collect::<Vec<_>>()[..] {
+        ["list"] => Some(JobsCommand::List("dead".into())),
+        ["list", state] if server::jobs::admin::STATES.contains(&state) => {
+            Some(JobsCommand::List(state.into()))
+        }
+        ["retry", "dead"] => Some(JobsCommand::Retry(server::jobs::admin::Retry::AllDead)),
+        ["retry", ref ids @ ..] if !ids.is_empty() => ids
+            .iter()
+            .map(|id| id.trim_start_matches('#').parse::<i64>().ok())
+            .collect::<Option<Vec<_>>>()
+            .map(|ids| JobsCommand::Retry(server::jobs::admin::Retry::Ids(ids))),
+        _ => None,
+    };
+    let valid = match command.as_str() {
+        "serve" | "worker" | "migrate" | "seed-demo" => args.len() <= 1,
+        "import-django-users" => args.len() == 2,
+        "generate" => args.len() == 3,
+        "jobs" => jobs_command.is_some(),
+        _ => false,
+    };
+    if !valid {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     }
@@ -40,6 +61,8 @@ async fn main() -> ExitCode {
 
     let result = match command.as_str() {
         "migrate" => migrate(&config).await,
+        "worker" => worker(&config).await,
+        "jobs" => jobs(&config, jobs_command.expect("checked above")).await,
         "seed-demo" => seed_demo(&config).await,
         "generate" => generate(&config, file.as_deref(), extra.as_deref()).await,
         "import-django-users" => import(&config, file.as_deref().unwrap_or_default()).await,
@@ -52,6 +75,41 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+enum JobsCommand {
+    List(String),
+    Retry(server::jobs::admin::Retry),
+}
+
+/// Background jobs alone, for operators who run them apart from the web servers.
+async fn worker(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+    db::migrate(&config.database).await?;
+    let pool = db::pool(&config.database)?;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let runner = server::startup::job_runner(config, pool);
+    let running = tokio::spawn(runner.run(stop.clone()));
+    shutdown_signal().await;
+    stop.cancel();
+    running.await?;
+    Ok(())
+}
+
+async fn jobs(config: &Config, command: JobsCommand) -> Result<(), Box<dyn std::error::Error>> {
+    let pool = db::pool(&config.database)?;
+    match command {
+        JobsCommand::List(state) => {
+            let counts = server::jobs::admin::counts(&pool).await?;
+            let rows = server::jobs::admin::list(&pool, &state, 100).await?;
+            print!("{}", server::jobs::admin::render(&counts, &rows, &state));
+        }
+        JobsCommand::Retry(which) => {
+            let n = server::jobs::admin::retry(&pool, which).await?;
+            println!("{n} dead job(s) queued again");
+        }
+    }
+    Ok(())
 }
 
 async fn migrate(config: &Config) -> Result<(), Box<dyn std::error::Error>> {

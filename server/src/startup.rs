@@ -5,10 +5,10 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use app::{shell, site::SiteInfo, App};
 use axum::{extract::FromRef, http::StatusCode, middleware, routing::get, Router};
-use axum_server::{tls_rustls::RustlsConfig, Handle};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::{CompressionLayer, CompressionLevel},
@@ -30,7 +30,7 @@ use crate::{
     drain::{self, Draining},
     email,
     headers::{security_headers, CspNonce, HeaderPolicy},
-    health, public_pages, sessions, site_files, telemetry, tls,
+    health, jobs, public_pages, serve, sessions, site_files, telemetry, tls,
 };
 
 /// Brotli quality 4 (gzip level 4): about gzip's default ratio at a fraction of brotli's default
@@ -77,11 +77,11 @@ pub enum StartupError {
 pub struct Application {
     listener: std::net::TcpListener,
     local_addr: SocketAddr,
-    tls: Option<RustlsConfig>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     router: Router,
-    shutdown_grace: Duration,
-    shutdown_drain: Duration,
+    stop: serve::Stop,
     draining: Draining,
+    jobs: Option<jobs::Runner>,
 }
 
 impl Application {
@@ -104,13 +104,10 @@ impl Application {
         sessions::spawn_cleanup(session_store.clone());
         // One TLS provider for the whole process: rustls for inbound, reqwest for outbound.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        if let Some(sendgrid) = &config.sendgrid {
-            email::spawn_worker(
-                pool.clone(),
-                email::SendGrid::new(sendgrid.clone()),
-                config.email_retry_base,
-            );
-        }
+        let jobs = config
+            .jobs
+            .in_serve
+            .then(|| job_runner(&config, pool.clone()));
 
         let listener =
             std::net::TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
@@ -128,10 +125,13 @@ impl Application {
             source,
         })?;
         let tls = match &config.tls {
-            Some(files) => Some(RustlsConfig::from_config(tls::server_config(files)?)),
+            Some(files) => Some(tls::server_config(files)?),
             None => None,
         };
-        let (shutdown_grace, shutdown_drain) = (config.shutdown_grace, config.shutdown_drain);
+        let stop = serve::Stop {
+            drain: config.shutdown_drain,
+            grace: config.shutdown_grace,
+        };
         let draining = Draining::default();
         let router = router(config, pool, session_store, draining.clone());
         Ok(Self {
@@ -139,9 +139,9 @@ impl Application {
             local_addr,
             tls,
             router,
-            shutdown_grace,
-            shutdown_drain,
+            stop,
             draining,
+            jobs,
         })
     }
 
@@ -149,50 +149,63 @@ impl Application {
         self.local_addr
     }
 
-    /// Serves until `shutdown` resolves, then drains for the configured time (see `drain`),
-    /// then stops accepting connections and lets in-flight requests finish (up to the
-    /// configured grace period).
+    /// Serves until `shutdown` resolves, then drains for the configured time and stops
+    /// without dropping a request (see `serve`).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
-        let handle = Handle::new();
-        let (grace, drain, draining) = (self.shutdown_grace, self.shutdown_drain, self.draining);
-        tokio::spawn({
-            let handle = handle.clone();
+        // The job worker stops claiming at the signal, while the server drains.
+        let stopping = CancellationToken::new();
+        let worker = self
+            .jobs
+            .map(|runner| tokio::spawn(runner.run(stopping.clone())));
+        let signal = {
+            let stopping = stopping.clone();
             async move {
                 shutdown.await;
-                if !drain.is_zero() {
-                    tracing::info!(
-                        seconds = drain.as_secs(),
-                        "shutting down: draining connections"
-                    );
-                    draining.start();
-                    tokio::time::sleep(drain).await;
-                }
-                tracing::info!("shutting down: finishing in-flight requests");
-                handle.graceful_shutdown(Some(grace));
-            }
-        });
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let served = match self.tls {
-            Some(tls) => {
-                axum_server::from_tcp_rustls(self.listener, tls)
-                    .handle(handle)
-                    .serve(service)
-                    .await
-            }
-            None => {
-                axum_server::from_tcp(self.listener)
-                    .handle(handle)
-                    .serve(service)
-                    .await
+                stopping.cancel();
             }
         };
+        let served = serve::serve(
+            self.listener,
+            self.tls,
+            self.router,
+            self.draining,
+            self.stop,
+            signal,
+        )
+        .await;
+        stopping.cancel();
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
         served.map_err(StartupError::Serve)
     }
+}
+
+/// The job worker with every kind of job this configuration can run: `serve` runs one unless
+/// told not to, and `server worker` runs one alone.
+pub fn job_runner(config: &Config, pool: PgPool) -> jobs::Runner {
+    let mut kinds = vec![jobs::admin::prune_kind()];
+    // Without SendGrid (development), emails stay in the outbox for the development mailbox.
+    if let Some(sendgrid) = &config.sendgrid {
+        kinds.push(email::send_kind(
+            email::SendGrid::new(sendgrid.clone()),
+            config.email_retry_base,
+        ));
+    }
+    let schedules = vec![jobs::Schedule::new::<jobs::admin::Prune>(
+        "jobs.prune",
+        time::macros::datetime!(2026-01-01 03:00 UTC),
+        Duration::from_secs(86_400),
+    )];
+    let settings = jobs::Settings {
+        poll: config.jobs.poll,
+        lease: config.jobs.lease,
+        grace: config.shutdown_grace,
+    };
+    jobs::Runner::new(pool, kinds, schedules, settings)
 }
 
 fn router(

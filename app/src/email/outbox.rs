@@ -1,10 +1,25 @@
-//! The outbox: emails wait in `email_outbox` until the server's worker delivers them. Once
-//! delivered, an email's body (with its live links) is cleared; what shows that it was sent
+//! The outbox: each email waits in `email_outbox`, with a job ([`SendEmail`]) that delivers it.
+//! Once delivered, an email's body (with its live links) is cleared; what shows that it was sent
 //! stays: the recipient, subject, kind, times and the provider's message id.
 
+use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 
-use crate::error::AppError;
+use crate::{error::AppError, jobs::Job};
+
+/// The job that delivers one email of the outbox. Each email added to the outbox queues its own,
+/// in the same transaction (the table's trigger, `migrations/*_jobs.sql`, with this kind and
+/// attempts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendEmail {
+    pub email_id: i64,
+}
+
+impl Job for SendEmail {
+    const KIND: &'static str = "email.send";
+    /// With the back-off doubling, a day and more of an email service's outage.
+    const MAX_ATTEMPTS: i32 = 12;
+}
 
 /// Which email a row of the outbox is, stored by [`EmailKind::as_str`]; a name never changes
 /// once used.

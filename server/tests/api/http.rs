@@ -241,6 +241,34 @@ async fn a_stopping_server_drains_before_it_stops_listening() {
     );
 }
 
+/// The proxy's race at the drain's end: a connection the server accepted just before it stopped
+/// accepting, whose request arrives just after, is answered and not closed unread.
+#[tokio::test]
+async fn a_connection_opened_as_the_drain_ends_is_still_answered() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut app = TestApp::spawn_with(&[("OPS_SHUTDOWN_DRAIN_SECS", "1")]).await;
+    let addr = app.addr;
+    app.begin_shut_down();
+    let began = std::time::Instant::now();
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let mut late = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // The drain is over and the listener closed before the request is sent.
+    tokio::time::sleep(std::time::Duration::from_millis(1300).saturating_sub(began.elapsed()))
+        .await;
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "no longer listening"
+    );
+    late.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    late.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "answered {answer:?}");
+    assert!(answer.to_ascii_lowercase().contains("connection: close"));
+    app.shut_down().await.expect("a clean stop");
+}
+
 #[tokio::test]
 async fn shutdown_stops_the_server_cleanly() {
     let app = TestApp::spawn().await;

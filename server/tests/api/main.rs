@@ -13,6 +13,7 @@ mod django_import;
 mod django_passwords;
 mod email_delivery;
 mod http;
+mod jobs;
 mod lockout;
 mod logs;
 mod no_secrets;

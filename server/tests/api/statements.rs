@@ -40,7 +40,8 @@ fn calls(all: &[(String, i64)], what: impl Fn(&str) -> bool) -> i64 {
 
 #[tokio::test]
 async fn a_signed_in_page_checks_its_caller_once_and_reads_in_one_transaction() {
-    let app = TestApp::spawn().await;
+    // Without the job worker, whose polling would count as the page's.
+    let app = TestApp::spawn_with(&[("OPS_JOBS_IN_SERVE", "0")]).await;
     let db = PgPool::connect(&app.db.url).await.unwrap();
     sqlx::query("create extension if not exists pg_stat_statements")
         .execute(&db)
@@ -104,7 +105,8 @@ async fn a_signed_in_page_checks_its_caller_once_and_reads_in_one_transaction() 
 #[tokio::test]
 async fn a_function_checks_the_sign_in_in_the_statement_that_enters_the_organisation() {
     use app::work::issues::{IssueQuery, ListIssues};
-    let app = TestApp::spawn().await;
+    // Without the job worker, whose polling would count as the page's.
+    let app = TestApp::spawn_with(&[("OPS_JOBS_IN_SERVE", "0")]).await;
     let db = PgPool::connect(&app.db.url).await.unwrap();
     sqlx::query("create extension if not exists pg_stat_statements")
         .execute(&db)
