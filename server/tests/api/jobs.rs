@@ -445,7 +445,11 @@ async fn a_job_sees_only_its_own_organisations_rows() {
         .fetch_all(&mut *tx)
         .await
         .unwrap();
-    assert_eq!(orgs, vec![Some(fixture.a)]);
+    assert_eq!(
+        orgs,
+        vec![Some(fixture.a); 2],
+        "its census and the fixture's job"
+    );
     drop(tx);
 
     let worker = start(
@@ -464,10 +468,11 @@ async fn a_job_sees_only_its_own_organisations_rows() {
     assert_eq!(
         seen,
         vec![
-            (vec!["Bravo Flour Mill".to_string()], 1),
-            (vec!["Quay Street Coffee".to_string()], 1)
+            (vec!["Bravo Flour Mill".to_string()], 2),
+            (vec!["Quay Street Coffee".to_string()], 2)
         ],
-        "each job saw its organisation's one business and its own job only"
+        "each job saw its organisation's one business, and of the jobs its own and the \
+         fixture's for that organisation only"
     );
 }
 

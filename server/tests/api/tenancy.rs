@@ -227,6 +227,11 @@ async fn every_tenant_table_is_keyed_by_org_id_and_forces_row_level_security() {
             "not_null",
             "policy",
         ] {
+            // The job queue also holds work of no organisation (email delivery, clearing away
+            // finished jobs); its tenant policy shows an organisation its own jobs only.
+            if (table.as_str(), column) == ("jobs", "not_null") {
+                continue;
+            }
             assert!(row.get::<bool, _>(column), "{table}: {column}");
         }
     }

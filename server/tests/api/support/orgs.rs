@@ -228,6 +228,17 @@ impl Fixture {
             .await
             .unwrap();
         }
+        // A background job each, queued as a request working for the organisation would.
+        for org in [self.a, self.b] {
+            sqlx::query(
+                "select set_config('app.org_id', $1::text, true),
+                        app_enqueue_job('fixture.noop', $1, '{}', null, 1, null)",
+            )
+            .bind(org)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
         tx.commit().await.unwrap();
     }
 
