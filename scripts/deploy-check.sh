@@ -13,18 +13,20 @@
 #   f. a backup (pg_dump -Fc) restored into a fresh database serves the same data.
 #
 # Everything runs on loopback: a PostgreSQL cluster of its own (so restarting it disturbs no other
-# test), a throwaway certificate, free ports, a SendGrid stand-in (deploy/check/sendgrid.py); all
+# test), a throwaway certificate, free ports, SendGrid's stand-in (the `standins` binary); all
 # of it is removed on exit. One line per check; exits non-zero if any fails.
 #
-#   scripts/deploy-check.sh        SERVER_BIN: the server binary (default: the tests' debug build)
+#   scripts/deploy-check.sh        SERVER_BIN: the server binary (default: the tests' debug build);
+#                                  the `standins` binary beside it
 #                                  KEEP=1: keep the work folder (logs) for a look afterwards
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 cd "$ROOT"
 started=$SECONDS
 SERVER_BIN=${SERVER_BIN:-$TARGET_DIR/debug/server}
-if [ ! -x "$SERVER_BIN" ]; then
-  echo "no server binary at $SERVER_BIN: build it (scripts/test.sh does) or set SERVER_BIN" >&2
+STANDINS_BIN="$(dirname "$SERVER_BIN")/standins"
+if [ ! -x "$SERVER_BIN" ] || [ ! -x "$STANDINS_BIN" ]; then
+  echo "no server and standins binaries at $SERVER_BIN: build them (scripts/test.sh does) or set SERVER_BIN" >&2
   exit 1
 fi
 apt_install nginx openssl curl postgresql-15 postgresql-client-15
@@ -210,7 +212,7 @@ server_env 0 "OPS_MIGRATION_DATABASE_URL=$(database_url "$ADMIN_URL" "$DB" ops_o
   "$SERVER_BIN" migrate >"$WORK/migrate.log" 2>&1 || { cat "$WORK/migrate.log" >&2; exit 1; }
 
 # SendGrid's stand-in answers after 0.2 s, so both instances' workers are busy at once.
-python3 deploy/check/sendgrid.py "$P_MAIL" "$SENDGRID_KEY" "$WORK/mail.jsonl" 0.2 &
+"$STANDINS_BIN" sendgrid "$P_MAIL" "$SENDGRID_KEY" "$WORK/mail.jsonl" 0.2 2>/dev/null &
 PIDS[sendgrid]=$!
 touch "$WORK/mail.jsonl"
 start_instance a "$P_A"

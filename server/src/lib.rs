@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod public_pages;
 pub mod serve;
 pub mod sessions;
+pub mod standins;
 pub mod site_files;
 pub mod startup;
 pub mod synthetic;

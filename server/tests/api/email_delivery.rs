@@ -12,7 +12,7 @@ use app::{
 
 use crate::support::{
     browser::Browser,
-    fake_sendgrid::{FakeSendGrid, API_KEY},
+    fake_sendgrid::{self, API_KEY},
     TestApp,
 };
 
@@ -43,7 +43,7 @@ async fn sign_up_ada(app: &TestApp) {
 
 #[tokio::test]
 async fn an_email_queued_during_a_sendgrid_outage_is_delivered_once_it_recovers() {
-    let (fake, addr) = FakeSendGrid::start(2).await;
+    let (fake, addr) = fake_sendgrid::start(2).await;
     let app = app_with_sendgrid(addr).await;
     sign_up_ada(&app).await;
 
@@ -90,7 +90,7 @@ async fn an_email_queued_during_a_sendgrid_outage_is_delivered_once_it_recovers(
 
 #[tokio::test]
 async fn the_development_mailbox_is_closed_when_email_is_really_sent() {
-    let (_fake, addr) = FakeSendGrid::start(0).await;
+    let (_fake, addr) = fake_sendgrid::start(0).await;
     let app = app_with_sendgrid(addr).await;
     let mut b = Browser::new(&app);
     b.open("/sign-in").await;
@@ -99,7 +99,7 @@ async fn the_development_mailbox_is_closed_when_email_is_really_sent() {
 
 #[tokio::test]
 async fn a_delivered_email_keeps_no_body_only_what_shows_its_delivery() {
-    let (fake, addr) = FakeSendGrid::start(0).await;
+    let (fake, addr) = fake_sendgrid::start(0).await;
     let app = app_with_sendgrid(addr).await;
     let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
     sign_up_ada(&app).await;
@@ -137,7 +137,7 @@ async fn a_delivered_email_keeps_no_body_only_what_shows_its_delivery() {
             "ada@example.com".into(),
             "Confirm your email address for Ops Intel".into(),
             Some("verification".into()),
-            Some("fake-message-1".into()),
+            Some("standin-message-1".into()),
             None,
             None
         ),

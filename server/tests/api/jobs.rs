@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::support::{
-    fake_sendgrid::{FakeSendGrid, API_KEY},
+    fake_sendgrid::{self, API_KEY},
     orgs::{tenant_tx, Fixture},
     TestApp,
 };
@@ -546,7 +546,7 @@ async fn a_recurring_job_is_queued_once_per_time_however_many_workers_look() {
 #[tokio::test]
 async fn two_worker_processes_send_each_email_exactly_once() {
     const EMAILS: usize = 40;
-    let (fake, addr) = FakeSendGrid::start(0).await;
+    let (fake, addr) = fake_sendgrid::start(0).await;
     let (app, pool, admin) = queue().await;
     let mut tx = pool.begin().await.unwrap();
     for i in 0..EMAILS {
