@@ -3,4 +3,5 @@
 //! own response and error shapes. The Rust tests start them in-process; the deploy check runs
 //! them as the `standins` binary (`server/src/bin/standins.rs`). Nothing in production uses them.
 
+pub mod places;
 pub mod sendgrid;

@@ -70,7 +70,11 @@ impl SendGrid {
             return;
         };
         let line = format!("{entry}\n");
-        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             let _ = file.write_all(line.as_bytes());
         }
     }

@@ -21,6 +21,7 @@ mod organisation_limits;
 mod organisations;
 mod overload;
 mod personal_data;
+mod places;
 mod private_cluster;
 mod proxy;
 mod public_pages;
