@@ -55,6 +55,9 @@ pub struct Config {
     pub sendgrid: Option<SendGridConfig>,
     /// The first retry of a failed email waits this long; each next one twice as long.
     pub email_retry_base: Duration,
+    /// Google's Places API, for enriching businesses (`OPS_GOOGLE_MAPS_API_KEY`); without it,
+    /// enrichment is not configured.
+    pub places: Option<crate::places::PlacesConfig>,
     /// The background job worker: how it polls and leases, and whether `serve` runs one.
     pub jobs: JobsConfig,
     /// Development only, and only when asked for: the page that shows every email the app
@@ -299,6 +302,24 @@ impl Config {
             (None, _) => None,
         };
         let email_retry_base = r.value("OPS_EMAIL_RETRY_SECS", "30", seconds);
+        let places_key = r.optional("OPS_GOOGLE_MAPS_API_KEY", |v| {
+            Ok(SecretString::from(v.to_string()))
+        });
+        let places_url = r.value(
+            "OPS_PLACES_BASE_URL",
+            "https://places.googleapis.com",
+            |v| Url::parse(v).map_err(|_| "expected an absolute URL".to_string()),
+        );
+        let places = places_key.and_then(|api_key| {
+            places_url
+                .clone()
+                .map(|base_url| crate::places::PlacesConfig {
+                    api_key,
+                    base_url,
+                    region: "GB".into(),
+                    timeout: Duration::from_secs(10),
+                })
+        });
         let jobs_poll = r.value("OPS_JOBS_POLL_MS", "50", |v| {
             v.parse::<u64>()
                 .ok()
@@ -365,6 +386,7 @@ impl Config {
             password_iterations: password_iterations.expect("parsed"),
             sendgrid,
             email_retry_base: email_retry_base.expect("parsed"),
+            places,
             jobs: JobsConfig {
                 poll: jobs_poll.expect("parsed"),
                 lease: jobs_lease.expect("parsed"),

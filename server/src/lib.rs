@@ -11,6 +11,7 @@ pub mod demo;
 pub mod dev_tools;
 pub mod drain;
 pub mod email;
+pub mod enrichment;
 pub mod headers;
 pub mod health;
 pub mod import;

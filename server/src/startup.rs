@@ -28,14 +28,17 @@ use crate::{
     csrf::{self, CsrfPolicy},
     db, dev_tools,
     drain::{self, Draining},
-    email,
+    email, enrichment,
     headers::{security_headers, CspNonce, HeaderPolicy},
-    health, jobs, public_pages, serve, sessions, site_files, telemetry, tls,
+    health, jobs, places, public_pages, serve, sessions, site_files, telemetry, tls,
 };
 
 /// Brotli quality 4 (gzip level 4): about gzip's default ratio at a fraction of brotli's default
 /// cost.
 const DYNAMIC_COMPRESSION: i32 = 4;
+
+/// The first retry of an enrichment Google could not answer; each next one waits twice as long.
+const ENRICHMENT_RETRY: Duration = Duration::from_secs(60);
 
 /// Password hashes computed at once; more wait their turn rather than starve other requests.
 const HASHING_CONCURRENCY: usize = 2;
@@ -193,6 +196,13 @@ pub fn job_runner(config: &Config, pool: PgPool) -> jobs::Runner {
         kinds.push(email::send_kind(
             email::SendGrid::new(sendgrid.clone()),
             config.email_retry_base,
+        ));
+    }
+    // Without a key, enrichment is not configured and no job of it is queued.
+    if let Some(places) = &config.places {
+        kinds.push(enrichment::enrich_kind(
+            places::Places::new(places.clone()),
+            ENRICHMENT_RETRY,
         ));
     }
     let schedules = vec![jobs::Schedule::new::<jobs::admin::Prune>(

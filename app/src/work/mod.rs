@@ -89,6 +89,8 @@ pub mod businesses;
 pub mod csv_io;
 pub mod dashboard;
 #[cfg(feature = "ssr")]
+pub mod enrichment;
+#[cfg(feature = "ssr")]
 mod fields;
 #[cfg(feature = "ssr")]
 pub mod figures;

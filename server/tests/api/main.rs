@@ -12,6 +12,7 @@ mod dev_mailbox;
 mod django_import;
 mod django_passwords;
 mod email_delivery;
+mod enrichment;
 mod http;
 mod jobs;
 mod lockout;

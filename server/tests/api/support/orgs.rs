@@ -228,6 +228,18 @@ impl Fixture {
             .await
             .unwrap();
         }
+        // A place each business might be, waiting for its organisation's choice.
+        for (org, business) in [(self.a, self.business_a), (self.b, self.business_b)] {
+            sqlx::query(
+                "insert into business_place_candidates (org_id, business_id, position, place_id, name, address)
+                 values ($1, $2, 0, 'ChIJfixture', 'Fixture place', '1 Fixture Street')",
+            )
+            .bind(org)
+            .bind(business)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
         // A background job each, queued as a request working for the organisation would.
         for org in [self.a, self.b] {
             sqlx::query(
