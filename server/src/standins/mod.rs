@@ -5,3 +5,17 @@
 
 pub mod places;
 pub mod sendgrid;
+
+/// Serves a stand-in's routes on `addr` (port 0: any free port) for the life of the process;
+/// the address it listens on.
+pub(crate) async fn listen(
+    routes: axum::Router,
+    addr: std::net::SocketAddr,
+) -> std::io::Result<std::net::SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, routes).await;
+    });
+    Ok(addr)
+}

@@ -182,16 +182,11 @@ impl Places {
             options: Arc::new(options),
             ..Default::default()
         };
-        let app = Router::new()
+        let routes = Router::new()
             .route("/v1/places:searchText", post(search_text))
             .route("/v1/places/{id}", get(details))
             .with_state(standin.clone());
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok((standin, addr))
+        Ok((standin, super::listen(routes, addr).await?))
     }
 
     /// What every request is checked for first, as Google checks it; the field mask when fine.

@@ -54,15 +54,10 @@ impl SendGrid {
             options: Arc::new(options),
             ..Default::default()
         };
-        let app = Router::new()
+        let routes = Router::new()
             .route("/v3/mail/send", post(mail_send))
             .with_state(standin.clone());
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok((standin, addr))
+        Ok((standin, super::listen(routes, addr).await?))
     }
 
     fn record(&self, entry: Value) {
