@@ -546,7 +546,13 @@ async fn a_recurring_job_is_queued_once_per_time_however_many_workers_look() {
 #[tokio::test]
 async fn two_worker_processes_send_each_email_exactly_once() {
     const EMAILS: usize = 40;
-    let (fake, addr) = fake_sendgrid::start(0).await;
+    // Each send takes a while, as a remote API's does, so that one process cannot send every
+    // email before the other has started.
+    let (fake, addr) = fake_sendgrid::start_with(fake_sendgrid::Options {
+        delay: Duration::from_millis(50),
+        ..fake_sendgrid::Options::default()
+    })
+    .await;
     let (app, pool, admin) = queue().await;
     let mut tx = pool.begin().await.unwrap();
     for i in 0..EMAILS {
