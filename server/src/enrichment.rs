@@ -42,9 +42,11 @@ enum Found {
 }
 
 async fn enrich(places: &Places, business_id: Uuid, context: &JobContext) -> Result<(), JobError> {
+    let org = context.org()?;
     let mut tx = context.begin().await?;
     let business = sqlx::query!(
-        "select name, address, place_id from businesses where business_id = $1",
+        "select name, address, place_id from businesses where org_id = $1 and business_id = $2",
+        org,
         business_id
     )
     .fetch_optional(&mut *tx)
@@ -59,37 +61,39 @@ async fn enrich(places: &Places, business_id: Uuid, context: &JobContext) -> Res
         Ok(found) => found,
         Err(e) => {
             let mut tx = context.begin().await?;
-            set_state(&mut tx, business_id, "delayed").await?;
+            set_state(&mut tx, org, business_id, "delayed").await?;
             tx.commit().await?;
             return Err(e.into());
         }
     };
     let mut tx = context.begin().await?;
     sqlx::query!(
-        "delete from business_place_candidates where business_id = $1",
+        "delete from business_place_candidates where org_id = $1 and business_id = $2",
+        org,
         business_id
     )
     .execute(&mut *tx)
     .await?;
     match found {
-        Found::Place(place) => save_place(&mut tx, business_id, &place).await?,
+        Found::Place(place) => save_place(&mut tx, org, business_id, &place).await?,
         Found::Choose(candidates) => {
             for (position, c) in candidates.iter().enumerate() {
                 sqlx::query!(
                     "insert into business_place_candidates (org_id, business_id, position, place_id, name, address)
-                     values (app_org_id(), $1, $2, $3, $4, $5)",
+                     values ($6, $1, $2, $3, $4, $5)",
                     business_id,
                     position as i16,
                     c.id,
                     c.name.text,
-                    c.address
+                    c.address,
+                    org
                 )
                 .execute(&mut *tx)
                 .await?;
             }
-            set_state(&mut tx, business_id, "needs_choice").await?;
+            set_state(&mut tx, org, business_id, "needs_choice").await?;
         }
-        Found::Nothing => set_state(&mut tx, business_id, "not_found").await?,
+        Found::Nothing => set_state(&mut tx, org, business_id, "not_found").await?,
     }
     context.finish(tx).await
 }
@@ -117,11 +121,13 @@ async fn ask_google(
 
 async fn set_state(
     tx: &mut sqlx::PgConnection,
+    org: Uuid,
     business_id: Uuid,
     state: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "update businesses set enrichment = $2 where business_id = $1",
+        "update businesses set enrichment = $3 where org_id = $1 and business_id = $2",
+        org,
         business_id,
         state
     )
@@ -132,6 +138,7 @@ async fn set_state(
 
 async fn save_place(
     tx: &mut sqlx::PgConnection,
+    org: Uuid,
     business_id: Uuid,
     place: &Place,
 ) -> Result<(), sqlx::Error> {
@@ -146,7 +153,7 @@ async fn save_place(
                 formatted_address = $3, latitude = $4, longitude = $5, maps_phone = $6,
                 maps_website = $7, opening_hours = $8, rating = $9::float8::numeric(2, 1),
                 rating_count = $10, business_status = $11, maps_url = $12
-         where business_id = $1",
+         where org_id = $13 and business_id = $1",
         business_id,
         place.id,
         place.formatted_address,
@@ -158,7 +165,8 @@ async fn save_place(
         rating,
         place.user_rating_count,
         place.business_status,
-        place.google_maps_uri
+        place.google_maps_uri,
+        org
     )
     .execute(tx)
     .await?;

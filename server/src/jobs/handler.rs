@@ -98,6 +98,14 @@ impl JobContext {
             .map_err(|e| JobError::fatal(format!("malformed {} payload: {e}", J::KIND)))
     }
 
+    /// The organisation a tenant's job works for; a job of a kind that needs one but was queued
+    /// without it can never succeed.
+    pub fn org(&self) -> Result<Uuid, JobError> {
+        self.job.org.ok_or_else(|| {
+            JobError::fatal(format!("a {} job needs an organisation", self.job.kind))
+        })
+    }
+
     /// The database pool, for reads and writes that need no organisation.
     pub fn pool(&self) -> &PgPool {
         &self.pool

@@ -19,6 +19,9 @@ pub struct Schedule {
     anchor: OffsetDateTime,
     every: Duration,
     enqueue: Enqueue,
+    /// No run can fall due before this (the next time after this worker's last look), so the
+    /// worker's once-a-second look costs no query until then.
+    not_before: std::sync::Mutex<Option<OffsetDateTime>>,
 }
 
 impl Schedule {
@@ -33,6 +36,7 @@ impl Schedule {
             name,
             anchor,
             every,
+            not_before: std::sync::Mutex::new(None),
             enqueue: |conn, at| {
                 Box::pin(async move {
                     let key = format!("{}@{}", J::KIND, at.unix_timestamp());
@@ -55,6 +59,14 @@ impl Schedule {
     /// Queues this schedule's run if it is due (and no other worker did); whether it did.
     pub async fn queue_if_due(&self, pool: &PgPool) -> Result<bool, sqlx::Error> {
         let now = OffsetDateTime::now_utc();
+        if self
+            .not_before
+            .lock()
+            .expect("not poisoned")
+            .is_some_and(|t| now < t)
+        {
+            return Ok(false);
+        }
         let next = self.next_after(now);
         let first = next - time::Duration::seconds(self.every.as_secs() as i64);
         let mut tx = pool.begin().await?;
@@ -70,6 +82,7 @@ impl Schedule {
             (self.enqueue)(&mut tx, first).await?;
         }
         tx.commit().await?;
+        *self.not_before.lock().expect("not poisoned") = Some(next);
         Ok(due)
     }
 }
