@@ -7,8 +7,10 @@ ensure_build_tools
 cd "$ROOT"
 
 # This command is for development on this machine: say so, and open the mailbox page (which
-# shows every email the app would send) to browsers here.
-export OPS_ENV=development OPS_DEV_MAILBOX=1
+# shows every email the app would send) to browsers here. Outside services not configured in
+# the environment are local stand-ins (server/src/standins/): Google Maps enrichment works
+# without a Google account.
+export OPS_ENV=development OPS_DEV_MAILBOX=1 OPS_STANDINS=1
 
 if [ -z "${DATABASE_URL:-}" ]; then
   # The application connects as ops_app; migrations run as the owner, ops_owner.

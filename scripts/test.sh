@@ -48,8 +48,9 @@ admin_psql -c "create database $E2E_DB owner ops_owner"
 app_url=$(database_url "$DATABASE_URL" "$E2E_DB" ops_app)
 owner_url=$(database_url "$DATABASE_URL" "$E2E_DB" ops_owner)
 log=$(mktemp)
-# Development, chosen explicitly, with the mailbox the browser tests read their links from.
-OPS_ENV=development OPS_DEV_MAILBOX=1 \
+# Development, chosen explicitly, with the mailbox the browser tests read their links from and
+# the outside services' stand-ins (server/src/standins/).
+OPS_ENV=development OPS_DEV_MAILBOX=1 OPS_STANDINS=1 \
 DATABASE_URL="$app_url" OPS_MIGRATION_DATABASE_URL="$owner_url" OPS_BIND="127.0.0.1:$E2E_PORT" OPS_PUBLIC_URL="http://127.0.0.1:$E2E_PORT" \
   OPS_SECURITY_CONTACT="security@opsintel.test" OPS_SECURITY_UPDATED="2026-11-29" \
   "$TARGET_DIR/debug/server" serve >"$log" 2>&1 &

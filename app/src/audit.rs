@@ -132,6 +132,10 @@ audit_actions! {
     BusinessDeleted => "business.deleted",
     /// Businesses were imported from CSV.
     BusinessImported => "business.imported",
+    /// Someone asked for a business, or the whole register, to be looked up on Google Maps.
+    BusinessesEnriched => "business.enrichment_requested",
+    /// Someone chose which of Google's places a business is, or said none is.
+    BusinessPlaceChosen => "business.place_chosen",
     /// An issue was opened.
     IssueCreated => "issue.created",
     /// An issue was changed.

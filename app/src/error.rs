@@ -34,6 +34,10 @@ pub enum AppError {
     /// A rule of the organisation refused the change; the message says which.
     #[error("{0}")]
     Refused(String),
+    /// A monthly allowance of the organisation's plan is used up; the message says what is
+    /// left and when it renews. Nothing was done.
+    #[error("{0}")]
+    OverAllowance(String),
     /// The server is at capacity for this kind of work (password checks, database connections);
     /// nothing was done.
     #[error("We are busy right now. Please try again in a few seconds.")]
@@ -61,6 +65,8 @@ impl AppError {
             Self::NotFound => S::NOT_FOUND,
             Self::Refused(_) => S::CONFLICT,
             Self::Throttled(_) => S::TOO_MANY_REQUESTS,
+            // What plans' limits answer with: the request was fine, the plan does not cover it.
+            Self::OverAllowance(_) => S::PAYMENT_REQUIRED,
             Self::Busy => S::SERVICE_UNAVAILABLE,
             Self::Internal => S::INTERNAL_SERVER_ERROR,
         }

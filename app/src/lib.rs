@@ -2,6 +2,7 @@
 //! in the browser from the same code.
 
 pub mod access;
+pub mod allowance;
 #[cfg(feature = "ssr")]
 pub mod audit;
 pub mod auth;

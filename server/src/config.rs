@@ -58,6 +58,12 @@ pub struct Config {
     /// Google's Places API, for enriching businesses (`OPS_GOOGLE_MAPS_API_KEY`); without it,
     /// enrichment is not configured.
     pub places: Option<crate::places::PlacesConfig>,
+    /// Each organisation's monthly enrichment allowance (`OPS_ENRICHMENT_ALLOWANCE`), until
+    /// plans are billed.
+    pub enrichment_allowance: u32,
+    /// Development only: the outside services are the local stand-ins (`server::standins`),
+    /// started with the server (`OPS_STANDINS`).
+    pub standins: bool,
     /// The background job worker: how it polls and leases, and whether `serve` runs one.
     pub jobs: JobsConfig,
     /// Development only, and only when asked for: the page that shows every email the app
@@ -320,6 +326,19 @@ impl Config {
                     timeout: Duration::from_secs(10),
                 })
         });
+        let enrichment_allowance = r.value("OPS_ENRICHMENT_ALLOWANCE", "500", |v| {
+            v.parse::<u32>()
+                .ok()
+                .filter(|n| *n <= 1_000_000)
+                .ok_or_else(|| "expected a whole number from 0 to 1000000".into())
+        });
+        let standins = r.value("OPS_STANDINS", "0", on_off).unwrap_or(false);
+        if prod && standins {
+            r.invalid::<()>(
+                "OPS_STANDINS",
+                "is for development only: the stand-ins pretend to be Google and the rest",
+            );
+        }
         let jobs_poll = r.value("OPS_JOBS_POLL_MS", "50", |v| {
             v.parse::<u64>()
                 .ok()
@@ -387,6 +406,8 @@ impl Config {
             sendgrid,
             email_retry_base: email_retry_base.expect("parsed"),
             places,
+            enrichment_allowance: enrichment_allowance.expect("parsed"),
+            standins,
             jobs: JobsConfig {
                 poll: jobs_poll.expect("parsed"),
                 lease: jobs_lease.expect("parsed"),
@@ -403,6 +424,13 @@ impl Config {
 
     /// Browsers are told to insist on HTTPS whenever users reach us over it, whether we terminate
     /// TLS ourselves or a proxy in front does.
+    /// Each organisation's monthly allowances: the configured ones until plans are billed.
+    pub fn allowances(&self) -> app::allowance::Allowances {
+        app::allowance::Allowances {
+            enrichment: app::plans::Limit::UpTo(self.enrichment_allowance),
+        }
+    }
+
     pub fn sends_hsts(&self) -> bool {
         self.tls.is_some() || self.public_url.scheme() == "https"
     }

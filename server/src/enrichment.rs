@@ -5,10 +5,19 @@
 //!
 //! No transaction is open while Google answers. When Google fails (quota, key, timeout, an
 //! outage), the business is marked `delayed` and the job retried later; nothing else changes.
+//!
+//! Google's terms let us keep a place ID indefinitely and other Places content for at most 30
+//! days: a daily job ([`Refresh`]) queues a refresh of content 29 days old and drops content
+//! past 30 days, keeping the place ID.
 
 use std::{sync::Arc, time::Duration};
 
-use app::work::enrichment::EnrichBusiness;
+use app::{
+    allowance::{self, Allowances, Meter},
+    jobs::Job,
+    work::enrichment::EnrichBusiness,
+};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
@@ -25,13 +34,45 @@ const RATE: Rate = Rate {
     burst: 10,
 };
 
-pub fn enrich_kind(places: Places, retry_base: Duration) -> Kind {
+pub fn enrich_kind(places: Places, allowances: Allowances, retry_base: Duration) -> Kind {
     let places = Arc::new(places);
     Kind::new(AT_ONCE, retry_base, move |job: EnrichBusiness, context| {
         let places = places.clone();
-        async move { enrich(&places, job.business_id, &context).await }
+        async move { enrich(&places, allowances, job, &context).await }
     })
     .rate_limited(RATE)
+}
+
+/// The daily look for Google content about to pass 30 days, across every organisation.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct Refresh;
+
+impl Job for Refresh {
+    const KIND: &'static str = "enrichment.refresh";
+    const MAX_ATTEMPTS: i32 = 3;
+}
+
+pub fn refresh_kind() -> Kind {
+    Kind::new(
+        1,
+        Duration::from_secs(60),
+        |_: Refresh, context: JobContext| async move {
+            // The function runs as the owner, across organisations; it is all this job may do.
+            let mut tx = context.pool().begin().await?;
+            let r = sqlx::query!(
+            r#"select queued as "queued!", expired as "expired!" from app_refresh_enrichments($1)"#,
+            EnrichBusiness::MAX_ATTEMPTS
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+            tracing::info!(
+                queued = r.queued,
+                expired = r.expired,
+                "Google Maps content refreshed or dropped at 30 days"
+            );
+            context.finish(tx).await
+        },
+    )
 }
 
 /// What Google said of the business.
@@ -41,9 +82,27 @@ enum Found {
     Nothing,
 }
 
-async fn enrich(places: &Places, business_id: Uuid, context: &JobContext) -> Result<(), JobError> {
-    let org = context.org()?;
+async fn enrich(
+    places: &Places,
+    allowances: Allowances,
+    job: EnrichBusiness,
+    context: &JobContext,
+) -> Result<(), JobError> {
+    let (org, business_id) = (context.org()?, job.business_id);
     let mut tx = context.begin().await?;
+    // A refresh is paid for when Google has answered (so its retries are not paid again), and
+    // only asked for while the allowance has some left; without, the content is dropped when
+    // it reaches 30 days.
+    let limit = allowances.of(Meter::Enrichment);
+    if job.refresh
+        && allowance::standing(&mut tx, org, Meter::Enrichment, limit)
+            .await?
+            .left()
+            == Some(0)
+    {
+        tracing::info!(%org, %business_id, "no enrichment allowance left for a refresh");
+        return context.finish(tx).await;
+    }
     let business = sqlx::query!(
         "select name, address, place_id from businesses where org_id = $1 and business_id = $2",
         org,
@@ -67,6 +126,10 @@ async fn enrich(places: &Places, business_id: Uuid, context: &JobContext) -> Res
         }
     };
     let mut tx = context.begin().await?;
+    if job.refresh {
+        // Within the allowance when asked; a refresh racing the last of it goes uncounted.
+        let _ = allowance::take(&mut tx, org, Meter::Enrichment, limit, 1).await?;
+    }
     sqlx::query!(
         "delete from business_place_candidates where org_id = $1 and business_id = $2",
         org,

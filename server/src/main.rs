@@ -58,6 +58,13 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(config.log_format);
+    let config = match server::standins::attach(config).await {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!(error = %e, "the development stand-ins could not start");
+            return ExitCode::FAILURE;
+        }
+    };
 
     let result = match command.as_str() {
         "migrate" => migrate(&config).await,

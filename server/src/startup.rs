@@ -202,14 +202,31 @@ pub fn job_runner(config: &Config, pool: PgPool) -> jobs::Runner {
     if let Some(places) = &config.places {
         kinds.push(enrichment::enrich_kind(
             places::Places::new(places.clone()),
+            config.allowances(),
             ENRICHMENT_RETRY,
         ));
+        kinds.push(enrichment::refresh_kind());
     }
-    let schedules = vec![jobs::Schedule::new::<jobs::admin::Prune>(
+    let daily = |first_hour| {
+        (
+            time::macros::datetime!(2026-01-01 00:00 UTC) + time::Duration::hours(first_hour),
+            Duration::from_secs(86_400),
+        )
+    };
+    let (prune_at, every) = daily(3);
+    let mut schedules = vec![jobs::Schedule::new::<jobs::admin::Prune>(
         "jobs.prune",
-        time::macros::datetime!(2026-01-01 03:00 UTC),
-        Duration::from_secs(86_400),
+        prune_at,
+        every,
     )];
+    if config.places.is_some() {
+        let (refresh_at, every) = daily(4);
+        schedules.push(jobs::Schedule::new::<enrichment::Refresh>(
+            "enrichment.refresh",
+            refresh_at,
+            every,
+        ));
+    }
     let settings = jobs::Settings {
         poll: config.jobs.poll,
         lease: config.jobs.lease,
@@ -251,6 +268,8 @@ fn router(
             app::auth::two_factor::key::TwoFactorKey::generate()
         }),
         kept: Default::default(),
+        allowances: config.allowances(),
+        enrichment: config.places.is_some(),
     };
     let csrf_policy = CsrfPolicy {
         origin: config.origin(),

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use time::Duration;
 
 use super::{password::Hasher, two_factor::key::TwoFactorKey};
-use crate::work::figures::KeptFigures;
+use crate::{allowance::Allowances, work::figures::KeptFigures};
 
 /// Everything account actions need from the running server, provided as context.
 #[derive(Clone)]
@@ -25,4 +25,8 @@ pub struct AuthServices {
     pub two_factor_key: TwoFactorKey,
     /// What is computed from an organisation's data, kept while that data stands still.
     pub kept: KeptFigures,
+    /// Each organisation's monthly allowances (until plans are billed, the same for every one).
+    pub allowances: Allowances,
+    /// Whether businesses are enriched from Google Maps (`OPS_GOOGLE_MAPS_API_KEY` is set).
+    pub enrichment: bool,
 }

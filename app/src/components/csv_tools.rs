@@ -55,6 +55,7 @@ fn CsvTools(
             </div>
             {move || report.get().map(|r| view! {
                 <div role="status" class="notice">
+                    {r.note.map(|n| view! { <p>{n}</p> })}
                     <p>{if r.imported > 0 { format!("Imported {} rows.", r.imported) } else if r.errors.is_empty() { format!("{} rows are ready to import.", r.rows) } else { format!("{} of {} rows need fixing; nothing was written.", r.errors.len(), r.rows) }}</p>
                     <ul>{r.errors.into_iter().map(|e| view! { <li>{format!("Line {}: {}", e.line, e.message)}</li> }).collect_view()}</ul>
                 </div>
@@ -80,6 +81,14 @@ macro_rules! csv_tools_for {
             let error = Signal::derive(move || {
                 action_error(import).get().or_else(|| action_error(export).get())
             });
+            // An import of businesses may start their enrichment: the page's panel shows it.
+            if let Some(imported) = use_context::<crate::components::enrichment::Imported>() {
+                Effect::new(move |_| {
+                    if import.value().with(|r| matches!(r, Some(Ok(r)) if r.imported > 0)) {
+                        imported.0.update(|n| *n += 1);
+                    }
+                });
+            }
             let slug_b = slug.clone();
             view! {
                 <CsvTools what=$what columns=&$columns error

@@ -3,6 +3,7 @@ pub mod business_fields;
 pub mod choices;
 pub mod confirm_identity;
 pub mod csv_tools;
+pub mod enrichment;
 pub mod field_error;
 pub mod forms;
 pub mod issue_table;

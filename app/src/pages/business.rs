@@ -7,6 +7,7 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     components::{
         business_fields::{BusinessFields, BUSINESS_FIELDS},
+        enrichment::BusinessEnrichment,
         forms::{action_error, CsrfField, FormError},
         issue_table::IssueTable,
         problem::LoadProblem,
@@ -14,7 +15,10 @@ use crate::{
     error::AppError,
     org::OrgContext,
     roles::Permission,
-    work::businesses::{get_business, ArchiveBusiness, Business, DeleteBusiness, UpdateBusiness},
+    work::{
+        businesses::{get_business, ArchiveBusiness, Business, DeleteBusiness, UpdateBusiness},
+        enrichment::CopyFromGoogle,
+    },
 };
 
 #[component]
@@ -23,6 +27,7 @@ pub fn BusinessPage() -> impl IntoView {
     let update = ServerAction::<UpdateBusiness>::new();
     let archive = ServerAction::<ArchiveBusiness>::new();
     let delete = ServerAction::<DeleteBusiness>::new();
+    let copy = ServerAction::<CopyFromGoogle>::new();
     let error = Signal::derive(move || {
         action_error(update)
             .get()
@@ -36,9 +41,10 @@ pub fn BusinessPage() -> impl IntoView {
                 use_params_map().read().get("id").unwrap_or_default(),
                 update.version().get(),
                 archive.version().get(),
+                copy.version().get(),
             )
         },
-        move |(id, _, _)| get_business(slug.clone(), id),
+        move |(id, ..)| get_business(slug.clone(), id),
     );
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -53,6 +59,7 @@ pub fn BusinessPage() -> impl IntoView {
                     let can_archive = ctx.role.allows(Permission::ArchiveDelete);
                     view! {
                         <BusinessFacts business=b.clone()/>
+                        <BusinessEnrichment business_id=b.id.clone() copy/>
                         <h2>"Issues"</h2>
                         <IssueTable issues=b.issues.clone() slug=ctx.slug.clone()/>
                         <FormError error fields=BUSINESS_FIELDS/>

@@ -10,6 +10,7 @@ use crate::{
         business_fields::{BusinessFields, BUSINESS_FIELDS},
         choices::ChoiceSelect,
         csv_tools::BusinessCsv,
+        enrichment::{Imported, RegisterEnrichmentPanel},
         forms::{action_error, CsrfField, FormError},
         problem::LoadProblem,
     },
@@ -25,10 +26,12 @@ use crate::{
 pub fn BusinessesPage() -> impl IntoView {
     let ctx = expect_context::<OrgContext>();
     let create = ServerAction::<CreateBusiness>::new();
+    provide_context(Imported(RwSignal::new(0)));
     view! {
         <h1>"Businesses"</h1>
         <BusinessSearch/>
         <BusinessList create/>
+        <RegisterEnrichmentPanel/>
         {ctx.role.allows(Permission::Edit).then(|| view! { <AddBusiness create/> })}
         <BusinessCsv/>
     }

@@ -18,7 +18,9 @@ use crate::{
         problem::LoadProblem,
     },
     org::OrgContext,
-    work::dashboard::{describe_hours, load_dashboard, Dashboard, DashboardQuery, Period, Week},
+    work::dashboard::{
+        describe_hours, load_dashboard, Dashboard, DashboardQuery, Period, Rating, Week,
+    },
 };
 
 /// Colours that read on both the light and the dark background.
@@ -166,6 +168,7 @@ fn Figures(d: Dashboard) -> impl IntoView {
                 </details>
             </figure>
             <CountChart title="Businesses by relationship" id="by-relationship" rows=businesses colour=TEAL/>
+            <RatingsChart ratings=d.ratings/>
         </div>
     }
 }
@@ -251,6 +254,112 @@ fn CountChart(
             </details>
         </figure>
     }
+}
+
+/// Google ratings of own sites beside competitors': a bar each, own sites in one colour and
+/// competitors in the other, with the figures said in a sentence and listed in a table.
+#[component]
+fn RatingsChart(ratings: Vec<Rating>) -> impl IntoView {
+    let side = |r: &Rating| if r.own { "own site" } else { "competitor" };
+    if ratings.is_empty() {
+        return view! {
+            <figure class="chart wide" id="ratings">
+                <figcaption>"Google ratings: own sites and competitors"</figcaption>
+                <p class="muted">"No ratings yet. They come from Google Maps when your own sites and competitors are enriched."</p>
+            </figure>
+        }
+        .into_any();
+    }
+    let said = ratings
+        .iter()
+        .map(|r| {
+            format!(
+                "{} ({}): {:.1} from {} reviews",
+                r.name,
+                side(r),
+                r.rating,
+                r.reviews
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let labels: Vec<String> = ratings.iter().map(|r| axis_label(&r.name)).collect();
+    type Point = (f64, f64, f64);
+    // Each bar stands in its own series' place; the other series is zero there.
+    let points: Vec<Point> = ratings
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let (own, other) = if r.own {
+                (r.rating, 0.0)
+            } else {
+                (0.0, r.rating)
+            };
+            (i as f64, own, other)
+        })
+        .collect();
+    let x_ticks = TickLabels::aligned_floats().with_format(move |x: &f64, _| {
+        if x.fract() == 0.0 {
+            labels.get(*x as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    });
+    let series = Series::new(|p: &Point| p.0)
+        .with_y_range(0.0, 5.0)
+        .bar(
+            Bar::new(|p: &Point| p.1)
+                .with_name("Own sites")
+                .with_colour(TEAL),
+        )
+        .bar(
+            Bar::new(|p: &Point| p.2)
+                .with_name("Competitors")
+                .with_colour(AMBER),
+        );
+    view! {
+        <figure class="chart wide" id="ratings">
+            <figcaption id="ratings-title">"Google ratings: own sites and competitors"</figcaption>
+            <div role="img" aria-labelledby="ratings-title" aria-describedby="ratings-said">
+                <leptos_chartistry::Chart
+                    aspect_ratio=AspectRatio::from_outer_ratio(860.0, 280.0)
+                    font_height=12.0
+                    font_width=7.0
+                    top=Legend::end()
+                    left=TickLabels::aligned_floats().with_format(|y: &f64, _| {
+                        if y.fract() == 0.0 { format!("{y}") } else { String::new() }
+                    })
+                    bottom=x_ticks
+                    inner=[
+                        AxisMarker::left_edge().into_inner(),
+                        AxisMarker::bottom_edge().into_inner(),
+                        YGridLine::default().into_inner(),
+                    ]
+                    series=series
+                    data=Signal::stored(points)
+                />
+            </div>
+            <p id="ratings-said" class="visually-hidden">{said}</p>
+            <details>
+                <summary>"Show as a table"</summary>
+                <table class="table">
+                    <thead><tr><th scope="col">"Business"</th><th scope="col">"Side"</th><th scope="col">"Rating"</th><th scope="col">"Reviews"</th></tr></thead>
+                    <tbody>
+                        {ratings.iter().map(|r| view! {
+                            <tr>
+                                <th scope="row">{match r.maps_url.clone() {
+                                    Some(url) => view! { <a href=url rel="noopener noreferrer" target="_blank">{r.name.clone()}</a> }.into_any(),
+                                    None => r.name.clone().into_any(),
+                                }}</th>
+                                <td>{side(r)}</td><td>{format!("{:.1}", r.rating)}</td><td>{r.reviews}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </details>
+            <p class="attribution">"Ratings from Google Maps; each business in the table links to its place there."</p>
+        </figure>
+    }
+    .into_any()
 }
 
 const SECONDS_PER_DAY: i64 = 86_400;

@@ -10,6 +10,7 @@ use crate::{auth::client::CsrfClient, error::AppError};
 #[cfg(feature = "ssr")]
 use {
     super::{
+        enrichment,
         fields::{choice, optional_choice, parse_id, stale_or_missing, InField, Versioned},
         issues::{self, IssueFilter},
     },
@@ -51,9 +52,6 @@ pub struct Business {
     pub archived: bool,
     /// The copy's version: an edit made from an older one is refused.
     pub version: i32,
-    pub rating: Option<String>,
-    pub maps_url: Option<String>,
-    pub enriched_at: Option<String>,
     pub issues: Vec<IssueSummary>,
 }
 
@@ -247,8 +245,7 @@ pub async fn get_business(slug: String, business_id: String) -> Result<Business,
     let id = parse_id(&business_id)?;
     let r = sqlx::query!(
         r#"select business_id, name, relationship, address, phone, website, notes, tags,
-                  archived_at is not null as "archived!", version, rating::text as rating, maps_url,
-                  to_char(enriched_at at time zone 'UTC', 'YYYY-MM-DD') as enriched_at
+                  archived_at is not null as "archived!", version
            from businesses where org_id = $1 and business_id = $2"#,
         m.org_id,
         id
@@ -270,9 +267,6 @@ pub async fn get_business(slug: String, business_id: String) -> Result<Business,
         tags: r.tags,
         archived: r.archived,
         version: r.version,
-        rating: r.rating,
-        maps_url: r.maps_url,
-        enriched_at: r.enriched_at,
         issues,
     })
 }
@@ -300,6 +294,7 @@ pub async fn create_business(slug: String, form: BusinessForm) -> Result<String,
     let mut m = access::member(&slug, Permission::Edit).await?;
     let input = BusinessInput::try_from(form)?;
     let id = insert_business(&mut m, &input).await?;
+    enrichment::on_change(&mut m, id).await?;
     m.audit(
         AuditAction::BusinessCreated,
         Some(&input.name),
@@ -325,10 +320,13 @@ pub async fn update_business(
     let mut m = access::member(&slug, Permission::Edit).await?;
     let id = parse_id(&business_id)?;
     let input = BusinessInput::try_from(form)?;
-    let saved = sqlx::query!(
-        "update businesses set name = $4, relationship = $5, address = $6, phone = $7, website = $8,
-                notes = $9, tags = $10, version = version + 1
-         where org_id = $1 and business_id = $2 and version = $3",
+    let saved = sqlx::query_scalar!(
+        r#"update businesses b set name = $4, relationship = $5, address = $6, phone = $7, website = $8,
+                notes = $9, tags = $10, version = b.version + 1
+           from businesses before
+           where b.org_id = $1 and b.business_id = $2 and b.version = $3
+             and before.org_id = b.org_id and before.business_id = b.business_id
+           returning before.address <> b.address as "address_changed!""#,
         m.org_id,
         id,
         version,
@@ -340,11 +338,12 @@ pub async fn update_business(
         input.notes.as_str(),
         input.tags.as_slice()
     )
-    .execute(&mut *m.tx)
-    .await?
-    .rows_affected();
-    if saved == 0 {
-        return Err(stale_or_missing(&mut m, Versioned::Business, id).await);
+    .fetch_optional(&mut *m.tx)
+    .await?;
+    match saved {
+        None => return Err(stale_or_missing(&mut m, Versioned::Business, id).await),
+        Some(true) => enrichment::on_address_change(&mut m, id).await?,
+        Some(false) => {}
     }
     m.audit(
         AuditAction::BusinessUpdated,

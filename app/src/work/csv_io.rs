@@ -12,6 +12,7 @@ use {
     super::Status,
     super::{
         businesses::{insert_business, BusinessForm, BusinessInput},
+        enrichment,
         issues::{insert_issue, IssueForm, IssueInput},
     },
     crate::access::{self, Member},
@@ -35,6 +36,9 @@ pub struct ImportReport {
     pub errors: Vec<RowError>,
     /// Rows written: all of them, or none while there are errors or when only previewing.
     pub imported: usize,
+    /// What became of the imported businesses' enrichment from Google Maps, when there is any.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 pub const BUSINESS_COLUMNS: [&str; 7] = [
@@ -145,6 +149,7 @@ fn check_rows<'r, T>(
         rows: rows.len(),
         errors,
         imported: 0,
+        note: None,
     };
     (valid, report)
 }
@@ -177,8 +182,9 @@ pub async fn import_businesses(slug: String, form: ImportForm) -> Result<ImportR
         .map_err(message)
     });
     if form.commit && report.errors.is_empty() && !valid.is_empty() {
+        let mut ids = Vec::with_capacity(valid.len());
         for b in &valid {
-            insert_business(&mut m, b).await?;
+            ids.push(insert_business(&mut m, b).await?);
         }
         m.audit(
             AuditAction::BusinessImported,
@@ -186,6 +192,20 @@ pub async fn import_businesses(slug: String, form: ImportForm) -> Result<ImportR
             &format!("Imported {} businesses from CSV", valid.len()),
         )
         .await?;
+        // The rows are imported whether or not the allowance covers their enrichment.
+        report.note = match m.svc.enrichment {
+            false => None,
+            true => match enrichment::start_run(&mut m, &ids).await {
+                Ok(_) => Some(format!(
+                    "Looking up the {} businesses on Google Maps: the progress is shown above.",
+                    ids.len()
+                )),
+                Err(AppError::OverAllowance(why)) => {
+                    Some(format!("Not looked up on Google Maps. {why}"))
+                }
+                Err(e) => return Err(e),
+            },
+        };
         m.commit().await?;
         report.imported = valid.len();
     }

@@ -75,6 +75,23 @@ pub struct Week {
     pub resolved: i64,
 }
 
+/// A business's Google rating, for comparing own sites with competitors.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rating {
+    pub name: String,
+    /// One of the organisation's own sites; otherwise a competitor.
+    pub own: bool,
+    /// Out of 5, to one decimal place.
+    pub rating: f64,
+    pub reviews: i32,
+    /// The place on Google Maps.
+    pub maps_url: Option<String>,
+}
+
+/// At most this many of each side in the ratings chart: own sites, and the competitors with
+/// the most reviews.
+pub const RATED_PER_SIDE: i64 = 8;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Dashboard {
     pub open: i64,
@@ -91,6 +108,8 @@ pub struct Dashboard {
     pub weeks: Vec<Week>,
     /// Businesses in the register (not archived) by relationship, in the usual order.
     pub businesses: Vec<(Relationship, i64)>,
+    /// Own sites, then competitors, by reviews: their Google ratings (from enrichment).
+    pub ratings: Vec<Rating>,
 }
 
 /// "3.5 hours", "2.1 days": a duration people read at a glance.
@@ -242,6 +261,32 @@ async fn compute(m: &mut access::Member, filter: DashboardFilter) -> Result<Dash
     .fetch_all(&mut *m.tx)
     .await?;
 
+    let ratings = sqlx::query!(
+        r#"select name, own as "own!", rating::float8 as "rating!", coalesce(rating_count, 0) as "reviews!",
+                  maps_url
+           from (select name, relationship = 'own_site' as own, rating, rating_count, maps_url,
+                        row_number() over (partition by relationship
+                                           order by rating_count desc nulls last, lower(name)) as n
+                 from businesses
+                 where org_id = $1 and archived_at is null and rating is not null
+                   and relationship in ('own_site', 'competitor')) r
+           where n <= $2
+           order by 2 desc, 4 desc, lower(name)"#,
+        org,
+        RATED_PER_SIDE
+    )
+    .fetch_all(&mut *m.tx)
+    .await?
+    .into_iter()
+    .map(|r| Rating {
+        name: r.name,
+        own: r.own,
+        rating: r.rating,
+        reviews: r.reviews,
+        maps_url: r.maps_url,
+    })
+    .collect();
+
     let businesses: Vec<(String, i64)> = businesses
         .into_iter()
         .map(|r| (r.relationship, r.count))
@@ -286,6 +331,7 @@ async fn compute(m: &mut access::Member, filter: DashboardFilter) -> Result<Dash
                 (*r, n)
             })
             .collect(),
+        ratings,
     })
 }
 

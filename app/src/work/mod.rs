@@ -88,7 +88,6 @@ choice!(
 pub mod businesses;
 pub mod csv_io;
 pub mod dashboard;
-#[cfg(feature = "ssr")]
 pub mod enrichment;
 #[cfg(feature = "ssr")]
 mod fields;

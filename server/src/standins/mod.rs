@@ -19,3 +19,33 @@ pub(crate) async fn listen(
     });
     Ok(addr)
 }
+
+/// The key the development stand-ins expect: not a secret, and useless anywhere else.
+const DEVELOPMENT_KEY: &str = "standin-development-key";
+
+/// Development (`OPS_STANDINS`): each outside service the configuration does not name is a
+/// stand-in started in this process, so the whole product works on one machine without
+/// accounts with Google and the rest. Each answer takes a moment, as the real services' do.
+pub async fn attach(mut config: crate::config::Config) -> std::io::Result<crate::config::Config> {
+    use std::{net::SocketAddr, time::Duration};
+    if !config.standins {
+        return Ok(config);
+    }
+    if config.places.is_none() {
+        let options = places::Options {
+            key: DEVELOPMENT_KEY.into(),
+            delay: Duration::from_millis(300),
+            ..Default::default()
+        };
+        let (_, addr) =
+            places::Places::start(options, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        tracing::info!(%addr, "Google Places is the local stand-in");
+        config.places = Some(crate::places::PlacesConfig {
+            api_key: DEVELOPMENT_KEY.to_string().into(),
+            base_url: url::Url::parse(&format!("http://{addr}")).map_err(std::io::Error::other)?,
+            region: "GB".into(),
+            timeout: Duration::from_secs(10),
+        });
+    }
+    Ok(config)
+}

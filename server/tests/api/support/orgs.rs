@@ -240,6 +240,24 @@ impl Fixture {
             .await
             .unwrap();
         }
+        // An enrichment run and a month's use of the enrichment allowance each.
+        for org in [self.a, self.b] {
+            sqlx::query(
+                "insert into enrichment_runs (org_id, total, started_at) values ($1, 1, now() - interval '2 days')",
+            )
+            .bind(org)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            sqlx::query(
+                "insert into usage_meters (org_id, meter, month, used)
+                 values ($1, 'enrichment', date_trunc('month', now() at time zone 'UTC')::date - interval '1 month', 3)",
+            )
+            .bind(org)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
         // A background job each, queued as a request working for the organisation would.
         for org in [self.a, self.b] {
             sqlx::query(
@@ -320,6 +338,9 @@ impl Fixture {
                     .into(),
             ),
             ("commit", "false".into()),
+            ("place_id", "ChIJfixture".into()),
+            ("field", "phone".into()),
+            ("run_id", String::new()),
             ("required", "false".into()),
             ("code", String::new()),
         ]
