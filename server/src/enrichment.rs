@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::{
     jobs::{JobContext, JobError, Kind, Rate},
-    places::{unambiguous, Candidate, Place, Places},
+    places::{unambiguous, Candidate, Place, Places, PlacesError},
 };
 
 /// Businesses enriched at once by one process.
@@ -156,7 +156,16 @@ async fn enrich(
             }
             set_state(&mut tx, org, business_id, "needs_choice").await?;
         }
-        Found::Nothing => set_state(&mut tx, org, business_id, "not_found").await?,
+        Found::Nothing => {
+            sqlx::query!(
+                "update businesses set place_id = null where org_id = $1 and business_id = $2",
+                org,
+                business_id
+            )
+            .execute(&mut *tx)
+            .await?;
+            set_state(&mut tx, org, business_id, "not_found").await?
+        }
     }
     context.finish(tx).await
 }
@@ -167,7 +176,7 @@ async fn ask_google(
     name: &str,
     address: &str,
     chosen: Option<String>,
-) -> Result<Found, crate::places::PlacesError> {
+) -> Result<Found, PlacesError> {
     let id = match chosen {
         Some(id) => id,
         None => {
@@ -179,7 +188,13 @@ async fn ask_google(
             }
         }
     };
-    Ok(Found::Place(Box::new(places.details(&id).await?)))
+    match places.details(&id).await {
+        Ok(place) => Ok(Found::Place(Box::new(place))),
+        // A place chosen earlier that Google no longer has: the business is looked up afresh
+        // next time.
+        Err(PlacesError::Refused { status, .. }) if status == "NOT_FOUND" => Ok(Found::Nothing),
+        Err(e) => Err(e),
+    }
 }
 
 async fn set_state(
@@ -209,6 +224,11 @@ async fn save_place(
         .regular_opening_hours
         .as_ref()
         .map(|h| serde_json::json!(h.weekdays));
+    // The link every view of the content carries: only ever to an https address.
+    let maps_url = place
+        .google_maps_uri
+        .as_deref()
+        .filter(|u| u.starts_with("https://"));
     // Ratings are stored to one decimal place, as Google shows them.
     let rating = place.rating.map(|r| (r * 10.0).round() / 10.0);
     sqlx::query!(
@@ -228,7 +248,7 @@ async fn save_place(
         rating,
         place.user_rating_count,
         place.business_status,
-        place.google_maps_uri,
+        maps_url,
         org
     )
     .execute(tx)

@@ -207,24 +207,19 @@ pub fn job_runner(config: &Config, pool: PgPool) -> jobs::Runner {
         ));
         kinds.push(enrichment::refresh_kind());
     }
-    let daily = |first_hour| {
-        (
-            time::macros::datetime!(2026-01-01 00:00 UTC) + time::Duration::hours(first_hour),
-            Duration::from_secs(86_400),
-        )
-    };
-    let (prune_at, every) = daily(3);
+    const DAY: Duration = Duration::from_secs(86_400);
+    let at_hour =
+        |hour| time::macros::datetime!(2026-01-01 00:00 UTC) + time::Duration::hours(hour);
     let mut schedules = vec![jobs::Schedule::new::<jobs::admin::Prune>(
         "jobs.prune",
-        prune_at,
-        every,
+        at_hour(3),
+        DAY,
     )];
     if config.places.is_some() {
-        let (refresh_at, every) = daily(4);
         schedules.push(jobs::Schedule::new::<enrichment::Refresh>(
             "enrichment.refresh",
-            refresh_at,
-            every,
+            at_hour(4),
+            DAY,
         ));
     }
     let settings = jobs::Settings {

@@ -355,6 +355,10 @@ mod ssr {
                 session_idle: time::Duration::hours(1),
                 two_factor_key: crate::auth::two_factor::key::TwoFactorKey::generate(),
                 kept: Default::default(),
+                allowances: crate::allowance::Allowances {
+                    enrichment: crate::plans::Limit::UpTo(1),
+                },
+                enrichment: false,
             };
             Owner::new().with(|| {
                 provide_context(Provided::new(services));

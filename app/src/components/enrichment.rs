@@ -131,7 +131,7 @@ fn EnrichmentView(
         view! { <p role="status" class=class data-enrichment=s.as_str()>{s.label()}</p> }
     });
     let choosing = (can_edit && e.state == Some(EnrichmentState::NeedsChoice)).then(|| {
-        view! { <ChoosePlaceForm e=e.clone() business_id=business_id.clone() choose/> }.into_any()
+        view! { <PlaceChooser e=e.clone() business_id=business_id.clone() choose/> }.into_any()
     });
     let facts = e.google.clone().map(|g| {
         view! { <GoogleFactsTable g business_id=business_id.clone() can_edit copy/> }.into_any()
@@ -158,7 +158,7 @@ fn EnrichmentView(
 
 /// Google's candidates, each with its address, and "none of these".
 #[component]
-fn ChoosePlaceForm(
+fn PlaceChooser(
     e: Enrichment,
     business_id: String,
     choose: ServerAction<ChoosePlace>,

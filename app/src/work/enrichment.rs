@@ -374,7 +374,7 @@ pub async fn business_enrichment(slug: String, form: BusinessRef) -> Result<Enri
         .opening_hours
         .and_then(|h| serde_json::from_value::<Vec<String>>(h).ok())
         .unwrap_or_default();
-    let google = (r.maps_url.is_some() || r.formatted_address.is_some()).then(|| GoogleFacts {
+    let google = (r.maps_url.is_some() || r.formatted_address.is_some()).then_some(GoogleFacts {
         address: r.formatted_address,
         phone: r.maps_phone,
         website: r.maps_website,
