@@ -685,10 +685,13 @@ async fn google_content_is_refreshed_before_30_days_and_dropped_after_when_it_ca
         ["GET /v1/places/ChIJstandinMinsterBakery"],
         "details for A's known place only; nothing for B without allowance"
     );
-    let a_used: i32 = sqlx::query_scalar("select used from usage_meters where org_id = $1")
-        .bind(f.a)
-        .fetch_one(&admin)
-        .await
-        .unwrap();
+    let a_used: i32 = sqlx::query_scalar(
+        "select used from usage_meters
+         where org_id = $1 and month = date_trunc('month', now() at time zone 'UTC')::date",
+    )
+    .bind(f.a)
+    .fetch_one(&admin)
+    .await
+    .unwrap();
     assert_eq!(a_used, 1, "the refresh counted");
 }
