@@ -50,7 +50,9 @@ owner_url=$(database_url "$DATABASE_URL" "$E2E_DB" ops_owner)
 log=$(mktemp)
 # Development, chosen explicitly, with the mailbox the browser tests read their links from and
 # the outside services' stand-ins (server/src/standins/).
-OPS_ENV=development OPS_DEV_MAILBOX=1 OPS_STANDINS=1 \
+# A test file may act as a visitor from another address through the forwarding header, as
+# behind the production proxy.
+OPS_ENV=development OPS_DEV_MAILBOX=1 OPS_STANDINS=1 OPS_TRUSTED_PROXIES=127.0.0.1 \
 DATABASE_URL="$app_url" OPS_MIGRATION_DATABASE_URL="$owner_url" OPS_BIND="127.0.0.1:$E2E_PORT" OPS_PUBLIC_URL="http://127.0.0.1:$E2E_PORT" \
   OPS_SECURITY_CONTACT="security@opsintel.test" OPS_SECURITY_UPDATED="2026-11-29" \
   "$TARGET_DIR/debug/server" serve >"$log" 2>&1 &

@@ -212,9 +212,9 @@ fn GoogleFactsTable(
                         <input type="hidden" name="slug" value=slug/>
                         <input type="hidden" name="form[business_id]" value=business_id/>
                         <input type="hidden" name="form[field]" value=field.as_str()/>
-                        <button type="submit" class="button small"
-                            aria-label=format!("Use Google's {} here", field.label().to_lowercase())>
+                        <button type="submit" class="button small">
                             "Use this"
+                            <span class="visually-hidden">{format!(" {} from Google", field.label().to_lowercase())}</span>
                         </button>
                     </ActionForm>
                 }
