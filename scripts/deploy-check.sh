@@ -411,8 +411,8 @@ check_tenancy() {
   local before after
   before=$(wc -l <"$n/access.log")
   python3 deploy/check/load.py run --base "$BASE" --cafile "$CERT" --seconds 10 --threads 4 \
-    --records "$WORK/b.jsonl" --read "$ORG1" "$COOKIE1" "$TOKEN1" Tangerine Aubergine \
-    --read "$ORG2" "$COOKIE2" "$TOKEN2" Aubergine Tangerine
+    --records "$WORK/b.jsonl" --read="$ORG1,$COOKIE1,$TOKEN1,Tangerine,Aubergine" \
+    --read="$ORG2,$COOKIE2,$TOKEN2,Aubergine,Tangerine"
   python3 deploy/check/load.py check "$WORK/b.jsonl" || return 1
   # Both instances served.
   after=$(tail -n +"$((before + 1))" "$n/access.log" | awk '{ print $2 }' | sort -u | wc -l)
@@ -471,8 +471,8 @@ check_sigterm() {
   local load status before closed
   before=$(wc -l <"$n/error.log")
   python3 deploy/check/load.py run --base "$BASE" --cafile "$CERT" --seconds 8 --threads 5 \
-    --records "$WORK/d.jsonl" --write "$ORG1" "$COOKIE1" "$TOKEN1" d \
-    --read "$ORG2" "$COOKIE2" "$TOKEN2" Aubergine Tangerine &
+    --records "$WORK/d.jsonl" --write="$ORG1,$COOKIE1,$TOKEN1,d" \
+    --read="$ORG2,$COOKIE2,$TOKEN2,Aubergine,Tangerine" &
   load=$!
   sleep 3
   kill -TERM "${PIDS[a]}"
@@ -493,8 +493,8 @@ check_sigterm() {
 check_database_restart() {
   local load down up
   python3 deploy/check/load.py run --base "$BASE" --cafile "$CERT" --seconds 20 --threads 3 \
-    --timeout 10 --records "$WORK/e.jsonl" --write "$ORG1" "$COOKIE1" "$TOKEN1" e \
-    --read "$ORG2" "$COOKIE2" "$TOKEN2" Aubergine Tangerine &
+    --timeout 10 --records "$WORK/e.jsonl" --write="$ORG1,$COOKIE1,$TOKEN1,e" \
+    --read="$ORG2,$COOKIE2,$TOKEN2,Aubergine,Tangerine" &
   load=$!
   sleep 3
   # Down for longer than a request waits for a database connection (OPS_DB_ACQUIRE_TIMEOUT_SECS,

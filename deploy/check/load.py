@@ -3,9 +3,11 @@
 proxy in parallel, every request recorded; then verdicts over the records.
 
   load.py run --base URL --cafile PEM --seconds S --records FILE [--threads N]
-              [--read SLUG COOKIE TOKEN EXPECT FORBID]...   the businesses list of SLUG; its answer
+              [--read=SLUG,COOKIE,TOKEN,EXPECT,FORBID]...   the businesses list of SLUG; its answer
                                                             must contain EXPECT and never FORBID
-              [--write SLUG COOKIE TOKEN PREFIX]...         adds businesses named PREFIX-<thread>-<n>
+              [--write=SLUG,COOKIE,TOKEN,PREFIX]...         adds businesses named PREFIX-<thread>-<n>
+  (One argument each, joined by commas after `=`: a token may begin with "-", which would
+  otherwise read as an option.)
   load.py check RECORDS [--max-seconds X] [--allow-status CODE]... [--down-from T --up-at T
                          --recover-within S] [--acked-in NAMES_FILE]
   load.py lost RECORDS NAMES_FILE
@@ -182,6 +184,18 @@ def check(args):
     return 1 if problems else 0
 
 
+def fields(n):
+    """An argument of N comma-separated fields."""
+
+    def parse(value):
+        parts = value.split(",")
+        if len(parts) != n:
+            raise argparse.ArgumentTypeError(f"expected {n} fields separated by commas")
+        return parts
+
+    return parse
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
@@ -192,8 +206,8 @@ def main():
     r.add_argument("--records", required=True)
     r.add_argument("--threads", type=int, default=1)
     r.add_argument("--timeout", type=float, default=15)
-    r.add_argument("--read", nargs=5, action="append", default=[])
-    r.add_argument("--write", nargs=4, action="append", default=[])
+    r.add_argument("--read", type=fields(5), action="append", default=[])
+    r.add_argument("--write", type=fields(4), action="append", default=[])
     c = sub.add_parser("check")
     c.add_argument("records")
     c.add_argument("--max-seconds", type=float, default=10)
