@@ -142,14 +142,16 @@ async fn enrich(
         Found::Choose(candidates) => {
             for (position, c) in candidates.iter().enumerate() {
                 sqlx::query!(
-                    "insert into business_place_candidates (org_id, business_id, position, place_id, name, address)
-                     values ($6, $1, $2, $3, $4, $5)",
+                    "insert into business_place_candidates
+                         (org_id, business_id, position, place_id, name, address, maps_url)
+                     values ($6, $1, $2, $3, $4, $5, $7)",
                     business_id,
                     position as i16,
                     c.id,
                     c.name.text,
                     c.address,
-                    org
+                    org,
+                    https_only(c.google_maps_uri.as_deref())
                 )
                 .execute(&mut *tx)
                 .await?;
@@ -197,6 +199,11 @@ async fn ask_google(
     }
 }
 
+/// The link every view of Google's content carries: only ever to an https address.
+fn https_only(url: Option<&str>) -> Option<&str> {
+    url.filter(|u| u.starts_with("https://"))
+}
+
 async fn set_state(
     tx: &mut sqlx::PgConnection,
     org: Uuid,
@@ -224,11 +231,7 @@ async fn save_place(
         .regular_opening_hours
         .as_ref()
         .map(|h| serde_json::json!(h.weekdays));
-    // The link every view of the content carries: only ever to an https address.
-    let maps_url = place
-        .google_maps_uri
-        .as_deref()
-        .filter(|u| u.starts_with("https://"));
+    let maps_url = https_only(place.google_maps_uri.as_deref());
     // Ratings are stored to one decimal place, as Google shows them.
     let rating = place.rating.map(|r| (r * 10.0).round() / 10.0);
     sqlx::query!(

@@ -12,8 +12,10 @@ use url::Url;
 
 use crate::jobs::JobError;
 
-/// What Text Search returns per candidate: enough to tell them apart.
-pub const SEARCH_FIELDS: &str = "places.id,places.displayName,places.formattedAddress";
+/// What Text Search returns per candidate: enough to tell them apart, and the link to the place
+/// that Google's terms ask for wherever its content is shown (all in the same price tier).
+pub const SEARCH_FIELDS: &str =
+    "places.id,places.displayName,places.formattedAddress,places.googleMapsUri";
 /// What Place Details returns: what a business's page shows.
 pub const DETAIL_FIELDS: &str = "id,displayName,formattedAddress,location,nationalPhoneNumber,\
 websiteUri,regularOpeningHours,businessStatus,rating,userRatingCount,googleMapsUri";
@@ -71,6 +73,8 @@ pub struct Candidate {
     pub name: LocalizedText,
     #[serde(rename = "formattedAddress", default)]
     pub address: String,
+    #[serde(rename = "googleMapsUri", default)]
+    pub google_maps_uri: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -235,6 +239,7 @@ mod tests {
             id: id.into(),
             name: LocalizedText { text: name.into() },
             address: String::new(),
+            google_maps_uri: None,
         }
     }
 

@@ -173,10 +173,16 @@ fn PlaceChooser(
                 <legend>"Which of these is the business?"</legend>
                 {e.candidates.into_iter().enumerate().map(|(i, c)| {
                     let id = format!("place-{i}");
+                    let which = format!(": {}, {}", c.name, c.address);
                     view! {
                         <div class="choice">
                             <input type="radio" id=id.clone() name="form[place_id]" value=c.place_id required/>
                             <label for=id>{c.name} <span class="muted">" – "{c.address}</span></label>
+                            {c.maps_url.map(|url| view! {
+                                <a href=url rel="noopener noreferrer" target="_blank">
+                                    "See on Google Maps"<span class="visually-hidden">{which}</span>
+                                </a>
+                            })}
                         </div>
                     }
                 }).collect_view()}

@@ -105,6 +105,8 @@ pub struct PlaceCandidate {
     pub place_id: String,
     pub name: String,
     pub address: String,
+    /// The place on Google Maps.
+    pub maps_url: Option<String>,
 }
 
 /// A business's enrichment, for its page.
@@ -361,7 +363,7 @@ pub async fn business_enrichment(slug: String, form: BusinessRef) -> Result<Enri
     .ok_or(AppError::NotFound)?;
     let candidates = sqlx::query_as!(
         PlaceCandidate,
-        "select place_id, name, address from business_place_candidates
+        "select place_id, name, address, maps_url from business_place_candidates
          where org_id = $1 and business_id = $2 order by position",
         m.org_id,
         id

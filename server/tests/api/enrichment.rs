@@ -312,6 +312,14 @@ async fn a_business_added_is_looked_up_the_user_chooses_its_place_and_copies_onl
     let e = settles(&mut manager, &id, EnrichmentState::NeedsChoice).await;
     assert_eq!(e.candidates.len(), 2, "{:?}", e.candidates);
     assert!(
+        e.candidates.iter().all(|c| c
+            .maps_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))),
+        "each candidate links to its place: {:?}",
+        e.candidates
+    );
+    assert!(
         e.google.is_none(),
         "nothing taken without the user's choice"
     );
