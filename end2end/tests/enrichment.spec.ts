@@ -60,7 +60,7 @@ test("businesses are enriched from Google Maps: a match, a choice between two, a
   await addBusiness(page, slug, "Harbour Café", "Competitor", "");
   await expect(google.getByRole("group", { name: "Which of these is the business?" })).toBeVisible();
   await expect(google.getByLabel(/Harbour Café – 14 Pier Road, Whitby/)).toBeVisible();
-  await expect(google.getByRole("link", { name: /See on Google Maps: Harbour Café, 14 Pier Road/ })).toHaveAttribute("href", /^https:\/\//);
+  await expect(google.getByRole("link", { name: /See on Google Maps\s*: Harbour Café, 14 Pier Road/ })).toHaveAttribute("href", /^https:\/\//);
   await noAxeViolations(page);
   await google.getByLabel(/Harbour Café – 3 Sandside, Scarborough/).check();
   await google.getByRole("button", { name: "Use this choice" }).click();
