@@ -27,7 +27,13 @@ const POLL: Duration = Duration::from_secs(1);
 fn poll_while(tick: RwSignal<u32>, waiting: impl Fn() -> bool + 'static) {
     Effect::new(move |_| {
         if waiting() {
-            set_timeout(move || tick.update(|t| *t = t.wrapping_add(1)), POLL);
+            // The panel may be gone by then (the person moved on): then nothing happens.
+            set_timeout(
+                move || {
+                    let _ = tick.try_update(|t| *t = t.wrapping_add(1));
+                },
+                POLL,
+            );
         }
     });
 }
@@ -48,8 +54,8 @@ fn Attribution(facts: GoogleFacts) -> impl IntoView {
     }
 }
 
-/// A business's enrichment, on its page. `copied` moves on when a value is copied over, so the
-/// page's own facts are loaded again.
+/// A business's enrichment, on its page. `copy` is the page's: when a value is copied over, the
+/// page's own facts are loaded again too.
 #[component]
 pub fn BusinessEnrichment(
     business_id: String,
