@@ -173,6 +173,29 @@ fn Figures(d: Dashboard) -> impl IntoView {
     }
 }
 
+/// The y axis of a count or a rating: whole numbers named, ticks in between blank.
+fn whole_numbers() -> TickLabels<f64> {
+    TickLabels::aligned_floats().with_format(|y: &f64, _| {
+        if y.fract() == 0.0 {
+            format!("{y}")
+        } else {
+            String::new()
+        }
+    })
+}
+
+/// The x axis of a bar chart: bars stand on whole numbers, each named by its label; ticks in
+/// between stay blank.
+fn bar_labels(labels: Vec<String>) -> TickLabels<f64> {
+    TickLabels::aligned_floats().with_format(move |x: &f64, _| {
+        if x.fract() == 0.0 {
+            labels.get(*x as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    })
+}
+
 /// Labels too long for the axis are shortened there; the table keeps them whole.
 fn axis_label(label: &str) -> String {
     const MAX: usize = 12;
@@ -204,14 +227,7 @@ fn CountChart(
         .map(|(i, (_, n))| (i as f64, *n as f64))
         .collect();
     let max = points.iter().map(|p| p.1).fold(0.0, f64::max);
-    let x_ticks = TickLabels::aligned_floats().with_format(move |x: &f64, _| {
-        // Bars stand on whole numbers; ticks in between stay blank.
-        if x.fract() == 0.0 {
-            labels.get(*x as usize).cloned().unwrap_or_default()
-        } else {
-            String::new()
-        }
-    });
+    let x_ticks = bar_labels(labels);
     let series = Series::new(|p: &(f64, f64)| p.0)
         .with_y_range(0.0, max.max(4.0))
         .bar(
@@ -228,9 +244,7 @@ fn CountChart(
                     aspect_ratio=AspectRatio::from_outer_ratio(420.0, 240.0)
                     font_height=12.0
                     font_width=7.0
-                    left=TickLabels::aligned_floats().with_format(|y: &f64, _| {
-                        if y.fract() == 0.0 { format!("{y}") } else { String::new() }
-                    })
+                    left=whole_numbers()
                     bottom=x_ticks
                     inner=[
                         AxisMarker::left_edge().into_inner(),
@@ -298,13 +312,7 @@ fn RatingsChart(ratings: Vec<Rating>) -> impl IntoView {
             (i as f64, own, other)
         })
         .collect();
-    let x_ticks = TickLabels::aligned_floats().with_format(move |x: &f64, _| {
-        if x.fract() == 0.0 {
-            labels.get(*x as usize).cloned().unwrap_or_default()
-        } else {
-            String::new()
-        }
-    });
+    let x_ticks = bar_labels(labels);
     let series = Series::new(|p: &Point| p.0)
         .with_y_range(0.0, 5.0)
         .bar(
@@ -326,9 +334,7 @@ fn RatingsChart(ratings: Vec<Rating>) -> impl IntoView {
                     font_height=12.0
                     font_width=7.0
                     top=Legend::end()
-                    left=TickLabels::aligned_floats().with_format(|y: &f64, _| {
-                        if y.fract() == 0.0 { format!("{y}") } else { String::new() }
-                    })
+                    left=whole_numbers()
                     bottom=x_ticks
                     inner=[
                         AxisMarker::left_edge().into_inner(),
@@ -418,9 +424,7 @@ fn WeeklyChart(weeks: Vec<Week>) -> impl IntoView {
             font_height=12.0
             font_width=7.0
             top=Legend::end()
-            left=TickLabels::aligned_floats().with_format(|y: &f64, _| {
-                if y.fract() == 0.0 { format!("{y}") } else { String::new() }
-            })
+            left=whole_numbers()
             bottom=days()
             inner=[
                 AxisMarker::left_edge().into_inner(),
