@@ -138,6 +138,14 @@ audit_actions! {
     BusinessPlaceChosen => "business.place_chosen",
     /// An issue was opened.
     IssueCreated => "issue.created",
+    /// A message thread's status, assignee or business changed.
+    ThreadUpdated => "inbox.thread_updated",
+    /// A member answered a customer.
+    ThreadReplied => "inbox.replied",
+    /// A message thread was deleted.
+    ThreadDeleted => "inbox.thread_deleted",
+    /// The organisation's inbound address was replaced by a new one.
+    InboundAddressRegenerated => "inbox.address_regenerated",
     /// An issue was changed.
     IssueUpdated => "issue.updated",
     /// An issue was commented on.

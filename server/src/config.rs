@@ -64,6 +64,9 @@ pub struct Config {
     /// Development only: the outside services are the local stand-ins (`server::standins`),
     /// started with the server (`OPS_STANDINS`).
     pub standins: bool,
+    /// The inbox's receiving side: SendGrid Inbound Parse posts mail to the organisations'
+    /// addresses on `domain` to `/webhooks/sendgrid/inbound`.
+    pub inbound: InboundConfig,
     /// The background job worker: how it polls and leases, and whether `serve` runs one.
     pub jobs: JobsConfig,
     /// Development only, and only when asked for: the page that shows every email the app
@@ -85,6 +88,17 @@ pub struct JobsConfig {
     /// Whether `server serve` runs a worker too (`OPS_JOBS_IN_SERVE`, on by default); operators
     /// who run `server worker` apart turn it off.
     pub in_serve: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct InboundConfig {
+    /// The receiving domain, whose MX points at SendGrid (`OPS_INBOUND_DOMAIN`).
+    pub domain: String,
+    /// The public key of the Inbound Parse security policy (`OPS_SENDGRID_INBOUND_KEY`, base64
+    /// DER). Without it the webhook accepts nothing.
+    pub key: Option<crate::inbound::signature::InboundKey>,
+    /// The bytes of attachments each organisation may keep (`OPS_ATTACHMENT_ALLOWANCE_MB`).
+    pub attachment_allowance: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -332,6 +346,29 @@ impl Config {
                 .filter(|n| *n <= 1_000_000)
                 .ok_or_else(|| "expected a whole number from 0 to 1000000".into())
         });
+        let inbound_domain = r.required_in_prod("OPS_INBOUND_DOMAIN", "in.localhost", |v| {
+            let v = v.trim().to_ascii_lowercase();
+            let valid = v.contains('.')
+                && v.len() <= 200
+                && v.split('.').all(|label| {
+                    !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                });
+            if valid {
+                Ok(v)
+            } else {
+                Err("expected a domain name, such as in.ops.example".into())
+            }
+        });
+        let inbound_key = r.optional("OPS_SENDGRID_INBOUND_KEY", |v| {
+            crate::inbound::signature::InboundKey::from_base64(v)
+        });
+        let attachment_allowance = r.value("OPS_ATTACHMENT_ALLOWANCE_MB", "1024", |v| {
+            v.parse::<i64>()
+                .ok()
+                .filter(|n| (0..=1_000_000).contains(n))
+                .map(|mb| mb * 1024 * 1024)
+                .ok_or_else(|| "expected a whole number of megabytes from 0 to 1000000".into())
+        });
         let standins = r.value("OPS_STANDINS", "0", on_off).unwrap_or(false);
         if prod && standins {
             r.invalid::<()>(
@@ -408,6 +445,11 @@ impl Config {
             places,
             enrichment_allowance: enrichment_allowance.expect("parsed"),
             standins,
+            inbound: InboundConfig {
+                domain: inbound_domain.expect("parsed"),
+                key: inbound_key,
+                attachment_allowance: attachment_allowance.expect("parsed"),
+            },
             jobs: JobsConfig {
                 poll: jobs_poll.expect("parsed"),
                 lease: jobs_lease.expect("parsed"),

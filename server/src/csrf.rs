@@ -45,6 +45,8 @@ pub trait VerifySignature: Send + Sync {
 pub struct SignedRoute {
     path: &'static str,
     verifier: Arc<dyn VerifySignature>,
+    /// The largest body the route takes, when not the policy's.
+    max_body_bytes: Option<usize>,
 }
 
 impl SignedRoute {
@@ -52,7 +54,14 @@ impl SignedRoute {
         Self {
             path,
             verifier: Arc::new(verifier),
+            max_body_bytes: None,
         }
+    }
+
+    /// A route whose bodies may be larger (or must be smaller) than other requests'.
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = Some(bytes);
+        self
     }
 }
 
@@ -198,7 +207,8 @@ pub async fn protect(
         return next.run(request).await;
     }
     if let Some(route) = policy.signed_route(path) {
-        return match verify_signed(route, request, policy.max_body_bytes).await {
+        let limit = route.max_body_bytes.unwrap_or(policy.max_body_bytes);
+        return match verify_signed(route, request, limit).await {
             Ok(request) => next.run(request).await,
             Err(response) => response,
         };
@@ -299,7 +309,10 @@ async fn read_body(request: Request, limit: usize) -> Result<(Request, Bytes), R
     let (parts, body) = request.into_parts();
     match to_bytes(body, limit).await {
         Ok(bytes) => Ok((Request::from_parts(parts, Body::from(bytes.clone())), bytes)),
-        Err(_) => Err(StatusCode::PAYLOAD_TOO_LARGE.into_response()),
+        Err(_) => {
+            tracing::warn!(limit, "a request body over the limit was refused");
+            Err(StatusCode::PAYLOAD_TOO_LARGE.into_response())
+        }
     }
 }
 

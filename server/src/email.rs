@@ -34,6 +34,21 @@ pub enum SendError {
     },
 }
 
+impl SendError {
+    /// Whether trying again may help: a malformed or oversized email never will.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, SendError::Refused { status: 400 | 413, .. })
+    }
+
+    pub fn into_job_error(self) -> JobError {
+        match self {
+            e if e.is_permanent() => JobError::fatal(e),
+            SendError::Refused { retry_after, .. } => JobError::retry_after(self, retry_after),
+            e => JobError::retry(e),
+        }
+    }
+}
+
 pub struct SendGrid {
     http: reqwest::Client,
     config: SendGridConfig,
@@ -43,7 +58,13 @@ pub struct OutgoingEmail {
     pub to: String,
     pub subject: String,
     pub text: String,
-    pub html: String,
+    /// Absent for plain-text mail (answers from the inbox).
+    pub html: Option<String>,
+    /// The sender's display name; "Ops Intel" when absent.
+    pub from_name: Option<String>,
+    pub reply_to: Option<String>,
+    /// Custom headers, such as the threading headers of an answer.
+    pub headers: Vec<(String, String)>,
 }
 
 impl SendGrid {
@@ -62,15 +83,30 @@ impl SendGrid {
             .base_url
             .join("v3/mail/send")
             .expect("a valid base URL");
-        let body = json!({
+        let mut content = vec![json!({ "type": "text/plain", "value": email.text })];
+        if let Some(html) = &email.html {
+            content.push(json!({ "type": "text/html", "value": html }));
+        }
+        let mut body = json!({
             "personalizations": [{ "to": [{ "email": email.to }] }],
-            "from": { "email": self.config.from, "name": "Ops Intel" },
+            "from": {
+                "email": self.config.from,
+                "name": email.from_name.as_deref().unwrap_or("Ops Intel"),
+            },
             "subject": email.subject,
-            "content": [
-                { "type": "text/plain", "value": email.text },
-                { "type": "text/html", "value": email.html },
-            ],
+            "content": content,
         });
+        if let Some(reply_to) = &email.reply_to {
+            body["reply_to"] = json!({ "email": reply_to });
+        }
+        if !email.headers.is_empty() {
+            body["headers"] = email
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+        }
         let response = self
             .http
             .post(url)
@@ -127,7 +163,10 @@ async fn deliver(sendgrid: &SendGrid, email_id: i64, context: &JobContext) -> Re
         to: row.to_address,
         subject: row.subject,
         text,
-        html,
+        html: Some(html),
+        from_name: None,
+        reply_to: None,
+        headers: Vec::new(),
     };
     // No transaction is open while SendGrid answers.
     let sent = sendgrid.send(&email).await;
@@ -157,13 +196,7 @@ async fn deliver(sendgrid: &SendGrid, email_id: i64, context: &JobContext) -> Re
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
-            Err(match e {
-                SendError::Refused {
-                    status: 400 | 413, ..
-                } => JobError::fatal(e),
-                SendError::Refused { retry_after, .. } => JobError::retry_after(e, retry_after),
-                SendError::Transport(_) => JobError::retry(e),
-            })
+            Err(e.into_job_error())
         }
     }
 }

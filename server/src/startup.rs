@@ -4,7 +4,13 @@
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use app::{shell, site::SiteInfo, App};
-use axum::{extract::FromRef, http::StatusCode, middleware, routing::get, Router};
+use axum::{
+    extract::FromRef,
+    http::StatusCode,
+    middleware,
+    routing::{get, post},
+    Router,
+};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
@@ -25,6 +31,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 use crate::{
     access_guard, cache_control, client_addr,
     config::Config,
+    inbound, replies,
     csrf::{self, CsrfPolicy},
     db, dev_tools,
     drain::{self, Draining},
@@ -191,10 +198,17 @@ impl Application {
 /// told not to, and `server worker` runs one alone.
 pub fn job_runner(config: &Config, pool: PgPool) -> jobs::Runner {
     let mut kinds = vec![jobs::admin::prune_kind()];
-    // Without SendGrid (development), emails stay in the outbox for the development mailbox.
     if let Some(sendgrid) = &config.sendgrid {
-        kinds.push(email::send_kind(
+        // With the development mailbox, the outbox's emails stay there to be read instead.
+        if !config.dev_mailbox() {
+            kinds.push(email::send_kind(
+                email::SendGrid::new(sendgrid.clone()),
+                config.email_retry_base,
+            ));
+        }
+        kinds.push(replies::send_reply_kind(
             email::SendGrid::new(sendgrid.clone()),
+            config.inbound.domain.clone(),
             config.email_retry_base,
         ));
     }
@@ -265,13 +279,23 @@ fn router(
         kept: Default::default(),
         allowances: config.allowances(),
         enrichment: config.places.is_some(),
+        inbound_domain: config.inbound.domain.clone(),
     };
     let csrf_policy = CsrfPolicy {
         origin: config.origin(),
         max_body_bytes: body_limit,
-        // No webhooks yet. Each one added is a `SignedRoute`, which cannot be made without the
-        // check of its sender's signature.
-        signed_routes: Arc::new([]),
+        // Each webhook is a `SignedRoute`, which cannot be made without the check of its
+        // sender's signature. Without the Inbound Parse policy's key, inbound mail is refused.
+        signed_routes: config
+            .inbound
+            .key
+            .clone()
+            .map(|key| {
+                csrf::SignedRoute::new(inbound::PATH, inbound::signature::SignedInbound(key))
+                    .with_body_limit(inbound::MAX_REQUEST_BYTES)
+            })
+            .into_iter()
+            .collect(),
     };
     let proxy_policy = Arc::new(config.proxy.clone());
     let dev_tools_enabled = config.dev_mailbox();
@@ -319,6 +343,13 @@ fn router(
             AppState,
             _,
         >(page_context, shell))
+        // Every request but the webhooks' is at most `body_limit`; each webhook route states its
+        // own limit (its `SignedRoute`'s), enforced where its signature is checked.
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .route(
+            inbound::PATH,
+            post(inbound::receive).layer(RequestBodyLimitLayer::new(inbound::MAX_REQUEST_BYTES)),
+        )
         // Each call wraps everything above it, so the last layer is the outermost: ids and logging
         // see everything, and the security headers go on every response, including those for
         // timeouts, oversized bodies and panics.
@@ -332,7 +363,6 @@ fn router(
             dev_tools_enabled,
             dev_tools::only_when_enabled_and_local,
         ))
-        .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,

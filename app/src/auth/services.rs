@@ -29,4 +29,6 @@ pub struct AuthServices {
     pub allowances: Allowances,
     /// Whether businesses are enriched from Google Maps (`OPS_GOOGLE_MAPS_API_KEY` is set).
     pub enrichment: bool,
+    /// The domain the inbox receives mail on (`OPS_INBOUND_DOMAIN`).
+    pub inbound_domain: String,
 }

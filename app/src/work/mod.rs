@@ -93,6 +93,7 @@ pub mod enrichment;
 mod fields;
 #[cfg(feature = "ssr")]
 pub mod figures;
+pub mod inbox;
 pub mod issues;
 
 impl Status {

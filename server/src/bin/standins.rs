@@ -2,10 +2,16 @@
 //! SIGTERM or Ctrl-C.
 //!
 //!   standins sendgrid PORT API_KEY [RECORD_FILE [DELAY_SECS]]
+//!
+//! With `STANDIN_INBOUND_WEBHOOK` set to the server's Inbound Parse webhook, the SendGrid
+//! stand-in's `POST /standin/inbound` delivers email there, signed with the development key.
 
 use std::{net::SocketAddr, process::ExitCode, time::Duration};
 
-use server::standins::sendgrid::{Options, SendGrid};
+use server::standins::sendgrid::{
+    inbound::{Signer, DEVELOPMENT_SEED},
+    Options, SendGrid,
+};
 
 const USAGE: &str = "usage: standins sendgrid PORT API_KEY [RECORD_FILE [DELAY_SECS]]";
 
@@ -29,6 +35,9 @@ async fn main() -> ExitCode {
         outage: 0,
         delay: Duration::from_secs_f64(delay.clamp(0.0, 60.0)),
         record: rest.first().map(Into::into),
+        inbound: std::env::var("STANDIN_INBOUND_WEBHOOK")
+            .ok()
+            .map(|url| (url, Signer::from_seed(DEVELOPMENT_SEED))),
     };
     match SendGrid::start(options, SocketAddr::from(([127, 0, 0, 1], port))).await {
         Ok((_, addr)) => eprintln!("SendGrid stand-in on http://{addr}"),

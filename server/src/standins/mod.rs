@@ -47,5 +47,35 @@ pub async fn attach(mut config: crate::config::Config) -> std::io::Result<crate:
             timeout: Duration::from_secs(10),
         });
     }
+    // SendGrid: mail sent (the inbox's answers; account emails stay in the development
+    // mailbox) and mail received, signed with the development key, posted to this server.
+    let signer = sendgrid::inbound::Signer::from_seed(sendgrid::inbound::DEVELOPMENT_SEED);
+    if config.inbound.key.is_none() {
+        config.inbound.key = Some(
+            crate::inbound::signature::InboundKey::from_base64(&signer.public_key_base64())
+                .map_err(std::io::Error::other)?,
+        );
+    }
+    if config.sendgrid.is_none() {
+        let webhook = format!(
+            "{}{}",
+            config.public_url.as_str().trim_end_matches('/'),
+            crate::inbound::PATH
+        );
+        let options = sendgrid::Options {
+            key: DEVELOPMENT_KEY.into(),
+            delay: Duration::from_millis(300),
+            inbound: Some((webhook, signer)),
+            ..Default::default()
+        };
+        let (_, addr) =
+            sendgrid::SendGrid::start(options, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        tracing::info!(%addr, "SendGrid is the local stand-in: POST http://{addr}/standin/inbound delivers an email to the inbox");
+        config.sendgrid = Some(crate::config::SendGridConfig {
+            api_key: DEVELOPMENT_KEY.to_string().into(),
+            base_url: url::Url::parse(&format!("http://{addr}")).map_err(std::io::Error::other)?,
+            from: "ops@localhost.example".into(),
+        });
+    }
     Ok(config)
 }

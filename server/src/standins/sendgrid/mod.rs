@@ -1,7 +1,15 @@
 //! SendGrid's v3 Mail Send API (`POST /v3/mail/send`): it checks the bearer key and the body
-//! (a recipient, a sender, a subject, plain-text then HTML content), answers 400 with SendGrid's
-//! `{"errors": [{"message", "field"}]}` for a malformed request, 503 during an outage it was told
-//! to have, and otherwise 202 Accepted with an empty body and the email's id in `X-Message-Id`.
+//! (a recipient, a sender, a subject, plain-text content optionally followed by HTML, an
+//! optional `reply_to`, and custom `headers` that are strings and none of those SendGrid
+//! reserves), answers 400 with SendGrid's `{"errors": [{"message", "field"}]}` for a malformed
+//! request, 503 during an outage it was told to have, and otherwise 202 Accepted with an empty
+//! body and the email's id in `X-Message-Id`.
+//!
+//! Inbound Parse is SendGrid's too ([`inbound`]): `POST /standin/inbound` takes an email as JSON
+//! ([`inbound::Mail`], `?raw=1` for the raw mode) and posts it, signed, to the webhook the
+//! stand-in was given; `GET /standin/sent` lists what Mail Send accepted.
+
+pub mod inbound;
 
 use std::{
     io::Write,
@@ -18,7 +26,8 @@ use axum::{
     extract::State,
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    routing::post,
+    extract::Query,
+    routing::{get, post},
     Json, Router,
 };
 use serde_json::{json, Value};
@@ -35,6 +44,8 @@ pub struct Options {
     /// A file to append one JSON line to per request: `{"id", "to", "subject", "at"}` for an
     /// accepted email, `{"refused": [fields], "at"}` for a malformed one.
     pub record: Option<PathBuf>,
+    /// Where `POST /standin/inbound` delivers, and the key it signs with.
+    pub inbound: Option<(String, inbound::Signer)>,
 }
 
 /// A running stand-in: what it has accepted, and how many requests it has seen.
@@ -56,6 +67,8 @@ impl SendGrid {
         };
         let routes = Router::new()
             .route("/v3/mail/send", post(mail_send))
+            .route("/standin/inbound", post(deliver_inbound))
+            .route("/standin/sent", get(sent))
             .with_state(standin.clone());
         Ok((standin, super::listen(routes, addr).await?))
     }
@@ -104,10 +117,59 @@ fn problems(key: &str, headers: &HeaderMap, body: &Value) -> Vec<&'static str> {
         .flatten()
         .filter_map(|c| c["type"].as_str())
         .collect();
-    if types != ["text/plain", "text/html"] {
-        p.push("content: text/plain then text/html");
+    if types != ["text/plain", "text/html"] && types != ["text/plain"] {
+        p.push("content: text/plain, then text/html if any");
+    }
+    if !body["reply_to"].is_null() && !is_address(&body["reply_to"]["email"]) {
+        p.push("reply_to.email");
+    }
+    match &body["headers"] {
+        Value::Null => {}
+        Value::Object(headers) => {
+            if headers.iter().any(|(name, value)| {
+                !value.is_string() || RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+            }) {
+                p.push("headers");
+            }
+        }
+        _ => p.push("headers"),
     }
     p
+}
+
+/// Headers SendGrid sets itself and refuses in `headers`.
+const RESERVED_HEADERS: [&str; 12] = [
+    "x-sg-id", "x-sg-eid", "received", "dkim-signature", "content-type",
+    "content-transfer-encoding", "to", "from", "subject", "reply-to", "cc", "bcc",
+];
+
+#[derive(serde::Deserialize)]
+struct InboundMode {
+    #[serde(default)]
+    raw: Option<String>,
+}
+
+async fn deliver_inbound(
+    State(standin): State<SendGrid>,
+    Query(mode): Query<InboundMode>,
+    Json(mail): Json<inbound::Mail>,
+) -> Response {
+    let Some((url, signer)) = &standin.options.inbound else {
+        return (StatusCode::NOT_FOUND, "no webhook to deliver to").into_response();
+    };
+    let payload = if mode.raw.is_some_and(|r| r == "1") {
+        mail.raw_payload()
+    } else {
+        mail.parsed_payload()
+    };
+    match payload.post(&reqwest::Client::new(), url, Some(signer)).await {
+        Ok(status) => Json(json!({ "status": status })).into_response(),
+        Err(e) => (StatusCode::BAD_GATEWAY, e.without_url().to_string()).into_response(),
+    }
+}
+
+async fn sent(State(standin): State<SendGrid>) -> Json<Value> {
+    Json(Value::Array(standin.accepted.lock().expect("not poisoned").clone()))
 }
 
 fn now() -> f64 {
@@ -153,6 +215,8 @@ async fn mail_send(State(standin): State<SendGrid>, headers: HeaderMap, body: St
         "id": id,
         "to": body["personalizations"][0]["to"][0]["email"],
         "subject": body["subject"],
+        "reply_to": body["reply_to"]["email"],
+        "headers": body["headers"],
         "at": now(),
     }));
     (StatusCode::ACCEPTED, [("x-message-id", id)]).into_response()
