@@ -47,6 +47,7 @@ use crate::pages::{
     businesses::BusinessesPage,
     dashboard::DashboardPage,
     home::HomePage,
+    inbox::InboxPage,
     issue::IssuePage,
     issues::IssuesPage,
     not_found::NotFound,
@@ -57,6 +58,7 @@ use crate::pages::{
     privacy::PrivacyPage,
     security::SecurityPage,
     terms::TermsPage,
+    thread::ThreadPage,
 };
 use crate::site::SiteInfo;
 
@@ -105,6 +107,8 @@ lazy_pages!(
     MembersRoute => MembersPage,
     SettingsRoute => SettingsPage,
     AuditRoute => AuditLogPage,
+    InboxRoute => InboxPage,
+    ThreadRoute => ThreadPage,
 );
 
 /// The public pages, in the order the sitemap lists them.
@@ -173,6 +177,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("issues") view={Lazy::<IssuesRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("issues/:number") view={Lazy::<IssueRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("board") view={Lazy::<BoardRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("inbox") view={Lazy::<InboxRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("inbox/:id") view={Lazy::<ThreadRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("businesses") view={Lazy::<BusinessesRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("businesses/:id") view={Lazy::<BusinessRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("members") view={Lazy::<MembersRoute>::new()} ssr=SsrMode::Async/>

@@ -4,13 +4,14 @@
 //! every second, so the page moves without a reload. Everything from Google carries the
 //! "Google Maps" attribution and a link to the place, as Google's terms require.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 
 use crate::{
     allowance::Meter,
-    components::forms::{action_error, CsrfField, FormError},
+    components::{
+        forms::{action_error, CsrfField, FormError},
+        poll::poll_while,
+    },
     org::OrgContext,
     roles::Permission,
     work::enrichment::{
@@ -20,23 +21,6 @@ use crate::{
     },
 };
 
-/// How often a panel asks again while Google is being asked.
-const POLL: Duration = Duration::from_secs(1);
-
-/// Moves `tick` on after [`POLL`] whenever `waiting` says the panel's data is still moving.
-fn poll_while(tick: RwSignal<u32>, waiting: impl Fn() -> bool + 'static) {
-    Effect::new(move |_| {
-        if waiting() {
-            // The panel may be gone by then (the person moved on): then nothing happens.
-            set_timeout(
-                move || {
-                    let _ = tick.try_update(|t| *t = t.wrapping_add(1));
-                },
-                POLL,
-            );
-        }
-    });
-}
 
 /// The "Google Maps" attribution with the link to the place, for every view of its content.
 #[component]

@@ -10,5 +10,6 @@ pub mod issue_table;
 pub mod layout;
 pub mod linked_text;
 pub mod page_meta;
+pub mod poll;
 pub mod private_meta;
 pub mod problem;

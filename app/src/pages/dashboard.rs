@@ -108,6 +108,10 @@ fn Figures(d: Dashboard) -> impl IntoView {
         .median_hours_to_resolve
         .map(describe_hours)
         .unwrap_or_else(|| "–".into());
+    let first_response = d
+        .median_hours_to_first_response
+        .map(describe_hours)
+        .unwrap_or_else(|| "–".into());
     let priority: Vec<(String, i64)> = d
         .open_by_priority
         .iter()
@@ -145,6 +149,12 @@ fn Figures(d: Dashboard) -> impl IntoView {
             </li>
             <li class="card"><span class="stat" data-figure="resolved">{d.resolved}</span> " resolved in the period"</li>
             <li class="card"><span class="stat" data-figure="median">{median}</span> " median time to resolve"</li>
+            <li class="card">
+                <A href=format!("/o/{slug}/inbox")>
+                    <span class="stat" data-figure="messages-waiting">{d.messages_waiting}</span> " messages waiting for an answer"
+                </A>
+            </li>
+            <li class="card"><span class="stat" data-figure="first-response">{first_response}</span> " median first response"</li>
         </ul>
         <div class="charts">
             <CountChart title="Open issues by priority" id="by-priority" rows=priority colour=AMBER/>

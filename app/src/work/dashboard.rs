@@ -99,6 +99,11 @@ pub struct Dashboard {
     pub resolved: i64,
     /// Median hours from opening to resolving, over issues resolved in the period.
     pub median_hours_to_resolve: Option<f64>,
+    /// Conversations whose customer spoke last and that nobody has answered.
+    pub messages_waiting: i64,
+    /// The median time from a conversation's first message to the first answer, over the
+    /// conversations started in the period that have one.
+    pub median_hours_to_first_response: Option<f64>,
     /// Every priority, most urgent first, with zero where nothing is open.
     pub open_by_priority: Vec<(Priority, i64)>,
     /// Every own site by name; this chart compares sites, so the site filter does not narrow it.
@@ -221,6 +226,22 @@ async fn compute(m: &mut access::Member, filter: DashboardFilter) -> Result<Dash
     .fetch_one(&mut *m.tx)
     .await?;
 
+    let inbox = sqlx::query!(
+        r#"select count(*) filter (where awaiting_reply and status <> 'closed') as "waiting!",
+                  percentile_cont(0.5) within group (
+                      order by extract(epoch from first_response_at - created_at)::float8)
+                      filter (where first_response_at is not null
+                              and created_at >= now() - make_interval(days => $2)) / 3600 as hours
+           from inbox_threads
+           where org_id = $1 and ($3::uuid is null or business_id = $3)
+             and (status <> 'closed' or created_at >= now() - make_interval(days => $2))"#,
+        org,
+        period.days(),
+        site
+    )
+    .fetch_one(&mut *m.tx)
+    .await?;
+
     // Whole weeks by grouping, not a subquery per week: under row-level security only plain
     // bounds on the columns reach the index.
     let weeks = sqlx::query_as!(
@@ -297,6 +318,8 @@ async fn compute(m: &mut access::Member, filter: DashboardFilter) -> Result<Dash
         overdue: filtered().map(|g| g.overdue).sum(),
         resolved: resolved.count,
         median_hours_to_resolve: resolved.hours,
+        messages_waiting: inbox.waiting,
+        median_hours_to_first_response: inbox.hours,
         open_by_priority: Priority::ALL
             .iter()
             .map(|p| {

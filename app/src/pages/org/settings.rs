@@ -15,6 +15,7 @@ use crate::{
         list_members, DeleteOrganisation, SetTwoFactorRule, TransferOwnership, UpdateSettings,
     },
     roles::Permission,
+    work::inbox::{get_inbound_address, RegenerateInboundAddress},
 };
 
 #[component]
@@ -51,6 +52,7 @@ pub fn SettingsPage() -> impl IntoView {
             <button type="submit" class="button primary">"Save settings"</button>
         </ActionForm>
         <TwoFactorRuleForm/>
+        <InboundAddressPanel/>
         {ctx.role.allows(Permission::OwnOrganisation).then(|| view! {
             <TransferOwnershipForm/>
             <DeleteOrganisationForm/>
@@ -90,6 +92,35 @@ fn TwoFactorRuleForm() -> impl IntoView {
             } else {
                 "Require two-factor sign-in for every member"
             }}</button>
+        </ActionForm>
+    }
+}
+
+/// Where customer email reaches the inbox, how to send it there, and making a new address
+/// when the old one gets spam (the old one stops receiving at once).
+#[component]
+fn InboundAddressPanel() -> impl IntoView {
+    let ctx = org();
+    let regenerate = ServerAction::<RegenerateInboundAddress>::new();
+    let error = action_error(regenerate);
+    let slug = ctx.slug.clone();
+    let address = Resource::new(move || regenerate.version().get(), move |_| get_inbound_address(slug.clone()));
+    view! {
+        <h2>"Inbox address"</h2>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                address.await.ok().map(|a| view! {
+                    <p>"Customer email sent or forwarded to this address arrives in the inbox:"</p>
+                    <p><code data-testid="inbound-address">{a.address}</code></p>
+                })
+            })}
+        </Transition>
+        <p class="muted">"To bring a shared mailbox (such as hello@ your domain) into the inbox, set it to forward every message to this address: in Google Workspace, Gmail's settings under Forwarding; in Microsoft 365, a mail flow rule or the mailbox's forwarding. Answers from the inbox come back to the same conversation."</p>
+        <ActionForm action=regenerate attr:class="stack">
+            <CsrfField/>
+            <input type="hidden" name="slug" value=ctx.slug/>
+            <FormError error fields=&[]/>
+            <button type="submit" class="button">"Make a new address (the current one stops receiving)"</button>
         </ActionForm>
     }
 }

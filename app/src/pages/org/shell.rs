@@ -78,6 +78,7 @@ fn Tabs(ctx: OrgContext) -> impl IntoView {
             <A href=format!("/o/{}/dashboard", ctx.slug)>"Dashboard"</A>
             <A href=format!("/o/{}/issues", ctx.slug)>"Issues"</A>
             <A href=format!("/o/{}/board", ctx.slug)>"Board"</A>
+            <A href=format!("/o/{}/inbox", ctx.slug)>"Inbox"</A>
             <A href=format!("/o/{}/businesses", ctx.slug)>"Businesses"</A>
             <A href=format!("/o/{}/members", ctx.slug)>"Members"</A>
             {ctx.role.allows(Permission::Settings).then(|| view! {

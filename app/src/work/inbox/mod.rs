@@ -629,3 +629,38 @@ pub async fn regenerate_inbound_address(slug: String) -> Result<InboundAddress, 
     m.commit().await?;
     Ok(InboundAddress { address })
 }
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    pub attachment_id: String,
+}
+
+/// An attachment's content for the reader's browser to save. It is always offered as a
+/// download (`application/octet-stream`, never shown inline), whatever type the sender claimed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentFile {
+    pub name: String,
+    pub base64: String,
+}
+
+#[server(endpoint = "inbox/attachment", client = CsrfClient)]
+pub async fn download_attachment(
+    slug: String,
+    form: AttachmentRef,
+) -> Result<AttachmentFile, AppError> {
+    use base64::Engine as _;
+    let mut m = access::member(&slug, Permission::View).await?;
+    let id = parse_id(&form.attachment_id)?;
+    let file = sqlx::query!(
+        "select file_name, content from inbox_attachments where org_id = $1 and attachment_id = $2",
+        m.org_id,
+        id
+    )
+    .fetch_optional(&mut *m.tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok(AttachmentFile {
+        name: file.file_name,
+        base64: base64::engine::general_purpose::STANDARD.encode(file.content),
+    })
+}

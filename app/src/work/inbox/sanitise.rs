@@ -89,9 +89,11 @@ mod tests {
             }
             assert!(out.contains("hello <b>there</b>"), "{out}");
             assert!(
-                out.contains(r#"<a href="https://shop.example/order" rel="noopener noreferrer" target="_blank">"#),
+                out.contains(r#"<a href="https://shop.example/order" target="_blank" rel="noopener noreferrer">"#),
                 "{out}"
             );
+            // A link that was a script is kept as text, with nowhere to go.
+            assert!(out.contains(r#"<a target="_blank" rel="noopener noreferrer">click me</a>"#), "{out}");
         }
     }
 

@@ -1,0 +1,133 @@
+//! The inbox list: the customer conversations waiting for the team, filtered by status, by
+//! whose they are and by business, a page at a time; the filters are kept in the address.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::{
+    components::{
+        address::{current_pairs, query, query_string},
+        choices::{choices_resource, ChoiceSelect, NamedSelect},
+        problem::LoadProblem,
+    },
+    org::OrgContext,
+    work::inbox::{list_threads, InboxQuery, ThreadStatus, ThreadSummary},
+};
+
+/// The address's query names, each for one field of [`InboxQuery`].
+const FILTERS: [&str; 3] = ["status", "who", "business"];
+
+/// The list the address asks for: open threads unless it says otherwise (`all` for every one).
+fn inbox_query() -> InboxQuery {
+    let status = match query("status").as_str() {
+        "" => "open".to_string(),
+        "all" => String::new(),
+        s => s.to_string(),
+    };
+    InboxQuery {
+        status,
+        who: query("who"),
+        business_id: query("business"),
+        after: query("after"),
+    }
+}
+
+fn next_page(after: &str) -> String {
+    let mut pairs = current_pairs(&FILTERS);
+    pairs.push(("after".into(), after.to_string()));
+    query_string(&pairs)
+}
+
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    let ctx = expect_context::<OrgContext>();
+    let slug = ctx.slug.clone();
+    let page = Resource::new(inbox_query, move |q| list_threads(slug.clone(), q));
+    let slug = ctx.slug.clone();
+    view! {
+        <h1>"Inbox"</h1>
+        <InboxFilters/>
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading the inbox…"</p> }>
+            {move || {
+                let slug = slug.clone();
+                Suspend::new(async move {
+                    match page.await {
+                        Ok(p) if p.threads.is_empty() => view! {
+                            <p class="empty">"No conversations here. Mail sent to your inbound address (see Settings) appears in this list."</p>
+                        }.into_any(),
+                        Ok(p) => view! {
+                            <ThreadTable threads=p.threads slug/>
+                            {p.next.map(|n| view! { <p><a href=next_page(&n)>"Next page"</a></p> })}
+                        }.into_any(),
+                        Err(e) => view! { <LoadProblem error=e/> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn InboxFilters() -> impl IntoView {
+    let choices = choices_resource();
+    let mut statuses = ThreadStatus::options();
+    statuses.push(("all", "All"));
+    let status = match query("status") {
+        s if s.is_empty() => "open".to_string(),
+        s => s,
+    };
+    view! {
+        <form method="get" class="filters" role="search" aria-label="Filter conversations">
+            <div class="field">
+                <label for="x-status">"Status"</label>
+                <ChoiceSelect id="x-status" name="status" options=statuses selected=status/>
+            </div>
+            <div class="field">
+                <label for="x-who">"Assigned to"</label>
+                <ChoiceSelect id="x-who" name="who" options=vec![("mine", "Me"), ("unassigned", "Nobody")] selected=query("who") any="Anyone"/>
+            </div>
+            <div class="field">
+                <label for="x-business">"Business"</label>
+                <NamedSelect choices id="x-business" name="business" members=false selected=query("business") first=("", "Any")/>
+            </div>
+            <button type="submit" class="button">"Filter"</button>
+        </form>
+    }
+}
+
+#[component]
+fn ThreadTable(threads: Vec<ThreadSummary>, slug: String) -> impl IntoView {
+    view! {
+        <table class="list inbox">
+            <thead>
+                <tr>
+                    <th scope="col">"Conversation"</th>
+                    <th scope="col">"Customer"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Assigned to"</th>
+                    <th scope="col">"Business"</th>
+                    <th scope="col">"Last message"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {threads.into_iter().map(|t| {
+                    let href = format!("/o/{slug}/inbox/{}", t.id);
+                    view! {
+                        <tr class:waiting=t.awaiting_reply>
+                            <td>
+                                <A href=href>{t.subject}</A>
+                                {t.awaiting_reply.then(|| view! { " " <span class="badge">"Needs an answer"</span> })}
+                                <br/><span class="muted">{t.preview}</span>
+                            </td>
+                            <td>{t.customer}</td>
+                            <td>{t.status.label()}</td>
+                            <td>{t.assignee.unwrap_or_else(|| "Nobody".into())}</td>
+                            <td>{t.business.unwrap_or_default()}</td>
+                            <td>{t.last_message_at}<br/><span class="muted">{format!("{} messages", t.messages)}</span></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
