@@ -44,7 +44,7 @@ enum ScriptSources<'a> {
 /// Scripts run only with this response's nonce or hashes (`strict-dynamic` lets the hydration
 /// script load the WASM glue); WASM compiles under `wasm-unsafe-eval`; nothing else is allowed
 /// by default.
-fn content_security_policy(scripts: ScriptSources) -> HeaderValue {
+fn content_security_policy(scripts: ScriptSources, remote_images: bool) -> HeaderValue {
     let sources = match scripts {
         ScriptSources::Nonce(nonce) => format!("'nonce-{}'", nonce.as_str()),
         // No inline script at all: 'none' would be ignored beside 'strict-dynamic', so name a
@@ -54,12 +54,28 @@ fn content_security_policy(scripts: ScriptSources) -> HeaderValue {
         }
         ScriptSources::Hashes(ScriptHashes(hashes)) => hashes.join(" "),
     };
+    // A conversation whose reader asked to see its remote images may load them over https.
+    let images = if remote_images {
+        "'self' data: https:"
+    } else {
+        "'self' data:"
+    };
     HeaderValue::from_str(&format!(
         "default-src 'self'; script-src {sources} 'strict-dynamic' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+         style-src 'self'; img-src {images}; font-src 'self'; connect-src 'self'; \
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ))
     .expect("nonces and hashes are base64")
+}
+
+/// A conversation of the inbox loaded with its remote images asked for (`?images=shown`, a
+/// whole page load): `/o/{slug}/inbox/{thread}`.
+fn shows_remote_images(uri: &axum::http::Uri) -> bool {
+    let segments: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
+    matches!(segments.as_slice(), ["o", _, "inbox", thread] if !thread.is_empty())
+        && uri
+            .query()
+            .is_some_and(|q| q.split('&').any(|pair| pair == "images=shown"))
 }
 
 static PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
@@ -72,10 +88,11 @@ pub async fn security_headers(
 ) -> Response {
     let nonce = CspNonce::generate();
     request.extensions_mut().insert(nonce.clone());
+    let remote_images = shows_remote_images(request.uri());
     let mut response = next.run(request).await;
     let csp = match response.extensions().get::<ScriptHashes>() {
-        Some(hashes) => content_security_policy(ScriptSources::Hashes(hashes)),
-        None => content_security_policy(ScriptSources::Nonce(&nonce)),
+        Some(hashes) => content_security_policy(ScriptSources::Hashes(hashes), false),
+        None => content_security_policy(ScriptSources::Nonce(&nonce), remote_images),
     };
     let h = response.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, csp);
@@ -109,12 +126,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_a_conversation_whose_reader_asked_loads_remote_images() {
+        let shows = |uri: &str| shows_remote_images(&uri.parse().unwrap());
+        assert!(shows("/o/acme/inbox/6c1b?images=shown"));
+        assert!(!shows("/o/acme/inbox/6c1b"));
+        assert!(!shows("/o/acme/inbox?images=shown"));
+        assert!(!shows("/o/acme/issues/1?images=shown"));
+        assert!(!shows("/o/acme/inbox/6c1b?images=shownx"));
+        let csp = content_security_policy(ScriptSources::Nonce(&CspNonce::generate()), true);
+        assert!(csp.to_str().unwrap().contains("img-src 'self' data: https:;"));
+    }
+
+    #[test]
     fn nonces_are_long_random_and_header_safe() {
         let a = CspNonce::generate();
         let b = CspNonce::generate();
         assert_ne!(a.as_str(), b.as_str());
         assert_eq!(a.as_str().len(), 22);
-        let csp = content_security_policy(ScriptSources::Nonce(&a));
+        let csp = content_security_policy(ScriptSources::Nonce(&a), false);
         let csp = csp.to_str().unwrap();
         assert!(csp.contains(&format!("'nonce-{}'", a.as_str())));
         assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"));
@@ -124,12 +153,12 @@ mod tests {
     #[test]
     fn a_shared_page_names_its_scripts_by_hash() {
         let hashes = ScriptHashes(vec!["'sha256-abc='".into(), "'sha256-def='".into()]);
-        let csp = content_security_policy(ScriptSources::Hashes(&hashes));
+        let csp = content_security_policy(ScriptSources::Hashes(&hashes), false);
         let csp = csp.to_str().unwrap();
         assert!(csp.contains("script-src 'sha256-abc=' 'sha256-def=' 'strict-dynamic'"));
         assert!(!csp.contains("nonce") && !csp.contains("unsafe-inline"));
         let none = ScriptHashes::default();
-        let csp = content_security_policy(ScriptSources::Hashes(&none));
+        let csp = content_security_policy(ScriptSources::Hashes(&none), false);
         assert!(csp.to_str().unwrap().contains("script-src 'sha256-"));
     }
 }

@@ -5,7 +5,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use app::{shell, site::SiteInfo, App};
 use axum::{
-    extract::FromRef,
+    extract::{DefaultBodyLimit, FromRef},
     http::StatusCode,
     middleware,
     routing::{get, post},
@@ -348,7 +348,7 @@ fn router(
         .layer(RequestBodyLimitLayer::new(body_limit))
         .route(
             inbound::PATH,
-            post(inbound::receive).layer(RequestBodyLimitLayer::new(inbound::MAX_REQUEST_BYTES)),
+            post(inbound::receive).layer(DefaultBodyLimit::max(inbound::MAX_REQUEST_BYTES)),
         )
         // Each call wraps everything above it, so the last layer is the outermost: ids and logging
         // see everything, and the security headers go on every response, including those for

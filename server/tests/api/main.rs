@@ -14,6 +14,7 @@ mod django_passwords;
 mod email_delivery;
 mod enrichment;
 mod http;
+mod inbox;
 mod jobs;
 mod lockout;
 mod logs;

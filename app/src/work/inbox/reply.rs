@@ -2,9 +2,11 @@
 //! SendGrid), and the text that goes out: the member's words, then the customer's last message
 //! quoted, as mail programs do.
 
+#[cfg(feature = "ssr")]
 use serde::{Deserialize, Serialize};
 
 /// Delivers one answer of the inbox (an `out` message).
+#[cfg(feature = "ssr")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendReply {
     pub message_id: uuid::Uuid,

@@ -30,6 +30,10 @@ pub struct Fixture {
     pub business_b: Uuid,
     pub issue_a: Uuid,
     pub issue_b: Uuid,
+    pub thread_a: Uuid,
+    pub thread_b: Uuid,
+    pub attachment_a: Uuid,
+    pub attachment_b: Uuid,
 }
 
 pub const A_SLUG: &str = "alpha-cafes";
@@ -75,6 +79,10 @@ impl Fixture {
             business_b: Uuid::new_v4(),
             issue_a: Uuid::new_v4(),
             issue_b: Uuid::new_v4(),
+            thread_a: Uuid::new_v4(),
+            thread_b: Uuid::new_v4(),
+            attachment_a: Uuid::new_v4(),
+            attachment_b: Uuid::new_v4(),
         };
         fixture.reset(db).await;
         fixture
@@ -258,6 +266,43 @@ impl Fixture {
             .await
             .unwrap();
         }
+        // A conversation each: a customer's message with an attachment, and a note.
+        for (org, thread, attachment, subject) in [
+            (self.a, self.thread_a, self.attachment_a, "Alpha cold coffee"),
+            (self.b, self.thread_b, self.attachment_b, "Bravo secret complaint"),
+        ] {
+            sqlx::query(
+                "insert into inbox_threads (org_id, thread_id, subject, customer_address, customer_name)
+                 values ($1, $2, $3, 'customer@example.com', 'Casey Customer')",
+            )
+            .bind(org)
+            .bind(thread)
+            .bind(subject)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            let message: Uuid = sqlx::query_scalar(
+                "insert into inbox_messages (org_id, thread_id, direction, rfc_message_id, from_address, subject, text_body)
+                 values ($1, $2, 'in', $3, 'customer@example.com', $4, $4) returning message_id",
+            )
+            .bind(org)
+            .bind(thread)
+            .bind(format!("{thread}@customer.example"))
+            .bind(subject)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+            sqlx::query(
+                "insert into inbox_attachments (org_id, attachment_id, message_id, position, file_name, content_type, size_bytes, content)
+                 values ($1, $2, $3, 0, 'receipt.pdf', 'application/pdf', 4, '%PDF')",
+            )
+            .bind(org)
+            .bind(attachment)
+            .bind(message)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
         // A background job each, queued as a request working for the organisation would.
         for org in [self.a, self.b] {
             sqlx::query(
@@ -275,12 +320,14 @@ impl Fixture {
     /// Every field any organisation function takes, naming objects of `org`.
     pub fn fields(&self, slug: &str, org: Uuid) -> Vec<(&'static str, String)> {
         let in_a = org == self.a;
-        let (target, invitation, business, issue) = if in_a {
+        let (target, invitation, business, issue, thread, attachment) = if in_a {
             (
                 self.users["a-target"],
                 self.invitation_a,
                 self.business_a,
                 self.issue_a,
+                self.thread_a,
+                self.attachment_a,
             )
         } else {
             (
@@ -288,6 +335,8 @@ impl Fixture {
                 self.invitation_b,
                 self.business_b,
                 self.issue_b,
+                self.thread_b,
+                self.attachment_b,
             )
         };
         vec![
@@ -343,6 +392,10 @@ impl Fixture {
             ("run_id", String::new()),
             ("required", "false".into()),
             ("code", String::new()),
+            ("thread_id", thread.to_string()),
+            ("attachment_id", attachment.to_string()),
+            ("images", "false".into()),
+            ("who", String::new()),
         ]
     }
 
@@ -357,6 +410,10 @@ impl Fixture {
                 (select string_agg(b::text, ',') from businesses b where org_id = $1),
                 (select string_agg(i::text, ',') from issues i where org_id = $1),
                 (select count(*)::text from issue_comments where org_id = $1),
+                (select string_agg(t::text, ',') from inbox_threads t where org_id = $1),
+                (select string_agg(m::text, ',' order by message_id) from inbox_messages m where org_id = $1),
+                (select count(*)::text from inbox_attachments where org_id = $1),
+                (select string_agg(a::text, ',' order by local_part) from inbound_addresses a where org_id = $1),
                 (select next_issue_number::text from organisations where org_id = $1))",
         )
         .bind(self.b)
