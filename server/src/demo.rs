@@ -403,6 +403,183 @@ async fn enriched(
     Ok(())
 }
 
+/// What customers write about: a subject, their first message, and the team's answer.
+const CONVERSATIONS: [(&str, &str, &str); 12] = [
+    (
+        "Cold flat white this morning",
+        "Hi, I picked up a flat white at your {site} branch at about 8:15 and it was barely warm. Not the first time either. Could someone look into it?",
+        "Thank you for telling us, and sorry about your coffee. We've checked the machine at {site} and recalibrated the steam wand; your next drink is on us.",
+    ),
+    (
+        "Table booking for Saturday",
+        "Hello, could we book a table for eight at {site} this Saturday at 11am? One of us uses a wheelchair.",
+        "Happy to. You're booked for eight at 11am on Saturday, at the step-free tables by the window.",
+    ),
+    (
+        "Lost umbrella",
+        "I think I left a green umbrella at {site} yesterday afternoon. Has anyone handed it in?",
+        "Yes, it's behind the counter at {site}. Ask any of the team when you're next in.",
+    ),
+    (
+        "Allergy question: oat milk and nuts",
+        "Is the oat milk you use at {site} made in a factory that handles nuts? My son has a severe allergy.",
+        "Good question. Our oat milk is made in a nut-free facility; the allergen sheet for {site} is attached to this answer on request.",
+    ),
+    (
+        "Invoice 4471 overdue",
+        "Dear accounts, invoice 4471 for deliveries to {site} is now 14 days overdue. Please arrange payment.",
+        "Thanks for the reminder. Payment for invoice 4471 was released today; apologies for the delay.",
+    ),
+    (
+        "Wonderful service from Priya",
+        "Just wanted to say Priya at {site} made our morning. Friendly, quick, and remembered my order.",
+        "That's lovely to hear; we've passed it on to Priya and the {site} team.",
+    ),
+    (
+        "Card machine declined twice",
+        "The card reader at {site} declined my card twice today but the bank says nothing was attempted.",
+        "Sorry for the trouble. The reader at {site} had a fault and has been replaced.",
+    ),
+    (
+        "Catering order for 40",
+        "We'd like coffee and pastries for 40 people delivered near {site} next Thursday. Can you quote?",
+        "We can. For 40 people it's £260 including delivery; reply to confirm and we'll book it in.",
+    ),
+    (
+        "Broken chair",
+        "One of the chairs at {site} wobbled and nearly tipped over with my mum on it. Please fix it before someone gets hurt.",
+        "Thank you, and we're very sorry. The chair has been taken out of use and a replacement ordered.",
+    ),
+    (
+        "Music too loud",
+        "Love the place but the music at {site} was far too loud to talk on Tuesday evening.",
+        "Thanks for the honest feedback; we've set a lower volume limit for evenings at {site}.",
+    ),
+    (
+        "Gluten-free options",
+        "Do you have anything gluten free at {site}? The menu online doesn't say.",
+        "We do: the brownies and the granola pots at {site} are gluten free. The online menu is updated now too.",
+    ),
+    (
+        "Delivery slot change",
+        "Hi, can we move Friday's milk delivery to {site} from 6am to 7am? The early slot keeps being missed.",
+        "Done: Friday deliveries to {site} now arrive at 7am.",
+    ),
+];
+
+const CUSTOMERS: [(&str, &str); 12] = [
+    ("Hannah Wright", "hannah.wright@example.com"),
+    ("Tom Okafor", "tom.okafor@example.net"),
+    ("Priti Shah", "priti@example.org"),
+    ("Gareth Jones", "gareth.jones@example.co.uk"),
+    ("Accounts Team", "accounts@dalesdairy.example"),
+    ("Mei Chen", "mei.chen@example.com"),
+    ("Callum Reid", "callum.r@example.net"),
+    ("Events Office", "events@leedsbusiness.example"),
+    ("Ruth Adeyemi", "ruth.adeyemi@example.com"),
+    ("Oliver Hughes", "oliver.hughes@example.org"),
+    ("Siobhan Kelly", "siobhan.kelly@example.com"),
+    ("Deliveries", "deliveries@northernbean.example"),
+];
+
+/// A few dozen conversations across the sites: some waiting for an answer, some answered and
+/// waiting on the customer, some closed, and the complaints linked to issues.
+async fn inbox(
+    tx: &mut sqlx::PgConnection,
+    org_id: Uuid,
+    sites: &[Uuid],
+    members: &[(Uuid, &str)],
+) -> Result<(), DemoError> {
+    let mut rng = Rng(0x51_7cc1_b727_220a);
+    for n in 0..36usize {
+        let (subject, first, answer) = CONVERSATIONS[n % CONVERSATIONS.len()];
+        let (name, address) = CUSTOMERS[(n * 5) % CUSTOMERS.len()];
+        let site = sites[n % sites.len()];
+        let site_name: String = sqlx::query_scalar!(
+            "select name from businesses where org_id = $1 and business_id = $2",
+            org_id,
+            site
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let short = site_name.trim_start_matches("Harbour Coffee ");
+        let hours_ago = 2 + rng.below(24 * 40) as i32;
+        // 0: waiting for an answer; 1: answered, waiting on the customer; 2: closed.
+        let stage = rng.below(3);
+        let status = ["open", "waiting", "closed"][stage as usize];
+        let assignee = (rng.below(3) > 0).then(|| members[1 + rng.below(2) as usize].0);
+        let response_hours = 1 + rng.below(20.min(hours_ago as u64 - 1)) as i32;
+        // Complaints become issues.
+        let issue = if matches!(n % CONVERSATIONS.len(), 0 | 6 | 8) {
+            sqlx::query_scalar!(
+                "select issue_id from issues where org_id = $1 and number = $2",
+                org_id,
+                (n as i32) + 1
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+        } else {
+            None
+        };
+        let thread = sqlx::query_scalar!(
+            "insert into inbox_threads (org_id, subject, customer_address, customer_name, status, awaiting_reply,
+                                        assignee_id, business_id, issue_id, created_at, last_message_at,
+                                        first_response_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() - make_interval(hours => $10),
+                     now() - make_interval(hours => $10) + make_interval(hours => case when $6 then 0 else $11 end),
+                     case when $6 then null else now() - make_interval(hours => $10) + make_interval(hours => $11) end)
+             returning thread_id",
+            org_id,
+            subject,
+            address,
+            name,
+            status,
+            stage == 0,
+            assignee,
+            site,
+            issue,
+            hours_ago,
+            response_hours
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "insert into inbox_messages (org_id, thread_id, direction, rfc_message_id, from_address, from_name,
+                                         subject, text_body, spf, dkim, created_at)
+             values ($1, $2, 'in', $3, $4, $5, $6, $7, 'pass', 'pass', now() - make_interval(hours => $8))",
+            org_id,
+            thread,
+            format!("demo-{n}@customers.example"),
+            address,
+            name,
+            subject,
+            first.replace("{site}", short),
+            hours_ago
+        )
+        .execute(&mut *tx)
+        .await?;
+        if stage > 0 {
+            let author = assignee.unwrap_or(members[1].0);
+            sqlx::query!(
+                "insert into inbox_messages (org_id, thread_id, direction, rfc_message_id, author_id, subject,
+                                             text_body, delivery, created_at, sent_at)
+                 values ($1, $2, 'out', $3, $4, $5, $6, 'sent', now() - make_interval(hours => $7),
+                         now() - make_interval(hours => $7))",
+                org_id,
+                thread,
+                format!("{}@in.opsintel.test", Uuid::new_v4()),
+                author,
+                format!("Re: {subject}"),
+                answer.replace("{site}", short),
+                hours_ago - response_hours
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Loads the demo organisation unless it is there already. Returns whether it loaded anything.
 pub async fn load(pool: &PgPool) -> Result<bool, DemoError> {
     let existing = sqlx::query_scalar!(
@@ -520,6 +697,7 @@ pub async fn load(pool: &PgPool) -> Result<bool, DemoError> {
         .execute(&mut *tx)
         .await?;
     }
+    inbox(&mut tx, org_id, &sites, &members).await?;
     sqlx::query!(
         "update organisations set next_issue_number = 301 where org_id = $1",
         org_id
