@@ -57,9 +57,10 @@ impl Role {
 pub enum Permission {
     /// See dashboard, businesses, issues, inbox.
     View,
-    /// Create and edit businesses, issues, comments; run enrichment; use AI; reply to messages.
+    /// Create and edit businesses, issues, comments; run enrichment; use AI; reply to messages,
+    /// write internal notes, assign conversations and change their status.
     Edit,
-    /// Archive or delete businesses and issues.
+    /// Archive or delete businesses, issues and conversations of the inbox.
     ArchiveDelete,
     /// Invite members; change roles of and remove Managers and Viewers.
     InviteMembers,
@@ -96,8 +97,8 @@ impl Permission {
         use Permission::*;
         match self {
             View => "see this organisation",
-            Edit => "create or edit businesses, issues and comments",
-            ArchiveDelete => "archive or delete businesses and issues",
+            Edit => "create or edit businesses, issues and comments, or answer messages",
+            ArchiveDelete => "archive or delete businesses, issues and conversations",
             InviteMembers => "invite members or change their roles",
             ManageAdmins => "grant, revoke or remove the Admin role",
             Settings => "change the organisation's settings",

@@ -687,6 +687,7 @@ mod tests {
                 ConfigError::Missing("OPS_SECURITY_CONTACT"),
                 ConfigError::Missing("OPS_SECURITY_UPDATED"),
                 ConfigError::Missing("SENDGRID_API_KEY"),
+                ConfigError::Missing("OPS_INBOUND_DOMAIN"),
                 ConfigError::Missing("OPS_TOTP_KEY"),
             ]
         );
@@ -752,6 +753,7 @@ mod tests {
             ("OPS_SECURITY_TXT_EXPIRES", "2099-01-01T00:00:00Z"),
             ("SENDGRID_API_KEY", "test-key-not-real"),
             ("OPS_EMAIL_FROM", "no-reply@ops.example"),
+            ("OPS_INBOUND_DOMAIN", "in.ops.example"),
             // 32 bytes of 0x2a; a real key comes from `openssl rand -base64 32`.
             (
                 "OPS_TOTP_KEY",
@@ -839,8 +841,9 @@ mod tests {
     }
 
     /// Every variable production requires, and nothing about the environment.
-    const PRODUCTION: [(&str, &str); 7] = [
+    const PRODUCTION: [(&str, &str); 8] = [
         DB,
+        ("OPS_INBOUND_DOMAIN", "in.ops.example"),
         ("OPS_PUBLIC_URL", "https://ops.example"),
         ("OPS_SECURITY_CONTACT", "security@ops.example"),
         ("OPS_SECURITY_UPDATED", "2026-11-01"),

@@ -18,7 +18,6 @@ use tokio_util::sync::CancellationToken;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::{CompressionLayer, CompressionLevel},
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer},
@@ -29,7 +28,7 @@ use app::auth::{password::Hasher, services::AuthServices, CsrfToken};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{
-    access_guard, cache_control, client_addr,
+    access_guard, body_limit, cache_control, client_addr,
     config::Config,
     inbound, replies,
     csrf::{self, CsrfPolicy},
@@ -259,7 +258,7 @@ fn router(
     let header_policy = HeaderPolicy {
         hsts: config.sends_hsts(),
     };
-    let (timeout, body_limit) = (config.request_timeout, config.max_body_bytes);
+    let (timeout, max_body) = (config.request_timeout, config.max_body_bytes);
     let site = config.site_info();
     let auth = AuthServices {
         pool: pool.clone(),
@@ -283,7 +282,7 @@ fn router(
     };
     let csrf_policy = CsrfPolicy {
         origin: config.origin(),
-        max_body_bytes: body_limit,
+        max_body_bytes: max_body,
         // Each webhook is a `SignedRoute`, which cannot be made without the check of its
         // sender's signature. Without the Inbound Parse policy's key, inbound mail is refused.
         signed_routes: config
@@ -296,6 +295,11 @@ fn router(
             })
             .into_iter()
             .collect(),
+    };
+    // Every request but the webhooks' is at most `max_body`; each webhook states its own.
+    let body_limits = body_limit::BodyLimits {
+        default_bytes: max_body,
+        routes: Arc::new([(inbound::PATH, inbound::MAX_REQUEST_BYTES)]),
     };
     let proxy_policy = Arc::new(config.proxy.clone());
     let dev_tools_enabled = config.dev_mailbox();
@@ -343,9 +347,6 @@ fn router(
             AppState,
             _,
         >(page_context, shell))
-        // Every request but the webhooks' is at most `body_limit`; each webhook route states its
-        // own limit (its `SignedRoute`'s), enforced where its signature is checked.
-        .layer(RequestBodyLimitLayer::new(body_limit))
         .route(
             inbound::PATH,
             post(inbound::receive).layer(DefaultBodyLimit::max(inbound::MAX_REQUEST_BYTES)),
@@ -362,6 +363,10 @@ fn router(
         .layer(middleware::from_fn_with_state(
             dev_tools_enabled,
             dev_tools::only_when_enabled_and_local,
+        ))
+        .layer(middleware::from_fn_with_state(
+            body_limits,
+            body_limit::limit_bodies,
         ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

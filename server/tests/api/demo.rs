@@ -81,6 +81,7 @@ async fn seed_demo_refuses_anywhere_but_development() {
         ("OPS_SECURITY_UPDATED", "2026-11-01"),
         ("SENDGRID_API_KEY", "test-key-not-real"),
         ("OPS_EMAIL_FROM", "no-reply@ops.example"),
+        ("OPS_INBOUND_DOMAIN", "in.ops.example"),
         (
             "OPS_TOTP_KEY",
             "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=",

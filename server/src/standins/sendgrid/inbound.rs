@@ -91,6 +91,7 @@ mod base64_bytes {
 #[derive(Clone, Debug, Deserialize)]
 pub struct Mail {
     pub from: String,
+    #[serde(default)]
     pub from_name: String,
     pub to: String,
     pub subject: String,
