@@ -27,17 +27,28 @@ async fn main() {
         return;
     }
     let [url, to, rest @ ..] = &args[..] else {
-        eprintln!("usage: inbound_bench public-key | inbound_bench URL TO_ADDRESS [MESSAGES [AT_ONCE]]");
+        eprintln!(
+            "usage: inbound_bench public-key | inbound_bench URL TO_ADDRESS [MESSAGES [AT_ONCE]]"
+        );
         std::process::exit(2);
     };
     let messages: usize = rest.first().and_then(|n| n.parse().ok()).unwrap_or(4000);
     let at_once: usize = rest.get(1).and_then(|n| n.parse().ok()).unwrap_or(16);
     // About 20 KB of text, as a long customer email with its quoted history would be.
-    let body = "Hello, I visited your café on Saturday and wanted to tell you about it. ".repeat(280);
-    let run = format!("{:x}", time::OffsetDateTime::now_utc().unix_timestamp_nanos());
+    let body =
+        "Hello, I visited your café on Saturday and wanted to tell you about it. ".repeat(280);
+    let run = format!(
+        "{:x}",
+        time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+    );
     let payloads: Vec<_> = (0..messages)
         .map(|i| {
-            let mut mail = Mail::new(&format!("customer{}@example.com", i % 500), to, &format!("Visit {i}"), &body);
+            let mut mail = Mail::new(
+                &format!("customer{}@example.com", i % 500),
+                to,
+                &format!("Visit {i}"),
+                &body,
+            );
             mail.message_id = format!("bench-{run}-{i}@customers.example");
             mail.parsed_payload()
         })
@@ -66,7 +77,9 @@ async fn main() {
         workers.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(payload) = payloads.get(i) else { break };
+                let Some(payload) = payloads.get(i) else {
+                    break;
+                };
                 let t = Instant::now();
                 match payload.post(&http, &url, Some(&signer)).await {
                     Ok(200) => {}
@@ -84,7 +97,11 @@ async fn main() {
     let elapsed = started.elapsed();
     let mut l = latencies.lock().unwrap().clone();
     l.sort();
-    let pct = |p: f64| l.get(((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1))).copied().unwrap_or(Duration::ZERO);
+    let pct = |p: f64| {
+        l.get(((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(Duration::ZERO)
+    };
     let failed = failed.load(Ordering::Relaxed);
     println!(
         "inbound mail: {messages} messages of {:.1} KB at {at_once} at once in {:.1} s: {:.0} accepted/s, p50 {:.1} ms, p99 {:.1} ms, {failed} not accepted (target >= 200/s)",

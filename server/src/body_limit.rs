@@ -30,7 +30,11 @@ impl BodyLimits {
     }
 }
 
-pub async fn limit_bodies(State(limits): State<BodyLimits>, request: Request, next: Next) -> Response {
+pub async fn limit_bodies(
+    State(limits): State<BodyLimits>,
+    request: Request,
+    next: Next,
+) -> Response {
     let limit = limits.for_path(request.uri().path());
     let declared = request
         .headers()

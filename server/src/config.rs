@@ -351,7 +351,8 @@ impl Config {
             let valid = v.contains('.')
                 && v.len() <= 200
                 && v.split('.').all(|label| {
-                    !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    !label.is_empty()
+                        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
                 });
             if valid {
                 Ok(v)

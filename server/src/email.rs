@@ -37,7 +37,13 @@ pub enum SendError {
 impl SendError {
     /// Whether trying again may help: a malformed or oversized email never will.
     pub fn is_permanent(&self) -> bool {
-        matches!(self, SendError::Refused { status: 400 | 413, .. })
+        matches!(
+            self,
+            SendError::Refused {
+                status: 400 | 413,
+                ..
+            }
+        )
     }
 
     pub fn into_job_error(self) -> JobError {

@@ -134,7 +134,10 @@ mod tests {
         assert!(!shows("/o/acme/issues/1?images=shown"));
         assert!(!shows("/o/acme/inbox/6c1b?images=shownx"));
         let csp = content_security_policy(ScriptSources::Nonce(&CspNonce::generate()), true);
-        assert!(csp.to_str().unwrap().contains("img-src 'self' data: https:;"));
+        assert!(csp
+            .to_str()
+            .unwrap()
+            .contains("img-src 'self' data: https:;"));
     }
 
     #[test]

@@ -97,7 +97,13 @@ async fn deliver(
     }
     if !chain.is_empty() {
         // The newest twenty, as mail programs keep the header short.
-        let refs: Vec<String> = chain.iter().rev().take(20).rev().map(|id| bracketed(id)).collect();
+        let refs: Vec<String> = chain
+            .iter()
+            .rev()
+            .take(20)
+            .rev()
+            .map(|id| bracketed(id))
+            .collect();
         headers.push(("References".into(), refs.join(" ")));
     }
     let email = OutgoingEmail {

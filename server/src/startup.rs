@@ -30,13 +30,13 @@ use tower_sessions_sqlx_store::PostgresStore;
 use crate::{
     access_guard, body_limit, cache_control, client_addr,
     config::Config,
-    inbound, replies,
     csrf::{self, CsrfPolicy},
     db, dev_tools,
     drain::{self, Draining},
     email, enrichment,
     headers::{security_headers, CspNonce, HeaderPolicy},
-    health, jobs, places, public_pages, serve, sessions, site_files, telemetry, tls,
+    health, inbound, jobs, places, public_pages, replies, serve, sessions, site_files, telemetry,
+    tls,
 };
 
 /// Brotli quality 4 (gzip level 4): about gzip's default ratio at a fraction of brotli's default

@@ -21,7 +21,6 @@ use crate::{
     },
 };
 
-
 /// The "Google Maps" attribution with the link to the place, for every view of its content.
 #[component]
 fn Attribution(facts: GoogleFacts) -> impl IntoView {

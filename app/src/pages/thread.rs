@@ -21,8 +21,8 @@ use crate::{
     work::{
         inbox::{
             download_attachment, get_thread, AddNote, AttachmentRef, AttachmentView, DeleteThread,
-            Delivery, Direction, MessageView, ReplyToThread, ThreadQuery,
-            ThreadStatus, ThreadToIssue, ThreadView, UpdateThread,
+            Delivery, Direction, MessageView, ReplyToThread, ThreadQuery, ThreadStatus,
+            ThreadToIssue, ThreadView, UpdateThread,
         },
         IssueKind, Priority,
     },
@@ -44,15 +44,22 @@ pub fn ThreadPage() -> impl IntoView {
             (
                 use_params_map().read().get("id").unwrap_or_default(),
                 query("images") == "shown",
-                (reply.version().get(), note.version().get(), update.version().get()),
+                (
+                    reply.version().get(),
+                    note.version().get(),
+                    update.version().get(),
+                ),
                 (to_issue.version().get(), tick.get()),
             )
         },
-        move |(thread_id, images, _, _)| get_thread(slug.clone(), ThreadQuery { thread_id, images }),
+        move |(thread_id, images, _, _)| {
+            get_thread(slug.clone(), ThreadQuery { thread_id, images })
+        },
     );
-    poll_while(tick, move || {
-        matches!(thread.get(), Some(Ok(t)) if t.messages.iter().any(|m| m.delivery == Some(Delivery::Queued)))
-    });
+    poll_while(
+        tick,
+        move || matches!(thread.get(), Some(Ok(t)) if t.messages.iter().any(|m| m.delivery == Some(Delivery::Queued))),
+    );
     view! {
         <Transition fallback=|| view! { <p aria-busy="true">"Loading the conversation…"</p> }>
             {move || {
@@ -118,10 +125,12 @@ fn Message(message: MessageView, images_shown: bool) -> impl IntoView {
         Direction::Out => "message reply",
         Direction::Note => "message note",
     };
-    let delivery = message.delivery.map(|d| match (d, message.delivery_error.clone()) {
-        (Delivery::Failed, Some(error)) => format!("{}: {error}", d.label()),
-        (d, _) => d.label().to_string(),
-    });
+    let delivery = message
+        .delivery
+        .map(|d| match (d, message.delivery_error.clone()) {
+            (Delivery::Failed, Some(error)) => format!("{}: {error}", d.label()),
+            (d, _) => d.label().to_string(),
+        });
     view! {
         <li class=format!("card {kind}")>
             <p class="muted">
@@ -189,7 +198,11 @@ fn Attachment(attachment: AttachmentView) -> impl IntoView {
 }
 
 #[component]
-fn ReplyForm(reply: ServerAction<ReplyToThread>, thread_id: String, customer: String) -> impl IntoView {
+fn ReplyForm(
+    reply: ServerAction<ReplyToThread>,
+    thread_id: String,
+    customer: String,
+) -> impl IntoView {
     let slug = expect_context::<OrgContext>().slug;
     let error = action_error(reply);
     view! {
@@ -229,7 +242,11 @@ fn NoteForm(note: ServerAction<AddNote>, thread_id: String) -> impl IntoView {
 }
 
 #[component]
-fn ThreadForm(update: ServerAction<UpdateThread>, thread: ThreadView, choices: ChoicesResource) -> impl IntoView {
+fn ThreadForm(
+    update: ServerAction<UpdateThread>,
+    thread: ThreadView,
+    choices: ChoicesResource,
+) -> impl IntoView {
     let slug = expect_context::<OrgContext>().slug;
     let error = action_error(update);
     view! {
@@ -257,7 +274,11 @@ fn ThreadForm(update: ServerAction<UpdateThread>, thread: ThreadView, choices: C
 }
 
 #[component]
-fn IssueForm(to_issue: ServerAction<ThreadToIssue>, thread_id: String, subject: String) -> impl IntoView {
+fn IssueForm(
+    to_issue: ServerAction<ThreadToIssue>,
+    thread_id: String,
+    subject: String,
+) -> impl IntoView {
     let ctx = expect_context::<OrgContext>();
     let error = action_error(to_issue);
     let slug = ctx.slug.clone();

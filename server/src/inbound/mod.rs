@@ -37,7 +37,10 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
         Ok(inbound) => inbound,
         Err(error) => {
             tracing::warn!(%error, bytes, "inbound mail that could not be read was refused");
-            return (StatusCode::BAD_REQUEST, "The request is not an Inbound Parse email.")
+            return (
+                StatusCode::BAD_REQUEST,
+                "The request is not an Inbound Parse email.",
+            )
                 .into_response();
         }
     };
@@ -45,8 +48,19 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
         tracing::warn!(cut = ?inbound.cut, bytes, "inbound mail over a size limit was cut to fit");
     }
     let config = &state.config.inbound;
-    match store::store(&state.pool, &config.domain, config.attachment_allowance, &inbound).await {
-        Ok(store::Outcome::Stored { org, thread, new_thread }) => {
+    match store::store(
+        &state.pool,
+        &config.domain,
+        config.attachment_allowance,
+        &inbound,
+    )
+    .await
+    {
+        Ok(store::Outcome::Stored {
+            org,
+            thread,
+            new_thread,
+        }) => {
             tracing::info!(%org, %thread, new_thread, bytes, attachments = inbound.attachments.len(), "inbound mail stored");
             StatusCode::OK.into_response()
         }

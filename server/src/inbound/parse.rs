@@ -115,7 +115,9 @@ pub async fn parse(content_type: &str, body: Bytes) -> Result<Inbound, ParseErro
     let mut inbound = if let Some(email) = get("email") {
         from_mime(&email.bytes)?
     } else if let Some(headers) = get("headers") {
-        from_fields(&headers.bytes, decoded("text"), decoded("html"), |name| get(name))?
+        from_fields(&headers.bytes, decoded("text"), decoded("html"), |name| {
+            get(name)
+        })?
     } else {
         return Err(ParseError::NoMessage);
     };
@@ -164,7 +166,10 @@ fn from_fields<'f>(
     for i in 1..=count.min(MAX_ATTACHMENTS) {
         if let Some(f) = get(&format!("attachment{i}")) {
             inbound.attachments.push(Attachment {
-                name: f.file_name.clone().unwrap_or_else(|| format!("attachment{i}")),
+                name: f
+                    .file_name
+                    .clone()
+                    .unwrap_or_else(|| format!("attachment{i}")),
                 content_type: f
                     .content_type
                     .clone()
@@ -188,7 +193,10 @@ fn from_mime(raw: &[u8]) -> Result<Inbound, ParseError> {
     let mut inbound = from_headers(&message);
     // Text is preferred; mail-parser makes text from HTML when there is only HTML. HTML is kept
     // only when the message has a real HTML part, not one made from its text.
-    let text = message.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    let text = message
+        .body_text(0)
+        .map(|t| t.into_owned())
+        .unwrap_or_default();
     let html = message
         .html_bodies()
         .find(|p| matches!(p.body, PartType::Html(_)))
@@ -203,7 +211,10 @@ fn from_mime(raw: &[u8]) -> Result<Inbound, ParseError> {
         }
         let bytes = if part.is_message() {
             // A forwarded email travels whole, as its own file.
-            let (start, end) = (part.raw_body_offset() as usize, part.raw_end_offset() as usize);
+            let (start, end) = (
+                part.raw_body_offset() as usize,
+                part.raw_end_offset() as usize,
+            );
             raw.get(start..end).unwrap_or_default().to_vec()
         } else {
             part.contents().to_vec()
@@ -215,13 +226,16 @@ fn from_mime(raw: &[u8]) -> Result<Inbound, ParseError> {
                 None => c.ctype().to_string(),
             },
         );
-        let name = part.attachment_name().map(str::to_string).unwrap_or_else(|| {
-            if part.is_message() {
-                "forwarded.eml".into()
-            } else {
-                format!("attachment{}", inbound.attachments.len() + 1)
-            }
-        });
+        let name = part
+            .attachment_name()
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                if part.is_message() {
+                    "forwarded.eml".into()
+                } else {
+                    format!("attachment{}", inbound.attachments.len() + 1)
+                }
+            });
         inbound.attachments.push(Attachment {
             name,
             content_type: content_type.to_ascii_lowercase(),
@@ -375,8 +389,16 @@ mod tests {
                 assert_eq!(got.from_address, "jo@customer.example", "{charset}");
                 assert_eq!(got.from_name, "Jo Été");
                 assert_eq!(got.subject, "Crème brûlée was cold");
-                assert!(got.text.contains("était froide. Déçue — Jo") || charset != "windows-1252" && got.text.contains("était froide. Déçue"), "{charset}: {}", got.text);
-                assert!(got.html.as_deref().unwrap().contains("crème <b>brûlée</b>"), "{charset}");
+                assert!(
+                    got.text.contains("était froide. Déçue — Jo")
+                        || charset != "windows-1252" && got.text.contains("était froide. Déçue"),
+                    "{charset}: {}",
+                    got.text
+                );
+                assert!(
+                    got.html.as_deref().unwrap().contains("crème <b>brûlée</b>"),
+                    "{charset}"
+                );
                 assert_eq!(got.recipients, ["acme-1a2b3c4d@in.example"]);
                 assert_eq!(got.in_reply_to.as_deref(), Some("parent@ops.example"));
                 assert_eq!(got.references, ["root@ops.example", "parent@ops.example"]);
@@ -392,11 +414,24 @@ mod tests {
 
     #[tokio::test]
     async fn japanese_in_shift_jis_and_a_long_quoted_printable_line_survive() {
-        let mut m = Mail::new("k@example.jp", "a-12345678@in.example", "予約", &"ご予約ありがとうございます。".repeat(20));
+        let mut m = Mail::new(
+            "k@example.jp",
+            "a-12345678@in.example",
+            "予約",
+            &"ご予約ありがとうございます。".repeat(20),
+        );
         m.charset = "Shift_JIS".into();
         for got in both_modes(&m).await {
-            let (got_text, want) = (got.text.trim_end(), "ご予約ありがとうございます。".repeat(20));
-            assert_eq!(got_text.len(), want.len(), "{:?}", got_text.chars().rev().take(5).collect::<String>());
+            let (got_text, want) = (
+                got.text.trim_end(),
+                "ご予約ありがとうございます。".repeat(20),
+            );
+            assert_eq!(
+                got_text.len(),
+                want.len(),
+                "{:?}",
+                got_text.chars().rev().take(5).collect::<String>()
+            );
             assert_eq!(got_text, want);
             assert_eq!(got.subject, "予約");
             assert!(got.html.is_none(), "no HTML part, none made up");
@@ -405,19 +440,35 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_that_is_not_an_email_is_an_error_not_a_crash() {
-        assert_eq!(parse("text/plain", Bytes::from_static(b"hi")).await.unwrap_err(), ParseError::NotMultipart);
+        assert_eq!(
+            parse("text/plain", Bytes::from_static(b"hi"))
+                .await
+                .unwrap_err(),
+            ParseError::NotMultipart
+        );
         let empty = "--b\r\nContent-Disposition: form-data; name=\"to\"\r\n\r\nx@y\r\n--b--\r\n";
         assert_eq!(
-            parse("multipart/form-data; boundary=b", Bytes::from(empty)).await.unwrap_err(),
+            parse("multipart/form-data; boundary=b", Bytes::from(empty))
+                .await
+                .unwrap_err(),
             ParseError::NoMessage
         );
         let cut_short = "--b\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nFrom: a@b";
-        assert!(parse("multipart/form-data; boundary=b", Bytes::from(cut_short)).await.is_err());
+        assert!(
+            parse("multipart/form-data; boundary=b", Bytes::from(cut_short))
+                .await
+                .is_err()
+        );
     }
 
     #[tokio::test]
     async fn text_over_the_limit_is_cut_and_said() {
-        let m = Mail::new("a@b.example", "x-12345678@in.example", "Long", &"é".repeat(MAX_TEXT_BYTES));
+        let m = Mail::new(
+            "a@b.example",
+            "x-12345678@in.example",
+            "Long",
+            &"é".repeat(MAX_TEXT_BYTES),
+        );
         for got in both_modes(&m).await {
             assert!(got.text.len() <= MAX_TEXT_BYTES);
             assert_eq!(got.cut, ["text beyond 512 KiB"]);

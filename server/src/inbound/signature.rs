@@ -90,10 +90,18 @@ pub struct SignedInbound(pub InboundKey);
 
 impl VerifySignature for SignedInbound {
     fn verify(&self, headers: &HeaderMap, body: &[u8]) -> bool {
-        match verify(&self.0, headers, body, time::OffsetDateTime::now_utc().unix_timestamp()) {
+        match verify(
+            &self.0,
+            headers,
+            body,
+            time::OffsetDateTime::now_utc().unix_timestamp(),
+        ) {
             Ok(()) => true,
             Err(refusal) => {
-                tracing::warn!(?refusal, "inbound mail with a missing or bad signature refused; nothing stored");
+                tracing::warn!(
+                    ?refusal,
+                    "inbound mail with a missing or bad signature refused; nothing stored"
+                );
                 false
             }
         }
@@ -122,8 +130,14 @@ mod tests {
         let good = headers(&signer, now, body);
         assert_eq!(verify(&key, &good, body, now + 60), Ok(()));
         assert_eq!(verify(&key, &good, b"changed", now), Err(Refusal::Mismatch));
-        assert_eq!(verify(&key, &good, body, now + TOLERANCE_SECS + 1), Err(Refusal::Stale));
-        assert_eq!(verify(&key, &HeaderMap::new(), body, now), Err(Refusal::Missing));
+        assert_eq!(
+            verify(&key, &good, body, now + TOLERANCE_SECS + 1),
+            Err(Refusal::Stale)
+        );
+        assert_eq!(
+            verify(&key, &HeaderMap::new(), body, now),
+            Err(Refusal::Missing)
+        );
         // Another key's signature, and a timestamp changed after signing.
         let other = headers(&Signer::from_seed(b"two"), now, body);
         assert_eq!(verify(&key, &other, body, now), Err(Refusal::Mismatch));

@@ -11,7 +11,11 @@ use super::parse::Inbound;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
-    Stored { org: Uuid, thread: Uuid, new_thread: bool },
+    Stored {
+        org: Uuid,
+        thread: Uuid,
+        new_thread: bool,
+    },
     /// The same Message-ID was received for this organisation before.
     Duplicate { org: Uuid },
     /// No current address of ours among the recipients.
@@ -28,7 +32,11 @@ pub async fn store(
 ) -> Result<Outcome, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let mut found = None;
-    for recipient in inbound.recipients.iter().filter_map(|r| Recipient::parse(r, domain)) {
+    for recipient in inbound
+        .recipients
+        .iter()
+        .filter_map(|r| Recipient::parse(r, domain))
+    {
         let org = sqlx::query_scalar!(
             r#"select app_inbound_organisation($1) as "org""#,
             recipient.local_part
@@ -117,9 +125,12 @@ pub async fn store(
 
     // Attachments while the allowance has room, the organisation's others counted under a
     // lock so two deliveries at once cannot both take the last of it.
-    sqlx::query!("select pg_advisory_xact_lock(hashtextextended('inbox-attachments:' || $1::text, 0))", org.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "select pg_advisory_xact_lock(hashtextextended('inbox-attachments:' || $1::text, 0))",
+        org.to_string()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let mut used = sqlx::query_scalar!(
         r#"select coalesce(sum(size_bytes), 0)::bigint as "used!" from inbox_attachments where org_id = $1"#,
         org
@@ -250,7 +261,9 @@ fn safe_content_type(ct: &str) -> String {
         && ct.split_once('/').is_some_and(|(a, b)| {
             !a.is_empty()
                 && !b.is_empty()
-                && ct.chars().all(|c| c.is_ascii_alphanumeric() || "/.+-_".contains(c))
+                && ct
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/.+-_".contains(c))
         });
     if valid {
         ct

@@ -37,20 +37,24 @@ async fn the_demo_organisation_loads_once_through_the_application_role() {
     assert!(oldest_days <= 91.0 && oldest_days > 60.0, "{oldest_days}");
     // A realistic inbox: a few dozen conversations across the sites, some linked to issues,
     // none from the future, every answer after the message it answers.
-    let (threads, sites_with_mail, linked, waiting, in_order): (i64, i64, i64, i64, bool) = sqlx::query_as(
-        "select count(*), count(distinct business_id), count(issue_id),
+    let (threads, sites_with_mail, linked, waiting, in_order): (i64, i64, i64, i64, bool) =
+        sqlx::query_as(
+            "select count(*), count(distinct business_id), count(issue_id),
                 count(*) filter (where awaiting_reply),
                 (select bool_and(m.created_at <= now()
                                  and (m.direction = 'in' or m.created_at >= t2.created_at))
                  from inbox_messages m join inbox_threads t2 using (org_id, thread_id))
          from inbox_threads",
-    )
-    .fetch_one(&db)
-    .await
-    .unwrap();
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
     assert!((24..=60).contains(&threads), "{threads}");
     assert_eq!(sites_with_mail, 6);
-    assert!(linked >= 3 && waiting >= 3, "{linked} linked, {waiting} waiting");
+    assert!(
+        linked >= 3 && waiting >= 3,
+        "{linked} linked, {waiting} waiting"
+    );
     assert!(in_order);
 
     let mut b = sign_in_with(&app, server::demo::EMAIL, server::demo::PASSWORD).await;

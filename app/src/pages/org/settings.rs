@@ -104,7 +104,10 @@ fn InboundAddressPanel() -> impl IntoView {
     let regenerate = ServerAction::<RegenerateInboundAddress>::new();
     let error = action_error(regenerate);
     let slug = ctx.slug.clone();
-    let address = Resource::new(move || regenerate.version().get(), move |_| get_inbound_address(slug.clone()));
+    let address = Resource::new(
+        move || regenerate.version().get(),
+        move |_| get_inbound_address(slug.clone()),
+    );
     view! {
         <h2>"Inbox address"</h2>
         <Transition fallback=|| ()>

@@ -32,7 +32,9 @@ impl Recipient {
         }
         Some(Recipient {
             local_part: base.to_string(),
-            thread_token: token.filter(|t| plain(t, '-') && t.len() <= 64).map(str::to_string),
+            thread_token: token
+                .filter(|t| plain(t, '-') && t.len() <= 64)
+                .map(str::to_string),
         })
     }
 }
@@ -56,7 +58,10 @@ mod tests {
         let d = "in.example";
         assert_eq!(
             Recipient::parse("Acme-1a2b3c4d@IN.example", d),
-            Some(Recipient { local_part: "acme-1a2b3c4d".into(), thread_token: None })
+            Some(Recipient {
+                local_part: "acme-1a2b3c4d".into(),
+                thread_token: None
+            })
         );
         assert_eq!(
             Recipient::parse("<acme-1a2b3c4d+0f0e0d0c0b0a0908@in.example>", d),
@@ -65,11 +70,25 @@ mod tests {
                 thread_token: Some("0f0e0d0c0b0a0908".into())
             })
         );
-        for other in ["acme@elsewhere.example", "no-at-sign", "@in.example", "a b@in.example", "x'--@in.example"] {
+        for other in [
+            "acme@elsewhere.example",
+            "no-at-sign",
+            "@in.example",
+            "a b@in.example",
+            "x'--@in.example",
+        ] {
             assert_eq!(Recipient::parse(other, d), None, "{other}");
         }
-        assert_eq!(Recipient::parse("acme+bad token@in.example", d).unwrap().thread_token, None);
+        assert_eq!(
+            Recipient::parse("acme+bad token@in.example", d)
+                .unwrap()
+                .thread_token,
+            None
+        );
         let reply = reply_address("acme-1a2b3c4d", "0f0e0d0c0b0a0908", d);
-        assert_eq!(Recipient::parse(&reply, d).unwrap().thread_token.as_deref(), Some("0f0e0d0c0b0a0908"));
+        assert_eq!(
+            Recipient::parse(&reply, d).unwrap().thread_token.as_deref(),
+            Some("0f0e0d0c0b0a0908")
+        );
     }
 }

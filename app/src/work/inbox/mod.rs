@@ -16,13 +16,13 @@ use crate::{auth::client::CsrfClient, error::AppError};
 #[cfg(feature = "ssr")]
 use {
     super::fields::{choice, optional_choice, optional_id, parse_id, InField},
+    super::issues::{insert_issue, IssueForm, IssueInput},
     crate::access::{self, Member},
     crate::audit::AuditAction,
     crate::domain::MessageBody,
     crate::jobs::{enqueue, Queue},
     crate::roles::Permission,
     reply::SendReply,
-    super::issues::{insert_issue, IssueForm, IssueInput},
     uuid::Uuid,
 };
 
@@ -393,7 +393,12 @@ async fn thread_subject(m: &mut Member, id: Uuid) -> Result<String, AppError> {
 pub async fn update_thread(slug: String, form: ThreadUpdate) -> Result<(), AppError> {
     let mut m = access::member(&slug, Permission::Edit).await?;
     let id = parse_id(&form.thread_id)?;
-    let status = choice(&form.status, ThreadStatus::parse, "status", "Choose a status.")?;
+    let status = choice(
+        &form.status,
+        ThreadStatus::parse,
+        "status",
+        "Choose a status.",
+    )?;
     let assignee = optional_id(&form.assignee_id)?;
     let business = optional_id(&form.business_id)?;
     let subject = thread_subject(&mut m, id).await?;
@@ -519,7 +524,9 @@ pub async fn thread_to_issue(slug: String, form: ThreadIssueForm) -> Result<i32,
     .await?
     .ok_or(AppError::NotFound)?;
     if t.issue_id.is_some() {
-        return Err(AppError::Refused("This thread has an issue already.".into()));
+        return Err(AppError::Refused(
+            "This thread has an issue already.".into(),
+        ));
     }
     let text = t.first_text.unwrap_or_default();
     let description: String = format!("From {}:\n\n{}", t.customer_address, text.trim())
@@ -550,7 +557,10 @@ pub async fn thread_to_issue(slug: String, form: ThreadIssueForm) -> Result<i32,
     m.audit(
         AuditAction::IssueCreated,
         Some(&format!("#{number}")),
-        &format!("Opened issue #{number} from a message: {}", form.title.trim()),
+        &format!(
+            "Opened issue #{number} from a message: {}",
+            form.title.trim()
+        ),
     )
     .await?;
     m.commit().await?;

@@ -54,7 +54,12 @@ mod tests {
 
     #[test]
     fn the_customer_message_is_quoted_under_the_answer() {
-        let out = with_quote("Sorry about that.\n", "30 Nov 2026 09:00 UTC", "Jo <jo@c.example>", "It was cold.\n\nVery.");
+        let out = with_quote(
+            "Sorry about that.\n",
+            "30 Nov 2026 09:00 UTC",
+            "Jo <jo@c.example>",
+            "It was cold.\n\nVery.",
+        );
         assert_eq!(
             out,
             "Sorry about that.\n\nOn 30 Nov 2026 09:00 UTC, Jo <jo@c.example> wrote:\n> It was cold.\n>\n> Very.\n"

@@ -81,11 +81,29 @@ mod tests {
         for show in [false, true] {
             let out = sanitise(HOSTILE, show).html.to_lowercase();
             for banned in [
-                "<script", "alert(", "onload", "onclick", "onerror", "javascript:", "expression(",
-                "style=", "<style", "<meta", "refresh", "<iframe", "<form", "<input", "<svg",
-                "<object", "<embed", "<base",
+                "<script",
+                "alert(",
+                "onload",
+                "onclick",
+                "onerror",
+                "javascript:",
+                "expression(",
+                "style=",
+                "<style",
+                "<meta",
+                "refresh",
+                "<iframe",
+                "<form",
+                "<input",
+                "<svg",
+                "<object",
+                "<embed",
+                "<base",
             ] {
-                assert!(!out.contains(banned), "{banned} survived (images shown: {show}): {out}");
+                assert!(
+                    !out.contains(banned),
+                    "{banned} survived (images shown: {show}): {out}"
+                );
             }
             assert!(out.contains("hello <b>there</b>"), "{out}");
             assert!(
@@ -93,7 +111,10 @@ mod tests {
                 "{out}"
             );
             // A link that was a script is kept as text, with nowhere to go.
-            assert!(out.contains(r#"<a target="_blank" rel="noopener noreferrer">click me</a>"#), "{out}");
+            assert!(
+                out.contains(r#"<a target="_blank" rel="noopener noreferrer">click me</a>"#),
+                "{out}"
+            );
         }
     }
 
@@ -103,7 +124,13 @@ mod tests {
         assert!(!hidden.html.contains("tracker.example"));
         assert_eq!(hidden.blocked_images, 2);
         let shown = sanitise(HOSTILE, true);
-        assert!(shown.html.contains(r#"src="https://tracker.example/pixel.gif""#), "{}", shown.html);
+        assert!(
+            shown
+                .html
+                .contains(r#"src="https://tracker.example/pixel.gif""#),
+            "{}",
+            shown.html
+        );
         assert!(!shown.html.contains("plain.example"));
         assert_eq!(shown.blocked_images, 1);
     }

@@ -31,7 +31,10 @@ impl Signer {
     pub fn from_seed(seed: &[u8]) -> Self {
         let mut counter = 0u8;
         loop {
-            let scalar = Sha256::new().chain_update(seed).chain_update([counter]).finalize();
+            let scalar = Sha256::new()
+                .chain_update(seed)
+                .chain_update([counter])
+                .finalize();
             if let Ok(key) = SigningKey::from_slice(&scalar) {
                 return Self(key);
             }
@@ -190,7 +193,9 @@ impl Mail {
         let body = |out: &mut Vec<u8>| match &self.html {
             None => text_part(out),
             Some(html) => {
-                out.extend(b"Content-Type: multipart/alternative; boundary=\"alt-b\"\r\n\r\n--alt-b\r\n");
+                out.extend(
+                    b"Content-Type: multipart/alternative; boundary=\"alt-b\"\r\n\r\n--alt-b\r\n",
+                );
                 text_part(out);
                 out.extend(format!(
                     "--alt-b\r\nContent-Type: text/html; charset=\"{}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n",
@@ -239,13 +244,17 @@ impl Mail {
         let mut fields = self.common_fields();
         fields.push(Field::text("headers", &self.header_block()));
         fields.push(Field::bytes("text", self.encoded(&self.text)));
-        let mut charsets = json!({ "to": "UTF-8", "from": "UTF-8", "subject": "UTF-8", "text": self.charset });
+        let mut charsets =
+            json!({ "to": "UTF-8", "from": "UTF-8", "subject": "UTF-8", "text": self.charset });
         if let Some(html) = &self.html {
             fields.push(Field::bytes("html", self.encoded(html)));
             charsets["html"] = json!(self.charset);
         }
         fields.push(Field::text("charsets", &charsets.to_string()));
-        fields.push(Field::text("attachments", &self.attachments.len().to_string()));
+        fields.push(Field::text(
+            "attachments",
+            &self.attachments.len().to_string(),
+        ));
         if !self.attachments.is_empty() {
             let info: serde_json::Map<_, _> = self
                 .attachments
@@ -258,7 +267,10 @@ impl Mail {
                     )
                 })
                 .collect();
-            fields.push(Field::text("attachment-info", &serde_json::Value::Object(info).to_string()));
+            fields.push(Field::text(
+                "attachment-info",
+                &serde_json::Value::Object(info).to_string(),
+            ));
             for (i, a) in self.attachments.iter().enumerate() {
                 fields.push(Field {
                     name: format!("attachment{}", i + 1),
@@ -273,7 +285,10 @@ impl Mail {
     /// "Post the raw, full MIME message": the message whole in `email`.
     pub fn raw_payload(&self) -> Payload {
         let mut fields = self.common_fields();
-        fields.push(Field::text("charsets", &json!({ "to": "UTF-8", "from": "UTF-8", "subject": "UTF-8" }).to_string()));
+        fields.push(Field::text(
+            "charsets",
+            &json!({ "to": "UTF-8", "from": "UTF-8", "subject": "UTF-8" }).to_string(),
+        ));
         fields.push(Field::bytes("email", self.to_mime()));
         Payload::from_fields(fields)
     }
@@ -350,7 +365,12 @@ impl Payload {
                 request = request.header(name, value);
             }
         }
-        Ok(request.body(self.body.clone()).send().await?.status().as_u16())
+        Ok(request
+            .body(self.body.clone())
+            .send()
+            .await?
+            .status()
+            .as_u16())
     }
 }
 

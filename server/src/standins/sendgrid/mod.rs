@@ -23,10 +23,10 @@ use std::{
 };
 
 use axum::{
+    extract::Query,
     extract::State,
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    extract::Query,
     routing::{get, post},
     Json, Router,
 };
@@ -139,8 +139,18 @@ fn problems(key: &str, headers: &HeaderMap, body: &Value) -> Vec<&'static str> {
 
 /// Headers SendGrid sets itself and refuses in `headers`.
 const RESERVED_HEADERS: [&str; 12] = [
-    "x-sg-id", "x-sg-eid", "received", "dkim-signature", "content-type",
-    "content-transfer-encoding", "to", "from", "subject", "reply-to", "cc", "bcc",
+    "x-sg-id",
+    "x-sg-eid",
+    "received",
+    "dkim-signature",
+    "content-type",
+    "content-transfer-encoding",
+    "to",
+    "from",
+    "subject",
+    "reply-to",
+    "cc",
+    "bcc",
 ];
 
 #[derive(serde::Deserialize)]
@@ -162,14 +172,19 @@ async fn deliver_inbound(
     } else {
         mail.parsed_payload()
     };
-    match payload.post(&reqwest::Client::new(), url, Some(signer)).await {
+    match payload
+        .post(&reqwest::Client::new(), url, Some(signer))
+        .await
+    {
         Ok(status) => Json(json!({ "status": status })).into_response(),
         Err(e) => (StatusCode::BAD_GATEWAY, e.without_url().to_string()).into_response(),
     }
 }
 
 async fn sent(State(standin): State<SendGrid>) -> Json<Value> {
-    Json(Value::Array(standin.accepted.lock().expect("not poisoned").clone()))
+    Json(Value::Array(
+        standin.accepted.lock().expect("not poisoned").clone(),
+    ))
 }
 
 fn now() -> f64 {

@@ -268,8 +268,18 @@ impl Fixture {
         }
         // A conversation each: a customer's message with an attachment, and a note.
         for (org, thread, attachment, subject) in [
-            (self.a, self.thread_a, self.attachment_a, "Alpha cold coffee"),
-            (self.b, self.thread_b, self.attachment_b, "Bravo secret complaint"),
+            (
+                self.a,
+                self.thread_a,
+                self.attachment_a,
+                "Alpha cold coffee",
+            ),
+            (
+                self.b,
+                self.thread_b,
+                self.attachment_b,
+                "Bravo secret complaint",
+            ),
         ] {
             sqlx::query(
                 "insert into inbox_threads (org_id, thread_id, subject, customer_address, customer_name)
