@@ -151,7 +151,7 @@ impl Mail {
         encoding.encode(text).0.into_owned()
     }
 
-    fn from_header(&self) -> String {
+    fn sender_header(&self) -> String {
         if self.from_name.is_empty() {
             self.from.clone()
         } else {
@@ -163,7 +163,7 @@ impl Mail {
     pub fn header_block(&self) -> String {
         let mut h = format!(
             "From: {}\r\nTo: {}\r\nSubject: {}\r\nMessage-ID: <{}>\r\nDate: Mon, 30 Nov 2026 09:00:00 +0000\r\nMIME-Version: 1.0\r\n",
-            self.from_header(),
+            self.sender_header(),
             self.to,
             encoded_word(&self.subject),
             self.message_id()
@@ -225,7 +225,7 @@ impl Mail {
     fn common_fields(&self) -> Vec<Field> {
         vec![
             Field::text("to", &self.to),
-            Field::text("from", &self.from_header()),
+            Field::text("from", &self.sender_header()),
             Field::text("subject", &self.subject),
             Field::text("sender_ip", "192.0.2.25"),
             Field::text("SPF", "pass"),
