@@ -99,3 +99,18 @@ export async function acceptAsNewcomer(browser: Browser, owner: Page, email: str
   return page;
 }
 
+
+/** A new user, signed up, verified and signed in, who creates an organisation; its slug. */
+export async function ownerOfNewOrganisation(page: Page, tag: string, name: string, organisation: string): Promise<string> {
+  const email = uniqueEmail(tag);
+  await signUp(page, email, name);
+  await openVerificationLink(page, email);
+  await signedIn(page, email);
+  await page.goto("/o");
+  await hydrated(page);
+  await page.getByLabel("Name").fill(organisation);
+  await page.getByLabel("Address (optional)").fill(`${tag}-${Date.now()}`);
+  await page.getByRole("button", { name: "Create organisation" }).click();
+  await expect(page.getByRole("heading", { name: "Members" })).toBeVisible();
+  return new URL(page.url()).pathname.split("/")[2];
+}

@@ -1,6 +1,6 @@
 import { test, expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { hydrated, openVerificationLink, signedIn, signUp, uniqueEmail } from "./helpers";
+import { hydrated, ownerOfNewOrganisation } from "./helpers";
 
 // The server under test sends and receives mail through SendGrid's stand-in
 // (server/src/standins/sendgrid/), at SENDGRID_STANDIN_URL: `POST /standin/inbound` delivers an
@@ -16,23 +16,13 @@ async function noAxeViolations(page: Page) {
 test("a customer's email arrives, is assigned, answered, turned into an issue and closed", async ({ page, request }) => {
   test.skip(!standin, "needs the SendGrid stand-in");
   test.setTimeout(120_000);
-  const email = uniqueEmail("inbox");
-  await signUp(page, email, "Ines Inbox");
-  await openVerificationLink(page, email);
-  await signedIn(page, email);
-  await page.goto("/o");
-  await hydrated(page);
-  await page.getByLabel("Name").fill("Quayside Cafés");
-  await page.getByLabel("Address (optional)").fill(`quayside-${Date.now()}`);
-  await page.getByRole("button", { name: "Create organisation" }).click();
-  await expect(page.getByRole("heading", { name: "Members" })).toBeVisible();
-  const slug = new URL(page.url()).pathname.split("/")[2];
+  const slug = await ownerOfNewOrganisation(page, "inbox", "Ines Inbox", "Quayside Cafés");
 
   // The organisation's receiving address is in its settings.
   await page.goto(`/o/${slug}/settings`);
   await hydrated(page);
   const address = (await page.getByTestId("inbound-address").textContent())!.trim();
-  expect(address).toMatch(/^quayside-[a-z0-9-]+@/);
+  expect(address).toMatch(/^inbox-[0-9]+-[0-9a-f]{8}@in\.opsintel\.test$/);
 
   // A customer writes, in HTML with a script and a tracking pixel.
   const sent = await request.post(`${standin}/standin/inbound`, {
@@ -90,7 +80,9 @@ test("a customer's email arrives, is assigned, answered, turned into an issue an
   await issueLink.click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("#1 Cold coffee at the quayside");
   await expect(page.getByText("From jo@customer.example:")).toBeVisible();
-  await page.goBack();
+  // The issue links back to the conversation it came from.
+  await page.locator("dl.facts").getByRole("link", { name: "Cold coffee at the quayside" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Cold coffee at the quayside");
   await hydrated(page);
 
   // Closed: it leaves the open list.

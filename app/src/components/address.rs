@@ -56,3 +56,10 @@ mod tests {
         assert_eq!(percent_encode("é/~"), "%C3%A9%2F~");
     }
 }
+
+/// The current address's `filters` with `after` set: the next page of the same list.
+pub fn next_page(filters: &[&str], after: &str) -> String {
+    let mut pairs = current_pairs(filters);
+    pairs.push(("after".into(), after.to_string()));
+    query_string(&pairs)
+}

@@ -6,7 +6,7 @@ use leptos_router::components::A;
 
 use crate::{
     components::{
-        address::{current_pairs, query, query_string},
+        address::{next_page, query},
         choices::{choices_resource, ChoiceSelect, NamedSelect},
         problem::LoadProblem,
     },
@@ -32,12 +32,6 @@ fn inbox_query() -> InboxQuery {
     }
 }
 
-fn next_page(after: &str) -> String {
-    let mut pairs = current_pairs(&FILTERS);
-    pairs.push(("after".into(), after.to_string()));
-    query_string(&pairs)
-}
-
 #[component]
 pub fn InboxPage() -> impl IntoView {
     let ctx = expect_context::<OrgContext>();
@@ -57,7 +51,7 @@ pub fn InboxPage() -> impl IntoView {
                         }.into_any(),
                         Ok(p) => view! {
                             <ThreadTable threads=p.threads slug/>
-                            {p.next.map(|n| view! { <p><a href=next_page(&n)>"Next page"</a></p> })}
+                            {p.next.map(|n| view! { <p><a href=next_page(&FILTERS, &n)>"Next page"</a></p> })}
                         }.into_any(),
                         Err(e) => view! { <LoadProblem error=e/> }.into_any(),
                     }

@@ -2,7 +2,7 @@
 //! commenting, editing and deleting it.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::{components::A, hooks::use_params_map};
 
 use crate::{
     components::{
@@ -79,6 +79,7 @@ pub fn IssuePage() -> impl IntoView {
 /// The issue's number, title and details as stored.
 #[component]
 fn IssueFacts(issue: Issue) -> impl IntoView {
+    let slug = expect_context::<OrgContext>().slug;
     let s = issue.summary;
     view! {
         <h1>{format!("#{} {}", s.number, s.title)}</h1>
@@ -90,6 +91,12 @@ fn IssueFacts(issue: Issue) -> impl IntoView {
             <dt>"Assignee"</dt><dd>{s.assignee.unwrap_or_else(|| "Nobody".into())}</dd>
             <dt>"Due"</dt><dd>{s.due_on.unwrap_or_else(|| "No date".into())}</dd>
             <dt>"Opened"</dt><dd>{format!("{} by {}", issue.created_at, issue.created_by)}</dd>
+            {(!issue.conversations.is_empty()).then(|| view! {
+                <dt>"From the inbox"</dt>
+                <dd>{issue.conversations.into_iter().map(|c| view! {
+                    <A href=format!("/o/{slug}/inbox/{}", c.id)>{c.name}</A>" "
+                }).collect_view()}</dd>
+            })}
         </dl>
     }
 }

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::{
     components::{
-        address::{current_pairs, query, query_string},
+        address::{next_page, query},
         choices::{choices_resource, ChoiceSelect, ChoicesResource, NamedSelect},
         csv_tools::IssueCsv,
         forms::{action_error, CsrfField, FormError},
@@ -37,13 +37,6 @@ fn issue_query() -> IssueQuery {
         order: query("order"),
         after: query("after"),
     }
-}
-
-/// The current address with `after` set: the next page of the same list.
-fn next_page(after: &str) -> String {
-    let mut pairs = current_pairs(&FILTERS);
-    pairs.push(("after".into(), after.to_string()));
-    query_string(&pairs)
 }
 
 #[component]
@@ -77,7 +70,7 @@ pub fn IssuesPage() -> impl IntoView {
                     match page.await {
                         Ok(p) => view! {
                             <IssueTable issues=p.items slug selection=can_edit.then_some(selection)/>
-                            {p.next.map(|n| view! { <p><a href=next_page(&n)>"Next page"</a></p> })}
+                            {p.next.map(|n| view! { <p><a href=next_page(&FILTERS, &n)>"Next page"</a></p> })}
                         }.into_any(),
                         Err(e) => view! { <LoadProblem error=e/> }.into_any(),
                     }

@@ -71,6 +71,8 @@ pub struct Issue {
     pub created_at: String,
     pub comments: Vec<Comment>,
     pub timeline: Vec<Change>,
+    /// The inbox conversations the issue was opened from: id and subject.
+    pub conversations: Vec<Named>,
 }
 
 /// An issue's fields as its form sends them (nested, as `form[title]` and so on): text as typed,
@@ -446,6 +448,20 @@ pub async fn get_issue(slug: String, number: i32) -> Result<Issue, AppError> {
     )
     .fetch_all(&mut *m.tx)
     .await?;
+    let conversations = sqlx::query!(
+        "select thread_id, subject from inbox_threads where org_id = $1 and issue_id = $2
+         order by created_at",
+        m.org_id,
+        r.issue_id
+    )
+    .fetch_all(&mut *m.tx)
+    .await?
+    .into_iter()
+    .map(|t| Named {
+        id: t.thread_id.to_string(),
+        name: t.subject,
+    })
+    .collect();
     let summary = Row {
         issue_id: r.issue_id,
         number: r.number,
@@ -472,6 +488,7 @@ pub async fn get_issue(slug: String, number: i32) -> Result<Issue, AppError> {
         created_at: r.created_at,
         comments,
         timeline,
+        conversations,
     })
 }
 
