@@ -20,6 +20,7 @@ const SEED: &[u8] = b"inbound benchmark";
 
 #[tokio::main]
 async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let signer = Signer::from_seed(SEED);
     if args.first().map(String::as_str) == Some("public-key") {

@@ -17,6 +17,8 @@ const USAGE: &str = "usage: standins sendgrid PORT API_KEY [RECORD_FILE [DELAY_S
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // The stand-in posts to webhooks, and reqwest's TLS needs the process's provider chosen.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [service, port, key, rest @ ..] = &args[..] else {
         eprintln!("{USAGE}");

@@ -48,6 +48,10 @@ pub fn sanitise(html: &str, show_images: bool) -> Sanitised {
             }
             Some(Cow::Borrowed(value))
         });
+    if !show_images {
+        // What is left of a held-back image shows nothing: to a screen reader it is decorative.
+        builder.set_tag_attribute_value("img", "alt", "");
+    }
     let html = builder.clean(html).to_string();
     Sanitised {
         html,
@@ -122,6 +126,7 @@ mod tests {
     fn remote_images_are_held_back_until_asked_for_and_never_over_http() {
         let hidden = sanitise(HOSTILE, false);
         assert!(!hidden.html.contains("tracker.example"));
+        assert_eq!(hidden.html.matches("<img alt=\"\">").count(), 2, "{}", hidden.html);
         assert_eq!(hidden.blocked_images, 2);
         let shown = sanitise(HOSTILE, true);
         assert!(
