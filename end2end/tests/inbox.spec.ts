@@ -79,7 +79,7 @@ test("a customer's email arrives, is assigned, answered, turned into an issue an
   await expect(issueLink).toBeVisible();
   await issueLink.click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("#1 Cold coffee at the quayside");
-  await expect(page.getByText("From jo@customer.example:")).toBeVisible();
+  await expect(page.locator("p.plain-text").filter({ hasText: "From jo@customer.example:" })).toBeVisible();
   // The issue links back to the conversation it came from.
   await page.locator("dl.facts").getByRole("link", { name: "Cold coffee at the quayside" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Cold coffee at the quayside");
