@@ -126,7 +126,12 @@ mod tests {
     fn remote_images_are_held_back_until_asked_for_and_never_over_http() {
         let hidden = sanitise(HOSTILE, false);
         assert!(!hidden.html.contains("tracker.example"));
-        assert_eq!(hidden.html.matches("<img alt=\"\">").count(), 2, "{}", hidden.html);
+        assert_eq!(
+            hidden.html.matches("<img alt=\"\">").count(),
+            2,
+            "{}",
+            hidden.html
+        );
         assert_eq!(hidden.blocked_images, 2);
         let shown = sanitise(HOSTILE, true);
         assert!(
