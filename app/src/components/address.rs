@@ -45,6 +45,13 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
+/// The current address's `filters` with `after` set: the next page of the same list.
+pub fn next_page(filters: &[&str], after: &str) -> String {
+    let mut pairs = current_pairs(filters);
+    pairs.push(("after".into(), after.to_string()));
+    query_string(&pairs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,11 +62,4 @@ mod tests {
         assert_eq!(query_string::<&str, &str>(&[]), "?");
         assert_eq!(percent_encode("é/~"), "%C3%A9%2F~");
     }
-}
-
-/// The current address's `filters` with `after` set: the next page of the same list.
-pub fn next_page(filters: &[&str], after: &str) -> String {
-    let mut pairs = current_pairs(filters);
-    pairs.push(("after".into(), after.to_string()));
-    query_string(&pairs)
 }
