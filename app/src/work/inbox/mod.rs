@@ -216,31 +216,38 @@ pub async fn list_threads(slug: String, form: InboxQuery) -> Result<InboxPage, A
     };
     let business = optional_id(&form.business_id)?;
     let cursor = parse_cursor(&form.after)?;
+    // The page is chosen first, by the filters and the order alone; only its threads' latest
+    // message and count are then looked up.
     let rows = sqlx::query!(
-        r#"select t.thread_id, t.subject, t.customer_name, t.customer_address, t.status,
+        r#"with page as (
+               select t.* from inbox_threads t
+               where t.org_id = $1
+                 and ($2::text is null or t.status = $2)
+                 and (not $3 or t.assignee_id = $4)
+                 and (not $5 or t.assignee_id is null)
+                 and ($6::uuid is null or t.business_id = $6)
+                 and ($7::bigint is null
+                      or (t.last_message_at, t.thread_id) < (to_timestamp($7::bigint / 1000000.0), $8::uuid))
+               order by t.last_message_at desc, t.thread_id desc
+               limit $9
+           )
+           select t.thread_id, t.subject, t.customer_name, t.customer_address, t.status,
                   t.awaiting_reply, u.name as "assignee?", b.name as "business?",
                   (extract(epoch from t.last_message_at) * 1000000)::bigint as "at_micros!",
                   to_char(t.last_message_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "last_at!",
-                  coalesce(last.preview, '') as "preview!", coalesce(last.count, 0) as "count!"
-           from inbox_threads t
+                  coalesce(last.preview, '') as "preview!",
+                  (select count(*) from inbox_messages c
+                   where c.org_id = t.org_id and c.thread_id = t.thread_id and c.direction <> 'note') as "count!"
+           from page t
            left join users u on u.user_id = t.assignee_id
            left join businesses b on b.org_id = t.org_id and b.business_id = t.business_id
            left join lateral (
-               select left(regexp_replace(m.text_body, '\s+', ' ', 'g'), 140) as preview,
-                      (select count(*) from inbox_messages c where c.org_id = t.org_id and c.thread_id = t.thread_id) as count
+               select left(regexp_replace(left(m.text_body, 400), '\s+', ' ', 'g'), 140) as preview
                from inbox_messages m
                where m.org_id = t.org_id and m.thread_id = t.thread_id and m.direction <> 'note'
                order by m.created_at desc limit 1
            ) last on true
-           where t.org_id = $1
-             and ($2::text is null or t.status = $2)
-             and (not $3 or t.assignee_id = $4)
-             and (not $5 or t.assignee_id is null)
-             and ($6::uuid is null or t.business_id = $6)
-             and ($7::bigint is null
-                  or (t.last_message_at, t.thread_id) < (to_timestamp($7::bigint / 1000000.0), $8::uuid))
-           order by t.last_message_at desc, t.thread_id desc
-           limit $9"#,
+           order by t.last_message_at desc, t.thread_id desc"#,
         m.org_id,
         status.map(ThreadStatus::as_str),
         mine,
