@@ -56,7 +56,7 @@ pub async fn act_for(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx:
 }
 
 /// Switches an open transaction to another organisation.
-pub async fn set_tenant(conn: &mut PgConnection, org_id: Uuid) -> Result<(), AppError> {
+pub async fn set_tenant(conn: &mut PgConnection, org_id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "select set_config('app.org_id', $1, true)",
         org_id.to_string()

@@ -17,12 +17,19 @@ use crate::{
 /// The address's query names, each for one field of [`InboxQuery`].
 const FILTERS: [&str; 3] = ["status", "who", "business"];
 
-/// The list the address asks for: open threads unless it says otherwise (`all` for every one).
+/// The status filter the address names: open unless it says otherwise (`all` for every one).
+fn status_in_address() -> String {
+    match query("status") {
+        s if s.is_empty() => ThreadStatus::Open.as_str().to_string(),
+        s => s,
+    }
+}
+
+/// The list the address asks for.
 fn inbox_query() -> InboxQuery {
-    let status = match query("status").as_str() {
-        "" => "open".to_string(),
-        "all" => String::new(),
-        s => s.to_string(),
+    let status = match status_in_address() {
+        s if s == "all" => String::new(),
+        s => s,
     };
     InboxQuery {
         status,
@@ -66,15 +73,11 @@ fn InboxFilters() -> impl IntoView {
     let choices = choices_resource();
     let mut statuses = ThreadStatus::options();
     statuses.push(("all", "All"));
-    let status = match query("status") {
-        s if s.is_empty() => "open".to_string(),
-        s => s,
-    };
     view! {
         <form method="get" class="filters" role="search" aria-label="Filter conversations">
             <div class="field">
                 <label for="x-status">"Status"</label>
-                <ChoiceSelect id="x-status" name="status" options=statuses selected=status/>
+                <ChoiceSelect id="x-status" name="status" options=statuses selected=status_in_address()/>
             </div>
             <div class="field">
                 <label for="x-who">"Assigned to"</label>

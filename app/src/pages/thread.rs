@@ -279,14 +279,13 @@ fn IssueForm(
     thread_id: String,
     subject: String,
 ) -> impl IntoView {
-    let ctx = expect_context::<OrgContext>();
+    let slug = expect_context::<OrgContext>().slug;
     let error = action_error(to_issue);
-    let slug = ctx.slug.clone();
     view! {
         <h2>"Open an issue from this conversation"</h2>
         <ActionForm action=to_issue attr:class="stack">
             <CsrfField/>
-            <input type="hidden" name="slug" value=ctx.slug.clone()/>
+            <input type="hidden" name="slug" value=slug/>
             <input type="hidden" name="form[thread_id]" value=thread_id/>
             <div class="field">
                 <label for="ti-title">"Title"</label>
@@ -302,10 +301,6 @@ fn IssueForm(
             </div>
             <FormError error fields=&["title"]/>
             <button type="submit" class="button" disabled=move || to_issue.pending().get()>"Open issue"</button>
-            {move || match to_issue.value().get() {
-                Some(Ok(n)) => Some(view! { <p role="status">"Opened " <A href=format!("/o/{slug}/issues/{n}")>{format!("issue #{n}")}</A> "."</p> }),
-                _ => None,
-            }}
         </ActionForm>
     }
 }
@@ -320,7 +315,7 @@ fn DeleteForm(delete: ServerAction<DeleteThread>, thread_id: String) -> impl Int
             <input type="hidden" name="slug" value=slug/>
             <input type="hidden" name="form[thread_id]" value=thread_id/>
             <FormError error fields=&[]/>
-            <button type="submit" class="button danger">"Delete conversation"</button>
+            <button type="submit" class="button danger" disabled=move || delete.pending().get()>"Delete conversation"</button>
         </ActionForm>
     }
 }

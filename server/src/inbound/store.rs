@@ -51,9 +51,7 @@ pub async fn store(
     let Some((org, recipient)) = found else {
         return Ok(Outcome::UnknownAddress);
     };
-    sqlx::query!("select set_config('app.org_id', $1, true)", org.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
+    app::tenancy::set_tenant(&mut tx, org).await?;
 
     let seen = sqlx::query_scalar!(
         "select 1 from inbox_messages where org_id = $1 and rfc_message_id = $2",

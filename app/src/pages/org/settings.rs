@@ -123,7 +123,7 @@ fn InboundAddressPanel() -> impl IntoView {
             <CsrfField/>
             <input type="hidden" name="slug" value=ctx.slug/>
             <FormError error fields=&[]/>
-            <button type="submit" class="button">"Make a new address (the current one stops receiving)"</button>
+            <button type="submit" class="button" disabled=move || regenerate.pending().get()>"Make a new address (the current one stops receiving)"</button>
         </ActionForm>
     }
 }
