@@ -4,8 +4,8 @@
 //! the sum stays within the allowance, so two requests at once cannot both take the last one,
 //! and a refusal takes nothing.
 //!
-//! The allowance itself comes from the organisation's plan once billing exists; until then from
-//! the server's configuration ([`Allowances`]).
+//! An allowance comes from the organisation's plan (AI requests) or, until billing sets plans,
+//! from the server's configuration ([`Allowances`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +16,8 @@ use crate::plans::Limit;
 pub enum Meter {
     /// Finding a business on Google Maps and fetching its details.
     Enrichment,
+    /// One request to the AI service: a triage or a draft.
+    Ai,
 }
 
 impl Meter {
@@ -23,6 +25,7 @@ impl Meter {
     fn as_str(self) -> &'static str {
         match self {
             Meter::Enrichment => "enrichment",
+            Meter::Ai => "ai",
         }
     }
 
@@ -30,6 +33,7 @@ impl Meter {
     fn word(self) -> &'static str {
         match self {
             Meter::Enrichment => "enrichment",
+            Meter::Ai => "AI request",
         }
     }
 
@@ -39,18 +43,10 @@ impl Meter {
     }
 }
 
-/// Each meter's monthly allowance.
+/// The monthly allowances the server's configuration sets (those no plan sets yet).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Allowances {
     pub enrichment: Limit,
-}
-
-impl Allowances {
-    pub fn of(&self, meter: Meter) -> Limit {
-        match meter {
-            Meter::Enrichment => self.enrichment,
-        }
-    }
 }
 
 /// Where a meter stands this month.
@@ -146,6 +142,26 @@ mod take {
         }
     }
 
+    /// Gives back `n` taken this month, for a use the outside service refused before doing
+    /// any work (it was busy, or down): only what was done counts.
+    pub async fn give_back(
+        conn: &mut PgConnection,
+        org: Uuid,
+        meter: Meter,
+        n: u32,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query!(
+            "update usage_meters set used = greatest(used - $3, 0)
+             where org_id = $1 and meter = $2 and month = date_trunc('month', now() at time zone 'UTC')::date",
+            org,
+            meter.as_str(),
+            n.min(i32::MAX as u32) as i32
+        )
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
     /// [`take`] for a person's request: a refusal is a message saying what is left and when
     /// the allowance renews.
     pub async fn take_or_refuse(
@@ -167,7 +183,7 @@ mod take {
 }
 
 #[cfg(feature = "ssr")]
-pub use take::{standing, take, take_or_refuse};
+pub use take::{give_back, standing, take, take_or_refuse};
 
 #[cfg(test)]
 mod tests {

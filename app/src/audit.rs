@@ -146,6 +146,10 @@ audit_actions! {
     ThreadDeleted => "inbox.thread_deleted",
     /// The organisation's inbound address was replaced by a new one.
     InboundAddressRegenerated => "inbox.address_regenerated",
+    /// AI was switched on or off, or its tone or signature changed.
+    AiSettingsChanged => "ai.settings_changed",
+    /// A member accepted or changed a thread's triage.
+    ThreadTriaged => "inbox.thread_triaged",
     /// An issue was changed.
     IssueUpdated => "issue.updated",
     /// An issue was commented on.

@@ -52,7 +52,8 @@ use crate::pages::{
     issues::IssuesPage,
     not_found::NotFound,
     org::{
-        AuditLogPage, InvitePage, MembersPage, OrgHome, OrgShell, OrganisationsPage, SettingsPage,
+        AiRecordPage, AuditLogPage, InvitePage, MembersPage, OrgHome, OrgShell, OrganisationsPage,
+        SettingsPage,
     },
     pricing::PricingPage,
     privacy::PrivacyPage,
@@ -107,6 +108,7 @@ lazy_pages!(
     MembersRoute => MembersPage,
     SettingsRoute => SettingsPage,
     AuditRoute => AuditLogPage,
+    AiRecordRoute => AiRecordPage,
     InboxRoute => InboxPage,
     ThreadRoute => ThreadPage,
 );
@@ -184,6 +186,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("members") view={Lazy::<MembersRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("ai") view={Lazy::<AiRecordRoute>::new()} ssr=SsrMode::Async/>
                     </ParentRoute>
                 </Routes>
             </Layout>

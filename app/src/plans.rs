@@ -77,6 +77,23 @@ pub const PLANS: [Plan; 3] = [
     },
 ];
 
+impl PlanId {
+    /// The name stored with an organisation (`organisations.plan`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanId::Free => "free",
+            PlanId::Team => "team",
+            PlanId::Business => "business",
+        }
+    }
+
+    pub fn parse(stored: &str) -> Option<PlanId> {
+        [PlanId::Free, PlanId::Team, PlanId::Business]
+            .into_iter()
+            .find(|p| p.as_str() == stored)
+    }
+}
+
 pub fn plan(id: PlanId) -> &'static Plan {
     PLANS
         .iter()

@@ -61,6 +61,12 @@ pub struct Config {
     /// Each organisation's monthly enrichment allowance (`OPS_ENRICHMENT_ALLOWANCE`), until
     /// plans are billed.
     pub enrichment_allowance: u32,
+    /// Anthropic's Messages API, for AI triage and drafts (`ANTHROPIC_API_KEY`); without it,
+    /// AI is not configured.
+    pub anthropic: Option<crate::ai::client::AnthropicConfig>,
+    /// A triage's first retry while the AI service is busy or down (`OPS_AI_RETRY_SECS`); each
+    /// next one waits twice as long.
+    pub ai_retry_base: Duration,
     /// Development only: the outside services are the local stand-ins (`server::standins`),
     /// started with the server (`OPS_STANDINS`).
     pub standins: bool,
@@ -340,6 +346,36 @@ impl Config {
                     timeout: Duration::from_secs(10),
                 })
         });
+        let anthropic_key = r.optional("ANTHROPIC_API_KEY", |v| {
+            Ok(SecretString::from(v.to_string()))
+        });
+        let anthropic_url = r.value("OPS_ANTHROPIC_BASE_URL", "https://api.anthropic.com", |v| {
+            Url::parse(v).map_err(|_| "expected an absolute URL".to_string())
+        });
+        let model = |v: &str| {
+            let v = v.trim();
+            if !v.is_empty()
+                && v.len() <= 100
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._@:".contains(c))
+            {
+                Ok(v.to_string())
+            } else {
+                Err("expected a model name such as claude-haiku-4-5".to_string())
+            }
+        };
+        let triage_model = r.value("OPS_AI_TRIAGE_MODEL", "claude-haiku-4-5", model);
+        let draft_model = r.value("OPS_AI_DRAFT_MODEL", "claude-sonnet-4-5", model);
+        let anthropic = anthropic_key.and_then(|api_key| {
+            Some(crate::ai::client::AnthropicConfig {
+                api_key,
+                base_url: anthropic_url.clone()?,
+                triage_model: triage_model.clone()?,
+                draft_model: draft_model.clone()?,
+                timeout: Duration::from_secs(60),
+            })
+        });
+        let ai_retry_base = r.value("OPS_AI_RETRY_SECS", "30", seconds);
         let enrichment_allowance = r.value("OPS_ENRICHMENT_ALLOWANCE", "500", |v| {
             v.parse::<u32>()
                 .ok()
@@ -445,6 +481,8 @@ impl Config {
             email_retry_base: email_retry_base.expect("parsed"),
             places,
             enrichment_allowance: enrichment_allowance.expect("parsed"),
+            anthropic,
+            ai_retry_base: ai_retry_base.expect("parsed"),
             standins,
             inbound: InboundConfig {
                 domain: inbound_domain.expect("parsed"),
@@ -465,15 +503,15 @@ impl Config {
         })
     }
 
-    /// Browsers are told to insist on HTTPS whenever users reach us over it, whether we terminate
-    /// TLS ourselves or a proxy in front does.
-    /// Each organisation's monthly allowances: the configured ones until plans are billed.
+    /// The monthly allowances the configuration sets (those no plan sets yet).
     pub fn allowances(&self) -> app::allowance::Allowances {
         app::allowance::Allowances {
             enrichment: app::plans::Limit::UpTo(self.enrichment_allowance),
         }
     }
 
+    /// Browsers are told to insist on HTTPS whenever users reach us over it, whether we terminate
+    /// TLS ourselves or a proxy in front does.
     pub fn sends_hsts(&self) -> bool {
         self.tls.is_some() || self.public_url.scheme() == "https"
     }

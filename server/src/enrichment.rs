@@ -93,7 +93,7 @@ async fn enrich(
     // A refresh is paid for when Google has answered (so its retries are not paid again), and
     // only asked for while the allowance has some left; without, the content is dropped when
     // it reaches 30 days.
-    let limit = allowances.of(Meter::Enrichment);
+    let limit = allowances.enrichment;
     if job.refresh
         && allowance::standing(&mut tx, org, Meter::Enrichment, limit)
             .await?

@@ -2,6 +2,7 @@
 //! the shared `app` crate.
 
 pub mod access_guard;
+pub mod ai;
 pub mod body_limit;
 pub mod cache_control;
 pub mod client_addr;

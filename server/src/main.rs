@@ -18,6 +18,8 @@ const USAGE: &str = "usage: server [serve | worker | jobs ... | migrate | seed-d
   seed-demo                 load the demo organisation once (development only) and print its sign-in
   generate ORGS ISSUES      add synthetic organisations and issues for benchmarks (development only)
   import-django-users FILE  import accounts from a CSV export of Django's auth_user table
+  ai eval [FILE]            triage the evaluation set (server/ai-eval/triage.json, or FILE) with the
+                            configured Anthropic endpoint and print the agreement; stores nothing
 Configuration comes from environment variables; see .env.example.";
 
 #[tokio::main]
@@ -44,6 +46,7 @@ async fn main() -> ExitCode {
         "import-django-users" => args.len() == 2,
         "generate" => args.len() == 3,
         "jobs" => jobs_command.is_some(),
+        "ai" => matches!(args.get(1).map(String::as_str), Some("eval")) && args.len() <= 3,
         _ => false,
     };
     if !valid {
@@ -73,6 +76,7 @@ async fn main() -> ExitCode {
         "seed-demo" => seed_demo(&config).await,
         "generate" => generate(&config, file.as_deref(), extra.as_deref()).await,
         "import-django-users" => import(&config, file.as_deref().unwrap_or_default()).await,
+        "ai" => ai_eval(&config, extra.as_deref()).await,
         _ => serve(config).await,
     };
     match result {
@@ -189,6 +193,24 @@ async fn import(config: &Config, path: &str) -> Result<(), Box<dyn std::error::E
         report.imported,
         report.skipped.len()
     );
+    Ok(())
+}
+
+async fn ai_eval(config: &Config, path: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {
+    let anthropic = config
+        .anthropic
+        .clone()
+        .ok_or("AI is not configured: set ANTHROPIC_API_KEY (and OPS_ANTHROPIC_BASE_URL for another endpoint)")?;
+    let set = match path {
+        Some(path) => {
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?
+        }
+        None => server::ai::eval::SET.to_string(),
+    };
+    let cases = server::ai::eval::parse(&set)?;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = server::ai::client::Anthropic::new(anthropic);
+    print!("{}", server::ai::eval::run(&client, &cases).await);
     Ok(())
 }
 

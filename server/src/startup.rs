@@ -28,7 +28,7 @@ use app::auth::{password::Hasher, services::AuthServices, CsrfToken};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{
-    access_guard, body_limit, cache_control, client_addr,
+    access_guard, ai, body_limit, cache_control, client_addr,
     config::Config,
     csrf::{self, CsrfPolicy},
     db, dev_tools,
@@ -220,6 +220,13 @@ pub fn job_runner(config: &Config, pool: PgPool) -> jobs::Runner {
         ));
         kinds.push(enrichment::refresh_kind());
     }
+    // Without a key, AI is not configured and no job of it is queued.
+    if let Some(anthropic) = &config.anthropic {
+        kinds.extend(ai::kinds(
+            ai::client::Anthropic::new(anthropic.clone()),
+            config.ai_retry_base,
+        ));
+    }
     const DAY: Duration = Duration::from_secs(86_400);
     let at_hour =
         |hour| time::macros::datetime!(2026-01-01 00:00 UTC) + time::Duration::hours(hour);
@@ -278,6 +285,7 @@ fn router(
         kept: Default::default(),
         allowances: config.allowances(),
         enrichment: config.places.is_some(),
+        ai: config.anthropic.is_some(),
         inbound_domain: config.inbound.domain.clone(),
     };
     let csrf_policy = CsrfPolicy {

@@ -359,6 +359,7 @@ mod ssr {
                     enrichment: crate::plans::Limit::UpTo(1),
                 },
                 enrichment: false,
+                ai: false,
                 inbound_domain: "in.example".into(),
             };
             Owner::new().with(|| {

@@ -25,10 +25,12 @@ pub struct AuthServices {
     pub two_factor_key: TwoFactorKey,
     /// What is computed from an organisation's data, kept while that data stands still.
     pub kept: KeptFigures,
-    /// Each organisation's monthly allowances (until plans are billed, the same for every one).
+    /// The monthly allowances the configuration sets (those no plan sets yet).
     pub allowances: Allowances,
     /// Whether businesses are enriched from Google Maps (`OPS_GOOGLE_MAPS_API_KEY` is set).
     pub enrichment: bool,
+    /// Whether the AI service is configured (`ANTHROPIC_API_KEY` is set).
+    pub ai: bool,
     /// The domain the inbox receives mail on (`OPS_INBOUND_DOMAIN`).
     pub inbound_domain: String,
 }

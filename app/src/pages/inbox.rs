@@ -1,5 +1,6 @@
 //! The inbox list: the customer conversations waiting for the team, filtered by status, by
-//! whose they are and by business, a page at a time; the filters are kept in the address.
+//! whose they are, by business and by triage (category and urgency, accepted or suggested), a
+//! page at a time; the filters are kept in the address.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -11,11 +12,14 @@ use crate::{
         problem::LoadProblem,
     },
     org::OrgContext,
-    work::inbox::{list_threads, InboxQuery, ThreadStatus, ThreadSummary},
+    work::{
+        ai::{Category, TriageState, Urgency},
+        inbox::{list_threads, InboxQuery, ThreadStatus, ThreadSummary},
+    },
 };
 
 /// The address's query names, each for one field of [`InboxQuery`].
-const FILTERS: [&str; 3] = ["status", "who", "business"];
+const FILTERS: [&str; 5] = ["status", "who", "business", "category", "urgency"];
 
 /// The status filter the address names: open unless it says otherwise (`all` for every one).
 fn status_in_address() -> String {
@@ -35,6 +39,8 @@ fn inbox_query() -> InboxQuery {
         status,
         who: query("who"),
         business_id: query("business"),
+        category: query("category"),
+        urgency: query("urgency"),
         after: query("after"),
     }
 }
@@ -87,6 +93,14 @@ fn InboxFilters() -> impl IntoView {
                 <label for="x-business">"Business"</label>
                 <NamedSelect choices id="x-business" name="business" members=false selected=query("business") first=("", "Any")/>
             </div>
+            <div class="field">
+                <label for="x-category">"Category"</label>
+                <ChoiceSelect id="x-category" name="category" options=Category::options() selected=query("category") any="Any"/>
+            </div>
+            <div class="field">
+                <label for="x-urgency">"Urgency"</label>
+                <ChoiceSelect id="x-urgency" name="urgency" options=Urgency::options() selected=query("urgency") any="Any"/>
+            </div>
             <button type="submit" class="button">"Filter"</button>
         </form>
     }
@@ -101,6 +115,7 @@ fn ThreadTable(threads: Vec<ThreadSummary>, slug: String) -> impl IntoView {
                     <th scope="col">"Conversation"</th>
                     <th scope="col">"Customer"</th>
                     <th scope="col">"Status"</th>
+                    <th scope="col">"Triage"</th>
                     <th scope="col">"Assigned to"</th>
                     <th scope="col">"Business"</th>
                     <th scope="col">"Last message"</th>
@@ -109,6 +124,7 @@ fn ThreadTable(threads: Vec<ThreadSummary>, slug: String) -> impl IntoView {
             <tbody>
                 {threads.into_iter().map(|t| {
                     let href = format!("/o/{slug}/inbox/{}", t.id);
+                    let triage = t.clone();
                     view! {
                         <tr class:waiting=t.awaiting_reply>
                             <td>
@@ -118,6 +134,7 @@ fn ThreadTable(threads: Vec<ThreadSummary>, slug: String) -> impl IntoView {
                             </td>
                             <td>{t.customer}</td>
                             <td>{t.status.label()}</td>
+                            <td><TriageCell thread=triage/></td>
                             <td>{t.assignee.unwrap_or_else(|| "Nobody".into())}</td>
                             <td>{t.business.unwrap_or_default()}</td>
                             <td>{t.last_message_at}<br/><span class="muted">{format!("{} messages", t.messages)}</span></td>
@@ -126,5 +143,20 @@ fn ThreadTable(threads: Vec<ThreadSummary>, slug: String) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// A thread's category and urgency, marked when they are only the triage's suggestion.
+#[component]
+fn TriageCell(thread: ThreadSummary) -> impl IntoView {
+    match (thread.category, thread.urgency) {
+        (Some(c), u) => view! {
+            {c.label()}
+            {u.map(|u| format!(" · {}", u.label()))}
+            {thread.suggested.then(|| view! { " " <span class="badge" title="Suggested by AI triage; not yet accepted">"Suggested"</span> })}
+        }
+        .into_any(),
+        _ if thread.triage == TriageState::Pending => view! { <span class="muted">"Triage pending"</span> }.into_any(),
+        _ => view! { <span class="muted">"—"</span> }.into_any(),
     }
 }

@@ -14,3 +14,4 @@ pub mod privacy;
 pub mod security;
 pub mod terms;
 pub mod thread;
+pub mod thread_ai;

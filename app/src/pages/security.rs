@@ -63,10 +63,14 @@ const COMMITMENTS: [(&str, &str); 13] = [
     (
         "Few, named sub-processors",
         "Stripe (payments), SendGrid (email), Anthropic (AI assistant) and Google Maps (business \
-         details). When the AI assistant is used, the message text is sent to Anthropic for \
-         processing; we keep no prompt and no raw response. Anthropic deletes API inputs and outputs \
-         within 30 days unless a zero-data-retention agreement applies. Each organisation can switch \
-         the AI assistant off.",
+         details). AI is off until an organisation's Owner or Admin switches it on. When it is on, \
+         the words of a customer conversation (without quoted history, signatures or \
+         attachments), your businesses' names and, for a draft, the tone, signature and the first \
+         name of the member asking are sent to Anthropic to be processed. We keep the suggestion, \
+         the draft and a record of each request (when, why, who asked, the model, its size and a \
+         fingerprint of what was sent), never the text sent or the raw answer. Anthropic's API \
+         deletes inputs and outputs within 30 days by default, unless a zero-data-retention \
+         agreement applies; what it keeps follows its own policy.",
     ),
     (
         "Responsible disclosure",

@@ -1,12 +1,14 @@
 //! One conversation: the messages in order (text preferred; HTML only sanitised, remote
 //! images held back until asked for), its attachments, and for the roles that may, answering,
-//! internal notes, assigning, status, its business, opening an issue from it and deleting it.
-//! While an answer is being sent the page asks again each second, so "Sending…" turns into
-//! "Sent" (or the reason it was not delivered) without a reload.
+//! internal notes, assigning, status, its business, opening an issue from it and deleting it;
+//! and its AI triage and drafts (`super::thread_ai`). While an answer is being sent or the
+//! triage is pending the page asks again each second, so "Sending…" turns into "Sent" (or the
+//! reason it was not delivered) without a reload.
 
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 
+use super::thread_ai::{DraftAssist, TriagePanel};
 use crate::{
     components::{
         address::query,
@@ -19,6 +21,10 @@ use crate::{
     org::OrgContext,
     roles::Permission,
     work::{
+        ai::{
+            suggest::{AcceptTriage, TriageThread},
+            IssueSuggestion, TriageState,
+        },
         inbox::{
             download_attachment, get_thread, AddNote, AttachmentRef, AttachmentView, DeleteThread,
             Delivery, Direction, MessageView, ReplyToThread, ThreadQuery, ThreadStatus,
@@ -36,6 +42,8 @@ pub fn ThreadPage() -> impl IntoView {
     let update = ServerAction::<UpdateThread>::new();
     let to_issue = ServerAction::<ThreadToIssue>::new();
     let delete = ServerAction::<DeleteThread>::new();
+    let accept = ServerAction::<AcceptTriage>::new();
+    let again = ServerAction::<TriageThread>::new();
     let tick = RwSignal::new(0u32);
     let choices = choices_resource();
     let slug = ctx.slug.clone();
@@ -50,16 +58,17 @@ pub fn ThreadPage() -> impl IntoView {
                     update.version().get(),
                 ),
                 (to_issue.version().get(), tick.get()),
+                (accept.version().get(), again.version().get()),
             )
         },
-        move |(thread_id, images, _, _)| {
+        move |(thread_id, images, _, _, _)| {
             get_thread(slug.clone(), ThreadQuery { thread_id, images })
         },
     );
-    poll_while(
-        tick,
-        move || matches!(thread.get(), Some(Ok(t)) if t.messages.iter().any(|m| m.delivery == Some(Delivery::Queued))),
-    );
+    poll_while(tick, move || {
+        matches!(thread.get(), Some(Ok(t)) if t.ai.state == TriageState::Pending
+                || t.messages.iter().any(|m| m.delivery == Some(Delivery::Queued)))
+    });
     view! {
         <Transition fallback=|| view! { <p aria-busy="true">"Loading the conversation…"</p> }>
             {move || {
@@ -73,14 +82,18 @@ pub fn ThreadPage() -> impl IntoView {
                     let can_edit = ctx.role.allows(Permission::Edit);
                     view! {
                         <ThreadFacts thread=t.clone()/>
+                        <TriagePanel ai=t.ai.clone() thread_id=id.clone() has_business=t.business_id.is_some() accept again can_edit/>
                         <ol class="messages">
                             {t.messages.iter().cloned().map(|m| view! { <Message message=m images_shown=t.images_shown/> }).collect_view()}
                         </ol>
                         {can_edit.then(|| view! {
-                            <ReplyForm reply thread_id=id.clone() customer=t.customer_address.clone()/>
+                            <ReplyForm reply thread_id=id.clone() customer=t.customer_address.clone() why_not=t.ai.why_not.clone()/>
                             <NoteForm note thread_id=id.clone()/>
                             <ThreadForm update thread=t.clone() choices/>
-                            {t.issue_number.is_none().then(|| view! { <IssueForm to_issue thread_id=id.clone() subject=t.subject.clone()/> })}
+                            {t.issue_number.is_none().then(|| {
+                                let suggested = t.ai.suggestion.as_ref().and_then(|s| s.open_issue);
+                                view! { <IssueForm to_issue thread_id=id.clone() subject=t.subject.clone() suggested/> }
+                            })}
                         })}
                         {ctx.role.allows(Permission::ArchiveDelete).then(|| view! { <DeleteForm delete thread_id=id.clone()/> })}
                     }.into_any()
@@ -135,6 +148,7 @@ fn Message(message: MessageView, images_shown: bool) -> impl IntoView {
         <li class=format!("card {kind}")>
             <p class="muted">
                 {message.from} " · " {message.at}
+                {message.ai_draft.map(|edited| view! { " · " <span class="badge">{if edited { "AI draft, edited" } else { "AI draft, sent as written" }}</span> })}
                 {(message.direction == Direction::Note).then(|| view! { " · " <strong>"Internal note, never sent"</strong> })}
                 {delivery.map(|d| view! { " · " <span role="status">{d}</span> })}
             </p>
@@ -197,23 +211,38 @@ fn Attachment(attachment: AttachmentView) -> impl IntoView {
     }
 }
 
+/// The composer. An AI draft asked for here lands in it; it is sent only when the person presses
+/// send, and the answer records whether it began as a draft.
 #[component]
 fn ReplyForm(
     reply: ServerAction<ReplyToThread>,
     thread_id: String,
     customer: String,
+    why_not: Option<String>,
 ) -> impl IntoView {
     let slug = expect_context::<OrgContext>().slug;
     let error = action_error(reply);
+    let body = RwSignal::new(String::new());
+    let used = RwSignal::new(false);
+    // Sent: the composer is empty again.
+    Effect::new(move |_| {
+        if matches!(reply.value().get(), Some(Ok(()))) {
+            body.set(String::new());
+            used.set(false);
+        }
+    });
     view! {
         <h2>"Reply"</h2>
+        <DraftAssist thread_id=thread_id.clone() why_not body used/>
         <ActionForm action=reply attr:class="stack">
             <CsrfField/>
             <input type="hidden" name="slug" value=slug/>
             <input type="hidden" name="form[thread_id]" value=thread_id/>
+            <input type="hidden" name="form[from_draft]" value=move || used.get().to_string()/>
             <div class="field">
                 <label for="r-body">{format!("Reply to {customer}")}</label>
-                <textarea id="r-body" name="form[body]" rows="6" required aria-describedby="r-help"></textarea>
+                <textarea id="r-body" name="form[body]" rows="8" required aria-describedby="r-help"
+                    prop:value=move || body.get() on:input=move |e| body.set(event_target_value(&e))></textarea>
                 <p id="r-help" class="muted">"Plain text. The customer's last message is quoted below your reply."</p>
             </div>
             <FormError error fields=&["body"]/>
@@ -273,11 +302,13 @@ fn ThreadForm(
     }
 }
 
+/// Opening an issue; the kind and priority the triage suggested come chosen.
 #[component]
 fn IssueForm(
     to_issue: ServerAction<ThreadToIssue>,
     thread_id: String,
     subject: String,
+    suggested: Option<IssueSuggestion>,
 ) -> impl IntoView {
     let slug = expect_context::<OrgContext>().slug;
     let error = action_error(to_issue);
@@ -293,11 +324,11 @@ fn IssueForm(
             </div>
             <div class="field">
                 <label for="ti-kind">"Kind"</label>
-                <ChoiceSelect id="ti-kind" name="form[kind]" options=IssueKind::options() selected=IssueKind::Complaint.as_str()/>
+                <ChoiceSelect id="ti-kind" name="form[kind]" options=IssueKind::options() selected=suggested.map_or(IssueKind::Complaint, |s| s.kind).as_str()/>
             </div>
             <div class="field">
                 <label for="ti-priority">"Priority"</label>
-                <ChoiceSelect id="ti-priority" name="form[priority]" options=Priority::options() selected=Priority::Normal.as_str()/>
+                <ChoiceSelect id="ti-priority" name="form[priority]" options=Priority::options() selected=suggested.map_or(Priority::Normal, |s| s.priority).as_str()/>
             </div>
             <FormError error fields=&["title"]/>
             <button type="submit" class="button" disabled=move || to_issue.pending().get()>"Open issue"</button>

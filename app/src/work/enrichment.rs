@@ -238,7 +238,7 @@ pub(crate) async fn on_change(m: &mut Member, business_id: Uuid) -> Result<(), A
     if !m.svc.enrichment {
         return Ok(());
     }
-    let limit = m.svc.allowances.of(Meter::Enrichment);
+    let limit = m.svc.allowances.enrichment;
     if allowance::take(&mut m.tx, m.org_id, Meter::Enrichment, limit, 1)
         .await?
         .is_ok()
@@ -288,7 +288,7 @@ pub(crate) async fn start_run(m: &mut Member, ids: &[Uuid]) -> Result<RunProgres
                 .into(),
         ));
     }
-    let limit = m.svc.allowances.of(Meter::Enrichment);
+    let limit = m.svc.allowances.enrichment;
     allowance::take_or_refuse(&mut m.tx, m.org_id, Meter::Enrichment, limit, total as u32).await?;
     let run = sqlx::query_scalar!(
         "insert into enrichment_runs (org_id, started_by, total) values ($1, $2, $3) returning run_id",
@@ -370,7 +370,7 @@ pub async fn business_enrichment(slug: String, form: BusinessRef) -> Result<Enri
     )
     .fetch_all(&mut *m.tx)
     .await?;
-    let limit = m.svc.allowances.of(Meter::Enrichment);
+    let limit = m.svc.allowances.enrichment;
     let allowance = allowance::standing(&mut m.tx, m.org_id, Meter::Enrichment, limit).await?;
     let hours = r
         .opening_hours
@@ -410,7 +410,7 @@ pub async fn look_up_business(slug: String, form: BusinessRef) -> Result<(), App
     .fetch_optional(&mut *m.tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    let limit = m.svc.allowances.of(Meter::Enrichment);
+    let limit = m.svc.allowances.enrichment;
     allowance::take_or_refuse(&mut m.tx, m.org_id, Meter::Enrichment, limit, 1).await?;
     queue(&mut m, &[id], None).await?;
     m.audit(
@@ -460,7 +460,7 @@ pub async fn register_enrichment(
         id => Some(parse_id(id)?),
     };
     let run = progress(&mut m, run).await?;
-    let limit = m.svc.allowances.of(Meter::Enrichment);
+    let limit = m.svc.allowances.enrichment;
     let allowance = allowance::standing(&mut m.tx, m.org_id, Meter::Enrichment, limit).await?;
     Ok(EnrichmentOverview {
         configured: m.svc.enrichment,

@@ -85,6 +85,7 @@ choice!(
 );
 
 // After the macro, so the modules can use it too.
+pub mod ai;
 pub mod businesses;
 pub mod csv_io;
 pub mod dashboard;

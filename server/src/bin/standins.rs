@@ -2,18 +2,36 @@
 //! SIGTERM or Ctrl-C.
 //!
 //!   standins sendgrid PORT API_KEY [RECORD_FILE [DELAY_SECS]]
+//!   standins anthropic PORT API_KEY [DELAY_SECS]
 //!
 //! With `STANDIN_INBOUND_WEBHOOK` set to the server's Inbound Parse webhook, the SendGrid
 //! stand-in's `POST /standin/inbound` delivers email there, signed with the development key.
+//! The Anthropic stand-in lists the requests it was sent at `GET /standin/requests`, and
+//! `POST /standin/faults` (a JSON array such as `["rate_limited", "overloaded"]`) makes it fail
+//! the next requests.
 
 use std::{net::SocketAddr, process::ExitCode, time::Duration};
 
-use server::standins::sendgrid::{
-    inbound::{Signer, DEVELOPMENT_SEED},
-    Options, SendGrid,
+use server::standins::{
+    anthropic::{self, Anthropic},
+    sendgrid::{
+        self,
+        inbound::{Signer, DEVELOPMENT_SEED},
+        SendGrid,
+    },
 };
 
-const USAGE: &str = "usage: standins sendgrid PORT API_KEY [RECORD_FILE [DELAY_SECS]]";
+const USAGE: &str = "usage: standins sendgrid PORT API_KEY [RECORD_FILE [DELAY_SECS]]
+       standins anthropic PORT API_KEY [DELAY_SECS]";
+
+/// A delay given in seconds (fractions allowed), at most a minute; none when absent or invalid.
+fn delay(arg: Option<&String>) -> Duration {
+    let secs = arg
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite())
+        .unwrap_or(0.0);
+    Duration::from_secs_f64(secs.clamp(0.0, 60.0))
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -24,25 +42,42 @@ async fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    let (Ok(port), "sendgrid") = (port.parse::<u16>(), service.as_str()) else {
+    let Ok(port) = port.parse::<u16>() else {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    let delay = rest
-        .get(1)
-        .and_then(|s| s.parse::<f64>().ok())
-        .unwrap_or(0.0);
-    let options = Options {
-        key: key.clone(),
-        outage: 0,
-        delay: Duration::from_secs_f64(delay.clamp(0.0, 60.0)),
-        record: rest.first().map(Into::into),
-        inbound: std::env::var("STANDIN_INBOUND_WEBHOOK")
-            .ok()
-            .map(|url| (url, Signer::from_seed(DEVELOPMENT_SEED))),
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let started = match service.as_str() {
+        "sendgrid" => {
+            let options = sendgrid::Options {
+                key: key.clone(),
+                outage: 0,
+                delay: delay(rest.get(1)),
+                record: rest.first().map(Into::into),
+                inbound: std::env::var("STANDIN_INBOUND_WEBHOOK")
+                    .ok()
+                    .map(|url| (url, Signer::from_seed(DEVELOPMENT_SEED))),
+            };
+            SendGrid::start(options, addr)
+                .await
+                .map(|(_, addr)| ("SendGrid", addr))
+        }
+        "anthropic" => {
+            let options = anthropic::Options {
+                key: key.clone(),
+                delay: delay(rest.first()),
+            };
+            Anthropic::start(options, addr)
+                .await
+                .map(|(_, addr)| ("Anthropic", addr))
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
     };
-    match SendGrid::start(options, SocketAddr::from(([127, 0, 0, 1], port))).await {
-        Ok((_, addr)) => eprintln!("SendGrid stand-in on http://{addr}"),
+    match started {
+        Ok((name, addr)) => eprintln!("{name} stand-in on http://{addr}"),
         Err(e) => {
             eprintln!("cannot listen on port {port}: {e}");
             return ExitCode::FAILURE;

@@ -48,14 +48,12 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
         tracing::warn!(cut = ?inbound.cut, bytes, "inbound mail over a size limit was cut to fit");
     }
     let config = &state.config.inbound;
-    match store::store(
-        &state.pool,
-        &config.domain,
-        config.attachment_allowance,
-        &inbound,
-    )
-    .await
-    {
+    let receiving = store::Receiving {
+        domain: &config.domain,
+        allowance: config.attachment_allowance,
+        ai: state.config.anthropic.is_some(),
+    };
+    match store::store(&state.pool, &receiving, &inbound).await {
         Ok(store::Outcome::Stored {
             org,
             thread,

@@ -22,14 +22,26 @@ pub enum Outcome {
     UnknownAddress,
 }
 
-/// Stores `inbound` for the organisation it was sent to. `domain` is our receiving domain;
-/// `allowance` the bytes of attachments an organisation may keep.
+/// Where mail is received, and what is done with it.
+pub struct Receiving<'a> {
+    /// Our receiving domain.
+    pub domain: &'a str,
+    /// The bytes of attachments an organisation may keep.
+    pub allowance: i64,
+    /// Whether the AI service is configured: a new thread of an organisation with AI on is
+    /// then triaged, by a job queued with it.
+    pub ai: bool,
+}
+
+/// Stores `inbound` for the organisation it was sent to.
 pub async fn store(
     pool: &PgPool,
-    domain: &str,
-    allowance: i64,
+    receiving: &Receiving<'_>,
     inbound: &Inbound,
 ) -> Result<Outcome, sqlx::Error> {
+    let Receiving {
+        domain, allowance, ..
+    } = *receiving;
     let mut tx = pool.begin().await?;
     let mut found = None;
     for recipient in inbound
@@ -107,7 +119,7 @@ pub async fn store(
             } else {
                 inbound.subject.as_str()
             };
-            sqlx::query_scalar!(
+            let thread = sqlx::query_scalar!(
                 "insert into inbox_threads (org_id, subject, customer_address, customer_name, business_id)
                  values ($1, $2, $3, $4, $5) returning thread_id",
                 org,
@@ -117,7 +129,9 @@ pub async fn store(
                 business
             )
             .fetch_one(&mut *tx)
-            .await?
+            .await?;
+            app::work::ai::suggest::queue_triage(&mut tx, org, thread, None, receiving.ai).await?;
+            thread
         }
     };
 

@@ -3,6 +3,7 @@
 //! own response and error shapes. The Rust tests start them in-process; the deploy check runs
 //! them as the `standins` binary (`server/src/bin/standins.rs`). Nothing in production uses them.
 
+pub mod anthropic;
 pub mod places;
 pub mod sendgrid;
 
@@ -45,6 +46,22 @@ pub async fn attach(mut config: crate::config::Config) -> std::io::Result<crate:
             base_url: url::Url::parse(&format!("http://{addr}")).map_err(std::io::Error::other)?,
             region: "GB".into(),
             timeout: Duration::from_secs(10),
+        });
+    }
+    if config.anthropic.is_none() {
+        let options = anthropic::Options {
+            key: DEVELOPMENT_KEY.into(),
+            delay: Duration::from_millis(600),
+        };
+        let (_, addr) =
+            anthropic::Anthropic::start(options, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        tracing::info!(%addr, "Anthropic is the local stand-in");
+        config.anthropic = Some(crate::ai::client::AnthropicConfig {
+            api_key: DEVELOPMENT_KEY.to_string().into(),
+            base_url: url::Url::parse(&format!("http://{addr}")).map_err(std::io::Error::other)?,
+            triage_model: "claude-haiku-4-5".into(),
+            draft_model: "claude-sonnet-4-5".into(),
+            timeout: Duration::from_secs(30),
         });
     }
     // SendGrid: mail sent (the inbox's answers; account emails stay in the development

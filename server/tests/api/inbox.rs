@@ -464,6 +464,7 @@ async fn an_answer_goes_out_threaded_survives_an_outage_and_the_customer_reply_c
             form: MessageForm {
                 thread_id: thread.to_string(),
                 body: "Sorry, Jo. Your next one is on us.".into(),
+                ..Default::default()
             },
         })
         .await;
@@ -545,6 +546,7 @@ async fn an_answer_goes_out_threaded_survives_an_outage_and_the_customer_reply_c
             form: MessageForm {
                 thread_id: thread.to_string(),
                 body: "Hello again.".into(),
+                ..Default::default()
             },
         })
         .await;

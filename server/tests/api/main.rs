@@ -5,6 +5,7 @@
 mod support;
 
 mod accounts;
+mod ai;
 mod credential_changes;
 mod dashboard;
 mod demo;

@@ -11,6 +11,7 @@ use sqlx::PgPool;
 
 /// Each statement the application ran in this database since the last reset, with its calls.
 async fn statements(db: &PgPool) -> Vec<(String, i64)> {
+    settled(db).await;
     sqlx::query_as(
         "select s.query, s.calls from pg_stat_statements s
          where s.dbid = (select oid from pg_database where datname = current_database())
@@ -22,7 +23,28 @@ async fn statements(db: &PgPool) -> Vec<(String, i64)> {
     .unwrap()
 }
 
+/// Waits until the application's connections to this database are idle: a request's
+/// transaction ends with a `ROLLBACK` sent when its connection returns to the pool, which may be
+/// just after the response has reached the client.
+async fn settled(db: &PgPool) {
+    for _ in 0..200 {
+        let busy: i64 = sqlx::query_scalar(
+            "select count(*) from pg_stat_activity
+             where datname = current_database() and usename = 'ops_app' and state <> 'idle'",
+        )
+        .fetch_one(db)
+        .await
+        .unwrap();
+        if busy == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the application's connections stay busy after the request");
+}
+
 async fn reset(db: &PgPool) {
+    settled(db).await;
     sqlx::query(
         "select pg_stat_statements_reset(0, (select oid from pg_database where datname = current_database()), 0)",
     )
@@ -84,6 +106,11 @@ async fn a_signed_in_page_checks_its_caller_once_and_reads_in_one_transaction() 
         calls(&all, |q| q.trim() == "commit"),
         0,
         "a page that only reads commits nothing: {report}"
+    );
+    assert_eq!(
+        calls(&all, |q| q.trim() == "rollback"),
+        1,
+        "and ends its one transaction once: {report}"
     );
     // Besides the data (the issues, the choices and the organisation list): the session store's
     // load, the transaction's start, the membership (with the sign-in's check), and the

@@ -2,6 +2,7 @@
 //! the shell with the switcher, members and invitations, settings and the audit log, one file
 //! each. What each page offers comes from the same roles matrix the server enforces.
 
+mod ai;
 mod audit;
 mod invitations;
 mod invite;
@@ -10,6 +11,7 @@ mod organisations;
 mod settings;
 mod shell;
 
+pub use ai::AiRecordPage;
 pub use audit::AuditLogPage;
 pub use invite::InvitePage;
 pub use members::MembersPage;

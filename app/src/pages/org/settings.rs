@@ -1,10 +1,10 @@
-//! `/o/{slug}/settings`: the organisation's name and address, and for the Owner, transferring
-//! ownership and deleting the organisation.
+//! `/o/{slug}/settings`: the organisation's name and address, two-factor rule, inbox address and
+//! AI, and for the Owner, transferring ownership and deleting the organisation.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{org, NotAllowed};
+use super::{ai::AiPanel, org, NotAllowed};
 use crate::{
     components::{
         confirm_identity::ConfirmIdentity,
@@ -53,6 +53,7 @@ pub fn SettingsPage() -> impl IntoView {
         </ActionForm>
         <TwoFactorRuleForm/>
         <InboundAddressPanel/>
+        <AiPanel/>
         {ctx.role.allows(Permission::OwnOrganisation).then(|| view! {
             <TransferOwnershipForm/>
             <DeleteOrganisationForm/>

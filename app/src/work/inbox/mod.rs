@@ -4,6 +4,7 @@
 //! needs `ArchiveDelete` (the roles matrix, `crate::roles`).
 
 pub mod address;
+pub mod excerpt;
 pub mod reply;
 #[cfg(feature = "ssr")]
 pub mod sanitise;
@@ -11,6 +12,7 @@ pub mod sanitise;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::ai::{suggest::ThreadAi, Category, TriageState, Urgency};
 use crate::{auth::client::CsrfClient, error::AppError};
 
 #[cfg(feature = "ssr")]
@@ -73,6 +75,12 @@ pub struct ThreadSummary {
     pub last_message_at: String,
     pub preview: String,
     pub messages: i64,
+    /// The category and urgency a member accepted, or else the triage's suggestion.
+    pub category: Option<Category>,
+    pub urgency: Option<Urgency>,
+    /// Whether those are still only the triage's suggestion.
+    pub suggested: bool,
+    pub triage: TriageState,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -94,6 +102,12 @@ pub struct InboxQuery {
     /// A business's id, or empty for any.
     #[serde(default)]
     pub business_id: String,
+    /// A [`Category`]'s stored name (accepted, or else suggested), or empty for any.
+    #[serde(default)]
+    pub category: String,
+    /// An [`Urgency`]'s stored name (accepted, or else suggested), or empty for any.
+    #[serde(default)]
+    pub urgency: String,
     /// The cursor of the page to show (from [`InboxPage::next`]), or empty for the first.
     #[serde(default)]
     pub after: String,
@@ -123,6 +137,8 @@ pub struct MessageView {
     pub attachments: Vec<AttachmentView>,
     /// Attachments the organisation's storage allowance had no room for.
     pub attachments_dropped: i32,
+    /// An answer that began as an AI draft, and whether the person changed it.
+    pub ai_draft: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -139,6 +155,7 @@ pub struct ThreadView {
     pub issue_number: Option<i32>,
     pub messages: Vec<MessageView>,
     pub images_shown: bool,
+    pub ai: ThreadAi,
 }
 
 /// Which thread, and whether its remote images are shown.
@@ -166,6 +183,9 @@ pub struct ThreadUpdate {
 pub struct MessageForm {
     pub thread_id: String,
     pub body: String,
+    /// The answer began as the sender's AI draft.
+    #[serde(default)]
+    pub from_draft: bool,
 }
 
 /// An issue opened from a thread.
@@ -215,6 +235,18 @@ pub async fn list_threads(slug: String, form: InboxQuery) -> Result<InboxPage, A
         _ => return Err(AppError::invalid("who", "Choose whose threads to show.")),
     };
     let business = optional_id(&form.business_id)?;
+    let category = optional_choice(
+        &form.category,
+        Category::parse,
+        "category",
+        "Choose a category.",
+    )?;
+    let urgency = optional_choice(
+        &form.urgency,
+        Urgency::parse,
+        "urgency",
+        "Choose an urgency.",
+    )?;
     let cursor = parse_cursor(&form.after)?;
     // The page is chosen first, by the filters and the order alone; only its threads' latest
     // message and count are then looked up.
@@ -226,6 +258,9 @@ pub async fn list_threads(slug: String, form: InboxQuery) -> Result<InboxPage, A
                  and (not $3 or t.assignee_id = $4)
                  and (not $5 or t.assignee_id is null)
                  and ($6::uuid is null or t.business_id = $6)
+                 -- A suggestion holds each choice by its name, whose lower case is the stored name.
+                 and ($10::text is null or coalesce(t.category, lower(t.triage->>'category')) = $10)
+                 and ($11::text is null or coalesce(t.urgency, lower(t.triage->>'urgency')) = $11)
                  and ($7::bigint is null
                       or (t.last_message_at, t.thread_id) < (to_timestamp($7::bigint / 1000000.0), $8::uuid))
                order by t.last_message_at desc, t.thread_id desc
@@ -233,6 +268,9 @@ pub async fn list_threads(slug: String, form: InboxQuery) -> Result<InboxPage, A
            )
            select t.thread_id, t.subject, t.customer_name, t.customer_address, t.status,
                   t.awaiting_reply, u.name as "assignee?", b.name as "business?",
+                  t.category, t.urgency, t.triage_state,
+                  lower(t.triage->>'category') as "suggested_category?",
+                  lower(t.triage->>'urgency') as "suggested_urgency?",
                   (extract(epoch from t.last_message_at) * 1000000)::bigint as "at_micros!",
                   to_char(t.last_message_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "last_at!",
                   coalesce(last.preview, '') as "preview!",
@@ -256,7 +294,9 @@ pub async fn list_threads(slug: String, form: InboxQuery) -> Result<InboxPage, A
         business,
         cursor.map(|c| c.0),
         cursor.map(|c| c.1),
-        PAGE_SIZE + 1
+        PAGE_SIZE + 1,
+        category.map(Category::as_str),
+        urgency.map(Urgency::as_str)
     )
     .fetch_all(&mut *m.tx)
     .await?;
@@ -280,6 +320,18 @@ pub async fn list_threads(slug: String, form: InboxQuery) -> Result<InboxPage, A
             last_message_at: r.last_at,
             preview: r.preview,
             messages: r.count,
+            suggested: r.category.is_none() && r.suggested_category.is_some(),
+            category: r
+                .category
+                .or(r.suggested_category)
+                .as_deref()
+                .and_then(Category::parse),
+            urgency: r
+                .urgency
+                .or(r.suggested_urgency)
+                .as_deref()
+                .and_then(Urgency::parse),
+            triage: TriageState::parse(&r.triage_state).unwrap_or(TriageState::NotAsked),
         });
     }
     Ok(InboxPage {
@@ -308,7 +360,8 @@ pub async fn get_thread(slug: String, form: ThreadQuery) -> Result<ThreadView, A
     let rows = sqlx::query!(
         r#"select m.message_id, m.direction, m.from_address, m.from_name, u.name as "author?",
                   to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "at!",
-                  m.text_body, m.html_body, m.delivery, m.delivery_error, m.attachments_dropped
+                  m.text_body, m.html_body, m.delivery, m.delivery_error, m.attachments_dropped,
+                  m.ai_edited
            from inbox_messages m left join users u on u.user_id = m.author_id
            where m.org_id = $1 and m.thread_id = $2
            order by m.created_at, m.message_id"#,
@@ -364,6 +417,7 @@ pub async fn get_thread(slug: String, form: ThreadQuery) -> Result<ThreadView, A
                     })
                     .collect(),
                 attachments_dropped: r.attachments_dropped,
+                ai_draft: r.ai_edited,
             }
         })
         .collect();
@@ -380,6 +434,7 @@ pub async fn get_thread(slug: String, form: ThreadQuery) -> Result<ThreadView, A
         issue_number: t.issue_number,
         messages,
         images_shown: form.images,
+        ai: super::ai::suggest::thread_ai(&mut m, id).await?,
     })
 }
 
@@ -472,17 +527,24 @@ pub async fn reply_to_thread(slug: String, form: MessageForm) -> Result<(), AppE
     // Our Message-ID for it, which the customer's answer will name in In-Reply-To.
     let message = Uuid::new_v4();
     let rfc_message_id = format!("{message}@{}", m.svc.inbound_domain);
+    // Whether it began as the sender's AI draft, and whether they changed it.
+    let edited = match form.from_draft {
+        true => super::ai::suggest::take_draft(&mut m, id, body.as_str()).await?,
+        false => None,
+    };
     sqlx::query!(
         "insert into inbox_messages (org_id, message_id, thread_id, direction, text_body, author_id,
-                                     delivery, subject, rfc_message_id)
-         values ($1, $2, $3, 'out', $4, $5, 'queued', $6, $7)",
+                                     delivery, subject, rfc_message_id, ai_draft, ai_edited)
+         values ($1, $2, $3, 'out', $4, $5, 'queued', $6, $7, $8, $9)",
         m.org_id,
         message,
         id,
         body.as_str(),
         m.user_id,
         reply::reply_subject(&subject),
-        rfc_message_id
+        rfc_message_id,
+        edited.is_some(),
+        edited
     )
     .execute(&mut *m.tx)
     .await?;

@@ -59,9 +59,54 @@ pub fn sanitise(html: &str, show_images: bool) -> Sanitised {
     }
 }
 
+/// The words of an HTML-only message as plain text: every tag gone, line breaks kept where
+/// paragraphs and breaks were, entities read.
+pub fn text_of(html: &str) -> String {
+    let mut marked = String::with_capacity(html.len());
+    let lower = html.to_ascii_lowercase();
+    let mut last = 0;
+    for (at, _) in lower.match_indices('<') {
+        let rest = &lower[at..];
+        if ["<br", "</p", "</div", "</li", "</tr", "</h"]
+            .iter()
+            .any(|t| rest.starts_with(t))
+        {
+            marked.push_str(&html[last..at]);
+            marked.push('\n');
+            last = at;
+        }
+    }
+    marked.push_str(&html[last..]);
+    let bare = Builder::empty()
+        .clean_content_tags(["script", "style", "title", "head"].into())
+        .clean(&marked)
+        .to_string();
+    let text = bare
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    text.lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_html_message_reads_as_text() {
+        assert_eq!(
+            text_of("<p>Hello&nbsp;there,</p><p>The <b>soup</b> &amp; bread<br>were cold.<script>alert(1)</script></p>"),
+            "Hello there,\nThe soup & bread\nwere cold."
+        );
+    }
 
     const HOSTILE: &str = r#"<html><head><meta http-equiv="refresh" content="0;url=https://evil.example/">
         <style>body { background: url(javascript:alert(1)) }</style>
