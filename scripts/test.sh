@@ -54,6 +54,10 @@ SENDGRID_PORT=$((E2E_PORT + 1))
 STANDIN_INBOUND_WEBHOOK="http://127.0.0.1:$E2E_PORT/webhooks/sendgrid/inbound" \
   "$TARGET_DIR/debug/standins" sendgrid "$SENDGRID_PORT" standin-development-key >>"$log" 2>&1 &
 standin_pid=$!
+# Anthropic's stand-in too, so the browser tests can read what the server sent it.
+ANTHROPIC_PORT=$((E2E_PORT + 2))
+"$TARGET_DIR/debug/standins" anthropic "$ANTHROPIC_PORT" standin-development-key >>"$log" 2>&1 &
+anthropic_pid=$!
 # Development, chosen explicitly, with the mailbox the browser tests read their links from and
 # the outside services' stand-ins (server/src/standins/).
 # A test file may act as a visitor from another address through the forwarding header, as
@@ -63,17 +67,19 @@ DATABASE_URL="$app_url" OPS_MIGRATION_DATABASE_URL="$owner_url" OPS_BIND="127.0.
   OPS_SECURITY_CONTACT="security@opsintel.test" OPS_SECURITY_UPDATED="2026-11-29" \
   SENDGRID_API_KEY=standin-development-key OPS_SENDGRID_BASE_URL="http://127.0.0.1:$SENDGRID_PORT" \
   OPS_EMAIL_FROM="no-reply@opsintel.test" OPS_INBOUND_DOMAIN="in.opsintel.test" OPS_EMAIL_RETRY_SECS=1 \
+  ANTHROPIC_API_KEY=standin-development-key OPS_ANTHROPIC_BASE_URL="http://127.0.0.1:$ANTHROPIC_PORT" OPS_AI_RETRY_SECS=1 \
   "$TARGET_DIR/debug/server" serve >>"$log" 2>&1 &
 server_pid=$!
 cleanup() {
-  kill "$server_pid" "$standin_pid" 2>/dev/null || true
-  wait "$server_pid" "$standin_pid" 2>/dev/null || true
+  kill "$server_pid" "$standin_pid" "$anthropic_pid" 2>/dev/null || true
+  wait "$server_pid" "$standin_pid" "$anthropic_pid" 2>/dev/null || true
   admin_psql -c "drop database if exists $E2E_DB with (force)" || true
   rm -f "$log"
 }
 trap cleanup EXIT
 status=0
-(cd end2end && BASE_URL="http://127.0.0.1:$E2E_PORT" SENDGRID_STANDIN_URL="http://127.0.0.1:$SENDGRID_PORT" npx playwright test) || status=$?
+(cd end2end && BASE_URL="http://127.0.0.1:$E2E_PORT" SENDGRID_STANDIN_URL="http://127.0.0.1:$SENDGRID_PORT" \
+  ANTHROPIC_STANDIN_URL="http://127.0.0.1:$ANTHROPIC_PORT" E2E_DATABASE_URL="$owner_url" npx playwright test) || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- server log ---"; tail -n 50 "$log"
 fi

@@ -1,4 +1,5 @@
 import { expect, type Browser, type Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 
 export const PASSWORD = "tangerine lighthouse 42";
 
@@ -113,4 +114,15 @@ export async function ownerOfNewOrganisation(page: Page, tag: string, name: stri
   await page.getByRole("button", { name: "Create organisation" }).click();
   await expect(page.getByRole("heading", { name: "Members" })).toBeVisible();
   return new URL(page.url()).pathname.split("/")[2];
+}
+
+/**
+ * A statement run as an operator would from the command line (`psql` with the owner's
+ * connection, E2E_DATABASE_URL): for what only an operator does, such as putting an
+ * organisation on a plan.
+ */
+export function operatorSql(sql: string): string {
+  const url = process.env.E2E_DATABASE_URL;
+  if (!url) throw new Error("E2E_DATABASE_URL is not set");
+  return execFileSync("psql", [url, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql], { encoding: "utf8" }).trim();
 }

@@ -489,6 +489,7 @@ async fn inbox(
     org_id: Uuid,
     sites: &[Uuid],
     members: &[(Uuid, &str)],
+    ai: bool,
 ) -> Result<(), DemoError> {
     let mut rng = Rng(0x51_7cc1_b727_220a);
     for n in 0..36usize {
@@ -558,6 +559,10 @@ async fn inbox(
         )
         .execute(&mut *tx)
         .await?;
+        // Those still waiting for an answer are triaged, as new mail is.
+        if stage == 0 {
+            app::work::ai::suggest::queue_triage(&mut *tx, org_id, thread, None, ai).await?;
+        }
         if stage > 0 {
             let author = assignee.unwrap_or(members[1].0);
             sqlx::query!(
@@ -580,8 +585,10 @@ async fn inbox(
     Ok(())
 }
 
-/// Loads the demo organisation unless it is there already. Returns whether it loaded anything.
-pub async fn load(pool: &PgPool) -> Result<bool, DemoError> {
+/// Loads the demo organisation unless it is there already, on the Business plan with AI on (its
+/// waiting conversations triaged when `ai`, the AI service, is configured). Returns whether it
+/// loaded anything.
+pub async fn load(pool: &PgPool, ai: bool) -> Result<bool, DemoError> {
     let existing = sqlx::query_scalar!(
         r#"select count(*) as "n!" from app_user_organisations((select user_id from app_account_by_email($1)))
            where slug = $2"#,
@@ -697,7 +704,14 @@ pub async fn load(pool: &PgPool) -> Result<bool, DemoError> {
         .execute(&mut *tx)
         .await?;
     }
-    inbox(&mut tx, org_id, &sites, &members).await?;
+    sqlx::query!(
+        "update organisations set plan = 'business', ai_enabled = true,
+                ai_signature = 'Harbour Coffee Co. · 01947 600100' where org_id = $1",
+        org_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    inbox(&mut tx, org_id, &sites, &members, ai).await?;
     sqlx::query!(
         "update organisations set next_issue_number = 301 where org_id = $1",
         org_id

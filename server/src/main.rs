@@ -139,7 +139,7 @@ async fn seed_demo(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         return Err(server::demo::DemoError::Production.into());
     }
     let pool = db::pool(&config.database)?;
-    if server::demo::load(&pool).await? {
+    if server::demo::load(&pool, config.anthropic.is_some()).await? {
         tracing::info!("demo organisation loaded");
     }
     println!(

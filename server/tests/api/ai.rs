@@ -776,5 +776,8 @@ async fn the_evaluation_set_runs_against_the_standin() {
     // One line per message and the summary. The stand-in answers from a keyword model, so its
     // agreement is printed, not judged: against a real model the same command measures it.
     assert_eq!(printed.lines().count(), 31, "{printed}");
-    assert!(report.categories_agreed() > 0 && report.urgencies_agreed() > 0, "{printed}");
+    assert!(
+        report.categories_agreed() > 0 && report.urgencies_agreed() > 0,
+        "{printed}"
+    );
 }

@@ -8,9 +8,12 @@ use sqlx::PgPool;
 async fn the_demo_organisation_loads_once_through_the_application_role() {
     let app = TestApp::spawn().await;
     let app_pool = PgPool::connect(&app.db.app_url).await.unwrap();
-    assert!(server::demo::load(&app_pool).await.unwrap(), "first load");
     assert!(
-        !server::demo::load(&app_pool).await.unwrap(),
+        server::demo::load(&app_pool, true).await.unwrap(),
+        "first load"
+    );
+    assert!(
+        !server::demo::load(&app_pool, true).await.unwrap(),
         "second load changes nothing"
     );
 
@@ -56,6 +59,18 @@ async fn the_demo_organisation_loads_once_through_the_application_role() {
         "{linked} linked, {waiting} waiting"
     );
     assert!(in_order);
+    // AI on, on the Business plan: each conversation waiting for an answer has its triage queued.
+    let (plan, ai, pending, queued): (String, bool, i64, i64) = sqlx::query_as(
+        "select o.plan, o.ai_enabled,
+                (select count(*) from inbox_threads where triage_state = 'pending'),
+                (select count(*) from jobs where kind = 'ai.triage')
+         from organisations o",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!((plan.as_str(), ai), ("business", true));
+    assert_eq!((pending, queued), (waiting, waiting));
 
     let mut b = sign_in_with(&app, server::demo::EMAIL, server::demo::PASSWORD).await;
     b.ok(GetIssue {
