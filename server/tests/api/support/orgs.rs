@@ -313,6 +313,30 @@ impl Fixture {
             .await
             .unwrap();
         }
+        // A draft each thread's first member asked for, and a call to the AI service on record.
+        for (org, thread, owner) in [
+            (self.a, self.thread_a, u("a-owner")),
+            (self.b, self.thread_b, u("b-owner")),
+        ] {
+            sqlx::query(
+                "insert into ai_drafts (org_id, thread_id, user_id, state, body) values ($1, $2, $3, 'ready', 'Hello Casey,')",
+            )
+            .bind(org)
+            .bind(thread)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            sqlx::query(
+                "insert into ai_requests (org_id, thread_id, purpose, model, trigger, content_sha256, outcome)
+                 values ($1, $2, 'triage', 'claude-haiku-4-5', 'new_message', repeat('ab', 32), 'ok')",
+            )
+            .bind(org)
+            .bind(thread)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
         // A background job each, queued as a request working for the organisation would.
         for org in [self.a, self.b] {
             sqlx::query(
@@ -406,6 +430,14 @@ impl Fixture {
             ("attachment_id", attachment.to_string()),
             ("images", "false".into()),
             ("who", String::new()),
+            ("category", "complaint".into()),
+            ("urgency", "high".into()),
+            ("tone", "friendly".into()),
+            ("signature", String::new()),
+            ("enabled", "false".into()),
+            ("purpose", String::new()),
+            ("outcome", String::new()),
+            ("from_draft", "false".into()),
         ]
     }
 
@@ -424,6 +456,9 @@ impl Fixture {
                 (select string_agg(m::text, ',' order by message_id) from inbox_messages m where org_id = $1),
                 (select count(*)::text from inbox_attachments where org_id = $1),
                 (select string_agg(a::text, ',' order by local_part) from inbound_addresses a where org_id = $1),
+                (select string_agg(d::text, ',' order by user_id) from ai_drafts d where org_id = $1),
+                (select string_agg(r::text, ',' order by request_id) from ai_requests r where org_id = $1),
+                (select string_agg(u::text, ',' order by meter, month) from usage_meters u where org_id = $1),
                 (select next_issue_number::text from organisations where org_id = $1))",
         )
         .bind(self.b)
