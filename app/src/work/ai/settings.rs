@@ -111,7 +111,7 @@ pub async fn update_ai_settings(
     {
         return Err(AppError::invalid(
             "signature",
-            &format!("Keep the signature to {SIGNATURE_CHARS} characters of plain text."),
+            format!("Keep the signature to {SIGNATURE_CHARS} characters of plain text."),
         ));
     }
     let before = switch(&mut m.tx, m.org_id).await?;
