@@ -49,6 +49,11 @@ test("with AI off, the controls say why they are absent and nothing is sent", as
 test("with AI on, a message is triaged and accepted, and a draft is edited and sent", async ({ page }) => {
   test.skip(!anthropic || !sendgrid, "needs the Anthropic and SendGrid stand-ins");
   test.setTimeout(120_000);
+  // Every page below hydrates without a mismatch (server-rendered and browser views agree).
+  const errors: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text().slice(0, 300));
+  });
   const slug = await ownerOfNewOrganisation(page, "aion", "Aria On", "Harbour Kitchens");
   // Until billing exists, an operator puts the organisation on a plan with AI requests.
   operatorSql(`update organisations set plan = 'team' where slug = '${slug}'`);
@@ -104,4 +109,11 @@ test("with AI on, a message is triaged and accepted, and a draft is edited and s
   await expect(page.getByRole("row").filter({ hasText: "Triage" })).toHaveCount(1);
   await expect(page.getByRole("row").filter({ hasText: "Draft" })).toHaveCount(1);
   await expect(page.getByTestId("ai-allowance")).toContainText("998 of 1000 AI requests left");
+  // The thread, server-rendered with its suggestion and the sent draft.
+  await page.goto(`/o/${slug}/inbox?status=all`);
+  await hydrated(page);
+  await page.goto((await page.getByRole("link", { name: subject }).getAttribute("href"))!);
+  await hydrated(page);
+  await expect(page.locator(".message.reply")).toContainText("AI draft, edited");
+  expect(errors).toEqual([]);
 });

@@ -117,8 +117,8 @@ export async function ownerOfNewOrganisation(page: Page, tag: string, name: stri
 }
 
 /**
- * A statement run as an operator would from the command line (`psql` with the owner's
- * connection, E2E_DATABASE_URL): for what only an operator does, such as putting an
+ * A statement run as an operator would from the command line (`psql` as the database's
+ * administrator, E2E_DATABASE_URL): for what only an operator does, such as putting an
  * organisation on a plan.
  */
 export function operatorSql(sql: string): string {

@@ -124,7 +124,7 @@ fn ThreadTable(threads: Vec<ThreadSummary>, slug: String) -> impl IntoView {
             <tbody>
                 {threads.into_iter().map(|t| {
                     let href = format!("/o/{slug}/inbox/{}", t.id);
-                    let triage = t.clone();
+                    let (triage, suggested) = triage_cell(&t);
                     view! {
                         <tr class:waiting=t.awaiting_reply>
                             <td>
@@ -134,7 +134,10 @@ fn ThreadTable(threads: Vec<ThreadSummary>, slug: String) -> impl IntoView {
                             </td>
                             <td>{t.customer}</td>
                             <td>{t.status.label()}</td>
-                            <td><TriageCell thread=triage/></td>
+                            <td>
+                                {triage}
+                                {suggested.then(|| view! { " " <span class="badge" title="Suggested by AI triage; not yet accepted">"Suggested"</span> })}
+                            </td>
                             <td>{t.assignee.unwrap_or_else(|| "Nobody".into())}</td>
                             <td>{t.business.unwrap_or_default()}</td>
                             <td>{t.last_message_at}<br/><span class="muted">{format!("{} messages", t.messages)}</span></td>
@@ -146,17 +149,13 @@ fn ThreadTable(threads: Vec<ThreadSummary>, slug: String) -> impl IntoView {
     }
 }
 
-/// A thread's category and urgency, marked when they are only the triage's suggestion.
-#[component]
-fn TriageCell(thread: ThreadSummary) -> impl IntoView {
-    match (thread.category, thread.urgency) {
-        (Some(c), u) => view! {
-            {c.label()}
-            {u.map(|u| format!(" · {}", u.label()))}
-            {thread.suggested.then(|| view! { " " <span class="badge" title="Suggested by AI triage; not yet accepted">"Suggested"</span> })}
-        }
-        .into_any(),
-        _ if thread.triage == TriageState::Pending => view! { <span class="muted">"Triage pending"</span> }.into_any(),
-        _ => view! { <span class="muted">"—"</span> }.into_any(),
-    }
+/// A thread's category and urgency, and whether they are only the triage's suggestion.
+fn triage_cell(thread: &ThreadSummary) -> (String, bool) {
+    let text = match (thread.category, thread.urgency) {
+        (Some(c), Some(u)) => format!("{} · {}", c.label(), u.label()),
+        (Some(c), None) => c.label().to_string(),
+        _ if thread.triage == TriageState::Pending => "Triage pending".to_string(),
+        _ => "—".to_string(),
+    };
+    (text, thread.suggested && thread.category.is_some())
 }

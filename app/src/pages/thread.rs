@@ -8,7 +8,7 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 
-use super::thread_ai::{DraftAssist, TriagePanel};
+use super::thread_ai::{Composer, DraftAssist, TriagePanel};
 use crate::{
     components::{
         address::query,
@@ -46,11 +46,19 @@ pub fn ThreadPage() -> impl IntoView {
     let again = ServerAction::<TriageThread>::new();
     let tick = RwSignal::new(0u32);
     let choices = choices_resource();
+    let thread_id = || use_params_map().read().get("id").unwrap_or_default();
+    let composer = Composer::new(thread_id, ctx.role.allows(Permission::Edit));
+    // Sent: the composer is empty again.
+    Effect::new(move |_| {
+        if matches!(reply.value().get(), Some(Ok(()))) {
+            composer.clear();
+        }
+    });
     let slug = ctx.slug.clone();
     let thread = Resource::new(
         move || {
             (
-                use_params_map().read().get("id").unwrap_or_default(),
+                thread_id(),
                 query("images") == "shown",
                 (
                     reply.version().get(),
@@ -87,7 +95,7 @@ pub fn ThreadPage() -> impl IntoView {
                             {t.messages.iter().cloned().map(|m| view! { <Message message=m images_shown=t.images_shown/> }).collect_view()}
                         </ol>
                         {can_edit.then(|| view! {
-                            <ReplyForm reply thread_id=id.clone() customer=t.customer_address.clone() why_not=t.ai.why_not.clone()/>
+                            <ReplyForm reply thread_id=id.clone() customer=t.customer_address.clone() why_not=t.ai.why_not.clone() composer/>
                             <NoteForm note thread_id=id.clone()/>
                             <ThreadForm update thread=t.clone() choices/>
                             {t.issue_number.is_none().then(|| {
@@ -219,21 +227,14 @@ fn ReplyForm(
     thread_id: String,
     customer: String,
     why_not: Option<String>,
+    composer: Composer,
 ) -> impl IntoView {
     let slug = expect_context::<OrgContext>().slug;
     let error = action_error(reply);
-    let body = RwSignal::new(String::new());
-    let used = RwSignal::new(false);
-    // Sent: the composer is empty again.
-    Effect::new(move |_| {
-        if matches!(reply.value().get(), Some(Ok(()))) {
-            body.set(String::new());
-            used.set(false);
-        }
-    });
+    let Composer { body, used, .. } = composer;
     view! {
         <h2>"Reply"</h2>
-        <DraftAssist thread_id=thread_id.clone() why_not body used/>
+        <DraftAssist thread_id=thread_id.clone() why_not composer/>
         <ActionForm action=reply attr:class="stack">
             <CsrfField/>
             <input type="hidden" name="slug" value=slug/>

@@ -10,12 +10,13 @@ use crate::{
         forms::{action_error, CsrfField, FormError},
         poll::poll_while,
     },
+    error::AppError,
     org::OrgContext,
     work::ai::{
         suggest::{
             get_draft, AcceptTriage, AiThreadRef, DraftView, RequestDraft, ThreadAi, TriageThread,
         },
-        Category, TriageState, Urgency,
+        Category, Triage, TriageState, Urgency,
     },
 };
 
@@ -58,13 +59,13 @@ pub fn TriagePanel(
                 state => ai.note.clone().unwrap_or_else(|| state.label().to_string()),
             }}</p>
             {s.map(|s| view! {
+                <div>
                 <p data-testid="triage-suggestion">
                     <strong>"Suggested: "</strong>
-                    {format!("{} · {} urgency · {} · {}", s.category.label(), s.urgency.label().to_lowercase(), s.sentiment.label().to_lowercase(), s.summary)}
-                    {s.business_name.map(|b| format!(" About {b}."))}
-                    {s.open_issue.map(|i| format!(" Suggests opening an issue ({}, {} priority).", i.kind.label(), i.priority.label().to_lowercase()))}
+                    {suggestion_text(&s)}
                 </p>
                 <p class="muted">"A suggestion from AI triage: accept it or change it."</p>
+                </div>
             })}
             {accepted.then(|| view! {
                 <p data-testid="triage-accepted">{format!(
@@ -93,9 +94,8 @@ pub fn TriagePanel(
                     </button>
                 </ActionForm>
             })}
-            {match (can_edit, ai.why_not.clone()) {
-                (_, Some(why)) => view! { <p class="muted" data-testid="ai-absent">{why}</p> }.into_any(),
-                (true, None) => view! {
+            {ai.why_not.clone().map(|why| view! { <p class="muted" data-testid="ai-absent">{why}</p> })}
+            {(can_edit && ai.why_not.is_none()).then(|| view! {
                     <ActionForm action=again>
                         <CsrfField/>
                         <input type="hidden" name="slug" value=again_slug/>
@@ -105,105 +105,150 @@ pub fn TriagePanel(
                             "Triage again"
                         </button>
                     </ActionForm>
-                }.into_any(),
-                (false, None) => ().into_any(),
-            }}
+            })}
         </section>
     }
 }
 
-/// Asking for a draft, and putting it into the composer (`body`) when it is ready; `used` says
-/// the composer holds a draft, which the answer records.
+/// The composer's state, made once per page (not per render of the thread, which is redrawn
+/// each time it is read again): what is written, whether it began as an AI draft, and the draft
+/// asked for.
+#[derive(Clone, Copy)]
+pub struct Composer {
+    pub body: RwSignal<String>,
+    /// The composer holds an AI draft (edited or not), which the answer records.
+    pub used: RwSignal<bool>,
+    request: ServerAction<RequestDraft>,
+    draft: Resource<Result<Option<DraftView>, AppError>>,
+}
+
+impl Composer {
+    /// For the thread the address names; `can_edit`: only members who may answer have drafts.
+    pub fn new(thread_id: impl Fn() -> String + Send + Sync + 'static, can_edit: bool) -> Self {
+        let slug = expect_context::<OrgContext>().slug;
+        let body = RwSignal::new(String::new());
+        let used = RwSignal::new(false);
+        let request = ServerAction::<RequestDraft>::new();
+        let tick = RwSignal::new(0u32);
+        let draft = Resource::new(
+            move || (thread_id(), request.version().get(), tick.get()),
+            move |(thread_id, _, _)| {
+                let slug = slug.clone();
+                async move {
+                    match can_edit {
+                        true => get_draft(slug, AiThreadRef { thread_id }).await,
+                        false => Ok(None),
+                    }
+                }
+            },
+        );
+        poll_while(
+            tick,
+            move || matches!(draft.get(), Some(Ok(Some(ref d))) if d.state == "pending"),
+        );
+        // A draft that becomes ready goes into the composer once, unless the person has
+        // written something of their own meanwhile.
+        let placed = StoredValue::new(None::<String>);
+        Effect::new(move |_| {
+            if let Some(Ok(Some(DraftView {
+                state,
+                body: Some(text),
+                ..
+            }))) = draft.get()
+            {
+                if state == "ready" && placed.get_value().as_deref() != Some(text.as_str()) {
+                    placed.set_value(Some(text.clone()));
+                    if body.get_untracked().trim().is_empty() || used.get_untracked() {
+                        body.set(text);
+                        used.set(true);
+                    }
+                }
+            }
+        });
+        Composer {
+            body,
+            used,
+            request,
+            draft,
+        }
+    }
+
+    fn drafting(&self) -> bool {
+        self.request.pending().get()
+            || matches!(self.draft.get(), Some(Ok(Some(ref d))) if d.state == "pending")
+    }
+
+    /// After an answer is sent: empty again.
+    pub fn clear(&self) {
+        self.body.set(String::new());
+        self.used.set(false);
+    }
+}
+
+/// The suggestion in one sentence: "Complaint · high urgency · negative · …".
+fn suggestion_text(s: &Triage) -> String {
+    let mut text = format!(
+        "{} · {} urgency · {} · {}",
+        s.category.label(),
+        s.urgency.label().to_lowercase(),
+        s.sentiment.label().to_lowercase(),
+        s.summary
+    );
+    if let Some(b) = &s.business_name {
+        text.push_str(&format!(" About {b}."));
+    }
+    if let Some(i) = s.open_issue {
+        text.push_str(&format!(
+            " Suggests opening an issue ({}, {} priority).",
+            i.kind.label(),
+            i.priority.label().to_lowercase()
+        ));
+    }
+    text
+}
+
+/// Asking for a draft, and what became of it; or why AI cannot draft here.
 #[component]
 pub fn DraftAssist(
     thread_id: String,
     why_not: Option<String>,
-    body: RwSignal<String>,
-    used: RwSignal<bool>,
+    composer: Composer,
 ) -> impl IntoView {
     let slug = expect_context::<OrgContext>().slug;
     if let Some(why) = why_not {
         return view! { <p class="muted" data-testid="draft-absent">{why}</p> }.into_any();
     }
-    let request = ServerAction::<RequestDraft>::new();
+    let request = composer.request;
     let error = action_error(request);
-    let tick = RwSignal::new(0u32);
-    let draft = {
-        let (slug, thread_id) = (slug.clone(), thread_id.clone());
-        Resource::new(
-            move || (request.version().get(), tick.get()),
-            move |_| {
-                get_draft(
-                    slug.clone(),
-                    AiThreadRef {
-                        thread_id: thread_id.clone(),
-                    },
-                )
-            },
-        )
-    };
-    let pending = move || matches!(draft.get(), Some(Ok(Some(ref d))) if d.state == "pending");
-    poll_while(tick, pending);
-    // A draft that becomes ready goes into the composer once, unless the person has written
-    // something meanwhile.
-    let placed = StoredValue::new(None::<String>);
-    Effect::new(move |_| {
-        if let Some(Ok(Some(DraftView {
-            state,
-            body: Some(text),
-            ..
-        }))) = draft.get()
-        {
-            if state == "ready" && placed.get_value().as_deref() != Some(text.as_str()) {
-                placed.set_value(Some(text.clone()));
-                if body.get_untracked().trim().is_empty() || used.get_untracked() {
-                    body.set(text);
-                    used.set(true);
-                }
-            }
-        }
-    });
+    let draft = composer.draft;
     view! {
         <ActionForm action=request attr:class="draft-request">
             <CsrfField/>
             <input type="hidden" name="slug" value=slug/>
             <input type="hidden" name="form[thread_id]" value=thread_id/>
             <FormError error fields=&[]/>
-            <button type="submit" class="button" disabled=move || request.pending().get() || pending()>
-                {move || if request.pending().get() || pending() { "Drafting…" } else { "Draft a reply with AI" }}
+            <button type="submit" class="button" disabled=move || composer.drafting()>
+                {move || if composer.drafting() { "Drafting…" } else { "Draft a reply with AI" }}
             </button>
         </ActionForm>
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match draft.await {
-                    Ok(Some(d)) if d.state == "failed" => view! {
-                        <p class="notice" role="alert">{d.note.unwrap_or_else(|| "No draft this time.".into())}</p>
-                    }.into_any(),
-                    Ok(Some(d)) if d.state == "ready" => view! {
-                        <DraftNotice unseen=d.unseen used/>
-                    }.into_any(),
-                    _ => ().into_any(),
-                }
-            })}
-        </Transition>
-    }
-    .into_any()
-}
-
-/// Said beside a draft in the composer: it is AI's, nothing goes until sent, and what to check.
-#[component]
-fn DraftNotice(unseen: Vec<String>, used: RwSignal<bool>) -> impl IntoView {
-    view! {
-        <Show when=move || used.get()>
+        {move || match draft.get() {
+            Some(Ok(Some(d))) if d.state == "failed" => Some(d.note.unwrap_or_else(|| "No draft this time.".into())),
+            _ => None,
+        }.map(|note| view! { <p class="notice" role="alert">{note}</p> })}
+        {move || composer.used.get().then(|| view! {
             <p class="notice" data-testid="ai-draft">
                 "AI draft: read and change it as needed. Nothing is sent until you press Send reply."
             </p>
-        </Show>
-        {(!unseen.is_empty()).then(|| view! {
+        })}
+        {move || match draft.get() {
+            Some(Ok(Some(d))) if d.state == "ready" && !d.unseen.is_empty() => Some(d.unseen),
+            _ => None,
+        }.map(|unseen| view! {
             <div class="notice" role="alert" data-testid="draft-unseen">
                 <p><strong>"Check before sending: "</strong>"the draft mentions these, which are not in the conversation:"</p>
                 <ul>{unseen.into_iter().map(|u| view! { <li><code>{u}</code></li> }).collect_view()}</ul>
             </div>
         })}
     }
+    .into_any()
 }
