@@ -19,6 +19,7 @@ use super::{
 use crate::jobs::{JobContext, JobError};
 
 /// What is asked, why, and by whom (`None`: a new message's own triage).
+#[derive(Clone)]
 pub struct Call<'a> {
     pub purpose: Purpose,
     pub thread: Uuid,
@@ -28,7 +29,7 @@ pub struct Call<'a> {
     pub body: Vec<u8>,
 }
 
-pub enum Made {
+enum Made {
     /// The call was made: how it went, and the open transaction that ended its record.
     Done {
         tx: Transaction<'static, Postgres>,
@@ -39,7 +40,7 @@ pub enum Made {
     OverAllowance(Standing),
 }
 
-pub async fn make(
+async fn make(
     ai: &Anthropic,
     context: &JobContext,
     limit: Limit,
@@ -114,6 +115,81 @@ pub async fn end(
 }
 
 /// Whether this attempt is the job's last: a passing outage then ends in a message, not a retry.
-pub fn last_attempt(context: &JobContext) -> bool {
+fn last_attempt(context: &JobContext) -> bool {
     context.job.attempt >= context.job.max_attempts
+}
+
+/// What a job tells the person when it gives up.
+pub struct GiveUp {
+    /// The service refused the request (a fault of ours, logged).
+    pub refused: &'static str,
+    /// The service stayed busy or down until the job's last attempt.
+    pub unavailable: &'static str,
+    /// Two answers in a row did not fit their schema.
+    pub unusable: &'static str,
+}
+
+/// What became of asking.
+pub enum Asked<T> {
+    /// A usable answer, with the open transaction that ended its call's record.
+    Answer(Transaction<'static, Postgres>, T),
+    /// The month's allowance had none left: nothing was sent.
+    OverAllowance,
+    /// Given up, with what the person is told, in an open transaction.
+    GaveUp(Transaction<'static, Postgres>, &'static str),
+}
+
+/// Makes `call`, and once more when its answer does not `parse` (each call counted and on the
+/// record). While the service is busy or down, the job's retry is the error returned; after its
+/// last attempt, or a refusal, it gives up.
+pub async fn ask<'a, T>(
+    ai: &Anthropic,
+    context: &JobContext,
+    limit: Limit,
+    call: impl Fn() -> Call<'a>,
+    parse: impl Fn(&serde_json::Value) -> Result<T, String>,
+    give_up: &GiveUp,
+) -> Result<Asked<T>, JobError> {
+    let org = context.org()?;
+    for asked in 1..=2 {
+        let (mut tx, request, result) = match make(ai, context, limit, call()).await? {
+            Made::OverAllowance(_) => return Ok(Asked::OverAllowance),
+            Made::Done {
+                tx,
+                request,
+                result,
+            } => (tx, request, result),
+        };
+        let why = match result {
+            Ok(answer) => match parse(&answer.input) {
+                Ok(value) => return Ok(Asked::Answer(tx, value)),
+                Err(why) => {
+                    end(&mut tx, org, request, Outcome::Invalid).await?;
+                    why
+                }
+            },
+            Err(failed) => match failed.error {
+                AiError::Unusable(why) => why,
+                error @ AiError::Refused { .. } => {
+                    tracing::error!(%org, kind = context.job.kind, %error, "the AI service refused a request");
+                    return Ok(Asked::GaveUp(tx, give_up.refused));
+                }
+                error if last_attempt(context) => {
+                    tracing::warn!(%org, kind = context.job.kind, %error, "AI work given up after its last attempt");
+                    return Ok(Asked::GaveUp(tx, give_up.unavailable));
+                }
+                // Busy or down: the job waits and tries again.
+                error => {
+                    tx.commit().await?;
+                    return Err(error.into());
+                }
+            },
+        };
+        tracing::warn!(%org, kind = context.job.kind, asked, %why, "an AI answer off its schema");
+        if asked == 2 {
+            return Ok(Asked::GaveUp(tx, give_up.unusable));
+        }
+        tx.commit().await?;
+    }
+    unreachable!("the second answer ends the loop")
 }

@@ -12,8 +12,8 @@ use app::work::{
 use uuid::Uuid;
 
 use super::{
-    call::{self, last_attempt, Call, Made},
-    client::{AiError, Anthropic},
+    call::{self, Asked, Call, GiveUp},
+    client::Anthropic,
     prompt::{self, ThreadText, Voice},
     thread_messages,
 };
@@ -57,106 +57,56 @@ pub async fn run(ai: &Anthropic, job: DraftJob, context: &JobContext) -> Result<
         member: &member,
     };
     let body = prompt::draft_body(&model, &text, &voice);
-    for asked in 1..=2 {
-        let made = call::make(
-            ai,
-            context,
-            s.limit,
-            Call {
-                purpose: Purpose::Draft,
-                thread,
-                by: Some(user),
-                model: &model,
-                tool: prompt::DRAFT_TOOL,
-                body: body.clone(),
-            },
-        )
-        .await?;
-        let (mut tx, request, result) = match made {
-            Made::OverAllowance(_) => {
-                let mut tx = context.begin().await?;
-                let note =
-                    "This month's AI requests are used up. They renew on the 1st of next month.";
-                failed(&mut tx, org, thread, user, note).await?;
-                return context.finish(tx).await;
-            }
-            Made::Done {
-                tx,
-                request,
-                result,
-            } => (tx, request, result),
-        };
-        let why = match result {
-            Ok(answer) => match draft_from_answer(&answer.input) {
-                Ok(draft) => {
-                    // What the draft may mention: the thread as stored (the customer's own
-                    // signature included) and the organisation's signature.
-                    let known: Vec<&str> = messages
-                        .iter()
-                        .map(|(_, t)| t.as_str())
-                        .chain([subject.as_str(), s.signature.as_str()])
-                        .collect();
-                    let unseen = unseen_references(&draft, &known);
-                    sqlx::query!(
-                        "update ai_drafts set state = 'ready', body = $4, unseen = $5, note = null, updated_at = now()
-                         where org_id = $1 and thread_id = $2 and user_id = $3 and state = 'pending'",
-                        org,
-                        thread,
-                        user,
-                        draft,
-                        &unseen
-                    )
-                    .execute(&mut *tx)
-                    .await?;
-                    return context.finish(tx).await;
-                }
-                Err(why) => {
-                    call::end(&mut tx, org, request, Outcome::Invalid).await?;
-                    why
-                }
-            },
-            Err(f) => match f.error {
-                AiError::Unusable(why) => why,
-                error @ AiError::Refused { .. } => {
-                    tracing::error!(%org, %thread, %error, "draft refused by the AI service");
-                    failed(
-                        &mut tx,
-                        org,
-                        thread,
-                        user,
-                        "The AI service refused to draft this reply.",
-                    )
-                    .await?;
-                    return context.finish(tx).await;
-                }
-                error if last_attempt(context) => {
-                    tracing::warn!(%org, %thread, %error, "draft given up after the last attempt");
-                    let note = "The AI service is unavailable. Write the reply yourself, or ask again later.";
-                    failed(&mut tx, org, thread, user, note).await?;
-                    return context.finish(tx).await;
-                }
-                error => {
-                    tx.commit().await?;
-                    return Err(error.into());
-                }
-            },
-        };
-        tracing::warn!(%org, %thread, asked, %why, "a draft answer off its schema");
-        if asked == 2 {
-            failed(
-                &mut tx,
+    let call = || Call {
+        purpose: Purpose::Draft,
+        thread,
+        by: Some(user),
+        model: &model,
+        tool: prompt::DRAFT_TOOL,
+        body: body.clone(),
+    };
+    let tx = match call::ask(ai, context, s.limit, call, draft_from_answer, &GIVE_UP).await? {
+        Asked::Answer(mut tx, draft) => {
+            // What the draft may mention: the thread as stored (the customer's own signature
+            // included) and the organisation's signature.
+            let known: Vec<&str> = messages
+                .iter()
+                .map(|(_, t)| t.as_str())
+                .chain([subject.as_str(), s.signature.as_str()])
+                .collect();
+            let unseen = unseen_references(&draft, &known);
+            sqlx::query!(
+                "update ai_drafts set state = 'ready', body = $4, unseen = $5, note = null, updated_at = now()
+                 where org_id = $1 and thread_id = $2 and user_id = $3 and state = 'pending'",
                 org,
                 thread,
                 user,
-                "The draft could not be used. Ask again, or write the reply yourself.",
+                draft,
+                &unseen
             )
+            .execute(&mut *tx)
             .await?;
-            return context.finish(tx).await;
+            tx
         }
-        tx.commit().await?;
-    }
-    unreachable!("the second answer ends the loop")
+        Asked::OverAllowance => {
+            let mut tx = context.begin().await?;
+            let note = "This month's AI requests are used up. They renew on the 1st of next month.";
+            failed(&mut tx, org, thread, user, note).await?;
+            tx
+        }
+        Asked::GaveUp(mut tx, note) => {
+            failed(&mut tx, org, thread, user, note).await?;
+            tx
+        }
+    };
+    context.finish(tx).await
 }
+
+const GIVE_UP: GiveUp = GiveUp {
+    refused: "The AI service refused to draft this reply.",
+    unavailable: "The AI service is unavailable. Write the reply yourself, or ask again later.",
+    unusable: "The draft could not be used. Ask again, or write the reply yourself.",
+};
 
 async fn failed(
     tx: &mut sqlx::PgConnection,

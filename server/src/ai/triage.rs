@@ -6,13 +6,13 @@
 use app::work::ai::{
     settings::switch,
     suggest::{unavailable, TriageJob},
-    Outcome, Purpose, Triage, TriageState,
+    Purpose, Triage, TriageState,
 };
 use uuid::Uuid;
 
 use super::{
-    call::{self, last_attempt, Call, Made},
-    client::{AiError, Anthropic},
+    call::{self, Asked, Call, GiveUp},
+    client::Anthropic,
     prompt::{self, ThreadText},
     thread_messages,
 };
@@ -48,78 +48,36 @@ pub async fn run(ai: &Anthropic, job: TriageJob, context: &JobContext) -> Result
     let names: Vec<String> = businesses.iter().map(|(_, n)| n.clone()).collect();
     let model = ai.config().triage_model.clone();
     let body = prompt::triage_body(&model, &text, &names);
-    // One answer off the schema is asked for again; a second ends the triage.
-    for asked in 1..=2 {
-        let made = call::make(
-            ai,
-            context,
-            s.limit,
-            Call {
-                purpose: Purpose::Triage,
-                thread,
-                by: job.by,
-                model: &model,
-                tool: prompt::TRIAGE_TOOL,
-                body: body.clone(),
-            },
-        )
-        .await?;
-        let (mut tx, request, result) = match made {
-            Made::OverAllowance(_) => {
-                let mut tx = context.begin().await?;
-                let note = "This month's AI requests are used up: not triaged. They renew on the 1st of next month.";
-                set(&mut tx, org, thread, TriageState::Skipped, None, Some(note)).await?;
-                return context.finish(tx).await;
+    let call = || Call {
+        purpose: Purpose::Triage,
+        thread,
+        by: job.by,
+        model: &model,
+        tool: prompt::TRIAGE_TOOL,
+        body: body.clone(),
+    };
+    let parse = |input: &serde_json::Value| Triage::from_answer(input, &businesses);
+    let (mut tx, state, triage, note) =
+        match call::ask(ai, context, s.limit, call, parse, &GIVE_UP).await? {
+            Asked::Answer(tx, triage) => {
+                let value = serde_json::to_value(&triage).map_err(JobError::fatal)?;
+                (tx, TriageState::Done, Some(value), None)
             }
-            Made::Done {
-                tx,
-                request,
-                result,
-            } => (tx, request, result),
+            Asked::OverAllowance => {
+                let note = "This month's AI requests are used up: not triaged. They renew on the 1st of next month.";
+                (context.begin().await?, TriageState::Skipped, None, Some(note))
+            }
+            Asked::GaveUp(tx, note) => (tx, TriageState::Failed, None, Some(note)),
         };
-        let why = match result {
-            Ok(answer) => match Triage::from_answer(&answer.input, &businesses) {
-                Ok(triage) => {
-                    let value = serde_json::to_value(&triage).map_err(JobError::fatal)?;
-                    set(&mut tx, org, thread, TriageState::Done, Some(value), None).await?;
-                    return context.finish(tx).await;
-                }
-                Err(why) => {
-                    call::end(&mut tx, org, request, Outcome::Invalid).await?;
-                    why
-                }
-            },
-            Err(failed) => match failed.error {
-                AiError::Unusable(why) => why,
-                error @ AiError::Refused { .. } => {
-                    tracing::error!(%org, %thread, %error, "triage refused by the AI service");
-                    let note = "Could not triage: the AI service refused the request.";
-                    set(&mut tx, org, thread, TriageState::Failed, None, Some(note)).await?;
-                    return context.finish(tx).await;
-                }
-                error if last_attempt(context) => {
-                    tracing::warn!(%org, %thread, %error, "triage given up after the last attempt");
-                    let note = "Could not triage: the AI service was unavailable. Ask again later.";
-                    set(&mut tx, org, thread, TriageState::Failed, None, Some(note)).await?;
-                    return context.finish(tx).await;
-                }
-                // The service is busy or down: the thread stays pending and the job waits.
-                error => {
-                    tx.commit().await?;
-                    return Err(error.into());
-                }
-            },
-        };
-        tracing::warn!(%org, %thread, asked, %why, "a triage answer off its schema");
-        if asked == 2 {
-            let note = "Could not triage: the answer could not be used.";
-            set(&mut tx, org, thread, TriageState::Failed, None, Some(note)).await?;
-            return context.finish(tx).await;
-        }
-        tx.commit().await?;
-    }
-    unreachable!("the second answer ends the loop")
+    set(&mut tx, org, thread, state, triage, note).await?;
+    context.finish(tx).await
 }
+
+const GIVE_UP: GiveUp = GiveUp {
+    refused: "Could not triage: the AI service refused the request.",
+    unavailable: "Could not triage: the AI service was unavailable. Ask again later.",
+    unusable: "Could not triage: the answer could not be used.",
+};
 
 async fn set(
     tx: &mut sqlx::PgConnection,

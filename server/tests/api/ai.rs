@@ -79,6 +79,11 @@ async fn setup() -> Setup {
     .await;
     let db = PgPool::connect(&app.db.url).await.unwrap();
     let f = Fixture::create(&db).await;
+    // Without the fixture's own record and draft: each test counts what it caused.
+    sqlx::query("delete from ai_requests; delete from ai_drafts")
+        .execute(&db)
+        .await
+        .unwrap();
     sqlx::query("insert into businesses (org_id, name, relationship) values ($1, 'Harbour Café', 'own_site')")
         .bind(f.a)
         .execute(&db)
@@ -318,6 +323,22 @@ async fn a_new_thread_is_triaged_recorded_accepted_and_filtered_by() {
         .await;
     assert!(matches!(err, AppError::Invalid { .. }), "{err:?}");
 
+    // Asked again by a member: triaged again, on the record as theirs; what they accepted stays.
+    manager
+        .ok(TriageThread {
+            slug: A_SLUG.into(),
+            form: thread_ref(thread),
+        })
+        .await;
+    assert_eq!(s.triaged(thread).await, ("done".into(), None));
+    let urgency: Option<String> =
+        sqlx::query_scalar("select urgency from inbox_threads where thread_id = $1")
+            .bind(thread)
+            .fetch_one(&s.db)
+            .await
+            .unwrap();
+    assert_eq!(urgency.as_deref(), Some("urgent"));
+
     // Owners and Admins read the record and export it; Managers do not.
     let mut admin = sign_in(&s.app, email_of("a-admin")).await;
     let page = admin
@@ -326,11 +347,12 @@ async fn a_new_thread_is_triaged_recorded_accepted_and_filtered_by() {
             form: AiRecordQuery::default(),
         })
         .await;
-    assert_eq!(page.calls.len(), 1);
-    assert_eq!(page.calls[0].started_by, "New message");
-    assert_eq!(page.calls[0].outcome, Outcome::Ok);
-    assert!(page.calls[0].input_tokens.unwrap_or(0) > 0);
-    assert_eq!(page.allowance.used, 1);
+    assert_eq!(page.calls.len(), 2);
+    assert_eq!(page.calls[0].started_by, "User manager");
+    assert_eq!(page.calls[1].started_by, "New message");
+    assert_eq!(page.calls[1].outcome, Outcome::Ok);
+    assert!(page.calls[1].input_tokens.unwrap_or(0) > 0);
+    assert_eq!(page.allowance.used, 2);
     assert_eq!(page.allowance.allowance, Some(1000));
     let csv = admin
         .ok(ExportAiRecordCsv {

@@ -255,6 +255,19 @@ pub fn draft_from_answer(input: &serde_json::Value) -> Result<String, String> {
     Ok(body.replace("\r\n", "\n"))
 }
 
+/// A category and an urgency as a form sends them, each empty for none (or any).
+#[cfg(feature = "ssr")]
+pub(crate) fn parse_triage(
+    category: &str,
+    urgency: &str,
+) -> Result<(Option<Category>, Option<Urgency>), crate::error::AppError> {
+    use super::fields::optional_choice;
+    Ok((
+        optional_choice(category, Category::parse, "category", "Choose a category.")?,
+        optional_choice(urgency, Urgency::parse, "urgency", "Choose an urgency.")?,
+    ))
+}
+
 /// Whitespace (newlines included) collapsed to single spaces.
 #[cfg(feature = "ssr")]
 fn one_line(s: &str) -> String {

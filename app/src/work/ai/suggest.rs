@@ -17,7 +17,7 @@ use {
         audit::AuditAction,
         jobs::{enqueue, Job, Queue},
         roles::Permission,
-        work::fields::{optional_choice, optional_id, parse_id},
+        work::fields::{optional_id, parse_id},
     },
     sqlx::PgConnection,
     uuid::Uuid,
@@ -220,27 +220,9 @@ pub async fn triage_thread(slug: String, form: AiThreadRef) -> Result<(), AppErr
 pub async fn accept_triage(slug: String, form: TriageForm) -> Result<(), AppError> {
     let mut m = access::member(&slug, Permission::Edit).await?;
     let id = parse_id(&form.thread_id)?;
-    let category = optional_choice(
-        &form.category,
-        Category::parse,
-        "category",
-        "Choose a category.",
-    )?;
-    let urgency = optional_choice(
-        &form.urgency,
-        Urgency::parse,
-        "urgency",
-        "Choose an urgency.",
-    )?;
+    let (category, urgency) = super::parse_triage(&form.category, &form.urgency)?;
     let business = optional_id(&form.business_id)?;
-    let subject = sqlx::query_scalar!(
-        "select subject from inbox_threads where org_id = $1 and thread_id = $2 for update",
-        m.org_id,
-        id
-    )
-    .fetch_optional(&mut *m.tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let subject = crate::work::inbox::thread_subject(&mut m, id).await?;
     if let Some(b) = business {
         sqlx::query_scalar!(
             "select 1 as one from businesses where org_id = $1 and business_id = $2",

@@ -235,18 +235,7 @@ pub async fn list_threads(slug: String, form: InboxQuery) -> Result<InboxPage, A
         _ => return Err(AppError::invalid("who", "Choose whose threads to show.")),
     };
     let business = optional_id(&form.business_id)?;
-    let category = optional_choice(
-        &form.category,
-        Category::parse,
-        "category",
-        "Choose a category.",
-    )?;
-    let urgency = optional_choice(
-        &form.urgency,
-        Urgency::parse,
-        "urgency",
-        "Choose an urgency.",
-    )?;
+    let (category, urgency) = super::ai::parse_triage(&form.category, &form.urgency)?;
     let cursor = parse_cursor(&form.after)?;
     // The page is chosen first, by the filters and the order alone; only its threads' latest
     // message and count are then looked up.
@@ -438,9 +427,10 @@ pub async fn get_thread(slug: String, form: ThreadQuery) -> Result<ThreadView, A
     })
 }
 
-/// The thread's subject, for the audit log; "not found" when it is not this organisation's.
+/// The thread's subject, for the audit log, with the thread held for the change; "not found"
+/// when it is not this organisation's.
 #[cfg(feature = "ssr")]
-async fn thread_subject(m: &mut Member, id: Uuid) -> Result<String, AppError> {
+pub(crate) async fn thread_subject(m: &mut Member, id: Uuid) -> Result<String, AppError> {
     sqlx::query_scalar!(
         "select subject from inbox_threads where org_id = $1 and thread_id = $2 for update",
         m.org_id,
