@@ -13,7 +13,7 @@ use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use super::{
-    client::{Answer, Anthropic, Failed},
+    client::{AiError, Answer, Anthropic, Failed},
     prompt::fingerprint,
 };
 use crate::jobs::{JobContext, JobError};

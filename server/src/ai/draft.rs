@@ -3,10 +3,7 @@
 //! addresses and numbers the thread does not contain are flagged for the person to check.
 
 use app::work::{
-    ai::{
-        draft_from_answer, settings::switch, suggest::unavailable, suggest::DraftJob, Outcome,
-        Purpose,
-    },
+    ai::{draft_from_answer, settings::switch, suggest::unavailable, suggest::DraftJob, Purpose},
     inbox::excerpt::unseen_references,
 };
 use uuid::Uuid;

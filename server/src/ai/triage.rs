@@ -57,18 +57,24 @@ pub async fn run(ai: &Anthropic, job: TriageJob, context: &JobContext) -> Result
         body: body.clone(),
     };
     let parse = |input: &serde_json::Value| Triage::from_answer(input, &businesses);
-    let (mut tx, state, triage, note) =
-        match call::ask(ai, context, s.limit, call, parse, &GIVE_UP).await? {
-            Asked::Answer(tx, triage) => {
-                let value = serde_json::to_value(&triage).map_err(JobError::fatal)?;
-                (tx, TriageState::Done, Some(value), None)
-            }
-            Asked::OverAllowance => {
-                let note = "This month's AI requests are used up: not triaged. They renew on the 1st of next month.";
-                (context.begin().await?, TriageState::Skipped, None, Some(note))
-            }
-            Asked::GaveUp(tx, note) => (tx, TriageState::Failed, None, Some(note)),
-        };
+    let (mut tx, state, triage, note) = match call::ask(ai, context, s.limit, call, parse, &GIVE_UP)
+        .await?
+    {
+        Asked::Answer(tx, triage) => {
+            let value = serde_json::to_value(&triage).map_err(JobError::fatal)?;
+            (tx, TriageState::Done, Some(value), None)
+        }
+        Asked::OverAllowance => {
+            let note = "This month's AI requests are used up: not triaged. They renew on the 1st of next month.";
+            (
+                context.begin().await?,
+                TriageState::Skipped,
+                None,
+                Some(note),
+            )
+        }
+        Asked::GaveUp(tx, note) => (tx, TriageState::Failed, None, Some(note)),
+    };
     set(&mut tx, org, thread, state, triage, note).await?;
     context.finish(tx).await
 }

@@ -80,10 +80,12 @@ async fn setup() -> Setup {
     let db = PgPool::connect(&app.db.url).await.unwrap();
     let f = Fixture::create(&db).await;
     // Without the fixture's own record and draft: each test counts what it caused.
-    sqlx::query("delete from ai_requests; delete from ai_drafts")
-        .execute(&db)
-        .await
-        .unwrap();
+    for table in ["ai_requests", "ai_drafts"] {
+        sqlx::query(&format!("delete from {table}"))
+            .execute(&db)
+            .await
+            .unwrap();
+    }
     sqlx::query("insert into businesses (org_id, name, relationship) values ($1, 'Harbour Café', 'own_site')")
         .bind(f.a)
         .execute(&db)
