@@ -5,7 +5,7 @@
 //! given back to the allowance; no transaction is open while the service answers.
 
 use app::{
-    allowance::{self, Meter, Standing},
+    allowance::{self, Meter},
     plans::Limit,
     work::ai::{Outcome, Purpose},
 };
@@ -37,7 +37,7 @@ enum Made {
         result: Result<Answer, Failed>,
     },
     /// The month's allowance has none left: no call was made.
-    OverAllowance(Standing),
+    OverAllowance,
 }
 
 async fn make(
@@ -48,8 +48,11 @@ async fn make(
 ) -> Result<Made, JobError> {
     let org = context.org()?;
     let mut tx = context.begin().await?;
-    if let Err(standing) = allowance::take(&mut tx, org, Meter::Ai, limit, 1).await? {
-        return Ok(Made::OverAllowance(standing));
+    if allowance::take(&mut tx, org, Meter::Ai, limit, 1)
+        .await?
+        .is_err()
+    {
+        return Ok(Made::OverAllowance);
     }
     let request = sqlx::query_scalar!(
         "insert into ai_requests (org_id, thread_id, purpose, model, started_by, trigger, content_sha256)
@@ -153,7 +156,7 @@ pub async fn ask<'a, T>(
     let org = context.org()?;
     for asked in 1..=2 {
         let (mut tx, request, result) = match make(ai, context, limit, call()).await? {
-            Made::OverAllowance(_) => return Ok(Asked::OverAllowance),
+            Made::OverAllowance => return Ok(Asked::OverAllowance),
             Made::Done {
                 tx,
                 request,
