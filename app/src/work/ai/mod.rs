@@ -154,7 +154,7 @@ impl Triage {
         ];
         let object = input.as_object().ok_or("the answer is not an object")?;
         if let Some(extra) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-            return Err(format!("unexpected field {extra:?}"));
+            return Err(format!("an unexpected field of {} characters", extra.len()));
         }
         let text = |field: &str| -> Result<&str, String> {
             object
@@ -169,11 +169,11 @@ impl Triage {
                 _ => Err(format!("{field} is missing or not text or null")),
             }
         };
-        let pick = |field: &str, value: &str, ok: bool| -> Result<(), String> {
+        let pick = |field: &str, ok: bool| -> Result<(), String> {
             if ok {
                 Ok(())
             } else {
-                Err(format!("{field} {value:?} is not one of the choices"))
+                Err(format!("{field} is not one of the choices"))
             }
         };
         let category = text("category")?;
@@ -184,9 +184,9 @@ impl Triage {
             Urgency::parse(urgency),
             Sentiment::parse(sentiment),
         );
-        pick("category", category, c.is_some())?;
-        pick("urgency", urgency, u.is_some())?;
-        pick("sentiment", sentiment, s.is_some())?;
+        pick("category", c.is_some())?;
+        pick("urgency", u.is_some())?;
+        pick("sentiment", s.is_some())?;
         let summary = one_line(text("summary")?);
         if summary.is_empty() || summary.chars().count() > SUMMARY_CHARS {
             return Err(format!(
@@ -199,7 +199,7 @@ impl Triage {
                 businesses
                     .iter()
                     .find(|(_, n)| n.trim().eq_ignore_ascii_case(name.trim()))
-                    .ok_or_else(|| format!("business {name:?} is not one of the organisation's"))?
+                    .ok_or("business is not one of the organisation's")?
                     .clone(),
             ),
         };
@@ -213,10 +213,9 @@ impl Triage {
             (false, _, _) => None,
             (true, Some(kind), Some(priority)) => Some(IssueSuggestion {
                 kind: IssueKind::parse(kind)
-                    .ok_or_else(|| format!("issue_kind {kind:?} is not one of the choices"))?,
-                priority: Priority::parse(priority).ok_or_else(|| {
-                    format!("issue_priority {priority:?} is not one of the choices")
-                })?,
+                    .ok_or("issue_kind is not one of the choices")?,
+                priority: Priority::parse(priority)
+                    .ok_or("issue_priority is not one of the choices")?,
             }),
             (true, _, _) => {
                 return Err("an issue is suggested without its kind and priority".into())
@@ -338,6 +337,13 @@ mod tests {
                 Triage::from_answer(&a, &businesses()).is_err(),
                 "{field} = {value}"
             );
+        }
+        // The reason names the field only: a model's answer may carry a message's words.
+        for field in ["category", "business", "issue_kind"] {
+            let mut a = answer();
+            a[field] = json!("CANARY from the customer's message");
+            let why = Triage::from_answer(&a, &businesses()).unwrap_err();
+            assert!(!why.contains("CANARY"), "{why}");
         }
         let mut extra = answer();
         extra["reveal"] = json!("the other threads");
