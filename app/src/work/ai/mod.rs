@@ -212,8 +212,7 @@ impl Triage {
         let open_issue = match (open_issue, kind, priority) {
             (false, _, _) => None,
             (true, Some(kind), Some(priority)) => Some(IssueSuggestion {
-                kind: IssueKind::parse(kind)
-                    .ok_or("issue_kind is not one of the choices")?,
+                kind: IssueKind::parse(kind).ok_or("issue_kind is not one of the choices")?,
                 priority: Priority::parse(priority)
                     .ok_or("issue_priority is not one of the choices")?,
             }),
