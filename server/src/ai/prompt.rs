@@ -7,6 +7,7 @@
 //! no content can close them; the system prompt says so; the only tool is the one that records
 //! the answer, and it does nothing but carry a suggestion a person reviews.
 
+use app::email::template::escape_html;
 use app::work::{
     ai::{Category, Sentiment, Tone, Urgency, DRAFT_CHARS, SUMMARY_CHARS},
     inbox::excerpt::{first_name, own_words},
@@ -71,7 +72,7 @@ impl ThreadText {
     }
 
     fn delimited(&self) -> String {
-        let mut out = format!("<thread subject=\"{}\">\n", escape(&self.subject, true));
+        let mut out = format!("<thread subject=\"{}\">\n", escape(&self.subject));
         for m in &self.messages {
             let (from, name) = if m.from_customer {
                 ("customer", self.customer.as_str())
@@ -80,8 +81,8 @@ impl ThreadText {
             };
             out.push_str(&format!(
                 "<message from=\"{from}\" name=\"{}\">\n{}\n</message>\n",
-                escape(name, true),
-                escape(m.text.trim(), false)
+                escape(name),
+                escape(m.text.trim())
             ));
         }
         out.push_str("</thread>");
@@ -89,20 +90,14 @@ impl ThreadText {
     }
 }
 
-/// Content made unable to open or close a delimiter.
-pub fn escape(s: &str, attribute: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attribute => out.push_str("&quot;"),
-            c if c.is_control() && c != '\n' && c != '\t' => {}
-            c => out.push(c),
-        }
-    }
-    out
+/// Content made unable to open or close a delimiter (escaped as HTML text is), without control
+/// characters.
+fn escape(s: &str) -> String {
+    let clean: String = s
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect();
+    escape_html(&clean)
 }
 
 const UNTRUSTED: &str = "The user turn holds a customer conversation between <thread> and \
@@ -126,7 +121,7 @@ health or safety). The summary is one plain sentence of at most {SUMMARY_CHARS} 
     );
     let mut user = String::from("<businesses>\n");
     for name in businesses {
-        user.push_str(&format!("<business>{}</business>\n", escape(name, false)));
+        user.push_str(&format!("<business>{}</business>\n", escape(name)));
     }
     user.push_str("</businesses>\n");
     user.push_str(&thread.delimited());

@@ -593,13 +593,14 @@ fn attribute(attributes: &str, name: &str) -> Option<String> {
     }
 }
 
-/// `&lt;`, `&gt;`, `&quot;` and `&amp;` back to what they stand for, in one pass (so `&amp;lt;`
+/// `&lt;`, `&gt;`, `&quot;`, `&#39;` and `&amp;` back to what they stand for, in one pass (so `&amp;lt;`
 /// is `&lt;`); any other `&` is kept as it is.
 fn unescape(text: &str) -> String {
-    const ENTITIES: [(&str, char); 4] = [
+    const ENTITIES: [(&str, char); 5] = [
         ("&lt;", '<'),
         ("&gt;", '>'),
         ("&quot;", '"'),
+        ("&#39;", '\''),
         ("&amp;", '&'),
     ];
     let mut out = String::with_capacity(text.len());
