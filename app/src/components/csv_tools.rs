@@ -16,6 +16,18 @@ use crate::{
     },
 };
 
+/// An export's CSV, once it has come, as a link that saves it as `file`.
+#[component]
+pub fn CsvLink(#[prop(into)] csv: Signal<Option<String>>, #[prop(into)] file: String) -> impl IntoView {
+    move || {
+        csv.get().map(|c| {
+            let href = format!("data:text/csv;charset=utf-8,{}", percent_encode(&c));
+            let label = format!("Download {file}");
+            view! { <p role="status"><a href=href download=file.clone()>{label}</a></p> }
+        })
+    }
+}
+
 /// CSV import and export for one kind of record, each offered only to roles that may use it.
 #[component]
 fn CsvTools(
@@ -33,10 +45,6 @@ fn CsvTools(
         if let Some(area) = text.get() {
             on_import.run((area.value(), commit));
         }
-    };
-    let download = move || {
-        csv.get()
-            .map(|c| format!("data:text/csv;charset=utf-8,{}", percent_encode(&c)))
     };
     let (area_id, help_id) = (format!("csv-{what}"), format!("csv-help-{what}"));
     view! {
@@ -63,7 +71,7 @@ fn CsvTools(
         })}
         {ctx.role.allows(Permission::AuditExport).then(|| view! {
             <p><button type="button" class="button" on:click=move |_| on_export.run(())>{format!("Export {what} as CSV")}</button></p>
-            {move || download().map(|href| view! { <p role="status"><a href=href download=format!("{what}.csv")>{format!("Download {what}.csv")}</a></p> })}
+            <CsvLink csv file=format!("{what}.csv")/>
         })}
         <FormError error fields=&[]/>
     }

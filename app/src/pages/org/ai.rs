@@ -8,7 +8,8 @@ use super::{org, NotAllowed};
 use crate::{
     allowance::Meter,
     components::{
-        address::{next_page, percent_encode, query},
+        address::{next_page, query},
+        csv_tools::CsvLink,
         choices::ChoiceSelect,
         field_error::FieldError,
         forms::{action_error, CsrfField, FormError},
@@ -179,13 +180,6 @@ fn AiCalls(calls: Vec<AiCall>) -> impl IntoView {
 fn AiRecordExport(slug: String) -> impl IntoView {
     let export = ServerAction::<ExportAiRecordCsv>::new();
     let error = action_error(export);
-    let download = move || {
-        export
-            .value()
-            .get()
-            .and_then(|r| r.ok())
-            .map(|csv| format!("data:text/csv;charset=utf-8,{}", percent_encode(&csv)))
-    };
     view! {
         <ActionForm action=export attr:class="inline">
             <CsrfField/>
@@ -194,9 +188,7 @@ fn AiRecordExport(slug: String) -> impl IntoView {
             <input type="hidden" name="form[outcome]" value=query("outcome")/>
             <button type="submit" class="button" disabled=move || export.pending().get()>"Export CSV"</button>
         </ActionForm>
-        {move || download().map(|href| view! {
-            <p role="status"><a href=href download="ai-record.csv">"Download ai-record.csv"</a></p>
-        })}
+        <CsvLink csv=Signal::derive(move || export.value().get().and_then(|r| r.ok())) file="ai-record.csv"/>
         <FormError error fields=&[]/>
     }
 }

@@ -6,7 +6,8 @@ use leptos_router::hooks::use_query_map;
 use super::{org, NotAllowed};
 use crate::{
     components::{
-        address::{percent_encode, query_string},
+        address::query_string,
+        csv_tools::CsvLink,
         forms::{action_error, CsrfField, FormError},
     },
     org::{
@@ -101,13 +102,6 @@ fn AuditFilters() -> impl IntoView {
 fn AuditExport(slug: String) -> impl IntoView {
     let export = ServerAction::<ExportAuditCsv>::new();
     let export_error = action_error(export);
-    let download = move || {
-        export
-            .value()
-            .get()
-            .and_then(|r| r.ok())
-            .map(|csv| format!("data:text/csv;charset=utf-8,{}", percent_encode(&csv)))
-    };
     let f = filter_from_address();
     view! {
         <ActionForm action=export attr:class="inline">
@@ -119,9 +113,7 @@ fn AuditExport(slug: String) -> impl IntoView {
             <input type="hidden" name="form[to]" value=f.to/>
             <button type="submit" class="button">"Export CSV"</button>
         </ActionForm>
-        {move || download().map(|href| view! {
-            <p role="status"><a href=href download="audit-log.csv">"Download audit-log.csv"</a></p>
-        })}
+        <CsvLink csv=Signal::derive(move || export.value().get().and_then(|r| r.ok())) file="audit-log.csv"/>
         <FormError error=export_error fields=&[]/>
     }
 }
