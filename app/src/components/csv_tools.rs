@@ -18,7 +18,10 @@ use crate::{
 
 /// An export's CSV, once it has come, as a link that saves it as `file`.
 #[component]
-pub fn CsvLink(#[prop(into)] csv: Signal<Option<String>>, #[prop(into)] file: String) -> impl IntoView {
+pub fn CsvLink(
+    #[prop(into)] csv: Signal<Option<String>>,
+    #[prop(into)] file: String,
+) -> impl IntoView {
     move || {
         csv.get().map(|c| {
             let href = format!("data:text/csv;charset=utf-8,{}", percent_encode(&c));

@@ -9,8 +9,8 @@ use crate::{
     allowance::Meter,
     components::{
         address::{next_page, query},
-        csv_tools::CsvLink,
         choices::ChoiceSelect,
+        csv_tools::CsvLink,
         field_error::FieldError,
         forms::{action_error, CsrfField, FormError},
         problem::LoadProblem,
