@@ -1,5 +1,11 @@
 import { test, expect, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
 import { hydrated, operatorSql, ownerOfNewOrganisation } from "./helpers";
+
+async function noAxeViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(", ")}`)).toEqual([]);
+}
 
 // The server under test calls Anthropic's stand-in (server/src/standins/anthropic.rs) at
 // ANTHROPIC_STANDIN_URL, whose `GET /standin/requests` lists every request body it was sent, and
@@ -109,11 +115,16 @@ test("with AI on, a message is triaged and accepted, and a draft is edited and s
   await expect(page.getByRole("row").filter({ hasText: "Triage" })).toHaveCount(1);
   await expect(page.getByRole("row").filter({ hasText: "Draft" })).toHaveCount(1);
   await expect(page.getByTestId("ai-allowance")).toContainText("998 of 1000 AI requests left");
+  await noAxeViolations(page);
   // The thread, server-rendered with its suggestion and the sent draft.
   await page.goto(`/o/${slug}/inbox?status=all`);
   await hydrated(page);
   await page.goto((await page.getByRole("link", { name: subject }).getAttribute("href"))!);
   await hydrated(page);
   await expect(page.locator(".message.reply")).toContainText("AI draft, edited");
+  await noAxeViolations(page);
+  await page.goto(`/o/${slug}/settings`);
+  await hydrated(page);
+  await noAxeViolations(page);
   expect(errors).toEqual([]);
 });

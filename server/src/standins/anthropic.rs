@@ -3,7 +3,8 @@
 //! Anthropic, it checks the `x-api-key` header (401 `authentication_error`), the
 //! `anthropic-version` header and the body (400 `invalid_request_error`), and the model (404
 //! `not_found_error`), reports errors as `{"type": "error", "error": {"type", "message"}}`, and
-//! puts a `request-id` header on every answer. It answers with one `tool_use` block for the tool
+//! puts a `request-id` header on every answer; a body not sent as `application/json` is refused.
+//! It answers with one `tool_use` block for the tool
 //! `tool_choice` names.
 //!
 //! Its answers come from a small, transparent keyword model over the customer's words and the
@@ -224,7 +225,8 @@ fn admit<'a>(
             )))
         }
     }
-    let Some(body) = body else {
+    let json = header(headers, "content-type").is_some_and(|c| c.starts_with("application/json"));
+    let (true, Some(body)) = (json, body) else {
         return Err(invalid(
             "There was an error parsing the body of your request. Check that it is valid JSON.",
         ));

@@ -17,7 +17,10 @@ use {
         audit::AuditAction,
         jobs::{enqueue, Job, Queue},
         roles::Permission,
-        work::fields::{optional_id, parse_id},
+        work::{
+            fields::{optional_id, parse_id},
+            inbox::thread_subject,
+        },
     },
     sqlx::PgConnection,
     uuid::Uuid,
@@ -131,6 +134,18 @@ pub async fn queue_triage(
     if unavailable(configured, &s).is_some() {
         return Ok(false);
     }
+    mark_and_enqueue(conn, org, thread_id, by).await?;
+    Ok(true)
+}
+
+/// Marks the thread's triage pending and queues its job.
+#[cfg(feature = "ssr")]
+async fn mark_and_enqueue(
+    conn: &mut PgConnection,
+    org: Uuid,
+    thread_id: Uuid,
+    by: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "update inbox_threads set triage_state = 'pending', triage_note = null
          where org_id = $1 and thread_id = $2",
@@ -145,7 +160,7 @@ pub async fn queue_triage(
         Queue::for_org(org).dedupe(thread_id.to_string()),
     )
     .await?;
-    Ok(true)
+    Ok(())
 }
 
 /// The member may use AI here now: configured, on, and with some of the month's allowance left.
@@ -164,39 +179,27 @@ async fn ready_for_ai(m: &mut Member) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The thread's AI as the page shows it, from its triage columns as stored.
 #[cfg(feature = "ssr")]
-async fn thread_exists(m: &mut Member, id: Uuid) -> Result<(), AppError> {
-    sqlx::query_scalar!(
-        "select 1 as one from inbox_threads where org_id = $1 and thread_id = $2",
-        m.org_id,
-        id
-    )
-    .fetch_optional(&mut *m.tx)
-    .await?
-    .map(|_| ())
-    .ok_or(AppError::NotFound)
+pub struct StoredTriage {
+    pub state: String,
+    pub triage: Option<serde_json::Value>,
+    pub note: Option<String>,
+    pub category: Option<String>,
+    pub urgency: Option<String>,
 }
 
-/// What the thread page shows of AI for the thread `id` (in the caller's transaction).
+/// What the thread page shows of AI, from the thread's stored triage (read with the thread).
 #[cfg(feature = "ssr")]
-pub async fn thread_ai(m: &mut Member, id: Uuid) -> Result<ThreadAi, AppError> {
+pub async fn thread_ai(m: &mut Member, t: StoredTriage) -> Result<ThreadAi, AppError> {
     let s = switch(&mut m.tx, m.org_id).await?;
-    let t = sqlx::query!(
-        "select triage_state, triage, triage_note, category, urgency from inbox_threads
-         where org_id = $1 and thread_id = $2",
-        m.org_id,
-        id
-    )
-    .fetch_optional(&mut *m.tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
     let why_not = unavailable(m.svc.ai, &s);
     Ok(ThreadAi {
         available: why_not.is_none(),
         why_not,
-        state: TriageState::parse(&t.triage_state).unwrap_or(TriageState::NotAsked),
+        state: TriageState::parse(&t.state).unwrap_or(TriageState::NotAsked),
         suggestion: t.triage.and_then(|v| serde_json::from_value(v).ok()),
-        note: t.triage_note,
+        note: t.note,
         category: t.category.as_deref().and_then(Category::parse),
         urgency: t.urgency.as_deref().and_then(Urgency::parse),
     })
@@ -207,10 +210,10 @@ pub async fn thread_ai(m: &mut Member, id: Uuid) -> Result<ThreadAi, AppError> {
 pub async fn triage_thread(slug: String, form: AiThreadRef) -> Result<(), AppError> {
     let mut m = access::member(&slug, Permission::Edit).await?;
     let id = parse_id(&form.thread_id)?;
-    thread_exists(&mut m, id).await?;
+    thread_subject(&mut m, id).await?;
     ready_for_ai(&mut m).await?;
-    let (org, user, configured) = (m.org_id, m.user_id, m.svc.ai);
-    queue_triage(&mut m.tx, org, id, Some(user), configured).await?;
+    let (org, user) = (m.org_id, m.user_id);
+    mark_and_enqueue(&mut m.tx, org, id, Some(user)).await?;
     m.commit().await
 }
 
@@ -222,7 +225,7 @@ pub async fn accept_triage(slug: String, form: TriageForm) -> Result<(), AppErro
     let id = parse_id(&form.thread_id)?;
     let (category, urgency) = super::parse_triage(&form.category, &form.urgency)?;
     let business = optional_id(&form.business_id)?;
-    let subject = crate::work::inbox::thread_subject(&mut m, id).await?;
+    let subject = thread_subject(&mut m, id).await?;
     if let Some(b) = business {
         sqlx::query_scalar!(
             "select 1 as one from businesses where org_id = $1 and business_id = $2",
@@ -263,7 +266,7 @@ pub async fn accept_triage(slug: String, form: TriageForm) -> Result<(), AppErro
 pub async fn request_draft(slug: String, form: AiThreadRef) -> Result<(), AppError> {
     let mut m = access::member(&slug, Permission::Edit).await?;
     let id = parse_id(&form.thread_id)?;
-    thread_exists(&mut m, id).await?;
+    thread_subject(&mut m, id).await?;
     ready_for_ai(&mut m).await?;
     sqlx::query!(
         "insert into ai_drafts (org_id, thread_id, user_id) values ($1, $2, $3)

@@ -335,7 +335,8 @@ pub async fn get_thread(slug: String, form: ThreadQuery) -> Result<ThreadView, A
     let id = parse_id(&form.thread_id)?;
     let t = sqlx::query!(
         r#"select t.subject, t.customer_name, t.customer_address, t.status, t.awaiting_reply,
-                  t.assignee_id, t.business_id, b.name as "business_name?", i.number as "issue_number?"
+                  t.assignee_id, t.business_id, b.name as "business_name?", i.number as "issue_number?",
+                  t.triage_state, t.triage, t.triage_note, t.category, t.urgency
            from inbox_threads t
            left join businesses b on b.org_id = t.org_id and b.business_id = t.business_id
            left join issues i on i.org_id = t.org_id and i.issue_id = t.issue_id
@@ -410,6 +411,13 @@ pub async fn get_thread(slug: String, form: ThreadQuery) -> Result<ThreadView, A
             }
         })
         .collect();
+    let triage = super::ai::suggest::StoredTriage {
+        state: t.triage_state,
+        triage: t.triage,
+        note: t.triage_note,
+        category: t.category,
+        urgency: t.urgency,
+    };
     Ok(ThreadView {
         id: id.to_string(),
         subject: t.subject,
@@ -423,7 +431,7 @@ pub async fn get_thread(slug: String, form: ThreadQuery) -> Result<ThreadView, A
         issue_number: t.issue_number,
         messages,
         images_shown: form.images,
-        ai: super::ai::suggest::thread_ai(&mut m, id).await?,
+        ai: super::ai::suggest::thread_ai(&mut m, triage).await?,
     })
 }
 
