@@ -4,12 +4,11 @@
 //! the sum stays within the allowance, so two requests at once cannot both take the last one,
 //! and a refusal takes nothing.
 //!
-//! An allowance comes from the organisation's plan (AI requests) or, until billing sets plans,
-//! from the server's configuration ([`Allowances`]).
+//! An allowance comes from the plan in force ([`crate::limits`], which every person's request
+//! goes through).
 
 use serde::{Deserialize, Serialize};
 
-use crate::plans::Limit;
 
 /// Something counted against a monthly allowance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,12 +40,6 @@ impl Meter {
     pub fn units(self, n: u32) -> String {
         format!("{n} {}{}", self.word(), if n == 1 { "" } else { "s" })
     }
-}
-
-/// The monthly allowances the server's configuration sets (those no plan sets yet).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Allowances {
-    pub enrichment: Limit,
 }
 
 /// Where a meter stands this month.

@@ -160,6 +160,14 @@ audit_actions! {
     IssueImported => "issue.imported",
     /// Businesses or issues were exported as CSV.
     DataExported => "data.exported",
+    /// The plan paid for changed (a subscription, an upgrade, a downgrade, a cancellation).
+    PlanChanged => "billing.plan_changed",
+    /// A payment failed: the plan holds through the grace period.
+    PaymentFailed => "billing.payment_failed",
+    /// A payment owed was made.
+    PaymentRecovered => "billing.payment_recovered",
+    /// An Owner went to Stripe's Checkout or customer portal.
+    BillingOpened => "billing.opened",
 }
 
 impl std::fmt::Display for AuditAction {

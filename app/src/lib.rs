@@ -6,6 +6,7 @@ pub mod allowance;
 #[cfg(feature = "ssr")]
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod csv;
@@ -15,6 +16,7 @@ pub mod email;
 pub mod error;
 #[cfg(feature = "ssr")]
 pub mod jobs;
+pub mod limits;
 pub mod org;
 pub mod pages;
 pub mod plans;

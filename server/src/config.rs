@@ -58,9 +58,9 @@ pub struct Config {
     /// Google's Places API, for enriching businesses (`OPS_GOOGLE_MAPS_API_KEY`); without it,
     /// enrichment is not configured.
     pub places: Option<crate::places::PlacesConfig>,
-    /// Each organisation's monthly enrichment allowance (`OPS_ENRICHMENT_ALLOWANCE`), until
-    /// plans are billed.
-    pub enrichment_allowance: u32,
+    /// Plans bought through Stripe, the default plan and the grace period after a failed
+    /// payment.
+    pub billing: BillingConfig,
     /// Anthropic's Messages API, for AI triage and drafts (`ANTHROPIC_API_KEY`); without it,
     /// AI is not configured.
     pub anthropic: Option<crate::ai::client::AnthropicConfig>,
@@ -105,6 +105,29 @@ pub struct InboundConfig {
     pub key: Option<crate::inbound::signature::InboundKey>,
     /// The bytes of attachments each organisation may keep (`OPS_ATTACHMENT_ALLOWANCE_MB`).
     pub attachment_allowance: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct BillingConfig {
+    /// Stripe (`STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET` and the plans' Price IDs, all or
+    /// none); without it, billing is not configured and every organisation is on the default plan.
+    pub stripe: Option<crate::billing::client::StripeConfig>,
+    /// The plan new organisations start on (`OPS_DEFAULT_PLAN`: Free in production, Business
+    /// in development so the demo and local work are not limited); without billing, every
+    /// organisation stays on the plan it started on.
+    pub default_plan: app::plans::PlanId,
+    /// Days a plan holds after a failed payment (`OPS_BILLING_GRACE_DAYS`, 14).
+    pub grace_days: u32,
+}
+
+impl BillingConfig {
+    /// What the account services need to know of billing.
+    pub fn terms(&self) -> app::plans::BillingTerms {
+        app::plans::BillingTerms {
+            stripe: self.stripe.is_some(),
+            new_organisations: self.default_plan,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -376,12 +399,7 @@ impl Config {
             })
         });
         let ai_retry_base = r.value("OPS_AI_RETRY_SECS", "30", seconds);
-        let enrichment_allowance = r.value("OPS_ENRICHMENT_ALLOWANCE", "500", |v| {
-            v.parse::<u32>()
-                .ok()
-                .filter(|n| *n <= 1_000_000)
-                .ok_or_else(|| "expected a whole number from 0 to 1000000".into())
-        });
+        let billing = read_billing(&mut r, prod);
         let inbound_domain = r.required_in_prod("OPS_INBOUND_DOMAIN", "in.localhost", |v| {
             let v = v.trim().to_ascii_lowercase();
             let valid = v.contains('.')
@@ -480,7 +498,7 @@ impl Config {
             sendgrid,
             email_retry_base: email_retry_base.expect("parsed"),
             places,
-            enrichment_allowance: enrichment_allowance.expect("parsed"),
+            billing: billing.expect("parsed"),
             anthropic,
             ai_retry_base: ai_retry_base.expect("parsed"),
             standins,
@@ -501,13 +519,6 @@ impl Config {
             },
             two_factor_key,
         })
-    }
-
-    /// The monthly allowances the configuration sets (those no plan sets yet).
-    pub fn allowances(&self) -> app::allowance::Allowances {
-        app::allowance::Allowances {
-            enrichment: app::plans::Limit::UpTo(self.enrichment_allowance),
-        }
     }
 
     /// Browsers are told to insist on HTTPS whenever users reach us over it, whether we terminate
@@ -604,6 +615,72 @@ fn seconds(v: &str) -> Result<Duration, String> {
         .filter(|n| (1..=3600).contains(n))
         .map(Duration::from_secs)
         .ok_or_else(|| "expected a whole number of seconds from 1 to 3600".into())
+}
+
+/// Billing: Stripe's four settings (all or none), the default plan and the grace period.
+fn read_billing(r: &mut Reader<'_>, prod: bool) -> Option<BillingConfig> {
+    use app::plans::PlanId;
+    let secret_key = r.optional("STRIPE_SECRET_KEY", |v| {
+        if v.starts_with("sk_") || v.starts_with("rk_") {
+            Ok(SecretString::from(v.to_string()))
+        } else {
+            Err("expected a Stripe secret or restricted key (sk_… or rk_…)".into())
+        }
+    });
+    let webhook_secret = r.optional("STRIPE_WEBHOOK_SECRET", |v| {
+        if v.starts_with("whsec_") {
+            Ok(SecretString::from(v.to_string()))
+        } else {
+            Err("expected the webhook endpoint's signing secret (whsec_…)".into())
+        }
+    });
+    let price = |v: &str| {
+        if v.starts_with("price_") && v.len() <= 100 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            Ok(v.to_string())
+        } else {
+            Err("expected a Stripe Price ID (price_…)".to_string())
+        }
+    };
+    let team = r.optional("STRIPE_PRICE_TEAM", price);
+    let business = r.optional("STRIPE_PRICE_BUSINESS", price);
+    let base_url = r.value("OPS_STRIPE_BASE_URL", "https://api.stripe.com", |v| {
+        Url::parse(v).map_err(|_| "expected an absolute URL".to_string())
+    });
+    let default_plan = r.value(
+        "OPS_DEFAULT_PLAN",
+        if prod { "free" } else { "business" },
+        |v| PlanId::parse(v).ok_or_else(|| "expected free, team or business".to_string()),
+    );
+    let grace_days = r.value("OPS_BILLING_GRACE_DAYS", "14", |v| {
+        v.parse::<u32>()
+            .ok()
+            .filter(|n| *n <= 365)
+            .ok_or_else(|| "expected a whole number of days from 0 to 365".into())
+    });
+    let stripe = match (secret_key, webhook_secret, team, business) {
+        (Some(secret_key), Some(webhook_secret), Some(team), Some(business)) => {
+            Some(crate::billing::client::StripeConfig {
+                secret_key,
+                webhook_secret,
+                base_url: base_url?,
+                team_price: team,
+                business_price: business,
+                timeout: Duration::from_secs(20),
+            })
+        }
+        (None, None, None, None) => None,
+        _ => {
+            return r.invalid(
+                "STRIPE_SECRET_KEY",
+                "billing needs STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_PRICE_TEAM and STRIPE_PRICE_BUSINESS together",
+            )
+        }
+    };
+    Some(BillingConfig {
+        stripe,
+        default_plan: default_plan?,
+        grace_days: grace_days?,
+    })
 }
 
 struct Reader<'a> {

@@ -47,6 +47,8 @@ pub struct SignedRoute {
     verifier: Arc<dyn VerifySignature>,
     /// The largest body the route takes, when not the policy's.
     max_body_bytes: Option<usize>,
+    /// The status a bad signature is answered with, when the sender specifies one.
+    refused_with: Option<StatusCode>,
 }
 
 impl SignedRoute {
@@ -55,7 +57,14 @@ impl SignedRoute {
             path,
             verifier: Arc::new(verifier),
             max_body_bytes: None,
+            refused_with: None,
         }
+    }
+
+    /// A route whose sender expects another status than 403 for a bad signature (Stripe: 400).
+    pub fn refused_with(mut self, status: StatusCode) -> Self {
+        self.refused_with = Some(status);
+        self
     }
 
     /// A route whose bodies may be larger (or must be smaller) than other requests'.
@@ -300,7 +309,11 @@ async fn verify_signed(
         Ok(request)
     } else {
         tracing::warn!(route = route.path, "request with a bad signature refused");
-        Err(Refusal::BadSignature.into_response())
+        let mut response = Refusal::BadSignature.into_response();
+        if let Some(status) = route.refused_with {
+            *response.status_mut() = status;
+        }
+        Err(response)
     }
 }
 

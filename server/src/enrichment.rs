@@ -13,7 +13,8 @@
 use std::{sync::Arc, time::Duration};
 
 use app::{
-    allowance::{self, Allowances, Meter},
+    allowance::{self, Meter},
+    limits,
     jobs::Job,
     work::enrichment::EnrichBusiness,
 };
@@ -34,11 +35,11 @@ const RATE: Rate = Rate {
     burst: 10,
 };
 
-pub fn enrich_kind(places: Places, allowances: Allowances, retry_base: Duration) -> Kind {
+pub fn enrich_kind(places: Places, retry_base: Duration) -> Kind {
     let places = Arc::new(places);
     Kind::new(AT_ONCE, retry_base, move |job: EnrichBusiness, context| {
         let places = places.clone();
-        async move { enrich(&places, allowances, job, &context).await }
+        async move { enrich(&places, job, &context).await }
     })
     .rate_limited(RATE)
 }
@@ -84,7 +85,6 @@ enum Found {
 
 async fn enrich(
     places: &Places,
-    allowances: Allowances,
     job: EnrichBusiness,
     context: &JobContext,
 ) -> Result<(), JobError> {
@@ -93,7 +93,7 @@ async fn enrich(
     // A refresh is paid for when Google has answered (so its retries are not paid again), and
     // only asked for while the allowance has some left; without, the content is dropped when
     // it reaches 30 days.
-    let limit = allowances.enrichment;
+    let limit = limits::monthly(limits::in_force_of(&mut tx, org).await?, Meter::Enrichment);
     if job.refresh
         && allowance::standing(&mut tx, org, Meter::Enrichment, limit)
             .await?

@@ -3,6 +3,7 @@
 
 pub mod access_guard;
 pub mod ai;
+pub mod billing;
 pub mod body_limit;
 pub mod cache_control;
 pub mod client_addr;

@@ -28,7 +28,7 @@ use app::auth::{password::Hasher, services::AuthServices, CsrfToken};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{
-    access_guard, ai, body_limit, cache_control, client_addr,
+    access_guard, ai, billing, body_limit, cache_control, client_addr,
     config::Config,
     csrf::{self, CsrfPolicy},
     db, dev_tools,
@@ -215,7 +215,6 @@ pub fn job_runner(config: &Config, pool: PgPool) -> jobs::Runner {
     if let Some(places) = &config.places {
         kinds.push(enrichment::enrich_kind(
             places::Places::new(places.clone()),
-            config.allowances(),
             ENRICHMENT_RETRY,
         ));
         kinds.push(enrichment::refresh_kind());
@@ -225,6 +224,16 @@ pub fn job_runner(config: &Config, pool: PgPool) -> jobs::Runner {
         kinds.extend(ai::kinds(
             ai::client::Anthropic::new(anthropic.clone()),
             config.ai_retry_base,
+        ));
+    }
+    // Without Stripe, billing is not configured and no job of it is queued.
+    if let Some(stripe) = &config.billing.stripe {
+        kinds.extend(billing::kinds(
+            billing::client::Stripe::new(stripe.clone()),
+            billing::events::Applying {
+                grace_days: config.billing.grace_days,
+                public_url: config.public_url.as_str().to_string(),
+            },
         ));
     }
     const DAY: Duration = Duration::from_secs(86_400);
@@ -283,7 +292,7 @@ fn router(
             app::auth::two_factor::key::TwoFactorKey::generate()
         }),
         kept: Default::default(),
-        allowances: config.allowances(),
+        billing: config.billing.terms(),
         enrichment: config.places.is_some(),
         ai: config.anthropic.is_some(),
         inbound_domain: config.inbound.domain.clone(),
@@ -302,12 +311,23 @@ fn router(
                     .with_body_limit(inbound::MAX_REQUEST_BYTES)
             })
             .into_iter()
+            .chain(config.billing.stripe.as_ref().map(|stripe| {
+                csrf::SignedRoute::new(
+                    billing::webhook::PATH,
+                    billing::signature::SignedByStripe(stripe.webhook_secret.clone()),
+                )
+                .with_body_limit(billing::webhook::MAX_REQUEST_BYTES)
+                .refused_with(StatusCode::BAD_REQUEST)
+            }))
             .collect(),
     };
     // Every request but the webhooks' is at most `max_body`; each webhook states its own.
     let body_limits = body_limit::BodyLimits {
         default_bytes: max_body,
-        routes: Arc::new([(inbound::PATH, inbound::MAX_REQUEST_BYTES)]),
+        routes: Arc::new([
+            (inbound::PATH, inbound::MAX_REQUEST_BYTES),
+            (billing::webhook::PATH, billing::webhook::MAX_REQUEST_BYTES),
+        ]),
     };
     let proxy_policy = Arc::new(config.proxy.clone());
     let dev_tools_enabled = config.dev_mailbox();
@@ -359,6 +379,7 @@ fn router(
             inbound::PATH,
             post(inbound::receive).layer(DefaultBodyLimit::max(inbound::MAX_REQUEST_BYTES)),
         )
+        .route(billing::webhook::PATH, post(billing::webhook::receive))
         // Each call wraps everything above it, so the last layer is the outermost: ids and logging
         // see everything, and the security headers go on every response, including those for
         // timeouts, oversized bodies and panics.

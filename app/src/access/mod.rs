@@ -220,6 +220,8 @@ mod ssr {
         /// Where the organisation's data stood when the request entered it: figures computed at
         /// the same version are still true (see [`crate::work::figures`]).
         pub data_version: i64,
+        /// How the organisation's payments stand (the plan in force follows from it).
+        pub billing: crate::plans::Billing,
         pub meta: RequestMeta,
         /// The request's transaction, scoped to this organisation; see [`RequestScope`].
         pub tx: TenantTx,
@@ -292,6 +294,7 @@ mod ssr {
             role,
             require_two_factor: found.require_two_factor,
             data_version: found.data_version,
+            billing: found.billing,
             meta: request_meta(),
             tx,
         };
@@ -355,8 +358,9 @@ mod ssr {
                 session_idle: time::Duration::hours(1),
                 two_factor_key: crate::auth::two_factor::key::TwoFactorKey::generate(),
                 kept: Default::default(),
-                allowances: crate::allowance::Allowances {
-                    enrichment: crate::plans::Limit::UpTo(1),
+                billing: crate::plans::BillingTerms {
+                    stripe: false,
+                    new_organisations: crate::plans::PlanId::Free,
                 },
                 enrichment: false,
                 ai: false,

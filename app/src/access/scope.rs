@@ -61,6 +61,8 @@ pub struct Resolved {
     pub has_two_factor: bool,
     /// Moves whenever what the organisation's pages show changes (see `org_data_versions`).
     pub data_version: i64,
+    /// How the organisation's payments stand.
+    pub billing: crate::plans::Billing,
 }
 
 impl RequestScope {
@@ -204,6 +206,9 @@ struct EnterRow {
     verified: Option<bool>,
     has_two_factor: Option<bool>,
     data_version: Option<i64>,
+    plan: Option<String>,
+    billing_status: Option<String>,
+    grace_ends_at: Option<time::OffsetDateTime>,
 }
 
 impl EnterRow {
@@ -217,6 +222,11 @@ impl EnterRow {
             verified: self.verified?,
             has_two_factor: self.has_two_factor?,
             data_version: self.data_version?,
+            billing: crate::plans::Billing::from_stored(
+                &self.plan?,
+                &self.billing_status?,
+                self.grace_ends_at.map(time::OffsetDateTime::unix_timestamp),
+            ),
         })
     }
 }
@@ -238,7 +248,7 @@ async fn enter_organisation(
     Ok(sqlx::query_as!(
         EnterRow,
         "select sign_in, org_id, slug, name, role, require_two_factor, verified, has_two_factor,
-                data_version
+                data_version, plan, billing_status, grace_ends_at
          from app_enter_organisation($1, $2, $3, $4)",
         slug,
         claim.caller().user_id,

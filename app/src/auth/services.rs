@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use time::Duration;
 
 use super::{password::Hasher, two_factor::key::TwoFactorKey};
-use crate::{allowance::Allowances, work::figures::KeptFigures};
+use crate::{plans::BillingTerms, work::figures::KeptFigures};
 
 /// Everything account actions need from the running server, provided as context.
 #[derive(Clone)]
@@ -25,8 +25,9 @@ pub struct AuthServices {
     pub two_factor_key: TwoFactorKey,
     /// What is computed from an organisation's data, kept while that data stands still.
     pub kept: KeptFigures,
-    /// The monthly allowances the configuration sets (those no plan sets yet).
-    pub allowances: Allowances,
+    /// How plans are bought and kept (Stripe's configuration, the default plan, the grace
+    /// period after a failed payment).
+    pub billing: BillingTerms,
     /// Whether businesses are enriched from Google Maps (`OPS_GOOGLE_MAPS_API_KEY` is set).
     pub enrichment: bool,
     /// Whether the AI service is configured (`ANTHROPIC_API_KEY` is set).

@@ -41,6 +41,8 @@ pub enum EmailKind {
     Invitation,
     /// To the account's address: its two-factor sign-in changed, or a recovery code was used.
     TwoFactorChanged,
+    /// To an organisation's Owners: a payment failed.
+    PaymentFailed,
 }
 
 impl EmailKind {
@@ -54,6 +56,7 @@ impl EmailKind {
             EmailKind::EmailChanged => "email_changed",
             EmailKind::Invitation => "invitation",
             EmailKind::TwoFactorChanged => "two_factor_changed",
+            EmailKind::PaymentFailed => "payment_failed",
         }
     }
 }

@@ -31,6 +31,7 @@ use {
     },
     crate::csv::to_csv,
     crate::domain::Slug,
+    crate::limits::{self, Counted},
     crate::email::{action_email, enqueue_email, EmailKind},
     crate::request::request_meta,
     crate::roles::{Permission, Role},
@@ -87,10 +88,11 @@ pub async fn create_organisation(form: CreateOrganisationForm) -> Result<(), App
         .clone()
         .unwrap_or_else(|| Slug::derive(name.as_str()));
     sqlx::query!(
-        "insert into organisations (org_id, name, slug) values ($1, $2, $3::text::citext)",
+        "insert into organisations (org_id, name, slug, plan) values ($1, $2, $3::text::citext, $4)",
         org_id,
         name.as_str(),
-        base.as_str()
+        base.as_str(),
+        me.svc.billing.new_organisations.as_str()
     )
     .execute(&mut *tx)
     .await?;
@@ -176,12 +178,14 @@ async fn claim_slug(
 #[server(endpoint = "org/context", client = CsrfClient)]
 pub async fn current_org(slug: String) -> Result<OrgContext, AppError> {
     let m = access::member(&slug, Permission::View).await?;
+    let payment = crate::billing::payment_notice(&m);
     Ok(OrgContext {
         slug: m.slug,
         name: m.org_name,
         role: m.role,
         user_id: m.user_id.to_string(),
         require_two_factor: m.require_two_factor,
+        payment,
     })
 }
 
@@ -351,6 +355,8 @@ pub async fn invite_member(slug: String, form: InviteMemberForm) -> Result<(), A
             ),
         ));
     }
+    // The new invitation counted: beyond the plan's members, the transaction writes nothing.
+    limits::admit(&mut m, Counted::Members, 0).await?;
     send_invitation(&mut m, email.as_str(), role, &token).await?;
     let summary = format!("Invited {} as {}", email.as_str(), role.label());
     m.audit(

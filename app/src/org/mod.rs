@@ -24,6 +24,8 @@ pub struct OrgContext {
     pub user_id: String,
     /// Whether every member must use two-factor sign-in.
     pub require_two_factor: bool,
+    /// A payment owed, which every page of the organisation says.
+    pub payment: Option<crate::billing::PaymentNotice>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

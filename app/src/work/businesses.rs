@@ -16,6 +16,7 @@ use {
     },
     crate::access::{self, Member},
     crate::audit::AuditAction,
+    crate::limits::{self, Counted},
     crate::domain::{Address, BusinessName, Notes, Phone, Tags, Website},
     crate::roles::Permission,
     uuid::Uuid,
@@ -293,6 +294,7 @@ pub(crate) async fn insert_business(m: &mut Member, b: &BusinessInput) -> Result
 pub async fn create_business(slug: String, form: BusinessForm) -> Result<String, AppError> {
     let mut m = access::member(&slug, Permission::Edit).await?;
     let input = BusinessInput::try_from(form)?;
+    limits::admit(&mut m, Counted::Businesses, 1).await?;
     let id = insert_business(&mut m, &input).await?;
     enrichment::on_change(&mut m, id).await?;
     m.audit(
@@ -372,6 +374,10 @@ pub async fn archive_business(
     .fetch_optional(&mut *m.tx)
     .await?
     .ok_or(AppError::NotFound)?;
+    if !archived {
+        // Restored, it counts again.
+        limits::admit(&mut m, Counted::Businesses, 0).await?;
+    }
     let (action, verb) = if archived {
         (AuditAction::BusinessArchived, "Archived")
     } else {

@@ -17,6 +17,7 @@ use {
     },
     crate::access::{self, Member},
     crate::audit::AuditAction,
+    crate::limits::{self, Counted},
     crate::csv::to_csv,
     crate::roles::Permission,
     std::collections::HashMap,
@@ -182,6 +183,7 @@ pub async fn import_businesses(slug: String, form: ImportForm) -> Result<ImportR
         .map_err(message)
     });
     if form.commit && report.errors.is_empty() && !valid.is_empty() {
+        limits::admit(&mut m, Counted::Businesses, valid.len() as u32).await?;
         let mut ids = Vec::with_capacity(valid.len());
         for b in &valid {
             ids.push(insert_business(&mut m, b).await?);

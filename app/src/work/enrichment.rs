@@ -14,7 +14,8 @@ use crate::{allowance::Standing, auth::client::CsrfClient, error::AppError};
 use {
     super::fields::{choice, parse_id},
     crate::access::{self, Member},
-    crate::allowance::{self, Meter},
+    crate::allowance::Meter,
+    crate::limits,
     crate::audit::AuditAction,
     crate::domain::{Address, Phone, Website},
     crate::jobs::{enqueue, Job, Queue},
@@ -238,11 +239,7 @@ pub(crate) async fn on_change(m: &mut Member, business_id: Uuid) -> Result<(), A
     if !m.svc.enrichment {
         return Ok(());
     }
-    let limit = m.svc.allowances.enrichment;
-    if allowance::take(&mut m.tx, m.org_id, Meter::Enrichment, limit, 1)
-        .await?
-        .is_ok()
-    {
+    if limits::take_if_left(m, Meter::Enrichment, 1).await? {
         queue(m, &[business_id], None).await?;
     }
     Ok(())
@@ -288,8 +285,7 @@ pub(crate) async fn start_run(m: &mut Member, ids: &[Uuid]) -> Result<RunProgres
                 .into(),
         ));
     }
-    let limit = m.svc.allowances.enrichment;
-    allowance::take_or_refuse(&mut m.tx, m.org_id, Meter::Enrichment, limit, total as u32).await?;
+    limits::take(m, Meter::Enrichment, total as u32).await?;
     let run = sqlx::query_scalar!(
         "insert into enrichment_runs (org_id, started_by, total) values ($1, $2, $3) returning run_id",
         m.org_id,
@@ -370,8 +366,7 @@ pub async fn business_enrichment(slug: String, form: BusinessRef) -> Result<Enri
     )
     .fetch_all(&mut *m.tx)
     .await?;
-    let limit = m.svc.allowances.enrichment;
-    let allowance = allowance::standing(&mut m.tx, m.org_id, Meter::Enrichment, limit).await?;
+    let allowance = limits::standing(&mut m, Meter::Enrichment).await?;
     let hours = r
         .opening_hours
         .and_then(|h| serde_json::from_value::<Vec<String>>(h).ok())
@@ -410,8 +405,7 @@ pub async fn look_up_business(slug: String, form: BusinessRef) -> Result<(), App
     .fetch_optional(&mut *m.tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    let limit = m.svc.allowances.enrichment;
-    allowance::take_or_refuse(&mut m.tx, m.org_id, Meter::Enrichment, limit, 1).await?;
+    limits::take(&mut m, Meter::Enrichment, 1).await?;
     queue(&mut m, &[id], None).await?;
     m.audit(
         AuditAction::BusinessesEnriched,
@@ -460,8 +454,7 @@ pub async fn register_enrichment(
         id => Some(parse_id(id)?),
     };
     let run = progress(&mut m, run).await?;
-    let limit = m.svc.allowances.enrichment;
-    let allowance = allowance::standing(&mut m.tx, m.org_id, Meter::Enrichment, limit).await?;
+    let allowance = limits::standing(&mut m, Meter::Enrichment).await?;
     Ok(EnrichmentOverview {
         configured: m.svc.enrichment,
         allowance,

@@ -91,7 +91,7 @@ pub mod csv_io;
 pub mod dashboard;
 pub mod enrichment;
 #[cfg(feature = "ssr")]
-mod fields;
+pub(crate) mod fields;
 #[cfg(feature = "ssr")]
 pub mod figures;
 pub mod inbox;

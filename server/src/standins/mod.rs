@@ -6,6 +6,7 @@
 pub mod anthropic;
 pub mod places;
 pub mod sendgrid;
+pub mod stripe;
 
 /// Serves a stand-in's routes on `addr` (port 0: any free port) for the life of the process;
 /// the address it listens on.
@@ -94,5 +95,35 @@ pub async fn attach(mut config: crate::config::Config) -> std::io::Result<crate:
             from: "ops@localhost.example".into(),
         });
     }
+    // Stripe: its API, its hosted Checkout and portal, and its events, signed with the
+    // development secret, posted to this server's webhook.
+    if config.billing.stripe.is_none() {
+        let webhook = format!(
+            "{}{}",
+            config.public_url.as_str().trim_end_matches('/'),
+            crate::billing::webhook::PATH
+        );
+        let options = stripe::Options {
+            key: STRIPE_DEVELOPMENT_KEY.into(),
+            webhook: Some((webhook, vec![STRIPE_DEVELOPMENT_WEBHOOK_SECRET.into()])),
+            prices: stripe::development_prices(),
+            delay: Duration::from_millis(200),
+        };
+        let (_, addr) =
+            stripe::Stripe::start(options, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        tracing::info!(%addr, "Stripe is the local stand-in");
+        config.billing.stripe = Some(crate::billing::client::StripeConfig {
+            secret_key: STRIPE_DEVELOPMENT_KEY.to_string().into(),
+            webhook_secret: STRIPE_DEVELOPMENT_WEBHOOK_SECRET.to_string().into(),
+            base_url: url::Url::parse(&format!("http://{addr}")).map_err(std::io::Error::other)?,
+            team_price: stripe::TEAM_PRICE.into(),
+            business_price: stripe::BUSINESS_PRICE.into(),
+            timeout: Duration::from_secs(20),
+        });
+    }
     Ok(config)
 }
+
+/// Stripe's keys for the development stand-in: not secrets, and useless anywhere else.
+const STRIPE_DEVELOPMENT_KEY: &str = "sk_test_standin_development";
+const STRIPE_DEVELOPMENT_WEBHOOK_SECRET: &str = "whsec_standin_development";

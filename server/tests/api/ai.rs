@@ -379,6 +379,11 @@ async fn a_new_thread_is_triaged_recorded_accepted_and_filtered_by() {
 #[tokio::test]
 async fn with_ai_off_or_no_allowance_nothing_is_sent() {
     let s = setup().await;
+    sqlx::query("update organisations set plan = 'free' where org_id = $1")
+        .bind(s.f.a)
+        .execute(&s.db)
+        .await
+        .unwrap();
     // Off by default: a new thread is not triaged, and nothing asks for it.
     let thread = s
         .mail("Booking for Friday", "A table for four, please.")

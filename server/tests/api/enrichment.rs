@@ -8,7 +8,6 @@ use std::{
 };
 
 use app::{
-    allowance::Allowances,
     error::AppError,
     jobs::{enqueue, Queue},
     plans::Limit,
@@ -39,9 +38,27 @@ use crate::support::{
 };
 
 const KEY: &str = "test-places-key";
-const ALLOWANCES: Allowances = Allowances {
-    enrichment: Limit::UpTo(100),
-};
+/// Puts `org` on the Free plan with `left` of this month's enrichments left.
+async fn leave_enrichments(admin: &PgPool, org: Uuid, left: u32) {
+    let Limit::UpTo(all) = app::plans::plan(app::plans::PlanId::Free).enrichments_per_month else {
+        unreachable!("Free's enrichments are limited")
+    };
+    sqlx::query("update organisations set plan = 'free' where org_id = $1")
+        .bind(org)
+        .execute(admin)
+        .await
+        .unwrap();
+    sqlx::query(
+        "insert into usage_meters (org_id, meter, month, used)
+         values ($1, 'enrichment', date_trunc('month', now() at time zone 'UTC')::date, $2)
+         on conflict (org_id, meter, month) do update set used = excluded.used",
+    )
+    .bind(org)
+    .bind((all - left) as i32)
+    .execute(admin)
+    .await
+    .unwrap();
+}
 
 /// Adds a business to `org` as the user typed it, and queues its enrichment.
 async fn business(pool: &PgPool, org: Uuid, name: &str, address: &str, phone: &str) -> Uuid {
@@ -109,7 +126,7 @@ async fn start(pool: &PgPool, options: Options) -> (Google, CancellationToken) {
     };
     let runner = Runner::new(
         pool.clone(),
-        vec![enrich_kind(places, ALLOWANCES, Duration::from_millis(50))],
+        vec![enrich_kind(places, Duration::from_millis(50))],
         vec![],
         settings,
     );
@@ -232,7 +249,7 @@ async fn a_quota_failure_leaves_the_business_delayed_and_the_retry_finishes_it()
 }
 
 /// The app with enrichment configured against a fresh stand-in, its worker inside `serve`.
-async fn app_with_google(allowance: &str) -> (TestApp, Google) {
+async fn app_with_google() -> (TestApp, Google) {
     let (google, addr) = Google::start(
         Options {
             key: KEY.into(),
@@ -246,7 +263,6 @@ async fn app_with_google(allowance: &str) -> (TestApp, Google) {
     let app = TestApp::spawn_with(&[
         ("OPS_GOOGLE_MAPS_API_KEY", KEY),
         ("OPS_PLACES_BASE_URL", &url),
-        ("OPS_ENRICHMENT_ALLOWANCE", allowance),
         ("OPS_JOBS_POLL_MS", "20"),
     ])
     .await;
@@ -296,7 +312,7 @@ fn business_form(name: &str, relationship: &str, address: &str) -> BusinessForm 
 #[tokio::test]
 async fn a_business_added_is_looked_up_the_user_chooses_its_place_and_copies_only_what_they_ask_for(
 ) {
-    let (app, google) = app_with_google("100").await;
+    let (app, google) = app_with_google().await;
     let admin = PgPool::connect(&app.db.url).await.unwrap();
     let _f = Fixture::create(&admin).await;
     let mut manager = sign_in(&app, email_of("a-manager")).await;
@@ -440,9 +456,10 @@ async fn a_business_added_is_looked_up_the_user_chooses_its_place_and_copies_onl
 
 #[tokio::test]
 async fn enrich_all_runs_within_the_allowance_shows_its_progress_and_a_shortfall_starts_nothing() {
-    let (app, _google) = app_with_google("6").await;
+    let (app, _google) = app_with_google().await;
     let admin = PgPool::connect(&app.db.url).await.unwrap();
     let f = Fixture::create(&admin).await;
+    leave_enrichments(&admin, f.a, 6).await;
     let mut manager = sign_in(&app, email_of("a-manager")).await;
     // Three more, imported: the import's own run looks them up (3 of the 6).
     let report = manager
@@ -600,7 +617,7 @@ async fn without_a_key_enrichment_says_it_is_not_configured_and_queues_nothing()
 
 #[tokio::test]
 async fn google_content_is_refreshed_before_30_days_and_dropped_after_when_it_cannot_be() {
-    let (app, google) = app_with_google("1").await;
+    let (app, google) = app_with_google().await;
     let admin = PgPool::connect(&app.db.url).await.unwrap();
     let f = Fixture::create(&admin).await;
     // A's content is 29 days and some hours old; B's is 31 days old and B has no allowance left.
@@ -621,11 +638,7 @@ async fn google_content_is_refreshed_before_30_days_and_dropped_after_when_it_ca
         .await
         .unwrap();
     }
-    sqlx::query("insert into usage_meters (org_id, meter, month, used) values ($1, 'enrichment', date_trunc('month', now() at time zone 'UTC')::date, 1)")
-        .bind(f.b)
-        .execute(&admin)
-        .await
-        .unwrap();
+    leave_enrichments(&admin, f.b, 0).await;
     // The daily job, as its schedule queues it.
     sqlx::query("select app_enqueue_job('enrichment.refresh', null, 'null', null, 3, null)")
         .execute(&admin)

@@ -13,7 +13,7 @@ use {
         access::{self, Member},
         allowance::{self, Meter},
         audit::AuditAction,
-        plans::{plan, Limit, PlanId},
+        plans::{plan, Billing, Limit, PlanId},
         roles::Permission,
         work::fields::choice,
     },
@@ -62,12 +62,19 @@ pub struct AiSwitch {
 #[cfg(feature = "ssr")]
 pub async fn switch(conn: &mut sqlx::PgConnection, org: Uuid) -> Result<AiSwitch, sqlx::Error> {
     let r = sqlx::query!(
-        "select plan, ai_enabled, ai_tone, ai_signature from organisations where org_id = $1",
+        "select plan, billing_status, grace_ends_at, ai_enabled, ai_tone, ai_signature
+         from organisations where org_id = $1",
         org
     )
     .fetch_one(conn)
     .await?;
-    let plan_id = PlanId::parse(&r.plan).unwrap_or(PlanId::Free);
+    // The plan in force, as every limit reads it (crate::limits).
+    let plan_id = Billing::from_stored(
+        &r.plan,
+        &r.billing_status,
+        r.grace_ends_at.map(time::OffsetDateTime::unix_timestamp),
+    )
+    .in_force(time::OffsetDateTime::now_utc().unix_timestamp());
     Ok(AiSwitch {
         enabled: r.ai_enabled,
         tone: Tone::parse(&r.ai_tone).unwrap_or(Tone::Friendly),

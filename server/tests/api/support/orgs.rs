@@ -101,8 +101,12 @@ impl Fixture {
             (self.a, "Alpha Cafés", A_SLUG),
             (self.b, "Bravo Bakeries", B_SLUG),
         ] {
-            sqlx::query("insert into organisations (org_id, name, slug) values ($1, $2, $3)")
-                .bind(org)
+            // On the Business plan, as development's default is: the plans' limits are tested
+            // on organisations put on Free (tests/api/billing.rs).
+            sqlx::query(
+                "insert into organisations (org_id, name, slug, plan) values ($1, $2, $3, 'business')",
+            )
+            .bind(org)
                 .bind(name)
                 .bind(slug)
                 .execute(&mut *tx)
