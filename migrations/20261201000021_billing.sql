@@ -16,9 +16,9 @@ alter table organisations
 create table billing_accounts (
     org_id               uuid primary key references organisations on delete cascade,
     customer_id          text not null constraint billing_accounts_customer_key unique
-                             check (customer_id ~ '^cus_[A-Za-z0-9]{1,60}$'),
-    subscription_id      text check (subscription_id ~ '^sub_[A-Za-z0-9]{1,60}$'),
-    price_id             text check (price_id ~ '^price_[A-Za-z0-9]{1,60}$'),
+                             check (customer_id ~ '^cus_[A-Za-z0-9_]{1,250}$'),
+    subscription_id      text check (subscription_id ~ '^sub_[A-Za-z0-9_]{1,250}$'),
+    price_id             text check (price_id ~ '^price_[A-Za-z0-9_]{1,250}$'),
     current_period_end   timestamptz,
     cancel_at_period_end boolean not null default false,
     card_brand           text check (card_brand ~ '^[a-z_]{1,20}$'),
@@ -32,7 +32,7 @@ create table billing_accounts (
 -- Invoices as Stripe reported them, for the billing page's list (links to Stripe's hosted pages).
 create table billing_invoices (
     org_id             uuid not null references organisations on delete cascade,
-    invoice_id         text not null check (invoice_id ~ '^in_[A-Za-z0-9]{1,60}$'),
+    invoice_id         text not null check (invoice_id ~ '^in_[A-Za-z0-9_]{1,250}$'),
     number             text check (length(number) <= 60),
     status             text not null check (status in ('draft', 'open', 'paid', 'uncollectible', 'void')),
     amount_due         integer not null check (amount_due >= 0),
@@ -78,15 +78,16 @@ grant select, insert, update, delete on billing_sessions to ops_app;
 -- Stripe's ids and the event's type, and no content: the job reads the object the event is
 -- about from Stripe, as it is now, so events that arrive out of order end in the right state.
 create table stripe_events (
-    event_id    text primary key check (event_id ~ '^evt_[A-Za-z0-9]{1,60}$'),
+    event_id    text primary key check (event_id ~ '^evt_[A-Za-z0-9_]{1,250}$'),
     type        text not null check (length(type) between 1 and 100),
     created     timestamptz not null,
     object_type text not null check (length(object_type) between 1 and 60),
-    object_id   text not null check (object_id ~ '^[a-z]{2,6}_[A-Za-z0-9]{1,60}$'),
-    customer_id text check (customer_id ~ '^cus_[A-Za-z0-9]{1,60}$'),
+    object_id   text not null check (object_id ~ '^[a-z]{2,6}_[A-Za-z0-9_]{1,250}$'),
+    customer_id text check (customer_id ~ '^cus_[A-Za-z0-9_]{1,250}$'),
     received_at timestamptz not null default now(),
     applied_at  timestamptz,
-    org_id      uuid references organisations on delete set null,
+    -- The organisation it was applied to (not `org_id`: this is no tenant's table).
+    applied_to  uuid references organisations on delete set null,
     -- Why the event changed nothing (an organisation we do not know), for an operator.
     note        text check (length(note) <= 300)
 );

@@ -54,7 +54,7 @@ use crate::pages::{
     issues::IssuesPage,
     not_found::NotFound,
     org::{
-        AiRecordPage, AuditLogPage, InvitePage, MembersPage, OrgHome, OrgShell, OrganisationsPage,
+        AiRecordPage, AuditLogPage, BillingPage, InvitePage, MembersPage, OrgHome, OrgShell, OrganisationsPage,
         SettingsPage,
     },
     pricing::PricingPage,
@@ -111,6 +111,7 @@ lazy_pages!(
     SettingsRoute => SettingsPage,
     AuditRoute => AuditLogPage,
     AiRecordRoute => AiRecordPage,
+    BillingRoute => BillingPage,
     InboxRoute => InboxPage,
     ThreadRoute => ThreadPage,
 );
@@ -189,6 +190,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("ai") view={Lazy::<AiRecordRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("billing") view={Lazy::<BillingRoute>::new()} ssr=SsrMode::Async/>
                     </ParentRoute>
                 </Routes>
             </Layout>

@@ -30,9 +30,21 @@ pub fn FormError(
             .filter(|e| !fields.iter().any(|f| e.for_field(f).is_some()))
             .map(|e| e.to_string())
     };
+    // A plan's limit: the way to change the plan, inside an organisation.
+    let org_billing = StoredValue::new(
+        use_context::<crate::org::OrgContext>().map(|o| format!("/o/{}/billing", o.slug)),
+    );
+    let billing = move || {
+        matches!(error.get(), Some(AppError::OverAllowance(_)))
+            .then(|| org_billing.get_value())
+            .flatten()
+    };
     view! {
         <Show when=move || message().is_some()>
-            <p class="form-error" role="alert">{message}</p>
+            <p class="form-error" role="alert">
+                {message}
+                {move || billing().map(|href| view! { " " <a href=href>"Plans and billing"</a> })}
+            </p>
         </Show>
     }
 }

@@ -158,7 +158,7 @@ pub async fn run(
         }
     };
     sqlx::query!(
-        "update stripe_events set applied_at = now(), org_id = $2, note = $3 where event_id = $1",
+        "update stripe_events set applied_at = now(), applied_to = $2, note = $3 where event_id = $1",
         job.event_id,
         note.is_none().then_some(org),
         note
@@ -172,7 +172,7 @@ pub async fn run(
 async fn done(context: &JobContext, event: &str, org: Option<Uuid>, note: &str) -> Result<(), JobError> {
     let mut tx = context.begin().await?;
     sqlx::query!(
-        "update stripe_events set applied_at = now(), org_id = $2, note = $3 where event_id = $1 and applied_at is null",
+        "update stripe_events set applied_at = now(), applied_to = $2, note = $3 where event_id = $1 and applied_at is null",
         event,
         org,
         note

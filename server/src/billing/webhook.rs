@@ -22,12 +22,13 @@ pub const PATH: &str = "/webhooks/stripe";
 /// Stripe's events are small; this is far above any.
 pub const MAX_REQUEST_BYTES: usize = 512 * 1024;
 
+/// A Stripe id: a lower-case prefix, `_`, then letters, digits and underscores (`cs_test_…`).
 fn well_formed(id: &str, prefix_len: std::ops::RangeInclusive<usize>) -> bool {
     id.split_once('_').is_some_and(|(prefix, rest)| {
         prefix_len.contains(&prefix.len())
             && prefix.bytes().all(|b| b.is_ascii_lowercase())
-            && (1..=60).contains(&rest.len())
-            && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+            && (1..=250).contains(&rest.len())
+            && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
     })
 }
 

@@ -104,6 +104,8 @@ pub struct Sent {
 
 #[derive(Default)]
 struct Books {
+    /// Where events go, and the secrets they are signed with.
+    webhook: Option<(String, Vec<String>)>,
     next: u64,
     customers: HashMap<String, Value>,
     payment_methods: HashMap<String, Value>,
@@ -146,10 +148,16 @@ fn now() -> i64 {
 impl Stripe {
     /// Starts on `addr` (port 0 for any free port); the address it listens on.
     pub async fn start(options: Options, addr: SocketAddr) -> std::io::Result<(Self, SocketAddr)> {
+        // Its webhook client needs the process's TLS provider chosen.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        let books = Books {
+            webhook: options.webhook.clone(),
+            ..Books::default()
+        };
         let standin = Stripe {
-            books: Arc::default(),
+            books: Arc::new(Mutex::new(books)),
             options: Arc::new(options),
             base: format!("http://{addr}").into(),
             http: reqwest::Client::builder()
@@ -188,6 +196,11 @@ impl Stripe {
 
     pub fn base_url(&self) -> &str {
         &self.base
+    }
+
+    /// Sends events to `url`, signed with each of `secrets`.
+    pub fn set_webhook(&self, url: String, secrets: Vec<String>) {
+        self.books().webhook = Some((url, secrets));
     }
 
     /// Every API request so far.
@@ -229,7 +242,7 @@ impl Stripe {
             .iter()
             .find(|s| s.event["id"] == id)
             .map(|s| s.event.clone())?;
-        let (url, configured) = self.options.webhook.clone()?;
+        let (url, configured) = self.books().webhook.clone()?;
         let status = self
             .post_event(&url, &event, &secrets.unwrap_or(configured), timestamp.unwrap_or_else(now))
             .await;

@@ -37,6 +37,7 @@ use uuid::Uuid;
 use crate::support::{
     logs,
     orgs::{email_of, sign_in, Fixture, A_SLUG},
+    wait::columns_holding,
     TestApp,
 };
 
@@ -624,28 +625,7 @@ async fn email_content_stays_data_and_is_kept_nowhere_else() {
     );
 
     // The canary is in the message and nowhere else of ours: no table, no log line.
-    let columns: Vec<(String, String)> = sqlx::query_as(
-        "select table_schema || '.' || table_name, column_name from information_schema.columns
-         where table_schema in ('public', 'tower_sessions')
-           and data_type in ('text', 'jsonb', 'json', 'character varying', 'ARRAY', 'bytea', 'USER-DEFINED')",
-    )
-    .fetch_all(&s.db)
-    .await
-    .unwrap();
-    let mut holding = Vec::new();
-    for (table, column) in columns {
-        let found: bool = sqlx::query_scalar(&format!(
-            "select exists (select 1 from {table} where \"{column}\"::text like '%' || $1 || '%')"
-        ))
-        .bind(&canary)
-        .fetch_one(&s.db)
-        .await
-        .unwrap_or(false);
-        if found {
-            holding.push(format!("{table}.{column}"));
-        }
-    }
-    holding.sort();
+    let holding = columns_holding(&s.db, &canary).await;
     assert_eq!(holding, ["public.inbox_messages.text_body"], "{holding:?}");
     assert!(!logs::contain(&canary), "no log line holds message content");
 }

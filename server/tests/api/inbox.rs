@@ -2,7 +2,6 @@
 //! security policy signs them, threaded across a reply chain, stored once however often they
 //! arrive; hostile HTML made harmless; answers sent with the headers that thread them.
 
-use std::time::{Duration, Instant};
 
 use app::work::inbox::{
     AttachmentRef, DownloadAttachment, GetInboundAddress, GetThread, InboxQuery, ListThreads,
@@ -15,6 +14,7 @@ use uuid::Uuid;
 use crate::support::{
     fake_sendgrid::{self, API_KEY},
     orgs::{email_of, sign_in, Fixture, A_SLUG},
+    wait::wait_for,
     TestApp,
 };
 
@@ -412,14 +412,6 @@ async fn hostile_html_reaches_the_reader_harmless_and_remote_images_wait_to_be_a
         .await
         .contains("img-src 'self' data: https:;"));
     assert!(!csp("?images=shown").await.contains("unsafe-inline"));
-}
-
-async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ mod support;
 
 mod accounts;
 mod ai;
+mod billing;
 mod credential_changes;
 mod dashboard;
 mod demo;

@@ -4,6 +4,7 @@
 
 mod ai;
 mod audit;
+mod billing;
 mod invitations;
 mod invite;
 mod members;
@@ -13,6 +14,7 @@ mod shell;
 
 pub use ai::AiRecordPage;
 pub use audit::AuditLogPage;
+pub use billing::BillingPage;
 pub use invite::InvitePage;
 pub use members::MembersPage;
 pub use organisations::OrganisationsPage;

@@ -39,8 +39,9 @@ pub fn OrgShell() -> impl IntoView {
                             view! {
                                 <header class="org-header">
                                     <Switcher ctx=ctx.clone() others/>
-                                    <Tabs ctx/>
+                                    <Tabs ctx=ctx.clone()/>
                                 </header>
+                                <PaymentBanner ctx/>
                                 <Outlet/>
                             }.into_any()
                         }
@@ -87,8 +88,39 @@ fn Tabs(ctx: OrgContext) -> impl IntoView {
             {ctx.role.allows(Permission::AuditExport).then(|| view! {
                 <A href=format!("/o/{}/audit", ctx.slug)>"Audit log"</A>
             })}
+            {ctx.role.allows(Permission::SeeBilling).then(|| view! {
+                <A href=format!("/o/{}/billing", ctx.slug)>"Billing"</A>
+            })}
         </nav>
     }
+}
+
+/// A payment owed, on every page of the organisation: what happens when, and where to act.
+#[component]
+fn PaymentBanner(ctx: OrgContext) -> impl IntoView {
+    ctx.payment.map(|p| {
+        let text = match p.grace_ends_on {
+            Some(day) => format!(
+                "A payment for the {} plan failed. Its limits hold until {day}; after that, Free limits apply to new members, businesses and requests. Nothing is removed.",
+                p.plan
+            ),
+            None => format!(
+                "A payment for the {} plan failed and the grace period has ended: Free limits apply to new members, businesses and requests. Nothing has been removed.",
+                p.plan
+            ),
+        };
+        let manage = ctx.role.allows(Permission::SeeBilling);
+        view! {
+            <div class="banner warning" role="alert" data-testid="payment-banner">
+                <p>{text}</p>
+                {if manage {
+                    view! { <p><A href=format!("/o/{}/billing", ctx.slug)>"Update the card"</A></p> }.into_any()
+                } else {
+                    view! { <p>"An Owner can update the card."</p> }.into_any()
+                }}
+            </div>
+        }
+    })
 }
 
 /// `/o/{slug}` itself: the issues, the page people open every morning.

@@ -6,6 +6,7 @@ pub mod logs;
 pub mod nginx;
 pub mod orgs;
 pub mod pki;
+pub mod wait;
 
 use std::{collections::HashMap, net::SocketAddr};
 

@@ -34,6 +34,9 @@ pub struct Fixture {
     pub thread_b: Uuid,
     pub attachment_a: Uuid,
     pub attachment_b: Uuid,
+    /// Each Owner's trip to Stripe, ready to be taken.
+    pub billing_session_a: Uuid,
+    pub billing_session_b: Uuid,
 }
 
 pub const A_SLUG: &str = "alpha-cafes";
@@ -83,6 +86,8 @@ impl Fixture {
             thread_b: Uuid::new_v4(),
             attachment_a: Uuid::new_v4(),
             attachment_b: Uuid::new_v4(),
+            billing_session_a: Uuid::new_v4(),
+            billing_session_b: Uuid::new_v4(),
         };
         fixture.reset(db).await;
         fixture
@@ -341,6 +346,41 @@ impl Fixture {
             .await
             .unwrap();
         }
+        // A Stripe customer each, with its card and an invoice, and an Owner's trip to Stripe.
+        for (org, tag, session, owner) in [
+            (self.a, "Alpha", self.billing_session_a, u("a-owner")),
+            (self.b, "Bravo", self.billing_session_b, u("b-owner")),
+        ] {
+            sqlx::query(
+                "insert into billing_accounts (org_id, customer_id, subscription_id, price_id, card_brand, card_last4, card_exp_month, card_exp_year)
+                 values ($1, 'cus_fixture' || $2, 'sub_fixture' || $2, 'price_fixtureTeam', 'visa', '4242', 4, 2030)",
+            )
+            .bind(org)
+            .bind(tag)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            sqlx::query(
+                "insert into billing_invoices (org_id, invoice_id, number, status, amount_due, amount_paid, currency, hosted_invoice_url, created)
+                 values ($1, 'in_fixture' || $2, $2 || '-0001', 'paid', 2900, 2900, 'gbp', 'https://invoice.stripe.test/' || $2, now())",
+            )
+            .bind(org)
+            .bind(tag)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            sqlx::query(
+                "insert into billing_sessions (org_id, session_id, user_id, kind, state, url)
+                 values ($1, $2, $3, 'portal', 'ready', 'https://billing.stripe.test/' || $4)",
+            )
+            .bind(org)
+            .bind(session)
+            .bind(owner)
+            .bind(tag)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
         // A background job each, queued as a request working for the organisation would.
         for org in [self.a, self.b] {
             sqlx::query(
@@ -358,7 +398,7 @@ impl Fixture {
     /// Every field any organisation function takes, naming objects of `org`.
     pub fn fields(&self, slug: &str, org: Uuid) -> Vec<(&'static str, String)> {
         let in_a = org == self.a;
-        let (target, invitation, business, issue, thread, attachment) = if in_a {
+        let (target, invitation, business, issue, thread, attachment, session) = if in_a {
             (
                 self.users["a-target"],
                 self.invitation_a,
@@ -366,6 +406,7 @@ impl Fixture {
                 self.issue_a,
                 self.thread_a,
                 self.attachment_a,
+                self.billing_session_a,
             )
         } else {
             (
@@ -375,6 +416,7 @@ impl Fixture {
                 self.issue_b,
                 self.thread_b,
                 self.attachment_b,
+                self.billing_session_b,
             )
         };
         vec![
@@ -442,6 +484,8 @@ impl Fixture {
             ("purpose", String::new()),
             ("outcome", String::new()),
             ("from_draft", "false".into()),
+            ("plan", "team".into()),
+            ("session_id", session.to_string()),
         ]
     }
 
@@ -463,6 +507,9 @@ impl Fixture {
                 (select string_agg(d::text, ',' order by user_id) from ai_drafts d where org_id = $1),
                 (select string_agg(r::text, ',' order by request_id) from ai_requests r where org_id = $1),
                 (select string_agg(u::text, ',' order by meter, month) from usage_meters u where org_id = $1),
+                (select string_agg(a::text, ',') from billing_accounts a where org_id = $1),
+                (select string_agg(i::text, ',' order by invoice_id) from billing_invoices i where org_id = $1),
+                (select string_agg(s::text, ',' order by session_id) from billing_sessions s where org_id = $1),
                 (select next_issue_number::text from organisations where org_id = $1))",
         )
         .bind(self.b)
