@@ -9,7 +9,6 @@
 
 use serde::{Deserialize, Serialize};
 
-
 /// Something counted against a monthly allowance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Meter {

@@ -11,13 +11,13 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::{allowance::Standing, auth::client::CsrfClient, error::AppError};
+use crate::{auth::client::CsrfClient, error::AppError};
 
 #[cfg(feature = "ssr")]
 use {
     crate::{
         access::{self, Member},
-        allowance::Meter,
+        allowance::{Meter, Standing},
         audit::AuditAction,
         jobs::{enqueue, Job, Queue},
         limits,
@@ -225,7 +225,10 @@ pub async fn get_billing(slug: String) -> Result<BillingView, AppError> {
     .fetch_all(&mut *m.tx)
     .await?;
     let b = m.billing;
-    let subscribed = b.status.pays() && account.as_ref().is_some_and(|a| a.subscription_id.is_some());
+    let subscribed = b.status.pays()
+        && account
+            .as_ref()
+            .is_some_and(|a| a.subscription_id.is_some());
     let configured = m.svc.billing.stripe;
     let can_manage = m.role.allows(Permission::ManageBilling);
     let usage = vec![
@@ -298,7 +301,11 @@ pub async fn get_billing(slug: String) -> Result<BillingView, AppError> {
                 number: i.number.unwrap_or_else(|| "Draft".into()),
                 date: long_date(i.created),
                 amount: money(
-                    if i.status == "paid" { i.amount_paid } else { i.amount_due },
+                    if i.status == "paid" {
+                        i.amount_paid
+                    } else {
+                        i.amount_due
+                    },
                     &i.currency,
                 ),
                 status: i.status,
@@ -369,7 +376,10 @@ pub async fn start_checkout(slug: String, form: CheckoutForm) -> Result<String, 
     m.audit(
         AuditAction::BillingOpened,
         Some(plan(chosen).name),
-        &format!("Went to Stripe's Checkout for the {} plan", plan(chosen).name),
+        &format!(
+            "Went to Stripe's Checkout for the {} plan",
+            plan(chosen).name
+        ),
     )
     .await?;
     m.commit().await?;

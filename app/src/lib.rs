@@ -54,8 +54,8 @@ use crate::pages::{
     issues::IssuesPage,
     not_found::NotFound,
     org::{
-        AiRecordPage, AuditLogPage, BillingPage, InvitePage, MembersPage, OrgHome, OrgShell, OrganisationsPage,
-        SettingsPage,
+        AiRecordPage, AuditLogPage, BillingPage, InvitePage, MembersPage, OrgHome, OrgShell,
+        OrganisationsPage, SettingsPage,
     },
     pricing::PricingPage,
     privacy::PrivacyPage,

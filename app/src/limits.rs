@@ -62,7 +62,10 @@ mod enforce {
 
     /// The plan whose limits apply now to the member's organisation (read as it was entered).
     pub fn in_force(m: &Member) -> &'static Plan {
-        plan(m.billing.in_force(OffsetDateTime::now_utc().unix_timestamp()))
+        plan(
+            m.billing
+                .in_force(OffsetDateTime::now_utc().unix_timestamp()),
+        )
     }
 
     /// The plan whose limits apply now to `org`, for work that is not a member's request (a
@@ -82,7 +85,9 @@ mod enforce {
             &r.billing_status,
             r.grace_ends_at.map(OffsetDateTime::unix_timestamp),
         );
-        Ok(plan(billing.in_force(OffsetDateTime::now_utc().unix_timestamp())))
+        Ok(plan(
+            billing.in_force(OffsetDateTime::now_utc().unix_timestamp()),
+        ))
     }
 
     fn limit_of(p: &Plan, what: Counted) -> Limit {

@@ -170,7 +170,10 @@ impl BillingStatus {
     pub fn pays(self) -> bool {
         matches!(
             self,
-            BillingStatus::Active | BillingStatus::Trialing | BillingStatus::PastDue | BillingStatus::Unpaid
+            BillingStatus::Active
+                | BillingStatus::Trialing
+                | BillingStatus::PastDue
+                | BillingStatus::Unpaid
         )
     }
 
@@ -345,7 +348,10 @@ mod tests {
         for s in BillingStatus::ALL {
             assert_eq!(BillingStatus::parse(s.as_str()), Some(s));
         }
-        assert_eq!(BillingStatus::parse("past_due"), Some(BillingStatus::PastDue));
+        assert_eq!(
+            BillingStatus::parse("past_due"),
+            Some(BillingStatus::PastDue)
+        );
         assert_eq!(BillingStatus::parse("pastdue"), None);
     }
 

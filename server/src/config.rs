@@ -635,7 +635,10 @@ fn read_billing(r: &mut Reader<'_>, prod: bool) -> Option<BillingConfig> {
         }
     });
     let price = |v: &str| {
-        if v.starts_with("price_") && v.len() <= 100 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if v.starts_with("price_")
+            && v.len() <= 100
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
             Ok(v.to_string())
         } else {
             Err("expected a Stripe Price ID (price_…)".to_string())

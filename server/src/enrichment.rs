@@ -14,8 +14,8 @@ use std::{sync::Arc, time::Duration};
 
 use app::{
     allowance::{self, Meter},
-    limits,
     jobs::Job,
+    limits,
     work::enrichment::EnrichBusiness,
 };
 use serde::{Deserialize, Serialize};

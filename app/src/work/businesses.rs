@@ -16,8 +16,8 @@ use {
     },
     crate::access::{self, Member},
     crate::audit::AuditAction,
-    crate::limits::{self, Counted},
     crate::domain::{Address, BusinessName, Notes, Phone, Tags, Website},
+    crate::limits::{self, Counted},
     crate::roles::Permission,
     uuid::Uuid,
 };

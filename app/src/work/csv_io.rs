@@ -17,8 +17,8 @@ use {
     },
     crate::access::{self, Member},
     crate::audit::AuditAction,
-    crate::limits::{self, Counted},
     crate::csv::to_csv,
+    crate::limits::{self, Counted},
     crate::roles::Permission,
     std::collections::HashMap,
 };

@@ -15,10 +15,10 @@ use {
     super::fields::{choice, parse_id},
     crate::access::{self, Member},
     crate::allowance::Meter,
-    crate::limits,
     crate::audit::AuditAction,
     crate::domain::{Address, Phone, Website},
     crate::jobs::{enqueue, Job, Queue},
+    crate::limits,
     crate::roles::Permission,
     uuid::Uuid,
 };

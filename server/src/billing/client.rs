@@ -135,7 +135,9 @@ impl Stripe {
             .config
             .base_url
             .join(&format!("v1{}", request.path))
-            .map_err(|_| StripeError::Unusable(format!("a path Stripe has not: {}", request.path)))?;
+            .map_err(|_| {
+                StripeError::Unusable(format!("a path Stripe has not: {}", request.path))
+            })?;
         if let Some(query) = &request.query {
             url.set_query(Some(query));
         }
@@ -181,7 +183,9 @@ impl Stripe {
                     code: e.code,
                     message: e.message.chars().take(300).collect(),
                 },
-                (_, Err(_)) => StripeError::Unusable(format!("status {status} without Stripe's error")),
+                (_, Err(_)) => {
+                    StripeError::Unusable(format!("status {status} without Stripe's error"))
+                }
             });
         }
         serde_json::from_str(&text).map_err(|e| StripeError::Unusable(e.to_string()))

@@ -72,10 +72,20 @@ pub async fn run(
     match event.object_type.as_str() {
         "checkout.session" => {
             let s: CheckoutSession = stripe
-                .send(&RetrieveCheckoutSession::new(event.object_id.as_str()), None)
+                .send(
+                    &RetrieveCheckoutSession::new(event.object_id.as_str()),
+                    None,
+                )
                 .await?;
-            found.org = s.client_reference_id.as_deref().and_then(|r| Uuid::parse_str(r).ok());
-            found.customer = s.customer.as_ref().map(|c| c.id().to_string()).or(found.customer);
+            found.org = s
+                .client_reference_id
+                .as_deref()
+                .and_then(|r| Uuid::parse_str(r).ok());
+            found.customer = s
+                .customer
+                .as_ref()
+                .map(|c| c.id().to_string())
+                .or(found.customer);
             subscription_id = s.subscription.as_ref().map(|s| s.id().to_string());
         }
         "subscription" => subscription_id = Some(event.object_id.clone()),
@@ -83,7 +93,11 @@ pub async fn run(
             let i: Invoice = stripe
                 .send(&RetrieveInvoice::new(event.object_id.as_str()), None)
                 .await?;
-            found.customer = i.customer.as_ref().map(|c| c.id().to_string()).or(found.customer);
+            found.customer = i
+                .customer
+                .as_ref()
+                .map(|c| c.id().to_string())
+                .or(found.customer);
             subscription_id = i.subscription_id().map(str::to_string);
             found.invoice = Some(i);
         }
@@ -102,9 +116,11 @@ pub async fn run(
         match fetch_subscription(stripe, id).await {
             Ok((s, card)) => {
                 found.customer = Some(s.customer.id().to_string());
-                found.org = found
-                    .org
-                    .or_else(|| s.metadata.get("org_id").and_then(|o| Uuid::parse_str(o).ok()));
+                found.org = found.org.or_else(|| {
+                    s.metadata
+                        .get("org_id")
+                        .and_then(|o| Uuid::parse_str(o).ok())
+                });
                 found.card = card;
                 found.subscription = Some(s);
             }
@@ -116,7 +132,13 @@ pub async fn run(
     let org = match (&linked, found.org) {
         (Some((linked, _)), Some(named)) if *linked != named => {
             tracing::error!(event = %job.event_id, "a Stripe customer names two organisations; the event is not applied");
-            return done(context, &job.event_id, None, "the customer belongs to another organisation").await;
+            return done(
+                context,
+                &job.event_id,
+                None,
+                "the customer belongs to another organisation",
+            )
+            .await;
         }
         (Some((linked, _)), _) => Some(*linked),
         (None, named) => named,
@@ -152,7 +174,16 @@ pub async fn run(
                 keep_invoice(&mut tx, org, i).await?;
             }
             if let Some(s) = &found.subscription {
-                apply_subscription(&mut tx, org, &slug, s, found.card.as_ref(), stripe.config(), applying).await?;
+                apply_subscription(
+                    &mut tx,
+                    org,
+                    &slug,
+                    s,
+                    found.card.as_ref(),
+                    stripe.config(),
+                    applying,
+                )
+                .await?;
             }
             None
         }
@@ -169,7 +200,12 @@ pub async fn run(
 }
 
 /// Marks an event that changes nothing as applied, saying why.
-async fn done(context: &JobContext, event: &str, org: Option<Uuid>, note: &str) -> Result<(), JobError> {
+async fn done(
+    context: &JobContext,
+    event: &str,
+    org: Option<Uuid>,
+    note: &str,
+) -> Result<(), JobError> {
     let mut tx = context.begin().await?;
     sqlx::query!(
         "update stripe_events set applied_at = now(), applied_to = $2, note = $3 where event_id = $1 and applied_at is null",
@@ -298,7 +334,10 @@ async fn apply_subscription(
     applying: &Applying,
 ) -> Result<(), JobError> {
     let Some(status) = BillingStatus::parse(&s.status) else {
-        return Err(JobError::fatal(format!("a subscription status we do not know: {}", s.status)));
+        return Err(JobError::fatal(format!(
+            "a subscription status we do not know: {}",
+            s.status
+        )));
     };
     let old = sqlx::query!(
         "select o.plan, o.billing_status, o.grace_ends_at, a.subscription_id
@@ -310,7 +349,10 @@ async fn apply_subscription(
     .await?;
     let before = Billing::from_stored(&old.plan, &old.billing_status, None);
     // An older subscription ending changes nothing while a newer one pays.
-    if old.subscription_id.as_deref().is_some_and(|current| current != s.id)
+    if old
+        .subscription_id
+        .as_deref()
+        .is_some_and(|current| current != s.id)
         && !status.pays()
         && before.status.pays()
     {
@@ -378,7 +420,11 @@ async fn apply_subscription(
             None,
             AuditAction::PlanChanged,
             Some(name(plan_now)),
-            &format!("The plan changed from {} to {}", name(before.plan), name(plan_now)),
+            &format!(
+                "The plan changed from {} to {}",
+                name(before.plan),
+                name(plan_now)
+            ),
             &meta,
         )
         .await
@@ -390,9 +436,17 @@ async fn apply_subscription(
             "A payment failed. The {} plan's limits hold until {until}; then Free limits apply to new things",
             name(plan_now)
         );
-        record_org_event(conn, org, None, AuditAction::PaymentFailed, None, &summary, &meta)
-            .await
-            .map_err(not_recorded)?;
+        record_org_event(
+            conn,
+            org,
+            None,
+            AuditAction::PaymentFailed,
+            None,
+            &summary,
+            &meta,
+        )
+        .await
+        .map_err(not_recorded)?;
         tell_owners(conn, org, slug, name(plan_now), &until, applying).await?;
     } else if before.status.owes() && !status.owes() && status.pays() {
         record_org_event(
@@ -455,7 +509,10 @@ async fn tell_owners(
                 &owner.name,
                 &[&line, &grace],
                 "Update the card",
-                &format!("{}/o/{slug}/billing", applying.public_url.trim_end_matches('/')),
+                &format!(
+                    "{}/o/{slug}/billing",
+                    applying.public_url.trim_end_matches('/')
+                ),
             ),
         )
         .await

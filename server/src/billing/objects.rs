@@ -199,7 +199,9 @@ impl EventObject {
         }
         match &self.customer {
             Some(serde_json::Value::String(id)) => Some(id.clone()),
-            Some(serde_json::Value::Object(o)) => o.get("id").and_then(|v| v.as_str()).map(str::to_string),
+            Some(serde_json::Value::Object(o)) => {
+                o.get("id").and_then(|v| v.as_str()).map(str::to_string)
+            }
             _ => None,
         }
     }

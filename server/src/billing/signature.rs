@@ -89,7 +89,10 @@ impl VerifySignature for SignedByStripe {
         match verify(self.0.expose_secret(), header, body, now) {
             Ok(()) => true,
             Err(refusal) => {
-                tracing::warn!(?refusal, "a Stripe webhook whose signature did not verify was refused");
+                tracing::warn!(
+                    ?refusal,
+                    "a Stripe webhook whose signature did not verify was refused"
+                );
                 false
             }
         }
@@ -139,7 +142,10 @@ mod tests {
         assert_eq!(verify(SECRET, &moved, BODY, 11), Err(Refusal::Mismatch));
         assert_eq!(verify(SECRET, "t=10", BODY, 10), Err(Refusal::Missing));
         assert_eq!(verify(SECRET, "v1=00", BODY, 10), Err(Refusal::Malformed));
-        assert_eq!(verify(SECRET, "t=ten,v1=00", BODY, 10), Err(Refusal::Malformed));
+        assert_eq!(
+            verify(SECRET, "t=ten,v1=00", BODY, 10),
+            Err(Refusal::Malformed)
+        );
         assert_eq!(verify(SECRET, "", BODY, 10), Err(Refusal::Malformed));
     }
 }

@@ -107,7 +107,10 @@ async fn made(
             settle(
                 context,
                 session,
-                Err("Stripe could not start this. Try again, or contact us if it keeps happening.".into()),
+                Err(
+                    "Stripe could not start this. Try again, or contact us if it keeps happening."
+                        .into(),
+                ),
             )
             .await
         }
@@ -133,7 +136,11 @@ pub async fn checkout(
         let tx = context.begin().await?;
         return context.finish(tx).await;
     };
-    let Some(price) = trip.plan.filter(|_| trip.kind == "checkout").and_then(|p| stripe.config().price_of(p)) else {
+    let Some(price) = trip
+        .plan
+        .filter(|_| trip.kind == "checkout")
+        .and_then(|p| stripe.config().price_of(p))
+    else {
         return Err(JobError::fatal("a checkout session without a paid plan"));
     };
     let page = billing_page(public_url, &trip.slug);
@@ -159,7 +166,10 @@ pub async fn checkout(
     let result = stripe
         .send::<CheckoutSession>(&request, Some(&key))
         .await
-        .and_then(|s| s.url.ok_or_else(|| StripeError::Unusable("a Checkout Session without its url".into())));
+        .and_then(|s| {
+            s.url
+                .ok_or_else(|| StripeError::Unusable("a Checkout Session without its url".into()))
+        });
     made(context, job.session_id, result).await
 }
 
@@ -174,7 +184,12 @@ pub async fn portal(
         return context.finish(tx).await;
     };
     let Some(customer) = trip.customer else {
-        return settle(context, job.session_id, Err("The organisation has never subscribed: choose a plan first.".into())).await;
+        return settle(
+            context,
+            job.session_id,
+            Err("The organisation has never subscribed: choose a plan first.".into()),
+        )
+        .await;
     };
     let request = CreateBillingPortalSession::new()
         .customer(customer.as_str())

@@ -44,8 +44,15 @@ pub async fn receive(State(state): State<AppState>, body: Bytes) -> Response {
             e
         }
         _ => {
-            tracing::warn!(bytes = body.len(), "a signed Stripe webhook that is not an event was refused");
-            return (StatusCode::BAD_REQUEST, "The request is not a Stripe event.").into_response();
+            tracing::warn!(
+                bytes = body.len(),
+                "a signed Stripe webhook that is not an event was refused"
+            );
+            return (
+                StatusCode::BAD_REQUEST,
+                "The request is not a Stripe event.",
+            )
+                .into_response();
         }
     };
     match record(&state, &event).await {

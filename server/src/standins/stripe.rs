@@ -23,6 +23,9 @@
 //! The card number typed into Checkout is used for its brand and last four digits and then
 //! dropped, as Stripe keeps it from its customers' servers.
 
+// A refusal here is the HTTP answer itself, made once per request: its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::{
     collections::HashMap,
     net::SocketAddr,
@@ -61,14 +64,17 @@ pub const BUSINESS_PRICE: &str = "price_standinBusinessMonthly";
 /// The paid plans at the prices the pricing page shows.
 pub fn development_prices() -> Vec<Price> {
     use app::plans::{plan, PlanId};
-    [(PlanId::Team, TEAM_PRICE), (PlanId::Business, BUSINESS_PRICE)]
-        .into_iter()
-        .map(|(p, id)| Price {
-            id: id.into(),
-            name: plan(p).name.into(),
-            amount: i64::from(plan(p).monthly_pence),
-        })
-        .collect()
+    [
+        (PlanId::Team, TEAM_PRICE),
+        (PlanId::Business, BUSINESS_PRICE),
+    ]
+    .into_iter()
+    .map(|(p, id)| Price {
+        id: id.into(),
+        name: plan(p).name.into(),
+        amount: i64::from(plan(p).monthly_pence),
+    })
+    .collect()
 }
 
 #[derive(Clone, Debug, Default)]
@@ -244,7 +250,12 @@ impl Stripe {
             .map(|s| s.event.clone())?;
         let (url, configured) = self.books().webhook.clone()?;
         let status = self
-            .post_event(&url, &event, &secrets.unwrap_or(configured), timestamp.unwrap_or_else(now))
+            .post_event(
+                &url,
+                &event,
+                &secrets.unwrap_or(configured),
+                timestamp.unwrap_or_else(now),
+            )
             .await;
         if let Some(sent) = self.books().events.iter_mut().find(|s| s.event["id"] == id) {
             sent.answers.push(status);
@@ -266,7 +277,10 @@ impl Stripe {
             .post(url)
             .header("Content-Type", "application/json; charset=utf-8")
             .header("Stripe-Signature", signature)
-            .header("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
+            .header(
+                "User-Agent",
+                "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+            )
             .body(body)
             .send()
             .await
@@ -346,7 +360,11 @@ fn error(status: StatusCode, kind: &str, message: &str, param: Option<&str>) -> 
 
 fn missing(what: &str, id: &str, param: Option<&str>) -> Response {
     error(
-        if param.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::NOT_FOUND },
+        if param.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::NOT_FOUND
+        },
         "invalid_request_error",
         &format!("No such {what}: '{id}'"),
         param,
@@ -360,7 +378,13 @@ fn field<'a>(form: &'a Fields, key: &str) -> Option<&'a str> {
 }
 
 /// What every API request goes through: the key, a queued fault, the record, the delay.
-async fn admit(standin: &Stripe, method: &str, path: &str, headers: &HeaderMap, body: &str) -> Result<Fields, Response> {
+async fn admit(
+    standin: &Stripe,
+    method: &str,
+    path: &str,
+    headers: &HeaderMap,
+    body: &str,
+) -> Result<Fields, Response> {
     let form: Fields = url::form_urlencoded::parse(body.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
@@ -404,8 +428,17 @@ async fn admit(standin: &Stripe, method: &str, path: &str, headers: &HeaderMap, 
         ));
     }
     if let Some(status) = fault {
-        let kind = if status == StatusCode::TOO_MANY_REQUESTS { "rate_limit_error" } else { "api_error" };
-        return Err(error(status, kind, "The stand-in was told to fail this request.", None));
+        let kind = if status == StatusCode::TOO_MANY_REQUESTS {
+            "rate_limit_error"
+        } else {
+            "api_error"
+        };
+        return Err(error(
+            status,
+            kind,
+            "The stand-in was told to fail this request.",
+            None,
+        ));
     }
     if method == "POST"
         && !headers
@@ -430,7 +463,10 @@ fn idempotent(
     body: &str,
     make: impl FnOnce(&mut Books) -> Result<Value, Response>,
 ) -> Response {
-    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let mut books = standin.books();
     if let Some(key) = &key {
         if let Some((first, status, answer)) = books.idempotency.get(key).cloned() {
@@ -442,15 +478,22 @@ fn idempotent(
                     None,
                 );
             }
-            let mut r = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), Json(answer)).into_response();
-            r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            let mut r = (
+                StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+                Json(answer),
+            )
+                .into_response();
+            r.headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
             return r;
         }
     }
     match make(&mut books) {
         Ok(answer) => {
             if let Some(key) = key {
-                books.idempotency.insert(key, (body.to_string(), 200, answer.clone()));
+                books
+                    .idempotency
+                    .insert(key, (body.to_string(), 200, answer.clone()));
             }
             Json(answer).into_response()
         }
@@ -489,20 +532,49 @@ async fn create_checkout(State(s): State<Stripe>, headers: HeaderMap, body: Stri
     idempotent(&s, &headers, &body, |books| {
         match field(&form, "mode") {
             Some("subscription") => {}
-            Some(other) => return Err(error(StatusCode::BAD_REQUEST, "invalid_request_error", &format!("Invalid mode: {other}; this stand-in makes subscriptions"), Some("mode"))),
-            None => return Err(error(StatusCode::BAD_REQUEST, "invalid_request_error", "Missing required param: mode.", Some("mode"))),
+            Some(other) => {
+                return Err(error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request_error",
+                    &format!("Invalid mode: {other}; this stand-in makes subscriptions"),
+                    Some("mode"),
+                ))
+            }
+            None => {
+                return Err(error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request_error",
+                    "Missing required param: mode.",
+                    Some("mode"),
+                ))
+            }
         }
         let Some(success_url) = field(&form, "success_url") else {
-            return Err(error(StatusCode::BAD_REQUEST, "invalid_request_error", "Missing required param: success_url.", Some("success_url")));
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "Missing required param: success_url.",
+                Some("success_url"),
+            ));
         };
         let Some(price_id) = field(&form, "line_items[0][price]") else {
-            return Err(error(StatusCode::BAD_REQUEST, "invalid_request_error", "Missing required param: line_items.", Some("line_items")));
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "Missing required param: line_items.",
+                Some("line_items"),
+            ));
         };
         let Some(price) = prices.iter().find(|p| p.id == price_id) else {
             return Err(missing("price", price_id, Some("line_items[0][price]")));
         };
         if field(&form, "line_items[0][quantity]").is_some_and(|q| q != "1") {
-            return Err(error(StatusCode::BAD_REQUEST, "invalid_request_error", "This stand-in sells one of each plan.", Some("line_items[0][quantity]")));
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "This stand-in sells one of each plan.",
+                Some("line_items[0][quantity]"),
+            ));
         }
         let customer = field(&form, "customer");
         if let Some(c) = customer {
@@ -546,8 +618,20 @@ fn public(mut v: Value) -> Value {
     v
 }
 
-async fn retrieve_checkout(State(s): State<Stripe>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    if let Err(r) = admit(&s, "GET", &format!("/v1/checkout/sessions/{id}"), &headers, "").await {
+async fn retrieve_checkout(
+    State(s): State<Stripe>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = admit(
+        &s,
+        "GET",
+        &format!("/v1/checkout/sessions/{id}"),
+        &headers,
+        "",
+    )
+    .await
+    {
         return r;
     }
     match s.books().checkout_sessions.get(&id) {
@@ -564,7 +648,12 @@ async fn create_portal(State(s): State<Stripe>, headers: HeaderMap, body: String
     let base = s.base.clone();
     idempotent(&s, &headers, &body, |books| {
         let Some(customer) = field(&form, "customer") else {
-            return Err(error(StatusCode::BAD_REQUEST, "invalid_request_error", "Missing required param: customer.", Some("customer")));
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "Missing required param: customer.",
+                Some("customer"),
+            ));
         };
         if !books.customers.contains_key(customer) {
             return Err(missing("customer", customer, Some("customer")));
@@ -595,38 +684,61 @@ fn with_payment_method(books: &Books, mut v: Value, at: &[&str]) -> Value {
     v
 }
 
-async fn retrieve_subscription(State(s): State<Stripe>, Path(id): Path<String>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+async fn retrieve_subscription(
+    State(s): State<Stripe>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
     if let Err(r) = admit(&s, "GET", &format!("/v1/subscriptions/{id}"), &headers, "").await {
         return r;
     }
     let expand = expands(uri.query().unwrap_or_default());
     let books = s.books();
     match books.subscriptions.get(&id) {
-        Some(v) if expand.iter().any(|e| e == "default_payment_method") => {
-            Json(with_payment_method(&books, v.clone(), &["default_payment_method"])).into_response()
-        }
+        Some(v) if expand.iter().any(|e| e == "default_payment_method") => Json(
+            with_payment_method(&books, v.clone(), &["default_payment_method"]),
+        )
+        .into_response(),
         Some(v) => Json(v.clone()).into_response(),
         None => missing("subscription", &id, None),
     }
 }
 
-async fn retrieve_customer(State(s): State<Stripe>, Path(id): Path<String>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+async fn retrieve_customer(
+    State(s): State<Stripe>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
     if let Err(r) = admit(&s, "GET", &format!("/v1/customers/{id}"), &headers, "").await {
         return r;
     }
     let expand = expands(uri.query().unwrap_or_default());
     let books = s.books();
     match books.customers.get(&id) {
-        Some(v) if expand.iter().any(|e| e == "invoice_settings.default_payment_method") => Json(
-            with_payment_method(&books, v.clone(), &["invoice_settings", "default_payment_method"]),
-        )
-        .into_response(),
+        Some(v)
+            if expand
+                .iter()
+                .any(|e| e == "invoice_settings.default_payment_method") =>
+        {
+            Json(with_payment_method(
+                &books,
+                v.clone(),
+                &["invoice_settings", "default_payment_method"],
+            ))
+            .into_response()
+        }
         Some(v) => Json(v.clone()).into_response(),
         None => missing("customer", &id, None),
     }
 }
 
-async fn retrieve_invoice(State(s): State<Stripe>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+async fn retrieve_invoice(
+    State(s): State<Stripe>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(r) = admit(&s, "GET", &format!("/v1/invoices/{id}"), &headers, "").await {
         return r;
     }
@@ -637,7 +749,11 @@ async fn retrieve_invoice(State(s): State<Stripe>, Path(id): Path<String>, heade
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 fn page(title: &str, body: &str) -> Html<String> {
@@ -652,13 +768,23 @@ fn page(title: &str, body: &str) -> Html<String> {
 
 async fn checkout_page(State(s): State<Stripe>, Path(id): Path<String>) -> Response {
     let Some(session) = s.books().checkout_sessions.get(&id).cloned() else {
-        return (StatusCode::NOT_FOUND, page("Not found", "<h1>This checkout is not available</h1>")).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            page("Not found", "<h1>This checkout is not available</h1>"),
+        )
+            .into_response();
     };
     if session["status"] != "open" {
         return page("Checkout", "<h1>This checkout is complete</h1>").into_response();
     }
     let price = session["standin"]["price"].as_str().unwrap_or_default();
-    let name = s.options.prices.iter().find(|p| p.id == price).map(|p| (p.name.clone(), p.amount)).unwrap_or_default();
+    let name = s
+        .options
+        .prices
+        .iter()
+        .find(|p| p.id == price)
+        .map(|p| (p.name.clone(), p.amount))
+        .unwrap_or_default();
     let cancel = session["cancel_url"].as_str().unwrap_or("/");
     let body = format!(
         "<h1>Subscribe to {plan}</h1><p>£{pounds}.{pence:02} a month</p>\
@@ -691,8 +817,17 @@ struct CardForm {
 /// A card as Stripe describes it once it has it: brand, last four, expiry. Nothing else of the
 /// number is kept.
 fn card(form: &CardForm) -> Result<Value, &'static str> {
-    let digits: String = form.card_number.chars().filter(char::is_ascii_digit).collect();
-    if !(12..=19).contains(&digits.len()) || form.card_number.chars().any(|c| !c.is_ascii_digit() && c != ' ') {
+    let digits: String = form
+        .card_number
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    if !(12..=19).contains(&digits.len())
+        || form
+            .card_number
+            .chars()
+            .any(|c| !c.is_ascii_digit() && c != ' ')
+    {
         return Err("Your card number is incomplete.");
     }
     if digits == "4000000000000002" {
@@ -705,7 +840,9 @@ fn card(form: &CardForm) -> Result<Value, &'static str> {
         .filter(|(m, _)| (1..=12).contains(m))
         .ok_or("Your card's expiration date is incomplete.")?;
     let year = if year < 100 { 2000 + year } else { year };
-    if !(3..=4).contains(&form.cvc.trim().len()) || !form.cvc.trim().chars().all(|c| c.is_ascii_digit()) {
+    if !(3..=4).contains(&form.cvc.trim().len())
+        || !form.cvc.trim().chars().all(|c| c.is_ascii_digit())
+    {
         return Err("Your card's security code is incomplete.");
     }
     let brand = match digits.as_bytes()[0] {
@@ -733,7 +870,14 @@ fn new_payment_method(books: &mut Books, card: Value, customer: &str) -> String 
     id
 }
 
-fn new_invoice(books: &mut Books, base: &str, customer: &str, subscription: &str, amount: i64, paid: bool) -> Value {
+fn new_invoice(
+    books: &mut Books,
+    base: &str,
+    customer: &str,
+    subscription: &str,
+    amount: i64,
+    paid: bool,
+) -> Value {
     let id = books.id("in");
     let number = format!("STANDIN-{:04}", books.next);
     let invoice = json!({
@@ -756,10 +900,23 @@ fn new_invoice(books: &mut Books, base: &str, customer: &str, subscription: &str
     invoice
 }
 
-async fn pay(State(s): State<Stripe>, Path(id): Path<String>, Form(form): Form<CardForm>) -> Response {
+async fn pay(
+    State(s): State<Stripe>,
+    Path(id): Path<String>,
+    Form(form): Form<CardForm>,
+) -> Response {
     let mut books = s.books();
-    let Some(session) = books.checkout_sessions.get(&id).cloned().filter(|v| v["status"] == "open") else {
-        return (StatusCode::NOT_FOUND, page("Not found", "<h1>This checkout is not available</h1>")).into_response();
+    let Some(session) = books
+        .checkout_sessions
+        .get(&id)
+        .cloned()
+        .filter(|v| v["status"] == "open")
+    else {
+        return (
+            StatusCode::NOT_FOUND,
+            page("Not found", "<h1>This checkout is not available</h1>"),
+        )
+            .into_response();
     };
     let card = match card(&form) {
         Ok(c) => c,
@@ -785,8 +942,16 @@ async fn pay(State(s): State<Stripe>, Path(id): Path<String>, Form(form): Form<C
     if let Some(c) = books.customers.get_mut(&customer) {
         c["invoice_settings"]["default_payment_method"] = json!(pm);
     }
-    let price_id = session["standin"]["price"].as_str().unwrap_or_default().to_string();
-    let amount = s.options.prices.iter().find(|p| p.id == price_id).map_or(0, |p| p.amount);
+    let price_id = session["standin"]["price"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let amount = s
+        .options
+        .prices
+        .iter()
+        .find(|p| p.id == price_id)
+        .map_or(0, |p| p.amount);
     let sub = books.id("sub");
     let item = books.id("si");
     let invoice = new_invoice(&mut books, &s.base, &customer, &sub, amount, true);
@@ -809,7 +974,9 @@ async fn pay(State(s): State<Stripe>, Path(id): Path<String>, Form(form): Form<C
         "currency": "gbp",
         "livemode": false,
     });
-    books.subscriptions.insert(sub.clone(), subscription.clone());
+    books
+        .subscriptions
+        .insert(sub.clone(), subscription.clone());
     let mut done = session.clone();
     done["status"] = json!("complete");
     done["payment_status"] = json!("paid");
@@ -817,16 +984,28 @@ async fn pay(State(s): State<Stripe>, Path(id): Path<String>, Form(form): Form<C
     done["subscription"] = json!(sub);
     books.checkout_sessions.insert(id.clone(), done.clone());
     s.emit(&mut books, "checkout.session.completed", public(done), None);
-    s.emit(&mut books, "customer.subscription.created", subscription, None);
+    s.emit(
+        &mut books,
+        "customer.subscription.created",
+        subscription,
+        None,
+    );
     s.emit(&mut books, "invoice.paid", invoice, None);
-    let to = session["success_url"].as_str().unwrap_or("/").replace("{CHECKOUT_SESSION_ID}", &id);
+    let to = session["success_url"]
+        .as_str()
+        .unwrap_or("/")
+        .replace("{CHECKOUT_SESSION_ID}", &id);
     Redirect::to(&to).into_response()
 }
 
 async fn portal_page(State(s): State<Stripe>, Path(id): Path<String>) -> Response {
     let books = s.books();
     let Some(session) = books.portal_sessions.get(&id) else {
-        return (StatusCode::NOT_FOUND, page("Not found", "<h1>This session is not available</h1>")).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            page("Not found", "<h1>This session is not available</h1>"),
+        )
+            .into_response();
     };
     let customer = session["customer"].as_str().unwrap_or_default();
     let back = escape(session["return_url"].as_str().unwrap_or("/"));
@@ -837,7 +1016,9 @@ async fn portal_page(State(s): State<Stripe>, Path(id): Path<String>) -> Respons
         .max_by_key(|v| v["created"].as_i64());
     let mut body = String::from("<h1>Manage your subscription</h1>");
     if let Some(sub) = subscription {
-        let price = sub["items"]["data"][0]["price"]["id"].as_str().unwrap_or_default();
+        let price = sub["items"]["data"][0]["price"]["id"]
+            .as_str()
+            .unwrap_or_default();
         for p in &s.options.prices {
             if p.id == price {
                 body.push_str(&format!("<p>Current plan: {}</p>", escape(&p.name)));
@@ -860,7 +1041,9 @@ async fn portal_page(State(s): State<Stripe>, Path(id): Path<String>) -> Respons
          <p><label>CVC <input name=\"cvc\"></label></p>\
          <button type=\"submit\">Update card</button></form>",
     );
-    body.push_str(&format!("<p><a href=\"{back}\">Return to Ops Intel</a></p>"));
+    body.push_str(&format!(
+        "<p><a href=\"{back}\">Return to Ops Intel</a></p>"
+    ));
     page("Billing", &body).into_response()
 }
 
@@ -873,9 +1056,18 @@ struct PortalForm {
     card: CardForm,
 }
 
-async fn portal_action(State(s): State<Stripe>, Path(id): Path<String>, Form(form): Form<PortalForm>) -> Response {
+async fn portal_action(
+    State(s): State<Stripe>,
+    Path(id): Path<String>,
+    Form(form): Form<PortalForm>,
+) -> Response {
     let mut books = s.books();
-    let Some(customer) = books.portal_sessions.get(&id).and_then(|v| v["customer"].as_str()).map(str::to_string) else {
+    let Some(customer) = books
+        .portal_sessions
+        .get(&id)
+        .and_then(|v| v["customer"].as_str())
+        .map(str::to_string)
+    else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let sub = books
@@ -887,7 +1079,13 @@ async fn portal_action(State(s): State<Stripe>, Path(id): Path<String>, Form(for
         .map(str::to_string);
     match (form.action.as_str(), sub) {
         ("plan", Some(sub)) => {
-            let Some(price) = s.options.prices.iter().find(|p| p.id == form.price).cloned() else {
+            let Some(price) = s
+                .options
+                .prices
+                .iter()
+                .find(|p| p.id == form.price)
+                .cloned()
+            else {
                 return StatusCode::BAD_REQUEST.into_response();
             };
             let Some(v) = books.subscriptions.get_mut(&sub) else {
@@ -896,7 +1094,12 @@ async fn portal_action(State(s): State<Stripe>, Path(id): Path<String>, Form(for
             let previous = json!({ "items": v["items"].clone() });
             v["items"]["data"][0]["price"] = json!({ "id": price.id, "object": "price", "currency": "gbp", "unit_amount": price.amount, "recurring": { "interval": "month" } });
             let updated = v.clone();
-            s.emit(&mut books, "customer.subscription.updated", updated, Some(previous));
+            s.emit(
+                &mut books,
+                "customer.subscription.updated",
+                updated,
+                Some(previous),
+            );
         }
         ("cancel", Some(sub)) => {
             let Some(v) = books.subscriptions.get_mut(&sub) else {
@@ -904,12 +1107,23 @@ async fn portal_action(State(s): State<Stripe>, Path(id): Path<String>, Form(for
             };
             v["cancel_at_period_end"] = json!(true);
             let updated = v.clone();
-            s.emit(&mut books, "customer.subscription.updated", updated, Some(json!({ "cancel_at_period_end": false })));
+            s.emit(
+                &mut books,
+                "customer.subscription.updated",
+                updated,
+                Some(json!({ "cancel_at_period_end": false })),
+            );
         }
         ("card", sub) => {
             let card = match card(&form.card) {
                 Ok(c) => c,
-                Err(why) => return (StatusCode::PAYMENT_REQUIRED, page("Billing", &format!("<p role=\"alert\">{}</p>", escape(why)))).into_response(),
+                Err(why) => {
+                    return (
+                        StatusCode::PAYMENT_REQUIRED,
+                        page("Billing", &format!("<p role=\"alert\">{}</p>", escape(why))),
+                    )
+                        .into_response()
+                }
             };
             let pm = new_payment_method(&mut books, card, &customer);
             let pm_object = books.payment_methods[&pm].clone();
@@ -958,14 +1172,31 @@ async fn fail_payment(State(s): State<Stripe>, Json(r): Json<SubscriptionRef>) -
         return missing("subscription", &r.subscription, None);
     };
     let customer = sub["customer"].as_str().unwrap_or_default().to_string();
-    let amount = sub["items"]["data"][0]["price"]["unit_amount"].as_i64().unwrap_or(0);
-    let invoice = new_invoice(&mut books, &s.base, &customer, &r.subscription, amount, false);
-    let v = books.subscriptions.get_mut(&r.subscription).expect("found above");
+    let amount = sub["items"]["data"][0]["price"]["unit_amount"]
+        .as_i64()
+        .unwrap_or(0);
+    let invoice = new_invoice(
+        &mut books,
+        &s.base,
+        &customer,
+        &r.subscription,
+        amount,
+        false,
+    );
+    let v = books
+        .subscriptions
+        .get_mut(&r.subscription)
+        .expect("found above");
     v["status"] = json!("past_due");
     v["latest_invoice"] = invoice["id"].clone();
     let updated = v.clone();
     s.emit(&mut books, "invoice.payment_failed", invoice.clone(), None);
-    s.emit(&mut books, "customer.subscription.updated", updated, Some(json!({ "status": "active" })));
+    s.emit(
+        &mut books,
+        "customer.subscription.updated",
+        updated,
+        Some(json!({ "status": "active" })),
+    );
     Json(invoice).into_response()
 }
 
@@ -978,7 +1209,10 @@ async fn pay_owed(State(s): State<Stripe>, Json(r): Json<SubscriptionRef>) -> Re
     let open: Vec<String> = books
         .invoices
         .values()
-        .filter(|i| i["status"] == "open" && i["parent"]["subscription_details"]["subscription"] == r.subscription.as_str())
+        .filter(|i| {
+            i["status"] == "open"
+                && i["parent"]["subscription_details"]["subscription"] == r.subscription.as_str()
+        })
         .filter_map(|i| i["id"].as_str().map(str::to_string))
         .collect();
     for id in open {
@@ -989,10 +1223,18 @@ async fn pay_owed(State(s): State<Stripe>, Json(r): Json<SubscriptionRef>) -> Re
         let paid = i.clone();
         s.emit(&mut books, "invoice.paid", paid, None);
     }
-    let v = books.subscriptions.get_mut(&r.subscription).expect("checked above");
+    let v = books
+        .subscriptions
+        .get_mut(&r.subscription)
+        .expect("checked above");
     v["status"] = json!("active");
     let updated = v.clone();
-    s.emit(&mut books, "customer.subscription.updated", updated.clone(), Some(json!({ "status": "past_due" })));
+    s.emit(
+        &mut books,
+        "customer.subscription.updated",
+        updated.clone(),
+        Some(json!({ "status": "past_due" })),
+    );
     Json(updated).into_response()
 }
 
@@ -1005,7 +1247,12 @@ async fn end_subscription(State(s): State<Stripe>, Json(r): Json<SubscriptionRef
     v["status"] = json!("canceled");
     v["ended_at"] = json!(now());
     let ended = v.clone();
-    s.emit(&mut books, "customer.subscription.deleted", ended.clone(), None);
+    s.emit(
+        &mut books,
+        "customer.subscription.deleted",
+        ended.clone(),
+        None,
+    );
     Json(ended).into_response()
 }
 
@@ -1050,7 +1297,11 @@ async fn list_requests(State(s): State<Stripe>) -> Json<Value> {
 }
 
 async fn faults(State(s): State<Stripe>, Json(statuses): Json<Vec<u16>>) -> StatusCode {
-    s.fail_next(statuses.into_iter().filter_map(|c| StatusCode::from_u16(c).ok()));
+    s.fail_next(
+        statuses
+            .into_iter()
+            .filter_map(|c| StatusCode::from_u16(c).ok()),
+    );
     StatusCode::NO_CONTENT
 }
 
@@ -1068,7 +1319,10 @@ mod tests {
         .unwrap();
         assert_eq!(c["brand"], "visa");
         assert_eq!(c["last4"], "4242");
-        assert_eq!((c["exp_month"].as_i64(), c["exp_year"].as_i64()), (Some(4), Some(2030)));
+        assert_eq!(
+            (c["exp_month"].as_i64(), c["exp_year"].as_i64()),
+            (Some(4), Some(2030))
+        );
         assert!(!c.to_string().contains("42424242"));
         let declined = card(&CardForm {
             card_number: "4000000000000002".into(),

@@ -67,10 +67,7 @@ async fn setup() -> Setup {
         ("OPS_JOBS_POLL_MS", "20"),
     ])
     .await;
-    stripe.set_webhook(
-        format!("{}/webhooks/stripe", app.base),
-        vec![SECRET.into()],
-    );
+    stripe.set_webhook(format!("{}/webhooks/stripe", app.base), vec![SECRET.into()]);
     let db = PgPool::connect(&app.db.url).await.unwrap();
     let f = Fixture::create(&db).await;
     // Alpha starts as a new organisation in production does: Free, never at Stripe.
@@ -86,12 +83,7 @@ async fn setup() -> Setup {
         .execute(&db)
         .await
         .unwrap();
-    Setup {
-        app,
-        db,
-        f,
-        stripe,
-    }
+    Setup { app, db, f, stripe }
 }
 
 fn invite(email: &str) -> InviteMember {
@@ -172,7 +164,7 @@ async fn pay(checkout_url: &str, card: &str) -> (u16, String) {
 }
 
 /// Subscribes Alpha to Team through Checkout and waits until the events are applied.
-async fn subscribe(s: &Setup, owner: &mut Browser<'_>) -> BillingView {
+async fn subscribe(owner: &mut Browser<'_>) -> BillingView {
     let id = owner
         .ok(StartCheckout {
             slug: A_SLUG.into(),
@@ -185,7 +177,10 @@ async fn subscribe(s: &Setup, owner: &mut Browser<'_>) -> BillingView {
     let (status, to) = pay(&url, CARD).await;
     assert_eq!(status, 303);
     // Back to the billing page, at the server's public address.
-    assert_eq!(to, format!("http://ops.test/o/{A_SLUG}/billing?checkout=done"));
+    assert_eq!(
+        to,
+        format!("http://ops.test/o/{A_SLUG}/billing?checkout=done")
+    );
     let mut page = None;
     wait_for("the subscription's events", async || {
         let p = owner.ok(billing()).await;
@@ -206,7 +201,10 @@ async fn applied_events(db: &PgPool) -> i64 {
 
 async fn all_applied(db: &PgPool, s: &Stripe) {
     let made = s.events().len() as i64;
-    wait_for("every event applied", async || applied_events(db).await == made).await;
+    wait_for("every event applied", async || {
+        applied_events(db).await == made
+    })
+    .await;
 }
 
 async fn audit(db: &PgPool, org: Uuid, action: &str) -> Vec<String> {
@@ -238,22 +236,33 @@ async fn subscribing_through_checkout_raises_the_limits_and_keeps_only_the_cards
     }
     assert_eq!(seats(&s.db, s.f.a).await, before, "nothing written");
     let page = owner.ok(billing()).await;
-    assert_eq!((page.plan.as_str(), page.in_force.as_str()), ("Free", "Free"));
+    assert_eq!(
+        (page.plan.as_str(), page.in_force.as_str()),
+        ("Free", "Free")
+    );
     assert!(page.configured && page.can_manage && !page.subscribed);
     assert_eq!(page.choices.len(), 2);
 
-    let page = subscribe(&s, &mut owner).await;
+    let page = subscribe(&mut owner).await;
     assert_eq!(page.status, "Active");
     assert!(page.subscribed && page.choices.is_empty());
     let card = page.card.unwrap();
     assert_eq!(
-        (card.brand.as_str(), card.last4.as_str(), card.expires.as_str()),
+        (
+            card.brand.as_str(),
+            card.last4.as_str(),
+            card.expires.as_str()
+        ),
         ("visa", "4242", "04/2030")
     );
     assert_eq!(page.invoices[0].amount, "£29.00");
     assert_eq!(page.invoices[0].status, "paid");
     assert!(page.renews_on.is_some());
-    let members = page.usage.iter().find(|u| u.what.starts_with("Members")).unwrap();
+    let members = page
+        .usage
+        .iter()
+        .find(|u| u.what.starts_with("Members"))
+        .unwrap();
     assert_eq!(members.limit, Some(15));
 
     // Checkout was asked for as Stripe documents it, once, with an idempotency key.
@@ -266,11 +275,23 @@ async fn subscribing_through_checkout_raises_the_limits_and_keeps_only_the_cards
     assert_eq!(creates.len(), 1, "{creates:?}");
     let c = &creates[0];
     assert_eq!(c.path, "/v1/checkout/sessions");
-    assert!(c.idempotency_key.as_deref().unwrap().starts_with("checkout-"));
-    let form = |k: &str| c.form.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    assert!(c
+        .idempotency_key
+        .as_deref()
+        .unwrap()
+        .starts_with("checkout-"));
+    let form = |k: &str| {
+        c.form
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
     assert_eq!(form("mode"), Some("subscription"));
     assert_eq!(form("line_items[0][price]"), Some(stripe::TEAM_PRICE));
-    assert_eq!(form("client_reference_id"), Some(s.f.a.to_string().as_str()));
+    assert_eq!(
+        form("client_reference_id"),
+        Some(s.f.a.to_string().as_str())
+    );
     assert_eq!(
         form("subscription_data[metadata][org_id]"),
         Some(s.f.a.to_string().as_str())
@@ -340,7 +361,12 @@ async fn post_event(app: &TestApp, body: &[u8], signature: Option<String>) -> u1
     if let Some(sig) = signature {
         r = r.header("stripe-signature", sig);
     }
-    r.body(body.to_vec()).send().await.unwrap().status().as_u16()
+    r.body(body.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 #[tokio::test]
@@ -362,9 +388,21 @@ async fn signatures_are_checked_as_stripe_specifies_and_a_refused_event_changes_
     let tampered = serde_json::to_vec(&json!({ "id": "evt_signaturetest1", "object": "event", "type": "customer.deleted", "created": 1_700_000_000, "data": { "object": { "id": "cus_nobody", "object": "customer" } } })).unwrap();
     for (what, sent, sig) in [
         ("no signature", &body, None),
-        ("a wrong secret", &body, Some(signature::header(&["whsec_wrong"], now, &body))),
-        ("a stale timestamp", &body, Some(signature::header(&[SECRET], now - 600, &body))),
-        ("a tampered body", &tampered, Some(signature::header(&[SECRET], now, &body))),
+        (
+            "a wrong secret",
+            &body,
+            Some(signature::header(&["whsec_wrong"], now, &body)),
+        ),
+        (
+            "a stale timestamp",
+            &body,
+            Some(signature::header(&[SECRET], now - 600, &body)),
+        ),
+        (
+            "a tampered body",
+            &tampered,
+            Some(signature::header(&[SECRET], now, &body)),
+        ),
     ] {
         assert_eq!(post_event(&s.app, sent, sig).await, 400, "{what}");
     }
@@ -396,7 +434,7 @@ async fn signatures_are_checked_as_stripe_specifies_and_a_refused_event_changes_
 async fn a_redelivered_event_is_applied_once_and_events_out_of_order_end_in_stripes_state() {
     let s = setup().await;
     let mut owner = sign_in(&s.app, email_of("a-owner")).await;
-    subscribe(&s, &mut owner).await;
+    subscribe(&mut owner).await;
     all_applied(&s.db, &s.stripe).await;
     let applied = applied_events(&s.db).await;
 
@@ -429,11 +467,12 @@ async fn a_redelivered_event_is_applied_once_and_events_out_of_order_end_in_stri
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let subscription: String = sqlx::query_scalar("select subscription_id from billing_accounts where org_id = $1")
-        .bind(s.f.a)
-        .fetch_one(&s.db)
-        .await
-        .unwrap();
+    let subscription: String =
+        sqlx::query_scalar("select subscription_id from billing_accounts where org_id = $1")
+            .bind(s.f.a)
+            .fetch_one(&s.db)
+            .await
+            .unwrap();
     let operator = |path: &'static str| {
         let client = client.clone();
         let url = format!("{}/standin/{path}", s.stripe.base_url());
@@ -462,7 +501,10 @@ async fn a_redelivered_event_is_applied_once_and_events_out_of_order_end_in_stri
     all_applied(&s.db, &s.stripe).await;
     // Stripe's state, whatever the order: Business, active, nothing owed.
     let page = owner.ok(billing()).await;
-    assert_eq!((page.plan.as_str(), page.status.as_str(), page.owes), ("Business", "Active", false));
+    assert_eq!(
+        (page.plan.as_str(), page.status.as_str(), page.owes),
+        ("Business", "Active", false)
+    );
     let b: (String, String, Option<time::OffsetDateTime>) = sqlx::query_as(
         "select plan, billing_status, grace_ends_at from organisations where org_id = $1",
     )
@@ -470,10 +512,16 @@ async fn a_redelivered_event_is_applied_once_and_events_out_of_order_end_in_stri
     .fetch_one(&s.db)
     .await
     .unwrap();
-    assert_eq!((b.0.as_str(), b.1.as_str(), b.2), ("business", "active", None));
+    assert_eq!(
+        (b.0.as_str(), b.1.as_str(), b.2),
+        ("business", "active", None)
+    );
     assert_eq!(
         audit(&s.db, s.f.a, "billing.plan_changed").await,
-        ["The plan changed from Free to Team", "The plan changed from Team to Business"]
+        [
+            "The plan changed from Free to Team",
+            "The plan changed from Team to Business"
+        ]
     );
     // Two invoices on the page: the failed one, since paid, and the first.
     assert_eq!(page.invoices.len(), 2);
@@ -484,12 +532,13 @@ async fn a_redelivered_event_is_applied_once_and_events_out_of_order_end_in_stri
 async fn a_failed_payment_shows_a_notice_holds_through_the_grace_period_then_free_limits_apply() {
     let s = setup().await;
     let mut owner = sign_in(&s.app, email_of("a-owner")).await;
-    subscribe(&s, &mut owner).await;
-    let subscription: String = sqlx::query_scalar("select subscription_id from billing_accounts where org_id = $1")
-        .bind(s.f.a)
-        .fetch_one(&s.db)
-        .await
-        .unwrap();
+    subscribe(&mut owner).await;
+    let subscription: String =
+        sqlx::query_scalar("select subscription_id from billing_accounts where org_id = $1")
+            .bind(s.f.a)
+            .fetch_one(&s.db)
+            .await
+            .unwrap();
     let client = reqwest::Client::new();
     let standin = |path: &str| format!("{}/standin/{path}", s.stripe.base_url());
     let r = client
@@ -541,19 +590,28 @@ async fn a_failed_payment_shows_a_notice_holds_through_the_grace_period_then_fre
     let seats_then = seats(&s.db, s.f.a).await;
     assert!(seats_then > 3);
     // After it, Free limits apply to new things; nothing is removed.
-    sqlx::query("update organisations set grace_ends_at = now() - interval '1 second' where org_id = $1")
-        .bind(s.f.a)
-        .execute(&s.db)
-        .await
-        .unwrap();
+    sqlx::query(
+        "update organisations set grace_ends_at = now() - interval '1 second' where org_id = $1",
+    )
+    .bind(s.f.a)
+    .execute(&s.db)
+    .await
+    .unwrap();
     let refused = owner.err(invite("after-grace@example.com")).await;
     assert!(
         matches!(&refused, AppError::OverAllowance(m) if m.starts_with("The Free plan allows 3 members")),
         "{refused:?}"
     );
-    assert_eq!(seats(&s.db, s.f.a).await, seats_then, "nothing removed, nothing added");
+    assert_eq!(
+        seats(&s.db, s.f.a).await,
+        seats_then,
+        "nothing removed, nothing added"
+    );
     let page = owner.ok(billing()).await;
-    assert_eq!((page.plan.as_str(), page.in_force.as_str()), ("Team", "Free"));
+    assert_eq!(
+        (page.plan.as_str(), page.in_force.as_str()),
+        ("Team", "Free")
+    );
     assert!(owner
         .ok(CurrentOrg {
             slug: A_SLUG.into(),
@@ -583,11 +641,13 @@ async fn a_failed_payment_shows_a_notice_holds_through_the_grace_period_then_fre
 async fn parallel_invitations_at_the_last_seat_take_it_once_and_businesses_are_limited_too() {
     let s = setup().await;
     // Team: 15 seats. Fill all but one with pending invitations.
-    sqlx::query("update organisations set plan = 'team', billing_status = 'active' where org_id = $1")
-        .bind(s.f.a)
-        .execute(&s.db)
-        .await
-        .unwrap();
+    sqlx::query(
+        "update organisations set plan = 'team', billing_status = 'active' where org_id = $1",
+    )
+    .bind(s.f.a)
+    .execute(&s.db)
+    .await
+    .unwrap();
     let filled = seats(&s.db, s.f.a).await;
     for n in filled..14 {
         sqlx::query(
@@ -618,18 +678,22 @@ async fn parallel_invitations_at_the_last_seat_take_it_once_and_businesses_are_l
         .execute(&s.db)
         .await
         .unwrap();
-    let have: i64 = sqlx::query_scalar("select count(*) from businesses where org_id = $1 and archived_at is null")
+    let have: i64 = sqlx::query_scalar(
+        "select count(*) from businesses where org_id = $1 and archived_at is null",
+    )
+    .bind(s.f.a)
+    .fetch_one(&s.db)
+    .await
+    .unwrap();
+    for n in have..25 {
+        sqlx::query(
+            "insert into businesses (org_id, name, relationship) values ($1, $2, 'customer')",
+        )
         .bind(s.f.a)
-        .fetch_one(&s.db)
+        .bind(format!("Filler {n}"))
+        .execute(&s.db)
         .await
         .unwrap();
-    for n in have..25 {
-        sqlx::query("insert into businesses (org_id, name, relationship) values ($1, $2, 'customer')")
-            .bind(s.f.a)
-            .bind(format!("Filler {n}"))
-            .execute(&s.db)
-            .await
-            .unwrap();
     }
     let mut manager = sign_in(&s.app, email_of("a-manager")).await;
     let create = CreateBusiness {
@@ -645,11 +709,13 @@ async fn parallel_invitations_at_the_last_seat_take_it_once_and_businesses_are_l
         matches!(&refused, AppError::OverAllowance(m) if m.starts_with("The Free plan allows 25 businesses (archived ones not counted), and this would make 26.")),
         "{refused:?}"
     );
-    sqlx::query("update businesses set archived_at = now() where org_id = $1 and name = 'Filler 24'")
-        .bind(s.f.a)
-        .execute(&s.db)
-        .await
-        .unwrap();
+    sqlx::query(
+        "update businesses set archived_at = now() where org_id = $1 and name = 'Filler 24'",
+    )
+    .bind(s.f.a)
+    .execute(&s.db)
+    .await
+    .unwrap();
     manager.ok(create).await;
 }
 
@@ -669,7 +735,10 @@ async fn admins_see_the_billing_page_owners_manage_it_and_others_are_refused() {
         .await;
     assert!(matches!(refused, AppError::Forbidden(_)), "{refused:?}");
     let mut manager = sign_in(&s.app, email_of("a-manager")).await;
-    assert!(matches!(manager.err(billing()).await, AppError::Forbidden(_)));
+    assert!(matches!(
+        manager.err(billing()).await,
+        AppError::Forbidden(_)
+    ));
     // An Owner's bad choice is refused with a message, and nothing asks Stripe.
     let mut owner = sign_in(&s.app, email_of("a-owner")).await;
     let bad = owner

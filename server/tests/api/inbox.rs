@@ -2,7 +2,6 @@
 //! security policy signs them, threaded across a reply chain, stored once however often they
 //! arrive; hostile HTML made harmless; answers sent with the headers that thread them.
 
-
 use app::work::inbox::{
     AttachmentRef, DownloadAttachment, GetInboundAddress, GetThread, InboxQuery, ListThreads,
     MessageForm, RegenerateInboundAddress, ReplyToThread, ThreadQuery,

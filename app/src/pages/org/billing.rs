@@ -184,7 +184,8 @@ fn Manage(choices: Vec<PlanChoice>, subscribed: bool) -> impl IntoView {
     });
     let checkout_error = action_error(checkout);
     let portal_error = action_error(portal);
-    let busy = move || checkout.pending().get() || portal.pending().get() || session.get().is_some();
+    let busy =
+        move || checkout.pending().get() || portal.pending().get() || session.get().is_some();
     view! {
         <div class="billing-actions">
             {choices.into_iter().map(|c| {
@@ -235,7 +236,9 @@ fn ToStripe(session: Signal<Option<String>>) -> impl IntoView {
             }
         },
     );
-    poll_while(tick, move || matches!(trip.get(), Some(Some(Ok(Trip::Waiting)))));
+    poll_while(tick, move || {
+        matches!(trip.get(), Some(Some(Ok(Trip::Waiting))))
+    });
     Effect::new(move |_| {
         if let Some(Some(Ok(Trip::Go(url)))) = trip.get() {
             let _ = window().location().set_href(&url);
