@@ -26,7 +26,9 @@ pub fn PricingPage() -> impl IntoView {
         <section class="container">
             <h1>"Plans and pricing"</h1>
             <p class="lede">"Start free. Upgrade when your team and your register grow. Prices are in \
-                pounds sterling and exclude VAT."</p>
+                pounds sterling and exclude VAT. Paid plans are billed monthly by card through \
+                Stripe, and an Owner upgrades, changes plan or cancels from the organisation's \
+                billing page."</p>
             <p class="period-toggle">
                 <button
                     type="button"
@@ -40,6 +42,9 @@ pub fn PricingPage() -> impl IntoView {
             <ul class="plan-grid">
                 {PLANS.iter().map(|plan| view! { <PlanCard plan=*plan period/> }).collect_view()}
             </ul>
+            <p class="muted">"Members count pending invitations. Limits apply to new things only: \
+                a smaller plan, or a payment that fails and stays unpaid past its 14 days' grace, \
+                never removes anything."</p>
         </section>
     }
 }
@@ -49,7 +54,7 @@ fn PlanCard(plan: Plan, period: RwSignal<Period>) -> impl IntoView {
     let price = move || format_pounds(plan.price_pence(period.get()));
     let per = move || match period.get() {
         Period::Monthly => "per month",
-        Period::Yearly => "per year",
+        Period::Yearly => "per year, billed monthly",
     };
     let members = match plan.members {
         Limit::UpTo(1) => "1 member".to_string(),
@@ -64,6 +69,10 @@ fn PlanCard(plan: Plan, period: RwSignal<Period>) -> impl IntoView {
         Limit::UpTo(0) => "No AI assistant".to_string(),
         limit => format!("{limit} AI requests a month"),
     };
+    let enrichments = format!(
+        "{} Google Maps lookups a month",
+        plan.enrichments_per_month
+    );
     view! {
         <li class="card plan" data-plan=plan.name>
             <h2>{plan.name}</h2>
@@ -77,6 +86,7 @@ fn PlanCard(plan: Plan, period: RwSignal<Period>) -> impl IntoView {
                 <li>{members}</li>
                 <li>{businesses}</li>
                 <li>{ai}</li>
+                <li>{enrichments}</li>
             </ul>
         </li>
     }

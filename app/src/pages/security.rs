@@ -57,8 +57,10 @@ const COMMITMENTS: [(&str, &str); 13] = [
     ),
     (
         "No card numbers",
-        "Card details are entered on Stripe's pages and never reach our servers. We keep only your \
-         plan, its status, and the card's brand, last four digits and expiry month and year.",
+        "Card details are entered on Stripe's own pages and never reach our servers: no column of \
+         our database could hold a card number. We keep only your plan and its status, the card's \
+         brand, last four digits and expiry month and year, and each invoice's number, amount, \
+         status and link to Stripe.",
     ),
     (
         "Few, named sub-processors",
