@@ -20,7 +20,7 @@ use {
         allowance::{Meter, Standing},
         audit::AuditAction,
         jobs::{enqueue, Job, Queue},
-        limits,
+        limits::{self, Counted},
         plans::{format_pounds, plan, Limit, PlanId, PLANS},
         roles::Permission,
         work::fields::parse_id,
@@ -205,16 +205,8 @@ pub async fn get_billing(slug: String) -> Result<BillingView, AppError> {
     )
     .fetch_optional(&mut *m.tx)
     .await?;
-    let counts = sqlx::query!(
-        r#"select (select count(*) from memberships where org_id = $1)
-                + (select count(*) from invitations
-                   where org_id = $1 and accepted_at is null and revoked_at is null and expires_at > now())
-                  as "members!",
-                  (select count(*) from businesses where org_id = $1 and archived_at is null) as "businesses!""#,
-        m.org_id
-    )
-    .fetch_one(&mut *m.tx)
-    .await?;
+    let members = limits::count(&mut m, Counted::Members).await?;
+    let businesses = limits::count(&mut m, Counted::Businesses).await?;
     let ai: Standing = limits::standing(&mut m, Meter::Ai).await?;
     let enrichment: Standing = limits::standing(&mut m, Meter::Enrichment).await?;
     let invoices = sqlx::query!(
@@ -234,13 +226,13 @@ pub async fn get_billing(slug: String) -> Result<BillingView, AppError> {
     let usage = vec![
         Usage {
             what: "Members (pending invitations included)".into(),
-            used: counts.members.max(0) as u32,
+            used: members,
             limit: cap(in_force.members),
             period: "now".into(),
         },
         Usage {
             what: "Businesses (archived ones not counted)".into(),
-            used: counts.businesses.max(0) as u32,
+            used: businesses,
             limit: cap(in_force.businesses),
             period: "now".into(),
         },
@@ -267,9 +259,11 @@ pub async fn get_billing(slug: String) -> Result<BillingView, AppError> {
     let choices = if subscribed || !configured {
         Vec::new()
     } else {
+        // Only upwards: an organisation put on a plan without paying keeps it until it does.
+        let current = plan(m.billing.plan).monthly_pence;
         PLANS
             .iter()
-            .filter(|p| p.id != PlanId::Free)
+            .filter(|p| p.id != PlanId::Free && p.monthly_pence > current)
             .map(|p| PlanChoice {
                 id: p.id.as_str().into(),
                 name: p.name.into(),

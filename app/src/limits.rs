@@ -119,24 +119,8 @@ mod enforce {
         )
         .execute(&mut *m.tx)
         .await?;
-        let count = match what {
-            Counted::Members => sqlx::query_scalar!(
-                r#"select (select count(*) from memberships where org_id = $1)
-                        + (select count(*) from invitations
-                           where org_id = $1 and accepted_at is null and revoked_at is null and expires_at > now())
-                   as "n!""#,
-                m.org_id
-            )
-            .fetch_one(&mut *m.tx)
-            .await?,
-            Counted::Businesses => sqlx::query_scalar!(
-                r#"select count(*) as "n!" from businesses where org_id = $1 and archived_at is null"#,
-                m.org_id
-            )
-            .fetch_one(&mut *m.tx)
-            .await?,
-        };
-        let after = (count.max(0) as u64).saturating_add(u64::from(adding));
+        let count = count(m, what).await?;
+        let after = u64::from(count).saturating_add(u64::from(adding));
         if limit.allows(u32::try_from(after).unwrap_or(u32::MAX)) {
             return Ok(());
         }
@@ -156,6 +140,28 @@ mod enforce {
             Meter::Ai => p.ai_requests_per_month,
             Meter::Enrichment => p.enrichments_per_month,
         }
+    }
+
+    /// How many of `what` the organisation has now.
+    pub async fn count(m: &mut Member, what: Counted) -> Result<u32, AppError> {
+        let n = match what {
+            Counted::Members => sqlx::query_scalar!(
+                r#"select (select count(*) from memberships where org_id = $1)
+                        + (select count(*) from invitations
+                           where org_id = $1 and accepted_at is null and revoked_at is null and expires_at > now())
+                   as "n!""#,
+                m.org_id
+            )
+            .fetch_one(&mut *m.tx)
+            .await?,
+            Counted::Businesses => sqlx::query_scalar!(
+                r#"select count(*) as "n!" from businesses where org_id = $1 and archived_at is null"#,
+                m.org_id
+            )
+            .fetch_one(&mut *m.tx)
+            .await?,
+        };
+        Ok(u32::try_from(n.max(0)).unwrap_or(u32::MAX))
     }
 
     /// This month's allowance of `meter` under the plan in force.
@@ -187,7 +193,7 @@ mod enforce {
 
 #[cfg(feature = "ssr")]
 pub use enforce::{
-    admit, allowance_of, in_force, in_force_of, monthly, standing, take, take_if_left,
+    admit, allowance_of, count, in_force, in_force_of, monthly, standing, take, take_if_left,
 };
 
 #[cfg(test)]

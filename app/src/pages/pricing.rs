@@ -69,10 +69,7 @@ fn PlanCard(plan: Plan, period: RwSignal<Period>) -> impl IntoView {
         Limit::UpTo(0) => "No AI assistant".to_string(),
         limit => format!("{limit} AI requests a month"),
     };
-    let enrichments = format!(
-        "{} Google Maps lookups a month",
-        plan.enrichments_per_month
-    );
+    let enrichments = format!("{} Google Maps lookups a month", plan.enrichments_per_month);
     view! {
         <li class="card plan" data-plan=plan.name>
             <h2>{plan.name}</h2>

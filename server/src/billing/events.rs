@@ -135,7 +135,6 @@ pub async fn run(
             return done(
                 context,
                 &job.event_id,
-                None,
                 "the customer belongs to another organisation",
             )
             .await;
@@ -145,7 +144,7 @@ pub async fn run(
     };
     let Some(org) = org else {
         tracing::warn!(event = %job.event_id, "a Stripe event about no organisation of ours was recorded and not applied");
-        return done(context, &job.event_id, None, "no organisation of ours").await;
+        return done(context, &job.event_id, "no organisation of ours").await;
     };
 
     let mut tx = context.begin().await?;
@@ -200,17 +199,11 @@ pub async fn run(
 }
 
 /// Marks an event that changes nothing as applied, saying why.
-async fn done(
-    context: &JobContext,
-    event: &str,
-    org: Option<Uuid>,
-    note: &str,
-) -> Result<(), JobError> {
+async fn done(context: &JobContext, event: &str, note: &str) -> Result<(), JobError> {
     let mut tx = context.begin().await?;
     sqlx::query!(
-        "update stripe_events set applied_at = now(), applied_to = $2, note = $3 where event_id = $1 and applied_at is null",
+        "update stripe_events set applied_at = now(), note = $2 where event_id = $1 and applied_at is null",
         event,
-        org,
         note
     )
     .execute(&mut *tx)
