@@ -13,6 +13,7 @@ use app::{
 use crate::support::{
     browser::Browser,
     fake_sendgrid::{self, API_KEY},
+    wait::wait_for,
     TestApp,
 };
 
@@ -73,13 +74,16 @@ async fn an_email_queued_during_a_sendgrid_outage_is_delivered_once_it_recovers(
         "two refusals, then accepted"
     );
 
+    // The job records the delivery just after SendGrid accepts it.
     let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
-    let (attempts, sent_at_set): (i32, bool) =
+    let outbox = async || -> (i32, bool) {
         sqlx::query_as("select attempts, sent_at is not null from email_outbox")
             .fetch_one(&pool)
             .await
-            .unwrap();
-    assert_eq!((attempts, sent_at_set), (3, true));
+            .unwrap()
+    };
+    wait_for("the delivery on record", async || outbox().await.1).await;
+    assert_eq!(outbox().await, (3, true));
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
         fake.accepted.lock().unwrap().len(),
