@@ -161,6 +161,9 @@ declare -A VALUE=(
   [OPS_SENDGRID_BASE_URL]="http://127.0.0.1:$P_MAIL"
   [OPS_SECURITY_CONTACT]=security@deploy-check.test
   [OPS_SITE_ROOT]="$ROOT/target/site"
+  # The load below adds hundreds of businesses: its organisations are on Business, as an
+  # operator would put a customer's without billing.
+  [OPS_DEFAULT_PLAN]=business
 )
 used=" "
 while IFS= read -r line; do
