@@ -158,8 +158,9 @@ pub enum Trip {
     Failed(String),
 }
 
+/// "14 December 2026", as the billing page, the notice, the audit log and the emails say a day.
 #[cfg(feature = "ssr")]
-fn long_date(t: OffsetDateTime) -> String {
+pub fn long_date(t: OffsetDateTime) -> String {
     t.format(time::macros::format_description!(
         "[day padding:none] [month repr:long] [year]"
     ))

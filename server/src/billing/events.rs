@@ -11,7 +11,7 @@
 
 use app::{
     audit::{record_org_event, AuditAction},
-    billing::StripeEventJob,
+    billing::{long_date, StripeEventJob},
     email::{action_email, enqueue_email, EmailKind},
     plans::{plan, Billing, BillingStatus, PlanId},
     request::RequestMeta,
@@ -459,13 +459,6 @@ async fn apply_subscription(
 
 fn not_recorded(e: app::error::AppError) -> JobError {
     JobError::retry(format!("recording in the audit log: {e:?}"))
-}
-
-fn long_date(t: OffsetDateTime) -> String {
-    t.format(time::macros::format_description!(
-        "[day padding:none] [month repr:long] [year]"
-    ))
-    .unwrap_or_default()
 }
 
 /// Emails each Owner that a payment failed, with a link to the billing page.

@@ -577,6 +577,14 @@ async fn create_checkout(State(s): State<Stripe>, headers: HeaderMap, body: Stri
             ));
         }
         let customer = field(&form, "customer");
+        if customer.is_some() && field(&form, "customer_email").is_some() {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "You may only specify one of these parameters: customer, customer_email.",
+                Some("customer_email"),
+            ));
+        }
         if let Some(c) = customer {
             if !books.customers.contains_key(c) {
                 return Err(missing("customer", c, Some("customer")));
