@@ -1,6 +1,5 @@
-import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { PASSWORD, hydrated, openVerificationLink, signIn, signUp, uniqueEmail } from "./helpers";
+import { PASSWORD, hydrated, openVerificationLink, signIn, signUp, uniqueEmail, test, expect } from "./helpers";
 
 test("sign up, verify from the mailbox, sign in from a public page and sign out", async ({ browser }) => {
   const email = uniqueEmail("robin");

@@ -1,6 +1,6 @@
-import { test, expect, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { hydrated, operatorSql, ownerOfNewOrganisation } from "./helpers";
+import { hydrated, operatorSql, ownerOfNewOrganisation, test, expect } from "./helpers";
 
 async function noAxeViolations(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();

@@ -1,6 +1,6 @@
-import { test, expect, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { acceptAsNewcomer, hydrated, operatorSql, ownerOfNewOrganisation, uniqueEmail } from "./helpers";
+import { acceptAsNewcomer, hydrated, operatorSql, ownerOfNewOrganisation, uniqueEmail, test, expect } from "./helpers";
 
 // The server under test runs with the development stand-ins (OPS_STANDINS=1), Stripe's among
 // them (server/src/standins/stripe.rs): its Checkout and portal pages stand in for Stripe's own,

@@ -1,6 +1,6 @@
-import { test, expect, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { hydrated, openVerificationLink, signedIn, signUp, uniqueEmail } from "./helpers";
+import { hydrated, openVerificationLink, signedIn, signUp, uniqueEmail, test, expect } from "./helpers";
 
 // The server under test enriches through the Google Places stand-in (OPS_STANDINS), whose
 // catalogue has one Minster Bakery in York, two Harbour Cafés (Whitby and Scarborough) and a

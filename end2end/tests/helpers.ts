@@ -1,5 +1,53 @@
-import { expect, type Browser, type Page } from "@playwright/test";
+import { test as base, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
+
+/** Content-Security-Policy violations reported in the running test, by any of its pages. */
+const violations: string[] = [];
+const watched = new WeakSet<BrowserContext>();
+
+/** Every page in the context reports a violation of the page's Content-Security-Policy. */
+async function watchCsp(context: BrowserContext) {
+  if (watched.has(context)) return;
+  watched.add(context);
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) =>
+      console.error(
+        `Content-Security-Policy violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`,
+      ),
+    );
+  });
+  context.on("console", (msg) => {
+    if (/Content.Security.Policy/i.test(msg.text())) violations.push(`${msg.page()?.url()}: ${msg.text()}`);
+  });
+}
+
+/**
+ * The suite's `test`: every page any test opens, signed in or not, in its own browser context or
+ * in another it makes, is watched, and a Content-Security-Policy violation fails the test.
+ */
+export const test = base.extend<{ cspClean: void }>({
+  cspClean: [
+    async ({ browser, context }, use) => {
+      violations.length = 0;
+      await watchCsp(context);
+      const open = browser.newContext;
+      browser.newContext = async (...args: Parameters<Browser["newContext"]>) => {
+        const made = await open.apply(browser, args);
+        await watchCsp(made);
+        return made;
+      };
+      try {
+        await use();
+      } finally {
+        browser.newContext = open;
+      }
+      expect(violations, "Content-Security-Policy violations").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
 
 export const PASSWORD = "tangerine lighthouse 42";
 

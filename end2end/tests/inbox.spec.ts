@@ -1,6 +1,6 @@
-import { test, expect, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { hydrated, ownerOfNewOrganisation } from "./helpers";
+import { hydrated, ownerOfNewOrganisation, test, expect } from "./helpers";
 
 // The server under test sends and receives mail through SendGrid's stand-in
 // (server/src/standins/sendgrid/), at SENDGRID_STANDIN_URL: `POST /standin/inbound` delivers an

@@ -1,7 +1,7 @@
-import { test, expect, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { createHmac } from "node:crypto";
-import { hydrated, openVerificationLink, signIn, signUp, uniqueEmail } from "./helpers";
+import { hydrated, openVerificationLink, signIn, signUp, uniqueEmail, test, expect } from "./helpers";
 
 /** RFC 4648 base32, as the set-up page shows the key. */
 function base32Decode(text: string): Buffer {

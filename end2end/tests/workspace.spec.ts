@@ -1,6 +1,6 @@
-import { test, expect, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { acceptAsNewcomer, hydrated, openVerificationLink, signedIn, signUp, uniqueEmail } from "./helpers";
+import { acceptAsNewcomer, hydrated, openVerificationLink, signedIn, signUp, uniqueEmail, test, expect } from "./helpers";
 
 async function noAxeViolations(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();

@@ -1,7 +1,6 @@
 //! Issues as a table: the issue list's, and a business's own on its page.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::work::issues::IssueSummary;
 
@@ -39,7 +38,7 @@ pub fn IssueTable(
                                 </td>
                             })}
                             <td>{format!("#{n}")}</td>
-                            <td><A href=format!("/o/{}/issues/{}", slug, n)>{i.title}</A></td>
+                            <td><a href=format!("/o/{slug}/issues/{n}")>{i.title}</a></td>
                             <td>{i.priority.label()}</td>
                             <td>{i.status.label()}</td>
                             <td>{i.business.unwrap_or_default()}</td>

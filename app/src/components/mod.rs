@@ -1,5 +1,6 @@
 pub mod address;
 pub mod business_fields;
+pub mod chart;
 pub mod choices;
 pub mod confirm_identity;
 pub mod csv_tools;

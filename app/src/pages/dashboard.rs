@@ -1,20 +1,16 @@
 //! The dashboard: figures and charts for a site and period. Changing the filters changes the
 //! address (so a view can be shared or bookmarked) and refetches in place, without a reload.
 //!
-//! Charts are drawn by leptos-chartistry as SVG, the same on the server and in the browser.
+//! Charts are plain SVG (`components::chart`), the same on the server and in the browser.
 //! Each has a text alternative: a sentence for assistive technology and the figures as a table.
 
 use leptos::prelude::*;
-use leptos_chartistry::{
-    AspectRatio, AxisMarker, Bar, Colour, IntoInner, Legend, Line, Series, TickLabels, Tooltip,
-    TooltipPlacement, XGuideLine, YGridLine,
-};
 use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
-use time::{Date, OffsetDateTime};
 
 use crate::{
     components::{
         address::{query, query_string},
+        chart::{Bar, BarChart, Hue, LineChart, LineSeries, ValueAxis},
         problem::LoadProblem,
     },
     org::OrgContext,
@@ -23,9 +19,9 @@ use crate::{
     },
 };
 
-/// Colours that read on both the light and the dark background.
-const TEAL: Colour = Colour::from_rgb(20, 150, 140);
-const AMBER: Colour = Colour::from_rgb(217, 119, 6);
+/// Own sites in one colour, competitors in the other, on every chart that shows both.
+const OWN: Hue = Hue::Teal;
+const COMPETITOR: Hue = Hue::Amber;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -157,8 +153,8 @@ fn Figures(d: Dashboard) -> impl IntoView {
             <li class="card"><span class="stat" data-figure="first-response">{first_response}</span> " median first response"</li>
         </ul>
         <div class="charts">
-            <CountChart title="Open issues by priority" id="by-priority" rows=priority colour=AMBER/>
-            <CountChart title="Open issues by site" id="by-site" rows=sites colour=TEAL/>
+            <CountChart title="Open issues by priority" id="by-priority" rows=priority hue=Hue::Amber/>
+            <CountChart title="Open issues by site" id="by-site" rows=sites hue=Hue::Teal/>
             <figure class="chart wide">
                 <figcaption id="weekly-title">"Issues opened and resolved per week"</figcaption>
                 <div role="img" aria-labelledby="weekly-title" aria-describedby="weekly-said">
@@ -177,36 +173,13 @@ fn Figures(d: Dashboard) -> impl IntoView {
                     </table>
                 </details>
             </figure>
-            <CountChart title="Businesses by relationship" id="by-relationship" rows=businesses colour=TEAL/>
+            <CountChart title="Businesses by relationship" id="by-relationship" rows=businesses hue=Hue::Teal/>
             <RatingsChart ratings=d.ratings/>
         </div>
     }
 }
 
-/// The y axis of a count or a rating: whole numbers named, ticks in between blank.
-fn whole_numbers() -> TickLabels<f64> {
-    TickLabels::aligned_floats().with_format(|y: &f64, _| {
-        if y.fract() == 0.0 {
-            format!("{y}")
-        } else {
-            String::new()
-        }
-    })
-}
-
-/// The x axis of a bar chart: bars stand on whole numbers, each named by its label; ticks in
-/// between stay blank.
-fn bar_labels(labels: Vec<String>) -> TickLabels<f64> {
-    TickLabels::aligned_floats().with_format(move |x: &f64, _| {
-        if x.fract() == 0.0 {
-            labels.get(*x as usize).cloned().unwrap_or_default()
-        } else {
-            String::new()
-        }
-    })
-}
-
-/// Labels too long for the axis are shortened there; the table keeps them whole.
+/// Names too long for the axis are shortened there; the table keeps them whole.
 fn axis_label(label: &str) -> String {
     const MAX: usize = 12;
     if label.chars().count() <= MAX {
@@ -223,47 +196,29 @@ fn CountChart(
     title: &'static str,
     id: &'static str,
     rows: Vec<(String, i64)>,
-    colour: Colour,
+    hue: Hue,
 ) -> impl IntoView {
     let said = rows
         .iter()
         .map(|(label, n)| format!("{label}: {n}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let labels: Vec<String> = rows.iter().map(|(l, _)| axis_label(l)).collect();
-    let points: Vec<(f64, f64)> = rows
+    let largest = rows.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    let bars = rows
         .iter()
-        .enumerate()
-        .map(|(i, (_, n))| (i as f64, *n as f64))
+        .map(|(label, n)| Bar {
+            name: axis_label(label),
+            value: *n as f64,
+            hue,
+            title: format!("{label}: {n}"),
+        })
         .collect();
-    let max = points.iter().map(|p| p.1).fold(0.0, f64::max);
-    let x_ticks = bar_labels(labels);
-    let series = Series::new(|p: &(f64, f64)| p.0)
-        .with_y_range(0.0, max.max(4.0))
-        .bar(
-            Bar::new(|p: &(f64, f64)| p.1)
-                .with_name(title)
-                .with_colour(colour),
-        );
     let (title_id, said_id) = (format!("{id}-title"), format!("{id}-said"));
     view! {
         <figure class="chart" id=id>
             <figcaption id=title_id.clone()>{title}</figcaption>
             <div role="img" aria-labelledby=title_id aria-describedby=said_id.clone()>
-                <leptos_chartistry::Chart
-                    aspect_ratio=AspectRatio::from_outer_ratio(420.0, 240.0)
-                    font_height=12.0
-                    font_width=7.0
-                    left=whole_numbers()
-                    bottom=x_ticks
-                    inner=[
-                        AxisMarker::left_edge().into_inner(),
-                        AxisMarker::bottom_edge().into_inner(),
-                        YGridLine::default().into_inner(),
-                    ]
-                    series=series
-                    data=Signal::stored(points)
-                />
+                <BarChart bars axis=ValueAxis::fit(largest as f64, 4.0) width=420.0 height=240.0/>
             </div>
             <p id=said_id class="visually-hidden">{said}</p>
             <details>
@@ -307,53 +262,27 @@ fn RatingsChart(ratings: Vec<Rating>) -> impl IntoView {
         })
         .collect::<Vec<_>>()
         .join("; ");
-    let labels: Vec<String> = ratings.iter().map(|r| axis_label(&r.name)).collect();
-    type Point = (f64, f64, f64);
-    // Each bar stands in its own series' place; the other series is zero there.
-    let points: Vec<Point> = ratings
+    let bars = ratings
         .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let (own, other) = if r.own {
-                (r.rating, 0.0)
-            } else {
-                (0.0, r.rating)
-            };
-            (i as f64, own, other)
+        .map(|r| Bar {
+            name: axis_label(&r.name),
+            value: r.rating,
+            hue: if r.own { OWN } else { COMPETITOR },
+            title: format!(
+                "{} ({}): {:.1} from {} reviews",
+                r.name,
+                side(r),
+                r.rating,
+                r.reviews
+            ),
         })
         .collect();
-    let x_ticks = bar_labels(labels);
-    let series = Series::new(|p: &Point| p.0)
-        .with_y_range(0.0, 5.0)
-        .bar(
-            Bar::new(|p: &Point| p.1)
-                .with_name("Own sites")
-                .with_colour(TEAL),
-        )
-        .bar(
-            Bar::new(|p: &Point| p.2)
-                .with_name("Competitors")
-                .with_colour(AMBER),
-        );
     view! {
         <figure class="chart wide" id="ratings">
             <figcaption id="ratings-title">"Google ratings: own sites and competitors"</figcaption>
             <div role="img" aria-labelledby="ratings-title" aria-describedby="ratings-said">
-                <leptos_chartistry::Chart
-                    aspect_ratio=AspectRatio::from_outer_ratio(860.0, 280.0)
-                    font_height=12.0
-                    font_width=7.0
-                    top=Legend::end()
-                    left=whole_numbers()
-                    bottom=x_ticks
-                    inner=[
-                        AxisMarker::left_edge().into_inner(),
-                        AxisMarker::bottom_edge().into_inner(),
-                        YGridLine::default().into_inner(),
-                    ]
-                    series=series
-                    data=Signal::stored(points)
-                />
+                <BarChart bars axis=ValueAxis::fit(5.0, 5.0) width=860.0 height=300.0
+                    legend=vec![("Own sites", OWN), ("Competitors", COMPETITOR)]/>
             </div>
             <p id="ratings-said" class="visually-hidden">{said}</p>
             <details>
@@ -378,98 +307,28 @@ fn RatingsChart(ratings: Vec<Rating>) -> impl IntoView {
     .into_any()
 }
 
-const SECONDS_PER_DAY: i64 = 86_400;
-
-/// The chart's x axis counts days since the Unix epoch: each week's point sits on the Monday it
-/// starts, so the axis is a true time line.
-fn day_of(week: &Week) -> f64 {
-    week.starts.div_euclid(SECONDS_PER_DAY) as f64
-}
-
-/// "23 Nov", as the weeks' labels read, for the day a tick on the x axis falls on. The axis
-/// spaces its ticks evenly over the period, not on day boundaries: a tick within a quarter of a
-/// day of one is named after that day, and the others stay blank. The chart is wide enough for at
-/// most 12 labels of this length, so even over the shortest period (7 days) ticks are more than
-/// half a day apart and no day is named twice.
-fn day_label(x: f64) -> String {
-    let day = x.round();
-    if (x - day).abs() >= 0.25 {
-        return String::new();
-    }
-    let epoch = OffsetDateTime::UNIX_EPOCH.date().to_julian_day();
-    match Date::from_julian_day(epoch + day as i32) {
-        Ok(date) => {
-            let month = date.month().to_string();
-            format!("{:02} {}", date.day(), &month[..3])
-        }
-        Err(_) => String::new(),
-    }
-}
-
+/// Opened and resolved per week, each week named by the Monday it starts.
 #[component]
 fn WeeklyChart(weeks: Vec<Week>) -> impl IntoView {
-    type Point = (f64, f64, f64);
-    let points: Vec<Point> = weeks
+    let largest = weeks
         .iter()
-        .map(|w| (day_of(w), w.opened as f64, w.resolved as f64))
-        .collect();
-    let max = points.iter().map(|p| p.1.max(p.2)).fold(0.0, f64::max);
-    let series = Series::new(|p: &Point| p.0)
-        .with_min_y(0.0)
-        .with_max_y(max.max(4.0))
-        .line(
-            Line::new(|p: &Point| p.1)
-                .with_name("Opened")
-                .with_colour(AMBER),
-        )
-        .line(
-            Line::new(|p: &Point| p.2)
-                .with_name("Resolved")
-                .with_colour(TEAL),
-        );
-    let days = || TickLabels::aligned_floats().with_format(|x: &f64, _| day_label(*x));
+        .map(|w| w.opened.max(w.resolved))
+        .max()
+        .unwrap_or(0);
+    let series = vec![
+        LineSeries {
+            name: "Opened",
+            hue: Hue::Amber,
+            values: weeks.iter().map(|w| w.opened as f64).collect(),
+        },
+        LineSeries {
+            name: "Resolved",
+            hue: Hue::Teal,
+            values: weeks.iter().map(|w| w.resolved as f64).collect(),
+        },
+    ];
+    let places = weeks.into_iter().map(|w| w.label).collect();
     view! {
-        <leptos_chartistry::Chart
-            aspect_ratio=AspectRatio::from_outer_ratio(860.0, 280.0)
-            font_height=12.0
-            font_width=7.0
-            top=Legend::end()
-            left=whole_numbers()
-            bottom=days()
-            inner=[
-                AxisMarker::left_edge().into_inner(),
-                AxisMarker::bottom_edge().into_inner(),
-                YGridLine::default().into_inner(),
-                XGuideLine::over_data().into_inner(),
-            ]
-            tooltip=Tooltip::new(TooltipPlacement::LeftCursor, days(), TickLabels::aligned_floats())
-            series=series
-            data=Signal::stored(points)
-        />
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_weekly_axis_names_days_as_the_weeks_labels_read() {
-        // Monday 23 November 2026, 00:00 UTC.
-        let week = Week {
-            starts: 1_795_392_000,
-            label: "23 Nov".into(),
-            opened: 0,
-            resolved: 0,
-        };
-        let monday = day_of(&week);
-        assert_eq!(day_label(monday), week.label);
-        assert_eq!(day_label(monday + 9.0), "02 Dec");
-        assert_eq!(
-            day_label(monday + 8.8),
-            "02 Dec",
-            "a tick near a day is named after it"
-        );
-        assert_eq!(day_label(monday + 0.5), "", "a tick between days is not");
+        <LineChart places series axis=ValueAxis::fit(largest as f64, 4.0) width=860.0 height=280.0/>
     }
 }
