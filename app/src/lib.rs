@@ -48,6 +48,7 @@ use crate::pages::{
     business::BusinessPage,
     businesses::BusinessesPage,
     dashboard::DashboardPage,
+    disclosure::DisclosurePage,
     home::HomePage,
     inbox::InboxPage,
     issue::IssuePage,
@@ -60,6 +61,7 @@ use crate::pages::{
     pricing::PricingPage,
     privacy::PrivacyPage,
     security::SecurityPage,
+    security_testing::SecurityTestingPage,
     terms::TermsPage,
     thread::ThreadPage,
 };
@@ -88,6 +90,8 @@ macro_rules! lazy_pages {
 }
 
 lazy_pages!(
+    SecurityTestingRoute => SecurityTestingPage,
+    DisclosureRoute => DisclosurePage,
     SignUpRoute => SignUpPage,
     CheckEmailRoute => CheckEmailPage,
     SignInRoute => SignInPage,
@@ -117,7 +121,15 @@ lazy_pages!(
 );
 
 /// The public pages, in the order the sitemap lists them.
-pub const PUBLIC_PATHS: [&str; 5] = ["/", "/pricing", "/security", "/privacy", "/terms"];
+pub const PUBLIC_PATHS: [&str; 7] = [
+    "/",
+    "/pricing",
+    "/security",
+    "/security/testing",
+    "/security/disclosure",
+    "/privacy",
+    "/terms",
+];
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -160,6 +172,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage/>
                     <Route path=path!("pricing") view=PricingPage/>
                     <Route path=path!("security") view=SecurityPage/>
+                    <Route path=path!("security/testing") view={Lazy::<SecurityTestingRoute>::new()}/>
+                    <Route path=path!("security/disclosure") view={Lazy::<DisclosureRoute>::new()}/>
                     <Route path=path!("privacy") view=PrivacyPage/>
                     <Route path=path!("terms") view=TermsPage/>
                     <Route path=path!("sign-up") view={Lazy::<SignUpRoute>::new()}/>

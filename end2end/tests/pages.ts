@@ -28,10 +28,21 @@ export const PUBLIC_PAGES: PublicPage[] = [
       "row-level security",
       "Secure, HttpOnly, SameSite=Lax",
       "within 3 business days",
-      "within 72 hours",
       "security@opsintel.test",
       "Last updated",
     ],
+  },
+  {
+    path: "/security/testing",
+    title: /^How we test our security commitments · Ops Intel$/,
+    heading: "How we test our security commitments",
+    content: ["Encrypted in transit", "Four roles, checked everywhere", "run before any change is released"],
+  },
+  {
+    path: "/security/disclosure",
+    title: /^Vulnerability disclosure policy · Ops Intel$/,
+    heading: "Vulnerability disclosure policy",
+    content: ["How to report", "within 3 business days", "Safe harbour", "security@opsintel.test"],
   },
   {
     path: "/privacy",

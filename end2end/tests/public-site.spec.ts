@@ -152,7 +152,33 @@ test("security.txt follows RFC 9116 with one future expiry", async ({ request })
   expect(when).toBeLessThan(Date.now() + 366 * 24 * 3600 * 1000);
   expect(field("Preferred-Languages")).toEqual(["en"]);
   expect(field("Canonical")).toEqual([`${BASE}/.well-known/security.txt`]);
-  expect(field("Policy")).toEqual([`${BASE}/security`]);
+  expect(field("Policy")).toEqual([`${BASE}/security/disclosure`]);
+});
+
+test("the disclosure policy security.txt names states the process and the contact", async ({ page }) => {
+  await page.goto("/security");
+  await page.getByRole("link", { name: "disclosure policy" }).click();
+  await expect(page).toHaveURL(`${BASE}/security/disclosure`);
+  await expect(page.getByText("within 3 business days")).toBeVisible();
+  await expect(page.getByText("within 30 days").first()).toBeVisible();
+  await expect(page.getByTestId("disclosure-contact")).toHaveAttribute("href", "mailto:security@opsintel.test");
+});
+
+test("each statement on the Security page links to how it is tested", async ({ page }) => {
+  await page.goto("/security");
+  await page.waitForLoadState("networkidle");
+  const statements = page.locator("ol.commitments > li");
+  const count = await statements.count();
+  expect(count).toBeGreaterThan(10);
+  for (let i = 0; i < count; i++) {
+    await expect(statements.nth(i).getByRole("link", { name: /^How we test this/ })).toBeVisible();
+  }
+  await page.getByRole("link", { name: "How we test this: Your organisation's data is yours alone" }).click();
+  await expect(page).toHaveURL(`${BASE}/security/testing#isolation`);
+  const section = page.locator("section#isolation");
+  await expect(section.getByRole("heading", { level: 2 })).toHaveText("Your organisation's data is yours alone");
+  await section.getByText(/^The tests/).click();
+  await expect(section.locator("code").first()).toBeVisible();
 });
 
 test("robots.txt and the sitemap list the public pages", async ({ request }) => {

@@ -61,6 +61,9 @@ pub struct Config {
     /// Plans bought through Stripe, the default plan and the grace period after a failed
     /// payment.
     pub billing: BillingConfig,
+    /// How long conversations, audit entries and the AI record are kept
+    /// (`OPS_RETAIN_INBOX_DAYS`, `OPS_RETAIN_AUDIT_DAYS`, `OPS_RETAIN_AI_DAYS`).
+    pub retention: app::site::Retention,
     /// Anthropic's Messages API, for AI triage and drafts (`ANTHROPIC_API_KEY`); without it,
     /// AI is not configured.
     pub anthropic: Option<crate::ai::client::AnthropicConfig>,
@@ -400,6 +403,24 @@ impl Config {
         });
         let ai_retry_base = r.value("OPS_AI_RETRY_SECS", "30", seconds);
         let billing = read_billing(&mut r, prod);
+        let retain_days = |v: &str| {
+            v.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=36_500).contains(n))
+                .ok_or_else(|| "expected a whole number of days from 1 to 36500".to_string())
+        };
+        let kept = app::site::Retention::default();
+        let retain_inbox = r.value(
+            "OPS_RETAIN_INBOX_DAYS",
+            &kept.inbox_days.to_string(),
+            retain_days,
+        );
+        let retain_audit = r.value(
+            "OPS_RETAIN_AUDIT_DAYS",
+            &kept.audit_days.to_string(),
+            retain_days,
+        );
+        let retain_ai = r.value("OPS_RETAIN_AI_DAYS", &kept.ai_days.to_string(), retain_days);
         let inbound_domain = r.required_in_prod("OPS_INBOUND_DOMAIN", "in.localhost", |v| {
             let v = v.trim().to_ascii_lowercase();
             let valid = v.contains('.')
@@ -499,6 +520,11 @@ impl Config {
             email_retry_base: email_retry_base.expect("parsed"),
             places,
             billing: billing.expect("parsed"),
+            retention: app::site::Retention {
+                inbox_days: retain_inbox.expect("parsed"),
+                audit_days: retain_audit.expect("parsed"),
+                ai_days: retain_ai.expect("parsed"),
+            },
             anthropic,
             ai_retry_base: ai_retry_base.expect("parsed"),
             standins,
@@ -560,6 +586,7 @@ impl Config {
             public_url: self.public_url.as_str().trim_end_matches('/').to_string(),
             security_contact: self.security.email.clone(),
             security_updated: self.security.updated.to_string(),
+            retention: self.retention,
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod places;
 pub mod public_pages;
 pub mod replies;
+pub mod retention;
 pub mod serve;
 pub mod sessions;
 pub mod site_files;

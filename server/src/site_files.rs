@@ -24,7 +24,7 @@ pub fn security_txt(state: &AppState, now: OffsetDateTime) -> String {
          Policy: {policy}\n",
         contact = site.security_contact,
         canonical = site.url("/.well-known/security.txt"),
-        policy = site.url("/security"),
+        policy = site.url("/security/disclosure"),
     )
 }
 

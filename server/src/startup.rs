@@ -35,8 +35,8 @@ use crate::{
     drain::{self, Draining},
     email, enrichment,
     headers::{security_headers, CspNonce, HeaderPolicy},
-    health, inbound, jobs, places, public_pages, replies, serve, sessions, site_files, telemetry,
-    tls,
+    health, inbound, jobs, places, public_pages, replies, retention, serve, sessions, site_files,
+    telemetry, tls,
 };
 
 /// Brotli quality 4 (gzip level 4): about gzip's default ratio at a fraction of brotli's default
@@ -196,7 +196,10 @@ impl Application {
 /// The job worker with every kind of job this configuration can run: `serve` runs one unless
 /// told not to, and `server worker` runs one alone.
 pub fn job_runner(config: &Config, pool: PgPool) -> jobs::Runner {
-    let mut kinds = vec![jobs::admin::prune_kind()];
+    let mut kinds = vec![
+        jobs::admin::prune_kind(),
+        retention::expire_kind(config.retention),
+    ];
     if let Some(sendgrid) = &config.sendgrid {
         // With the development mailbox, the outbox's emails stay there to be read instead.
         if !config.dev_mailbox() {
@@ -239,11 +242,10 @@ pub fn job_runner(config: &Config, pool: PgPool) -> jobs::Runner {
     const DAY: Duration = Duration::from_secs(86_400);
     let at_hour =
         |hour| time::macros::datetime!(2026-01-01 00:00 UTC) + time::Duration::hours(hour);
-    let mut schedules = vec![jobs::Schedule::new::<jobs::admin::Prune>(
-        "jobs.prune",
-        at_hour(3),
-        DAY,
-    )];
+    let mut schedules = vec![
+        jobs::Schedule::new::<jobs::admin::Prune>("jobs.prune", at_hour(3), DAY),
+        jobs::Schedule::new::<retention::Expire>("retention.expire", at_hour(2), DAY),
+    ];
     if config.places.is_some() {
         schedules.push(jobs::Schedule::new::<enrichment::Refresh>(
             "enrichment.refresh",

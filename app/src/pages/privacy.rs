@@ -1,11 +1,13 @@
 use leptos::prelude::*;
 
 use crate::components::page_meta::PageMeta;
-use crate::site::use_site;
+use crate::site::{describe_days, use_site};
 
 #[component]
 pub fn PrivacyPage() -> impl IntoView {
-    let contact = use_site().security_contact;
+    let site = use_site();
+    let contact = site.security_contact;
+    let kept = site.retention;
     view! {
         <PageMeta
             title="Privacy notice"
@@ -37,7 +39,15 @@ pub fn PrivacyPage() -> impl IntoView {
                 agreement. Details are on our "<a href="/security">"Security page"</a>"."</p>
             <h2>"How long"</h2>
             <p>"Workspace data is kept while your organisation's account is open and deleted when the \
-                organisation is deleted. Your account data is deleted when you delete your account."</p>
+                organisation is deleted. Your account data is deleted when you delete your account. \
+                Some records are deleted sooner, automatically each day, once they reach these ages:"</p>
+            <ul data-testid="retention">
+                <li>{format!("Customer conversations in the inbox, with their attachments: {} after \
+                    the last message.", describe_days(kept.inbox_days))}</li>
+                <li>{format!("Audit log entries (the organisation's and your account's): {}.",
+                    describe_days(kept.audit_days))}</li>
+                <li>{format!("The record of each AI request: {}.", describe_days(kept.ai_days))}</li>
+            </ul>
             <h2>"Your rights"</h2>
             <p>"You may ask for access to, correction of, or deletion of your personal data, object \
                 to its processing, or ask for a copy to take elsewhere. Write to "

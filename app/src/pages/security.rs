@@ -3,68 +3,101 @@ use leptos::prelude::*;
 use crate::components::page_meta::PageMeta;
 use crate::site::use_site;
 
-/// Each commitment is a promise the code keeps and a test proves; the wording here must stay true.
-const COMMITMENTS: [(&str, &str); 13] = [
-    (
-        "Encrypted in transit",
-        "Every connection to Ops Intel uses TLS 1.2 or newer; older protocol versions are refused. \
+/// A statement of the Security page: a promise the code keeps and tests prove.
+#[derive(Clone, Copy, Debug)]
+pub struct Commitment {
+    /// Its anchor, here and on the page that says how it is tested.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub body: &'static str,
+    /// Whether what keeps the promise is built: a statement is shown only once it is, and then
+    /// only with its proof (`security_testing::PROOFS`, whose tests check this).
+    pub built: bool,
+}
+
+/// The statements, in the order the page gives them; the wording here must stay true.
+pub const COMMITMENTS: [Commitment; 13] = [
+    Commitment {
+        id: "in-transit",
+        title: "Encrypted in transit",
+        body: "Every connection to Ops Intel uses TLS 1.2 or newer; older protocol versions are refused. \
          Browsers are told by HTTP Strict Transport Security to use HTTPS only.",
-    ),
-    (
-        "A private database",
-        "Our database accepts no connections from the internet: it listens only on a private \
+        built: true,
+    },
+    Commitment {
+        id: "private-database",
+        title: "A private database",
+        body: "Our database accepts no connections from the internet: it listens only on a private \
          network or a local socket, and the application reaches it through a connection pool.",
-    ),
-    (
-        "Passwords we cannot read",
-        "Passwords are stored only as salted PBKDF2-SHA256 hashes in Django's own format, so \
+        built: true,
+    },
+    Commitment {
+        id: "passwords",
+        title: "Passwords we cannot read",
+        body: "Passwords are stored only as salted PBKDF2-SHA256 hashes in Django's own format, so \
          accounts moved from a Django system keep working. Every new account verifies its email \
          address before it can be used.",
-    ),
-    (
-        "Two-factor sign-in",
-        "Anyone can add a code from an authenticator app to their sign-in, with single-use recovery \
+        built: true,
+    },
+    Commitment {
+        id: "two-factor",
+        title: "Two-factor sign-in",
+        body: "Anyone can add a code from an authenticator app to their sign-in, with single-use recovery \
          codes for when the phone is not to hand; each code works once. Owners and Admins can \
          require it of every member of their organisation. Transferring ownership, deleting an \
          organisation, changing an email address or turning two-factor off asks for your password \
          or a code again if you have not given one in the last ten minutes.",
-    ),
-    (
-        "Session cookies that stay put",
-        "Your session cookie is sent over HTTPS only, is hidden from scripts, and is withheld from \
+        built: true,
+    },
+    Commitment {
+        id: "session-cookies",
+        title: "Session cookies that stay put",
+        body: "Your session cookie is sent over HTTPS only, is hidden from scripts, and is withheld from \
          other sites' requests (Secure, HttpOnly, SameSite=Lax).",
-    ),
-    (
-        "Protection against forged requests",
-        "Every request that changes anything must carry a valid anti-forgery token tied to your \
+        built: true,
+    },
+    Commitment {
+        id: "forged-requests",
+        title: "Protection against forged requests",
+        body: "Every request that changes anything must carry a valid anti-forgery token tied to your \
          session, and must come from our own pages.",
-    ),
-    (
-        "Your organisation's data is yours alone",
-        "Isolation between organisations is enforced by the database itself, with row-level \
+        built: true,
+    },
+    Commitment {
+        id: "isolation",
+        title: "Your organisation's data is yours alone",
+        body: "Isolation between organisations is enforced by the database itself, with row-level \
          security under a database role that cannot bypass it, so even a query that forgot its \
          filter could not reach another organisation's data.",
-    ),
-    (
-        "Four roles, checked everywhere",
-        "Owner, Admin, Manager and Viewer. Every action checks the role of the person asking before \
+        built: true,
+    },
+    Commitment {
+        id: "roles",
+        title: "Four roles, checked everywhere",
+        body: "Owner, Admin, Manager and Viewer. Every action checks the role of the person asking before \
          it does anything, on every endpoint.",
-    ),
-    (
-        "No secrets in the code",
-        "API keys and other secrets live only in the environment of the running service, never in \
+        built: true,
+    },
+    Commitment {
+        id: "no-secrets",
+        title: "No secrets in the code",
+        body: "API keys and other secrets live only in the environment of the running service, never in \
          our source code or its history.",
-    ),
-    (
-        "No card numbers",
-        "Card details are entered on Stripe's own pages and never reach our servers: no column of \
+        built: true,
+    },
+    Commitment {
+        id: "no-card-numbers",
+        title: "No card numbers",
+        body: "Card details are entered on Stripe's own pages and never reach our servers: no column of \
          our database could hold a card number. We keep only your plan and its status, the card's \
          brand, last four digits and expiry month and year, and each invoice's number, amount, \
          status and link to Stripe.",
-    ),
-    (
-        "Few, named sub-processors",
-        "Stripe (payments), SendGrid (email), Anthropic (AI assistant) and Google Maps (business \
+        built: true,
+    },
+    Commitment {
+        id: "sub-processors",
+        title: "Few, named sub-processors",
+        body: "Stripe (payments), SendGrid (email), Anthropic (AI assistant) and Google Maps (business \
          details). AI is off until an organisation's Owner or Admin switches it on. When it is on, \
          the words of a customer conversation (without quoted history, signatures or \
          attachments), your businesses' names and, for a draft, the tone, signature and the first \
@@ -73,18 +106,23 @@ const COMMITMENTS: [(&str, &str); 13] = [
          fingerprint of what was sent), never the text sent or the raw answer. Anthropic's API \
          deletes inputs and outputs within 30 days by default, unless a zero-data-retention \
          agreement applies; what it keeps follows its own policy.",
-    ),
-    (
-        "Responsible disclosure",
-        "Report a vulnerability to the address below. We acknowledge reports within 3 business \
+        built: true,
+    },
+    Commitment {
+        id: "disclosure",
+        title: "Responsible disclosure",
+        body: "Report a vulnerability to the address below. We acknowledge reports within 3 business \
          days and aim to fix confirmed issues within 30 days. Our security.txt follows RFC 9116.",
-    ),
-    (
-        "Breaches reported within 72 hours",
-        "If a breach affects personal data, we notify the people affected and the Information \
+        built: true,
+    },
+    Commitment {
+        id: "breaches",
+        title: "Breaches reported within 72 hours",
+        body: "If a breach affects personal data, we notify the people affected and the Information \
          Commissioner's Office within 72 hours of becoming aware of it, as UK GDPR Article 33 \
          requires.",
-    ),
+        built: false,
+    },
 ];
 
 #[component]
@@ -102,15 +140,19 @@ pub fn SecurityPage() -> impl IntoView {
         <article class="container prose">
             <h1>"Security at Ops Intel"</h1>
             <p class="lede">"Each statement on this page is a commitment. Our code keeps it, and an \
-                automated test fails if it ever stops being true."</p>
+                automated test fails if it ever stops being true: each links to how it is tested."</p>
             <ol class="commitments">
                 {COMMITMENTS
                     .iter()
-                    .map(|(title, body)| {
+                    .filter(|c| c.built)
+                    .map(|c| {
                         view! {
-                            <li>
-                                <h2>{*title}</h2>
-                                <p>{*body}</p>
+                            <li id=c.id>
+                                <h2>{c.title}</h2>
+                                <p>{c.body}</p>
+                                <p class="proof"><a href=format!("/security/testing#{}", c.id)>
+                                    "How we test this"<span class="visually-hidden">{format!(": {}", c.title)}</span>
+                                </a></p>
                             </li>
                         }
                     })
@@ -124,7 +166,9 @@ pub fn SecurityPage() -> impl IntoView {
                         {contact.clone()}
                     </a>
                     ". Please include the steps to reproduce and give us a reasonable time to fix \
-                     the issue before you disclose it. Our "
+                     the issue before you disclose it; our "
+                    <a href="/security/disclosure">"disclosure policy"</a>
+                    " says what happens next. Our "
                     <a href="/.well-known/security.txt">"security.txt"</a>
                     " lists the same contact."
                 </p>

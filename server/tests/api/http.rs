@@ -184,7 +184,7 @@ async fn security_txt_has_one_contact_and_one_future_expiry() {
         field("Canonical"),
         ["http://ops.test/.well-known/security.txt"]
     );
-    assert_eq!(field("Policy"), ["http://ops.test/security"]);
+    assert_eq!(field("Policy"), ["http://ops.test/security/disclosure"]);
 }
 
 #[tokio::test]

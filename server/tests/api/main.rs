@@ -29,6 +29,7 @@ mod places;
 mod private_cluster;
 mod proxy;
 mod public_pages;
+mod retention;
 mod session_hygiene;
 mod statements;
 mod tenancy;

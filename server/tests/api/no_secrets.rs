@@ -1,4 +1,5 @@
-//! Commitment 8: no tracked file holds anything shaped like a real secret.
+//! Commitment 8: no tracked file, and no change in the history, holds anything shaped like a real
+//! secret.
 
 use std::{path::PathBuf, process::Command};
 
@@ -85,6 +86,50 @@ fn no_tracked_file_holds_a_secret() {
     assert!(
         hits.is_empty(),
         "secret-shaped strings in tracked files:\n{}",
+        hits.join("\n")
+    );
+}
+
+#[test]
+fn no_change_in_the_history_added_a_secret() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(&root)
+        .args([
+            "log",
+            "--all",
+            "-p",
+            "--no-color",
+            "--no-ext-diff",
+            "--format=commit %H",
+        ])
+        .output()
+        .expect("git runs");
+    assert!(out.status.success());
+    let history = String::from_utf8_lossy(&out.stdout);
+    let mut commit = "";
+    let mut hits = Vec::new();
+    let mut added = 0;
+    for line in history.lines() {
+        if let Some(id) = line.strip_prefix("commit ") {
+            commit = id;
+        } else if line.starts_with('+') && !line.starts_with("+++") {
+            added += 1;
+            hits.extend(
+                findings(line)
+                    .into_iter()
+                    .map(|name| format!("{commit}: {name}")),
+            );
+        }
+    }
+    assert!(
+        added > 1000,
+        "the scan sees the history ({added} lines added)"
+    );
+    assert!(
+        hits.is_empty(),
+        "secret-shaped strings added by commits:\n{}",
         hits.join("\n")
     );
 }
