@@ -172,8 +172,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage/>
                     <Route path=path!("pricing") view=PricingPage/>
                     <Route path=path!("security") view=SecurityPage/>
-                    <Route path=path!("security/testing") view={Lazy::<SecurityTestingRoute>::new()}/>
-                    <Route path=path!("security/disclosure") view={Lazy::<DisclosureRoute>::new()}/>
+                    // Their text comes from the server: rendered whole, it reads without JavaScript.
+                    <Route path=path!("security/testing") view={Lazy::<SecurityTestingRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("security/disclosure") view={Lazy::<DisclosureRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("privacy") view=PrivacyPage/>
                     <Route path=path!("terms") view=TermsPage/>
                     <Route path=path!("sign-up") view={Lazy::<SignUpRoute>::new()}/>

@@ -86,6 +86,11 @@ test("a new user sets up a workspace: a business, three issues, the board, a com
   await expect(page.locator("#by-priority")).toContainText("Urgent: 1, High: 0, Normal: 1, Low: 1");
   await expect(page.locator("#by-site")).toContainText("Quayside Whitby: 1, Not at a site: 2");
   await expect(page.locator("#by-site svg")).toBeVisible();
+  // Every bar is named under the axis, and the value axis's top label is inside the drawing.
+  await expect(page.locator("#by-priority svg text.name")).toHaveText(["Urgent", "High", "Normal", "Low"]);
+  const drawing = await page.locator("#by-priority svg").boundingBox();
+  const top = await page.locator("#by-priority svg .axis text").last().boundingBox();
+  expect(top && drawing && top.y >= drawing.y).toBe(true);
   await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
   await page.getByLabel("Site", { exact: true }).selectOption({ label: "Quayside Whitby" });
   await expect(page).toHaveURL(/site=/);

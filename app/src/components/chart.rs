@@ -152,14 +152,14 @@ pub fn BarChart(
             let label_y = plot.bottom + FONT + 4.0;
             let name = if slanted {
                 view! {
-                    <text x=fmt(middle) y=fmt(label_y) text-anchor="end"
+                    <text class="name" x=fmt(middle) y=fmt(label_y) text-anchor="end"
                         transform=format!("rotate(-{SLANT_DEGREES} {} {})", fmt(middle), fmt(label_y))>
                         {bar.name}
                     </text>
                 }
                 .into_any()
             } else {
-                view! { <text x=fmt(middle) y=fmt(label_y) text-anchor="middle">{bar.name}</text> }
+                view! { <text class="name" x=fmt(middle) y=fmt(label_y) text-anchor="middle">{bar.name}</text> }
                     .into_any()
             };
             view! {

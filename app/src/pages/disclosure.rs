@@ -1,14 +1,79 @@
 //! The vulnerability disclosure policy that `security.txt` names: how to report, and what we do
-//! and by when, as the Security page promises.
+//! and by when, as the Security page promises. The policy's text stays on the server and the page
+//! reads it through [`disclosure_policy`], so it is not part of the code every visitor's browser
+//! loads first.
 
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use crate::components::page_meta::PageMeta;
-use crate::site::use_site;
+use crate::{
+    auth::client::CsrfClient,
+    components::{page_meta::PageMeta, problem::LoadProblem},
+    error::AppError,
+    site::use_site,
+};
+
+/// A part of the policy: its heading, and its points in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Part {
+    pub heading: String,
+    /// Steps in order (a numbered list) or points (a list).
+    pub numbered: bool,
+    pub points: Vec<String>,
+}
+
+/// The policy after "How to report".
+#[server(endpoint = "site/disclosure_policy", client = CsrfClient)]
+pub async fn disclosure_policy() -> Result<Vec<Part>, AppError> {
+    crate::access::public()?;
+    let part = |heading: &str, numbered, points: &[&str]| Part {
+        heading: heading.into(),
+        numbered,
+        points: points.iter().map(|p| p.to_string()).collect(),
+    };
+    Ok(vec![
+        part(
+            "What we do",
+            true,
+            &[
+                "We acknowledge your report within 3 business days, with a person to talk to.",
+                "We confirm whether it is a vulnerability and tell you how serious we judge it.",
+                "We aim to fix a confirmed vulnerability within 30 days, and tell you when it is \
+                 fixed. If it needs longer, we say why and when.",
+                "If the vulnerability exposed personal data, we follow our breach procedure: the \
+                 people affected and the Information Commissioner's Office are told as UK GDPR \
+                 requires.",
+                "With your agreement, we credit you when the fix is announced.",
+            ],
+        ),
+        part(
+            "What we ask of you",
+            false,
+            &[
+                "Test only against your own account and organisation; never read, change or \
+                 delete data that is not yours.",
+                "No denial of service, spam, social engineering of our staff or customers, or \
+                 physical attacks.",
+                "Give us the time above to fix the issue before you publish it, and agree the \
+                 date with us.",
+            ],
+        ),
+        part(
+            "Safe harbour",
+            false,
+            &[
+                "Research done in good faith and within this policy is authorised: we will not \
+               take legal action against you for it, and if someone else does, we will say that \
+               you acted within this policy.",
+            ],
+        ),
+    ])
+}
 
 #[component]
 pub fn DisclosurePage() -> impl IntoView {
     let contact = use_site().security_contact;
+    let policy = Resource::new(|| (), |_| disclosure_policy());
     view! {
         <PageMeta
             title="Vulnerability disclosure policy"
@@ -24,35 +89,35 @@ pub fn DisclosurePage() -> impl IntoView {
             <h2>"How to report"</h2>
             <p>"Email "<a href=format!("mailto:{contact}") data-testid="disclosure-contact">{contact.clone()}</a>
                 " with what you found, the steps to reproduce it, and what an attacker could do \
-                with it. One issue per report helps us fix each quickly. Do not include other \
-                people's personal data; if you came across some, tell us what kind, not the data."</p>
-            <h2>"What we do"</h2>
-            <ol>
-                <li>"We acknowledge your report within 3 business days, with a person to talk to."</li>
-                <li>"We confirm whether it is a vulnerability and tell you how serious we judge it."</li>
-                <li>"We aim to fix a confirmed vulnerability within 30 days, and tell you when it \
-                     is fixed. If it needs longer, we say why and when."</li>
-                <li>"If the vulnerability exposed personal data, we follow our breach procedure: \
-                     the people affected and the Information Commissioner's Office are told as \
-                     UK GDPR requires."</li>
-                <li>"With your agreement, we credit you when the fix is announced."</li>
-            </ol>
-            <h2>"What we ask of you"</h2>
-            <ul>
-                <li>"Test only against your own account and organisation; never read, change or \
-                     delete data that is not yours."</li>
-                <li>"No denial of service, spam, social engineering of our staff or customers, or \
-                     physical attacks."</li>
-                <li>"Give us the time above to fix the issue before you publish it, and agree the \
-                     date with us."</li>
-            </ul>
-            <h2>"Safe harbour"</h2>
-            <p>"Research done in good faith and within this policy is authorised: we will not take \
-                legal action against you for it, and if someone else does, we will say that you \
-                acted within this policy."</p>
+                with it. Do not include other people's personal data."</p>
+            <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match policy.await {
+                        Ok(parts) => parts.into_iter().map(|p| view! { <PolicyPart p/> }).collect_view().into_any(),
+                        Err(e) => view! { <LoadProblem error=e/> }.into_any(),
+                    }
+                })}
+            </Suspense>
             <p>"Our "<a href="/security">"Security page"</a>" lists the commitments this policy \
                 belongs to; our "<a href="/.well-known/security.txt">"security.txt"</a>" gives the \
                 same contact for tools."</p>
         </article>
+    }
+}
+
+#[component]
+fn PolicyPart(p: Part) -> impl IntoView {
+    let points = p
+        .points
+        .into_iter()
+        .map(|point| view! { <li>{point}</li> })
+        .collect_view();
+    view! {
+        <h2>{p.heading}</h2>
+        {if p.numbered {
+            view! { <ol>{points}</ol> }.into_any()
+        } else {
+            view! { <ul>{points}</ul> }.into_any()
+        }}
     }
 }
