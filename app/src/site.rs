@@ -47,9 +47,9 @@ pub fn describe_days(days: u32) -> String {
             format!("{n} {one}s")
         }
     };
-    if days % 365 == 0 {
+    if days.is_multiple_of(365) {
         plural(days / 365, "year")
-    } else if days % 30 == 0 && days >= 60 {
+    } else if days.is_multiple_of(30) && days >= 60 {
         plural(days / 30, "month")
     } else {
         plural(days, "day")
