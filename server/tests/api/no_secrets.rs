@@ -108,6 +108,7 @@ fn no_change_in_the_history_added_a_secret() {
         .expect("git runs");
     assert!(out.status.success());
     let history = String::from_utf8_lossy(&out.stdout);
+    let patterns = secret_patterns();
     let mut commit = "";
     let mut hits = Vec::new();
     let mut added = 0;
@@ -116,11 +117,11 @@ fn no_change_in_the_history_added_a_secret() {
             commit = id;
         } else if line.starts_with('+') && !line.starts_with("+++") {
             added += 1;
-            hits.extend(
-                findings(line)
-                    .into_iter()
-                    .map(|name| format!("{commit}: {name}")),
-            );
+            for (name, re) in &patterns {
+                if re.is_match(line) {
+                    hits.push(format!("{commit}: {name}"));
+                }
+            }
         }
     }
     assert!(
