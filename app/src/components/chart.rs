@@ -109,8 +109,8 @@ impl Plot {
 
 /// How the names under the bars are set: side by side, or slanted when one would not fit in
 /// its bar's slot; and the room they take below the drawing.
-fn names_below(names: &[String], slot: f64) -> (bool, f64) {
-    let longest = names.iter().map(|n| n.chars().count()).max().unwrap_or(0) as f64 * CHAR_WIDTH;
+fn names_below<'a>(names: impl Iterator<Item = &'a str>, slot: f64) -> (bool, f64) {
+    let longest = names.map(|n| n.chars().count()).max().unwrap_or(0) as f64 * CHAR_WIDTH;
     if longest + 4.0 <= slot {
         (false, FONT + 12.0)
     } else {
@@ -137,10 +137,8 @@ pub fn BarChart(
     height: f64,
     #[prop(optional)] legend: Vec<(&'static str, Hue)>,
 ) -> impl IntoView {
-    let names: Vec<String> = bars.iter().map(|b| b.name.clone()).collect();
-    let inner = width - LEFT - RIGHT;
-    let slot = inner / bars.len().max(1) as f64;
-    let (slanted, below) = names_below(&names, slot);
+    let slot = (width - LEFT - RIGHT) / bars.len().max(1) as f64;
+    let (slanted, below) = names_below(bars.iter().map(|b| b.name.as_str()), slot);
     let plot = Plot::new(width, height, !legend.is_empty(), below);
     let bar_width = (slot * 0.7).min(56.0);
     let marks = bars
@@ -182,8 +180,7 @@ pub fn BarChart(
     }
 }
 
-/// A line through a figure per place on the x axis; the places are named under it, as many as
-/// fit (the first always, then evenly).
+/// One line: its name in the legend, its colour, and a figure per place on the x axis.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LineSeries {
     pub name: &'static str,
@@ -191,6 +188,8 @@ pub struct LineSeries {
     pub values: Vec<f64>,
 }
 
+/// A line through a figure per place on the x axis; the places are named under it, as many as
+/// fit (the first always, then evenly).
 #[component]
 pub fn LineChart(
     places: Vec<String>,
@@ -323,48 +322,20 @@ mod tests {
 
     #[test]
     fn the_value_axis_ends_on_a_round_number_at_or_above_the_largest_value() {
-        assert_eq!(
-            ValueAxis::fit(0.0, 4.0),
-            ValueAxis {
-                top: 4.0,
-                step: 1.0
-            }
-        );
-        assert_eq!(
-            ValueAxis::fit(3.0, 4.0),
-            ValueAxis {
-                top: 4.0,
-                step: 1.0
-            }
-        );
-        assert_eq!(
-            ValueAxis::fit(5.0, 5.0),
-            ValueAxis {
-                top: 5.0,
-                step: 1.0
-            }
-        );
-        assert_eq!(
-            ValueAxis::fit(17.0, 4.0),
-            ValueAxis {
-                top: 20.0,
-                step: 5.0
-            }
-        );
-        assert_eq!(
-            ValueAxis::fit(41.0, 4.0),
-            ValueAxis {
-                top: 50.0,
-                step: 10.0
-            }
-        );
-        assert_eq!(
-            ValueAxis::fit(1234.0, 4.0),
-            ValueAxis {
-                top: 1500.0,
-                step: 500.0
-            }
-        );
+        for (largest, floor, top, step) in [
+            (0.0, 4.0, 4.0, 1.0),
+            (3.0, 4.0, 4.0, 1.0),
+            (5.0, 5.0, 5.0, 1.0),
+            (17.0, 4.0, 20.0, 5.0),
+            (41.0, 4.0, 50.0, 10.0),
+            (1234.0, 4.0, 1500.0, 500.0),
+        ] {
+            assert_eq!(
+                ValueAxis::fit(largest, floor),
+                ValueAxis { top, step },
+                "{largest}"
+            );
+        }
         for largest in [0.0, 1.0, 7.0, 9.0, 10.0, 11.0, 99.0, 101.0, 4_999.0, 1e6] {
             let axis = ValueAxis::fit(largest, 4.0);
             assert!(axis.top >= largest, "{largest}: {axis:?}");
@@ -396,11 +367,14 @@ mod tests {
 
     #[test]
     fn bar_names_slant_only_when_they_would_not_fit_side_by_side() {
-        let four = ["Urgent", "High", "Medium", "Low"].map(String::from);
-        let (slanted, _) = names_below(&four, (420.0 - LEFT - RIGHT) / 4.0);
+        let four = ["Urgent", "High", "Medium", "Low"];
+        let (slanted, _) = names_below(four.into_iter(), (420.0 - LEFT - RIGHT) / 4.0);
         assert!(!slanted, "four priorities fit side by side");
         let long: Vec<String> = (0..16).map(|i| format!("Competitor {i:02}")).collect();
-        let (slanted, below) = names_below(&long, (860.0 - LEFT - RIGHT) / 16.0);
+        let (slanted, below) = names_below(
+            long.iter().map(String::as_str),
+            (860.0 - LEFT - RIGHT) / 16.0,
+        );
         assert!(slanted);
         assert!(below > FONT * 4.0, "slanted names get room: {below}");
     }

@@ -11,7 +11,7 @@ pub struct Commitment {
     pub title: &'static str,
     pub body: &'static str,
     /// Whether what keeps the promise is built: a statement is shown only once it is, and then
-    /// only with its proof (`security_testing::PROOFS`, whose tests check this).
+    /// only with its proof (`security_testing`, whose tests check this).
     pub built: bool,
 }
 

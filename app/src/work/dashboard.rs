@@ -68,8 +68,7 @@ pub struct SiteCount {
 /// One week of flow, starting on a Monday (UTC).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Week {
-    /// Seconds since the Unix epoch of the Monday it starts on.
-    pub starts: i64,
+    /// The Monday it starts on, as "23 Nov".
     pub label: String,
     pub opened: i64,
     pub resolved: i64,
@@ -260,8 +259,7 @@ async fn compute(m: &mut access::Member, filter: DashboardFilter) -> Result<Dash
                  and ($3::uuid is null or business_id = $3)
                group by 1
            )
-           select extract(epoch from w.starts)::int8 as "starts!",
-                  to_char(w.starts, 'DD Mon') as "label!",
+           select to_char(w.starts, 'DD Mon') as "label!",
                   coalesce(o.n, 0) as "opened!", coalesce(r.n, 0) as "resolved!"
            from weeks w
            left join opened o on o.week = w.starts
