@@ -136,25 +136,28 @@ pub async fn store(
     };
 
     // Attachments while the allowance has room, the organisation's others counted under a
-    // lock so two deliveries at once cannot both take the last of it.
-    sqlx::query!(
-        "select pg_advisory_xact_lock(hashtextextended('inbox-attachments:' || $1::text, 0))",
-        org.to_string()
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let mut used = sqlx::query_scalar!(
-        r#"select coalesce(sum(size_bytes), 0)::bigint as "used!" from inbox_attachments where org_id = $1"#,
-        org
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    // lock so two deliveries at once cannot both take the last of it. Mail without attachments
+    // (most of it) takes no lock, so an organisation's mail is stored many messages at once.
     let mut kept = Vec::new();
-    for a in &inbound.attachments {
-        let size = a.bytes.len() as i64;
-        if used + size <= allowance {
-            used += size;
-            kept.push(a);
+    if !inbound.attachments.is_empty() {
+        sqlx::query!(
+            "select pg_advisory_xact_lock(hashtextextended('inbox-attachments:' || $1::text, 0))",
+            org.to_string()
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut used = sqlx::query_scalar!(
+            r#"select coalesce(sum(size_bytes), 0)::bigint as "used!" from inbox_attachments where org_id = $1"#,
+            org
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        for a in &inbound.attachments {
+            let size = a.bytes.len() as i64;
+            if used + size <= allowance {
+                used += size;
+                kept.push(a);
+            }
         }
     }
     let dropped = (inbound.attachments.len() - kept.len()) as i32;

@@ -355,15 +355,26 @@ impl Payload {
         url: &str,
         signer: Option<&Signer>,
     ) -> Result<u16, reqwest::Error> {
+        let headers = match signer {
+            Some(signer) => signer.headers(time::OffsetDateTime::now_utc().unix_timestamp(), &self.body),
+            None => Vec::new(),
+        };
+        self.post_with(http, url, &headers).await
+    }
+
+    /// Posts it to `url` with signature headers made beforehand (see [`Signer::headers`]).
+    pub async fn post_with(
+        &self,
+        http: &reqwest::Client,
+        url: &str,
+        signature: &[(&'static str, String)],
+    ) -> Result<u16, reqwest::Error> {
         let mut request = http
             .post(url)
             .header("content-type", &self.content_type)
             .header("user-agent", "Sendlib/1.0 sendgrid.net");
-        if let Some(signer) = signer {
-            let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            for (name, value) in signer.headers(now, &self.body) {
-                request = request.header(name, value);
-            }
+        for (name, value) in signature {
+            request = request.header(*name, value);
         }
         Ok(request
             .body(self.body.clone())
