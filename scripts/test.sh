@@ -79,7 +79,9 @@ cleanup() {
 trap cleanup EXIT
 status=0
 (cd end2end && BASE_URL="http://127.0.0.1:$E2E_PORT" SENDGRID_STANDIN_URL="http://127.0.0.1:$SENDGRID_PORT" \
-  ANTHROPIC_STANDIN_URL="http://127.0.0.1:$ANTHROPIC_PORT" E2E_DATABASE_URL="$(database_url "$DATABASE_URL" "$E2E_DB")" npx playwright test) || status=$?
+  ANTHROPIC_STANDIN_URL="http://127.0.0.1:$ANTHROPIC_PORT" E2E_DATABASE_URL="$(database_url "$DATABASE_URL" "$E2E_DB")" \
+  E2E_SERVER_BIN="$TARGET_DIR/debug/server" E2E_APP_DATABASE_URL="$app_url" E2E_OWNER_DATABASE_URL="$owner_url" \
+  npx playwright test) || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- server log ---"; tail -n 50 "$log"
 fi

@@ -48,6 +48,8 @@ audit_actions! {
     AccountEmailChanged => "account.email_changed",
     /// An account was deleted by its user.
     AccountDeleted => "account.deleted",
+    /// A person downloaded a copy of their own data.
+    AccountExported => "account.exported",
     /// Accounts were imported from the Django site; written by the server's import.
     AccountDjangoImport => "account.django_import",
     /// A successful sign-in.
@@ -84,6 +86,10 @@ audit_actions! {
     SessionsEnded => "auth.sessions_ended",
     /// An organisation was deleted; recorded in the account log because its own log goes with it.
     OrganisationDeleted => "organisation.deleted",
+    /// The account was made Ops Intel staff (`server staff grant`).
+    StaffGranted => "staff.granted",
+    /// The account stopped being Ops Intel staff (`server staff revoke`).
+    StaffRevoked => "staff.revoked",
 
     // Both logs: refusals, recorded by the server for any server function.
     /// A member's role did not allow what they asked for.
@@ -118,6 +124,8 @@ audit_actions! {
     TwoFactorRuleChanged => "organisation.two_factor_rule_changed",
     /// The audit log was exported.
     AuditExported => "audit.exported",
+    /// Ops Intel staff viewed the organisation's content, for the reason the entry gives.
+    SupportAccess => "support.access",
 
     // An organisation's log: its work.
     /// A business was added.

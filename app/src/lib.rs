@@ -24,6 +24,7 @@ pub mod plans;
 pub mod request;
 pub mod roles;
 pub mod site;
+pub mod staff;
 #[cfg(feature = "ssr")]
 pub mod tenancy;
 #[cfg(feature = "ssr")]
@@ -62,6 +63,8 @@ use crate::pages::{
     privacy::PrivacyPage,
     security::SecurityPage,
     security_testing::SecurityTestingPage,
+    staff::StaffPage,
+    staff_incident::IncidentPage,
     terms::TermsPage,
     thread::ThreadPage,
 };
@@ -118,6 +121,8 @@ lazy_pages!(
     BillingRoute => BillingPage,
     InboxRoute => InboxPage,
     ThreadRoute => ThreadPage,
+    StaffRoute => StaffPage,
+    IncidentRoute => IncidentPage,
 );
 
 /// The public pages, in the order the sitemap lists them.
@@ -191,6 +196,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("dev/mailbox") view={Lazy::<DevMailboxRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("invite/:token") view={Lazy::<InviteRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("o") view={Lazy::<OrganisationsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("staff") view={Lazy::<StaffRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("staff/incidents/:number") view={Lazy::<IncidentRoute>::new()} ssr=SsrMode::Async/>
                     <ParentRoute path=path!("o/:slug") view=OrgShell ssr=SsrMode::Async>
                         <Route path=path!("") view=OrgHome ssr=SsrMode::Async/>
                         <Route path=path!("dashboard") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async/>

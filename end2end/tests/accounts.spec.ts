@@ -1,5 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
-import { PASSWORD, hydrated, openVerificationLink, signIn, signUp, uniqueEmail, test, expect } from "./helpers";
+import { readFileSync } from "node:fs";
+import { PASSWORD, hydrated, openVerificationLink, signIn, signUp, signedIn, uniqueEmail, test, expect } from "./helpers";
 
 test("sign up, verify from the mailbox, sign in from a public page and sign out", async ({ browser }) => {
   const email = uniqueEmail("robin");
@@ -129,4 +130,23 @@ test("forgot password, reset from the mailbox, and every old session is signed o
 
   await page.goto("/account");
   await expect(page.getByText("You are not signed in.")).toBeVisible();
+});
+
+test("a person downloads a copy of their own data from the account page", async ({ page }) => {
+  const email = uniqueEmail("mydata");
+  await signUp(page, email, "Dana Data");
+  await openVerificationLink(page, email);
+  await signedIn(page, email);
+  await page.goto("/account");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Prepare my data" }).click();
+  const link = page.getByRole("link", { name: /^Download ops-intel-my-data-\d{4}-\d{2}-\d{2}\.zip$/ });
+  await expect(link).toBeVisible();
+  const download = page.waitForEvent("download");
+  await link.click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^ops-intel-my-data-.*\.zip$/);
+  // A ZIP archive: its local file header's signature first.
+  const bytes = readFileSync(await file.path());
+  expect(bytes.subarray(0, 4).toString("hex")).toBe("504b0304");
 });

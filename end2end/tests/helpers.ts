@@ -1,5 +1,6 @@
 import { test as base, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
+import { createHmac } from "node:crypto";
 
 /** Content-Security-Policy violations reported in the running test, by any of its pages. */
 const violations: string[] = [];
@@ -173,4 +174,64 @@ export function operatorSql(sql: string): string {
   const url = process.env.E2E_DATABASE_URL;
   if (!url) throw new Error("E2E_DATABASE_URL is not set");
   return execFileSync("psql", [url, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql], { encoding: "utf8" }).trim();
+}
+
+/** RFC 4648 base32, as the two-factor set-up page shows the key. */
+export function base32Decode(text: string): Buffer {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0;
+  let value = 0;
+  const out: number[] = [];
+  for (const c of text.replace(/=+$/, "").toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >>> bits) & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** RFC 6238 with HMAC-SHA1, six digits, 30-second steps, `offset` steps from now. */
+export function totp(secret: Buffer, offset = 0): string {
+  const step = Math.floor(Date.now() / 1000 / 30) + offset;
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac("sha1", secret).update(counter).digest();
+  const at = mac[mac.length - 1] & 0x0f;
+  const binary = mac.readUInt32BE(at) & 0x7fffffff;
+  return String(binary % 1_000_000).padStart(6, "0");
+}
+
+/** Turns on two-factor sign-in for the signed-in page's user; the key. */
+export async function turnOnTwoFactor(page: Page): Promise<Buffer> {
+  await page.goto("/account/two-factor");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Set up two-factor sign-in" }).click();
+  const secret = base32Decode((await page.getByTestId("totp-secret").textContent())!.trim());
+  await page.getByLabel("Code from your app").fill(totp(secret));
+  await page.getByRole("button", { name: "Turn on two-factor sign-in" }).click();
+  await expect(page.getByTestId("recovery-codes").locator("li")).toHaveCount(10);
+  return secret;
+}
+
+/**
+ * The server's command line, as an operator runs it on a server of this deployment
+ * (E2E_SERVER_BIN, with the deployment's database connections): for what only an operator does,
+ * such as naming staff.
+ */
+export function serverCommand(args: string[]): string {
+  const bin = process.env.E2E_SERVER_BIN;
+  if (!bin) throw new Error("E2E_SERVER_BIN is not set");
+  return execFileSync(bin, args, {
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      OPS_ENV: "development",
+      DATABASE_URL: process.env.E2E_APP_DATABASE_URL,
+      OPS_MIGRATION_DATABASE_URL: process.env.E2E_OWNER_DATABASE_URL,
+      RUST_LOG: "warn",
+    },
+  }).trim();
 }

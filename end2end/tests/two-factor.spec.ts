@@ -1,35 +1,6 @@
 import { type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { createHmac } from "node:crypto";
-import { hydrated, openVerificationLink, signIn, signUp, uniqueEmail, test, expect } from "./helpers";
-
-/** RFC 4648 base32, as the set-up page shows the key. */
-function base32Decode(text: string): Buffer {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = 0;
-  let value = 0;
-  const out: number[] = [];
-  for (const c of text.replace(/=+$/, "").toUpperCase()) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((value >>> bits) & 0xff);
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** RFC 6238 with HMAC-SHA1, six digits, 30-second steps, `offset` steps from now. */
-function totp(secret: Buffer, offset = 0): string {
-  const step = Math.floor(Date.now() / 1000 / 30) + offset;
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac("sha1", secret).update(counter).digest();
-  const at = mac[mac.length - 1] & 0x0f;
-  const binary = mac.readUInt32BE(at) & 0x7fffffff;
-  return String(binary % 1_000_000).padStart(6, "0");
-}
+import { base32Decode, hydrated, openVerificationLink, signIn, signUp, totp, uniqueEmail, test, expect } from "./helpers";
 
 async function signOut(page: Page) {
   await page.goto("/account");

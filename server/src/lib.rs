@@ -27,6 +27,7 @@ pub mod retention;
 pub mod serve;
 pub mod sessions;
 pub mod site_files;
+pub mod staff;
 pub mod standins;
 pub mod startup;
 pub mod synthetic;

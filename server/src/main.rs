@@ -18,6 +18,9 @@ const USAGE: &str = "usage: server [serve | worker | jobs ... | migrate | seed-d
   seed-demo                 load the demo organisation once (development only) and print its sign-in
   generate ORGS ISSUES      add synthetic organisations and issues for benchmarks (development only)
   import-django-users FILE  import accounts from a CSV export of Django's auth_user table
+  staff grant|revoke EMAIL  make an account Ops Intel staff (the operator pages at /staff, which
+                            also need its two-factor sign-in), or stop it; needs the owner's
+                            connection (OPS_MIGRATION_DATABASE_URL)
   ai eval [FILE]            triage the evaluation set (server/ai-eval/triage.json, or FILE) with the
                             configured Anthropic endpoint and print the agreement; stores nothing
 Configuration comes from environment variables; see .env.example.";
@@ -46,6 +49,7 @@ async fn main() -> ExitCode {
         "import-django-users" => args.len() == 2,
         "generate" => args.len() == 3,
         "jobs" => jobs_command.is_some(),
+        "staff" => matches!(args.get(1).map(String::as_str), Some("grant" | "revoke")) && args.len() == 3,
         "ai" => matches!(args.get(1).map(String::as_str), Some("eval")) && args.len() <= 3,
         _ => false,
     };
@@ -73,6 +77,7 @@ async fn main() -> ExitCode {
         "migrate" => migrate(&config).await,
         "worker" => worker(&config).await,
         "jobs" => jobs(&config, jobs_command.expect("checked above")).await,
+        "staff" => staff(&config, file.as_deref(), extra.as_deref().unwrap_or_default()).await,
         "seed-demo" => seed_demo(&config).await,
         "generate" => generate(&config, file.as_deref(), extra.as_deref()).await,
         "import-django-users" => import(&config, file.as_deref().unwrap_or_default()).await,
@@ -120,6 +125,29 @@ async fn jobs(config: &Config, command: JobsCommand) -> Result<(), Box<dyn std::
             println!("{n} dead job(s) queued again");
         }
     }
+    Ok(())
+}
+
+async fn staff(
+    config: &Config,
+    change: Option<&str>,
+    email: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let change = match change {
+        Some("grant") => server::staff::Change::Grant,
+        _ => server::staff::Change::Revoke,
+    };
+    let url = config
+        .database
+        .migration_url
+        .as_ref()
+        .ok_or(server::staff::StaffError::NoOwnerConnection)?;
+    let owner = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(secrecy::ExposeSecret::expose_secret(url))
+        .await?;
+    println!("{}", server::staff::change(&owner, change, email).await?);
+    owner.close().await;
     Ok(())
 }
 

@@ -203,6 +203,71 @@ mod ssr {
         })
     }
 
+    /// A member of Ops Intel's staff (named only from the command line), signed in with
+    /// two-factor, with a transaction acting for them: the operator's tables show their rows to
+    /// staff only, and an organisation's content is reached only through [`Staff::support_access`].
+    pub struct Staff {
+        pub svc: AuthServices,
+        pub user_id: Uuid,
+        /// How the register names them: their name and address as they are now.
+        pub signature: String,
+        pub meta: RequestMeta,
+        pub tx: Transaction<'static, Postgres>,
+    }
+
+    /// Only for staff who sign in with two-factor; anyone else is told the page is not found,
+    /// so the operator side does not show itself.
+    pub async fn staff() -> Result<Staff, AppError> {
+        declare("staff".into());
+        let me = caller().await?;
+        let mut tx = me.begin().await?;
+        let found = sqlx::query!(
+            r#"select app_is_staff() as "staff!", app_has_two_factor() as "two_factor!",
+                      (select name || ' <' || email || '>' from users where user_id = $1) as "signature!""#,
+            me.user_id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if !found.staff {
+            return Err(AppError::NotFound);
+        }
+        if !found.two_factor {
+            return Err(AppError::Forbidden(
+                "Staff must sign in with two-factor. Turn it on from your account page first.".into(),
+            ));
+        }
+        Ok(Staff {
+            svc: me.svc,
+            user_id: me.user_id,
+            signature: found.signature,
+            meta: request_meta(),
+            tx,
+        })
+    }
+
+    impl Staff {
+        /// Opens organisation `org_id`'s content to this transaction, for the `reason` given,
+        /// which its audit log records (Owners and Admins see it) before anything is read.
+        pub async fn support_access(&mut self, org_id: Uuid, reason: &str) -> Result<(), AppError> {
+            crate::tenancy::set_tenant(&mut self.tx, org_id).await?;
+            record_org_event(
+                &mut self.tx,
+                org_id,
+                Some(self.user_id),
+                AuditAction::SupportAccess,
+                None,
+                &format!("Ops Intel staff viewed the organisation's content: {reason}"),
+                &self.meta,
+            )
+            .await
+        }
+
+        pub async fn commit(self) -> Result<(), AppError> {
+            self.tx.commit().await?;
+            Ok(())
+        }
+    }
+
     /// A member of one organisation, checked for one permission, with a transaction that sees
     /// only that organisation's rows. Nothing is written unless [`Member::commit`] is called.
     pub struct Member {

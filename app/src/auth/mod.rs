@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod client;
 #[cfg(feature = "ssr")]
 pub mod device;
+pub mod export;
 pub mod forms;
 pub mod functions;
 #[cfg(feature = "ssr")]

@@ -33,14 +33,19 @@ pub fn LoadProblem(error: AppError) -> impl IntoView {
     }
     set_status(error.status());
     let org_slug = use_context::<OrgContext>().map(|o| o.slug);
+    let in_organisation = use_location().pathname.get_untracked().starts_with("/o/");
     let (title, text) = match (&error, &org_slug) {
         (AppError::NotFound, Some(_)) => (
             "Not found",
             "There is nothing at this address in this organisation. It may have been deleted, or the link may be mistyped.".to_string(),
         ),
-        (AppError::NotFound, None) => (
+        (AppError::NotFound, None) if in_organisation => (
             "Organisation not found",
             "There is no organisation at this address that you belong to.".to_string(),
+        ),
+        (AppError::NotFound, None) => (
+            "Not found",
+            "There is nothing at this address. The link may be mistyped.".to_string(),
         ),
         (AppError::Forbidden(_), _) => ("Not allowed", error.to_string()),
         (AppError::Invalid { .. }, _) => ("Not a valid request", error.to_string()),

@@ -43,6 +43,9 @@ pub enum EmailKind {
     TwoFactorChanged,
     /// To an organisation's Owners: a payment failed.
     PaymentFailed,
+    /// To a person affected by a personal-data breach (queued by the database, see
+    /// `app_send_incident_notices`).
+    BreachNotice,
 }
 
 impl EmailKind {
@@ -57,6 +60,7 @@ impl EmailKind {
             EmailKind::Invitation => "invitation",
             EmailKind::TwoFactorChanged => "two_factor_changed",
             EmailKind::PaymentFailed => "payment_failed",
+            EmailKind::BreachNotice => "breach_notice",
         }
     }
 }

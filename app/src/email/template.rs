@@ -53,6 +53,36 @@ pub fn action_email(
     }
 }
 
+/// A notice to the people a breach affects: the same words to each, addressed by name (the
+/// database puts each person's name where `{{name}}` is, escaped in the HTML part).
+pub fn notice_email(subject: &str, body: &str) -> Email {
+    let body = body.replace("\r\n", "\n");
+    let paragraphs: Vec<&str> = body
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let text = format!(
+        "Hello {{{{name}}}},\n\n{}\n\n— Ops Intel\n",
+        paragraphs.join("\n\n")
+    );
+    let html_paragraphs: String = paragraphs
+        .iter()
+        .map(|p| format!("<p>{}</p>", escape_html(p).replace('\n', "<br>")))
+        .collect();
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\"><p>Hello {{{{name}}}},</p>{html_paragraphs}\
+         <p>— Ops Intel</p></body></html>"
+    );
+    Email {
+        kind: EmailKind::BreachNotice,
+        to: String::new(),
+        subject: subject.to_string(),
+        text,
+        html,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

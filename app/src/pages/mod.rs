@@ -14,6 +14,8 @@ pub mod pricing;
 pub mod privacy;
 pub mod security;
 pub mod security_testing;
+pub mod staff;
+pub mod staff_incident;
 pub mod terms;
 pub mod thread;
 pub mod thread_ai;

@@ -49,8 +49,10 @@ pub fn PrivacyPage() -> impl IntoView {
                 <li>{format!("The record of each AI request: {}.", describe_days(kept.ai_days))}</li>
             </ul>
             <h2>"Your rights"</h2>
-            <p>"You may ask for access to, correction of, or deletion of your personal data, object \
-                to its processing, or ask for a copy to take elsewhere. Write to "
+            <p>"Your account page gives you a copy of your data (a ZIP of JSON files) whenever \
+                you ask, and deletes your account. You may also ask for access to, correction of, \
+                or deletion of your personal data, object to its processing, or ask for a copy to \
+                take elsewhere. Write to "
                 <a href=format!("mailto:{contact}")>{contact.clone()}</a>
                 ". You may also complain to the Information Commissioner's Office (ico.org.uk)."</p>
         </article>

@@ -121,7 +121,7 @@ pub const COMMITMENTS: [Commitment; 13] = [
         body: "If a breach affects personal data, we notify the people affected and the Information \
          Commissioner's Office within 72 hours of becoming aware of it, as UK GDPR Article 33 \
          requires.",
-        built: false,
+        built: true,
     },
 ];
 

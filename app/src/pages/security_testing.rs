@@ -235,6 +235,24 @@ mod table {
                 "end2end/tests/public-site.spec.ts::the disclosure policy security.txt names states the process and the contact",
             ],
         },
+        Proof {
+            commitment: "breaches",
+            how: "Our staff keep a register of incidents in which each one's 72 hours run from its \
+                  discovery, and the page says what is overdue. A test runs an incident from discovery \
+                  to closure: the assessment, the decision to report, the report to the ICO with its \
+                  reference, and one notice sent through our email service to everyone affected, chosen \
+                  by organisation and by person; each affected person gets exactly one, someone who \
+                  joins later gets theirs too, and nobody else gets any. The register cannot be \
+                  changed or deleted after the fact, only added to, and only staff named from our \
+                  servers' command line, signed in with two-factor, can reach it.",
+            tests: &[
+                "server/tests/api/staff.rs::an_incident_runs_from_discovery_to_closure_and_each_affected_person_gets_one_notice",
+                "server/tests/api/staff.rs::the_register_is_append_only_and_support_access_is_recorded_for_the_organisation",
+                "server/tests/api/staff.rs::only_the_command_line_makes_staff_and_only_staff_with_two_factor_reach_the_register",
+                "app/src/staff/register.rs::the_clock_runs_72_hours_from_discovery_until_the_report",
+                "end2end/tests/staff.spec.ts::a staff member runs an incident and the affected person receives the notice",
+            ],
+        },
     ];
 }
 

@@ -73,7 +73,7 @@ fn wrong(right: &str) -> String {
 
 /// Sets up two-factor for the signed-in browser and turns it on with the current code: the
 /// secret, the code that turned it on, and the recovery codes.
-async fn turn_on(b: &mut Browser<'_>) -> (Vec<u8>, String, Vec<String>) {
+pub(crate) async fn turn_on(b: &mut Browser<'_>) -> (Vec<u8>, String, Vec<String>) {
     let setup = b.ok(BeginTwoFactorSetup {}).await;
     assert!(setup.qr_code.starts_with("data:image/svg+xml;base64,"));
     let secret = base32_decode(&setup.secret);

@@ -5,13 +5,14 @@ mod change_email;
 mod change_password;
 mod delete_account;
 mod sessions;
+mod your_data;
 
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use self::{
     change_email::ChangeEmailForm, change_password::ChangePasswordForm,
-    delete_account::DeleteAccountForm, sessions::SessionsList,
+    delete_account::DeleteAccountForm, sessions::SessionsList, your_data::YourDataForm,
 };
 use crate::{
     auth::{
@@ -95,6 +96,7 @@ fn Account(user: UserSummary, sign_out: ServerAction<SignOut>) -> impl IntoView 
         <ChangePasswordForm/>
         <ChangeEmailForm/>
         <SessionsList/>
+        <YourDataForm/>
         <DeleteAccountForm/>
     }
 }
