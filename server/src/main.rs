@@ -49,7 +49,9 @@ async fn main() -> ExitCode {
         "import-django-users" => args.len() == 2,
         "generate" => args.len() == 3,
         "jobs" => jobs_command.is_some(),
-        "staff" => matches!(args.get(1).map(String::as_str), Some("grant" | "revoke")) && args.len() == 3,
+        "staff" => {
+            matches!(args.get(1).map(String::as_str), Some("grant" | "revoke")) && args.len() == 3
+        }
         "ai" => matches!(args.get(1).map(String::as_str), Some("eval")) && args.len() <= 3,
         _ => false,
     };
@@ -77,7 +79,14 @@ async fn main() -> ExitCode {
         "migrate" => migrate(&config).await,
         "worker" => worker(&config).await,
         "jobs" => jobs(&config, jobs_command.expect("checked above")).await,
-        "staff" => staff(&config, file.as_deref(), extra.as_deref().unwrap_or_default()).await,
+        "staff" => {
+            staff(
+                &config,
+                file.as_deref(),
+                extra.as_deref().unwrap_or_default(),
+            )
+            .await
+        }
         "seed-demo" => seed_demo(&config).await,
         "generate" => generate(&config, file.as_deref(), extra.as_deref()).await,
         "import-django-users" => import(&config, file.as_deref().unwrap_or_default()).await,

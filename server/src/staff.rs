@@ -16,7 +16,9 @@ pub enum Change {
 pub enum StaffError {
     #[error("no account has the address {0}")]
     NoAccount(String),
-    #[error("set OPS_MIGRATION_DATABASE_URL to the owner's connection: only the owner names staff")]
+    #[error(
+        "set OPS_MIGRATION_DATABASE_URL to the owner's connection: only the owner names staff"
+    )]
     NoOwnerConnection,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
@@ -41,7 +43,9 @@ pub async fn change(owner: &PgPool, change: Change, email: &str) -> Result<Strin
             "insert into staff_members (user_id) values ($1) on conflict do nothing",
             user.user_id
         ),
-        Change::Revoke => sqlx::query!("delete from staff_members where user_id = $1", user.user_id),
+        Change::Revoke => {
+            sqlx::query!("delete from staff_members where user_id = $1", user.user_id)
+        }
     }
     .execute(&mut *tx)
     .await?
@@ -64,9 +68,9 @@ pub async fn change(owner: &PgPool, change: Change, email: &str) -> Result<Strin
     tx.commit().await?;
     Ok(match (change, changed, user.two_factor) {
         (Change::Grant, true, true) => format!("{email} is now staff"),
-        (Change::Grant, true, false) => format!(
-            "{email} is now staff; they reach /staff once they turn on two-factor sign-in"
-        ),
+        (Change::Grant, true, false) => {
+            format!("{email} is now staff; they reach /staff once they turn on two-factor sign-in")
+        }
         (Change::Grant, false, _) => format!("{email} was staff already"),
         (Change::Revoke, true, _) => format!("{email} is no longer staff"),
         (Change::Revoke, false, _) => format!("{email} was not staff"),

@@ -233,7 +233,8 @@ mod ssr {
         }
         if !found.two_factor {
             return Err(AppError::Forbidden(
-                "Staff must sign in with two-factor. Turn it on from your account page first.".into(),
+                "Staff must sign in with two-factor. Turn it on from your account page first."
+                    .into(),
             ));
         }
         Ok(Staff {

@@ -57,8 +57,8 @@ fn zip(files: &[(&str, Vec<u8>)]) -> Result<Vec<u8>, AppError> {
         AppError::Internal
     };
     let mut archive = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for (name, bytes) in files {
         archive.start_file(*name, options).map_err(|e| fail(&e))?;
         archive.write_all(bytes).map_err(|e| fail(&e))?;
@@ -245,9 +245,16 @@ mod tests {
         for (file, what) in FILES {
             assert!(text.contains(&format!("{file}\n    {what}")), "{file}");
         }
-        let archive = zip(&[("README.txt", text.into_bytes()), ("a.json", b"{}".to_vec())]).unwrap();
+        let archive = zip(&[
+            ("README.txt", text.into_bytes()),
+            ("a.json", b"{}".to_vec()),
+        ])
+        .unwrap();
         let mut read = zip::ZipArchive::new(std::io::Cursor::new(archive)).unwrap();
-        assert_eq!(read.file_names().collect::<std::collections::BTreeSet<_>>(), ["README.txt", "a.json"].into());
+        assert_eq!(
+            read.file_names().collect::<std::collections::BTreeSet<_>>(),
+            ["README.txt", "a.json"].into()
+        );
         assert_eq!(read.by_name("a.json").unwrap().size(), 2);
     }
 }

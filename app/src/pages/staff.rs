@@ -12,6 +12,7 @@ use crate::{
         private_meta::PrivateMeta,
         problem::LoadProblem,
     },
+    error::AppError,
     staff::{
         forms::StaffSearchForm,
         functions::{
@@ -20,7 +21,6 @@ use crate::{
         register::CATEGORIES,
         DeadJob, StaffOrganisation, StaffUser, SupportView,
     },
-    error::AppError,
 };
 
 #[component]
@@ -169,7 +169,10 @@ fn DeadLetters(dead: Resource<Result<Vec<DeadJob>, AppError>>) -> impl IntoView 
 
 /// Organisations found, each with support access behind a stated reason.
 #[component]
-fn OrganisationTable(orgs: Vec<StaffOrganisation>, support: ServerAction<SupportAccess>) -> impl IntoView {
+fn OrganisationTable(
+    orgs: Vec<StaffOrganisation>,
+    support: ServerAction<SupportAccess>,
+) -> impl IntoView {
     view! {
         <table class="table">
             <caption>"Organisations"</caption>

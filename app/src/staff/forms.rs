@@ -55,7 +55,12 @@ impl StaffSearchForm {
     pub fn terms(&self) -> Result<String, AppError> {
         text(
             "q",
-            crate::domain::text::checked("The search", &self.q, 100, crate::domain::text::Lines::One),
+            crate::domain::text::checked(
+                "The search",
+                &self.q,
+                100,
+                crate::domain::text::Lines::One,
+            ),
         )
     }
 }
@@ -126,7 +131,10 @@ impl NewIncident {
         let title = text("title", IncidentTitle::parse(&form.title))?;
         let description = text("description", IncidentDescription::parse(&form.description))?;
         let discovered_at = parse_utc_minute(&form.discovered_at).ok_or_else(|| {
-            AppError::invalid("discovered_at", "Give the date and time it was discovered (UTC).")
+            AppError::invalid(
+                "discovered_at",
+                "Give the date and time it was discovered (UTC).",
+            )
         })?;
         if discovered_at > now + time::Duration::minutes(5) {
             return Err(AppError::invalid(
@@ -134,8 +142,15 @@ impl NewIncident {
                 "The time of discovery cannot be in the future.",
             ));
         }
-        if form.categories.keys().any(|c| !CATEGORIES.iter().any(|(id, _)| id == c)) {
-            return Err(AppError::invalid("categories", "Choose categories from the list."));
+        if form
+            .categories
+            .keys()
+            .any(|c| !CATEGORIES.iter().any(|(id, _)| id == c))
+        {
+            return Err(AppError::invalid(
+                "categories",
+                "Choose categories from the list.",
+            ));
         }
         // In the list's order.
         let categories: Vec<String> = CATEGORIES
@@ -156,7 +171,10 @@ impl NewIncident {
                     .take(1_001)
                     .map(|s| {
                         Slug::parse(s).map_err(|_| {
-                            AppError::invalid("organisations", format!("\u{201c}{s}\u{201d} is not an organisation's address."))
+                            AppError::invalid(
+                                "organisations",
+                                format!("\u{201c}{s}\u{201d} is not an organisation's address."),
+                            )
                         })
                     })
                     .collect::<Result<Vec<_>, _>>()?;
@@ -164,7 +182,10 @@ impl NewIncident {
                     .take(1_001)
                     .map(|s| {
                         EmailAddress::parse(s).map_err(|_| {
-                            AppError::invalid("people", format!("\u{201c}{s}\u{201d} is not an email address."))
+                            AppError::invalid(
+                                "people",
+                                format!("\u{201c}{s}\u{201d} is not an email address."),
+                            )
                         })
                     })
                     .collect::<Result<Vec<_>, _>>()?;
@@ -216,8 +237,15 @@ pub struct StepForm {
 pub enum NewStep {
     Note(String),
     Assessment(String),
-    Decision { must_report: bool, reason: String },
-    IcoReport { reference: String, at: OffsetDateTime, summary: String },
+    Decision {
+        must_report: bool,
+        reason: String,
+    },
+    IcoReport {
+        reference: String,
+        at: OffsetDateTime,
+        summary: String,
+    },
     Closed(String),
 }
 
@@ -365,7 +393,10 @@ mod tests {
     #[test]
     fn an_incident_is_opened_with_what_who_and_when() {
         let i = NewIncident::parse(form(), now()).unwrap();
-        assert_eq!(i.discovered_at, time::macros::datetime!(2026-12-01 09:30 UTC));
+        assert_eq!(
+            i.discovered_at,
+            time::macros::datetime!(2026-12-01 09:30 UTC)
+        );
         assert_eq!(i.categories, ["account", "sessions"]);
         let Affected::Chosen {
             organisations,
@@ -395,16 +426,68 @@ mod tests {
             Err(AppError::Invalid { field, .. }) => field,
             other => panic!("{other:?}"),
         };
-        assert_eq!(field(IncidentForm { title: " ".into(), ..form() }), "title");
-        assert_eq!(field(IncidentForm { discovered_at: "yesterday".into(), ..form() }), "discovered_at");
-        assert_eq!(field(IncidentForm { discovered_at: "2026-12-02T09:30".into(), ..form() }), "discovered_at");
-        assert_eq!(field(IncidentForm { categories: Default::default(), ..form() }), "categories");
-        assert_eq!(field(IncidentForm { categories: [("gossip".to_string(), "on".to_string())].into(), ..form() }), "categories");
-        assert_eq!(field(IncidentForm { scope: "some".into(), ..form() }), "scope");
-        assert_eq!(field(IncidentForm { organisations: "Not A Slug!".into(), ..form() }), "organisations");
-        assert_eq!(field(IncidentForm { people: "nobody".into(), ..form() }), "people");
         assert_eq!(
-            field(IncidentForm { organisations: String::new(), people: String::new(), ..form() }),
+            field(IncidentForm {
+                title: " ".into(),
+                ..form()
+            }),
+            "title"
+        );
+        assert_eq!(
+            field(IncidentForm {
+                discovered_at: "yesterday".into(),
+                ..form()
+            }),
+            "discovered_at"
+        );
+        assert_eq!(
+            field(IncidentForm {
+                discovered_at: "2026-12-02T09:30".into(),
+                ..form()
+            }),
+            "discovered_at"
+        );
+        assert_eq!(
+            field(IncidentForm {
+                categories: Default::default(),
+                ..form()
+            }),
+            "categories"
+        );
+        assert_eq!(
+            field(IncidentForm {
+                categories: [("gossip".to_string(), "on".to_string())].into(),
+                ..form()
+            }),
+            "categories"
+        );
+        assert_eq!(
+            field(IncidentForm {
+                scope: "some".into(),
+                ..form()
+            }),
+            "scope"
+        );
+        assert_eq!(
+            field(IncidentForm {
+                organisations: "Not A Slug!".into(),
+                ..form()
+            }),
+            "organisations"
+        );
+        assert_eq!(
+            field(IncidentForm {
+                people: "nobody".into(),
+                ..form()
+            }),
+            "people"
+        );
+        assert_eq!(
+            field(IncidentForm {
+                organisations: String::new(),
+                people: String::new(),
+                ..form()
+            }),
             "organisations"
         );
     }
@@ -423,7 +506,13 @@ mod tests {
                 now(),
             )
         };
-        assert!(matches!(step("decision", "yes", "", ""), Ok(NewStep::Decision { must_report: true, .. })));
+        assert!(matches!(
+            step("decision", "yes", "", ""),
+            Ok(NewStep::Decision {
+                must_report: true,
+                ..
+            })
+        ));
         assert!(step("decision", "", "", "").is_err());
         assert!(matches!(
             step("ico_report", "", "IC-123", "2026-12-01T11:00"),
@@ -431,7 +520,10 @@ mod tests {
         ));
         assert!(step("ico_report", "", "", "2026-12-01T11:00").is_err());
         assert!(step("ico_report", "", "IC-1", "").is_err());
-        assert!(step("notice", "", "", "").is_err(), "notices have their own form");
+        assert!(
+            step("notice", "", "", "").is_err(),
+            "notices have their own form"
+        );
         assert!(step("gossip", "", "", "").is_err());
         assert_eq!(step("closed", "", "", "").unwrap().kind(), "closed");
     }

@@ -23,7 +23,9 @@ use {
 };
 
 #[server(endpoint = "staff/organisations", client = CsrfClient)]
-pub async fn staff_organisations(form: StaffSearchForm) -> Result<Vec<StaffOrganisation>, AppError> {
+pub async fn staff_organisations(
+    form: StaffSearchForm,
+) -> Result<Vec<StaffOrganisation>, AppError> {
     let mut s = access::staff().await?;
     let q = form.terms()?;
     let rows = sqlx::query!(
@@ -149,9 +151,10 @@ pub async fn support_access(form: SupportForm) -> Result<SupportView, AppError> 
 #[server(endpoint = "staff/incidents", client = CsrfClient)]
 pub async fn incidents() -> Result<Vec<IncidentSummary>, AppError> {
     let mut s = access::staff().await?;
-    let numbers = sqlx::query_scalar!("select number from incidents order by number desc limit 200")
-        .fetch_all(&mut *s.tx)
-        .await?;
+    let numbers =
+        sqlx::query_scalar!("select number from incidents order by number desc limit 200")
+            .fetch_all(&mut *s.tx)
+            .await?;
     let mut list = Vec::with_capacity(numbers.len());
     for number in numbers {
         let i = read_incident(&mut s, number).await?;
@@ -208,11 +211,11 @@ pub async fn open_incident(form: IncidentForm) -> Result<i64, AppError> {
         }
         for email in people {
             let user = sqlx::query_scalar!("select app_staff_user_by_email($1)", email.as_str())
-            .fetch_one(&mut *s.tx)
-            .await?
-            .ok_or_else(|| {
-                AppError::invalid("people", format!("No account has the address {email}."))
-            })?;
+                .fetch_one(&mut *s.tx)
+                .await?
+                .ok_or_else(|| {
+                    AppError::invalid("people", format!("No account has the address {email}."))
+                })?;
             sqlx::query!(
                 "insert into incident_affected (incident_id, affected_user_id, label) values ($1, $2, $3)",
                 id,
@@ -235,10 +238,13 @@ pub async fn get_incident(number: i64) -> Result<Incident, AppError> {
 
 #[cfg(feature = "ssr")]
 async fn incident_id(s: &mut Staff, number: i64) -> Result<Uuid, AppError> {
-    sqlx::query_scalar!("select incident_id from incidents where number = $1", number)
-        .fetch_optional(&mut *s.tx)
-        .await?
-        .ok_or(AppError::NotFound)
+    sqlx::query_scalar!(
+        "select incident_id from incidents where number = $1",
+        number
+    )
+    .fetch_optional(&mut *s.tx)
+    .await?
+    .ok_or(AppError::NotFound)
 }
 
 #[cfg(feature = "ssr")]
@@ -337,7 +343,17 @@ pub async fn record_step(number: i64, form: StepForm) -> Result<(), AppError> {
             summary,
         } => (summary, None, Some(reference.as_str()), Some(*at)),
     };
-    insert_step(&mut s, id, step.kind(), summary, must_report, reference, at, None).await?;
+    insert_step(
+        &mut s,
+        id,
+        step.kind(),
+        summary,
+        must_report,
+        reference,
+        at,
+        None,
+    )
+    .await?;
     s.commit().await
 }
 
@@ -448,14 +464,30 @@ pub async fn incident_csv(number: i64) -> Result<String, AppError> {
         vec![section.into(), at.into(), by.into(), what.into(), detail]
     };
     let mut rows = vec![
-        row("incident", &i.opened, &i.opened_by, &format!("INC-{}", i.number), i.title.clone()),
-        row("incident", &i.discovered, "", "discovered", i.description.clone()),
+        row(
+            "incident",
+            &i.opened,
+            &i.opened_by,
+            &format!("INC-{}", i.number),
+            i.title.clone(),
+        ),
+        row(
+            "incident",
+            &i.discovered,
+            "",
+            "discovered",
+            i.description.clone(),
+        ),
         row(
             "incident",
             "",
             "",
             "categories",
-            i.categories.iter().map(|c| super::register::category_label(c)).collect::<Vec<_>>().join("; "),
+            i.categories
+                .iter()
+                .map(|c| super::register::category_label(c))
+                .collect::<Vec<_>>()
+                .join("; "),
         ),
         row(
             "incident",
@@ -480,7 +512,13 @@ pub async fn incident_csv(number: i64) -> Result<String, AppError> {
         if let Some(subject) = &st.subject {
             detail = format!("subject: {subject}. {detail}");
         }
-        rows.push(row("step", &st.at, &st.by, super::register::step_label(&st.kind), detail));
+        rows.push(row(
+            "step",
+            &st.at,
+            &st.by,
+            super::register::step_label(&st.kind),
+            detail,
+        ));
     }
     for d in &i.deliveries {
         rows.push(row(

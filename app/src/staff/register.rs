@@ -13,7 +13,10 @@ pub const CATEGORIES: [(&str, &str); 7] = [
     ("account", "Account details (names, email addresses)"),
     ("credentials", "Password hashes or two-factor secrets"),
     ("sessions", "Sign-in sessions and IP addresses"),
-    ("organisation", "Organisations' records (businesses, issues, comments)"),
+    (
+        "organisation",
+        "Organisations' records (businesses, issues, comments)",
+    ),
     ("messages", "Customer messages and attachments"),
     ("billing", "Billing records"),
     ("ai", "The AI record"),
@@ -139,9 +142,8 @@ pub fn clock(
             ReportState::Undecided if late => overdue.push(
                 "No decision on reporting, and the 72 hours since discovery have passed.".into(),
             ),
-            ReportState::Due if late => {
-                overdue.push("The ICO report is overdue: 72 hours since discovery have passed.".into())
-            }
+            ReportState::Due if late => overdue
+                .push("The ICO report is overdue: 72 hours since discovery have passed.".into()),
             _ => {}
         }
         if decision == Some(true) && !noticed {
@@ -236,7 +238,10 @@ mod tests {
         assert_eq!(fresh.minutes_left, 71 * 60);
         assert_eq!(fresh.state, ReportState::Undecided);
         assert!(fresh.overdue.is_empty());
-        assert_eq!(fresh.summary(), "ICO report due in 2 days 23 hours (by due)");
+        assert_eq!(
+            fresh.summary(),
+            "ICO report due in 2 days 23 hours (by due)"
+        );
 
         let late = clock("due".into(), 73 * 60, &[], 10, 0);
         assert_eq!(late.summary(), "Overdue by 1 hour 0 minutes (was due due)");
@@ -244,24 +249,65 @@ mod tests {
 
         let due = clock("due".into(), 80 * 60, &[decision(true)], 10, 0);
         assert_eq!(due.state, ReportState::Due);
-        assert_eq!(due.overdue.len(), 2, "the report and the notice: {:?}", due.overdue);
+        assert_eq!(
+            due.overdue.len(),
+            2,
+            "the report and the notice: {:?}",
+            due.overdue
+        );
 
-        let reported = clock("due".into(), 80 * 60, &[decision(true), step("ico_report")], 10, 0);
+        let reported = clock(
+            "due".into(),
+            80 * 60,
+            &[decision(true), step("ico_report")],
+            10,
+            0,
+        );
         assert_eq!(reported.state, ReportState::Reported);
-        assert_eq!(reported.overdue, ["The notice to affected people is not written yet."]);
+        assert_eq!(
+            reported.overdue,
+            ["The notice to affected people is not written yet."]
+        );
 
-        let partly = clock("d".into(), 90, &[decision(true), step("ico_report"), step("notice")], 10, 7);
-        assert_eq!(partly.overdue, ["3 of 10 affected people have no notice yet."]);
+        let partly = clock(
+            "d".into(),
+            90,
+            &[decision(true), step("ico_report"), step("notice")],
+            10,
+            7,
+        );
+        assert_eq!(
+            partly.overdue,
+            ["3 of 10 affected people have no notice yet."]
+        );
 
-        let done = clock("d".into(), 90, &[decision(true), step("ico_report"), step("notice")], 10, 10);
+        let done = clock(
+            "d".into(),
+            90,
+            &[decision(true), step("ico_report"), step("notice")],
+            10,
+            10,
+        );
         assert!(done.overdue.is_empty());
     }
 
     #[test]
     fn a_later_decision_replaces_an_earlier_one_and_closing_ends_the_clock() {
-        let changed = clock("d".into(), 100 * 60, &[decision(false), decision(true)], 3, 0);
+        let changed = clock(
+            "d".into(),
+            100 * 60,
+            &[decision(false), decision(true)],
+            3,
+            0,
+        );
         assert_eq!(changed.state, ReportState::Due);
-        let not = clock("d".into(), 100 * 60, &[decision(true), decision(false)], 3, 0);
+        let not = clock(
+            "d".into(),
+            100 * 60,
+            &[decision(true), decision(false)],
+            3,
+            0,
+        );
         assert_eq!(not.state, ReportState::NotReportable);
         assert!(not.overdue.is_empty());
         let closed = clock("d".into(), 100 * 60, &[step("closed")], 3, 0);

@@ -34,12 +34,20 @@ async fn a_person_downloads_their_own_data_and_nobody_elses() {
 
     let mut b = sign_in(&app, email_of("a-manager")).await;
     let export = b.ok(ExportMyData {}).await;
-    assert!(export.file_name.starts_with("ops-intel-my-data-") && export.file_name.ends_with(".zip"));
-    let bytes = base64::engine::general_purpose::STANDARD.decode(&export.base64).unwrap();
+    assert!(
+        export.file_name.starts_with("ops-intel-my-data-") && export.file_name.ends_with(".zip")
+    );
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&export.base64)
+        .unwrap();
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
     let mut read = |name: &str| {
         let mut text = String::new();
-        archive.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+        archive
+            .by_name(name)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
         text
     };
     let readme = read("README.txt");
@@ -62,7 +70,11 @@ async fn a_person_downloads_their_own_data_and_nobody_elses() {
     assert_eq!(sessions[0]["this_sign_in"], true);
     let audit: serde_json::Value = serde_json::from_str(&read("audit.json")).unwrap();
     assert!(
-        audit["account"].as_array().unwrap().iter().any(|e| e["action"] == "auth.sign_in"),
+        audit["account"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "auth.sign_in"),
         "{audit}"
     );
 
@@ -72,8 +84,14 @@ async fn a_person_downloads_their_own_data_and_nobody_elses() {
             assert!(!everything.contains(email), "{email} in the archive");
         }
     }
-    assert!(!everything.to_lowercase().contains("bravo"), "B's data in the archive");
-    assert!(!everything.contains("pbkdf2_sha256$"), "a password hash in the archive");
+    assert!(
+        !everything.to_lowercase().contains("bravo"),
+        "B's data in the archive"
+    );
+    assert!(
+        !everything.contains("pbkdf2_sha256$"),
+        "a password hash in the archive"
+    );
 
     // The export is in the person's account log.
     let exported: i64 = sqlx::query_scalar(

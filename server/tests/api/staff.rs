@@ -77,7 +77,10 @@ async fn only_the_command_line_makes_staff_and_only_staff_with_two_factor_reach_
         .execute(&as_app)
         .await
         .unwrap_err();
-    assert!(refused.to_string().contains("permission denied"), "{refused}");
+    assert!(
+        refused.to_string().contains("permission denied"),
+        "{refused}"
+    );
 
     // Not staff: the operator side does not show itself.
     let mut b = sign_in(&app, STAFF).await;
@@ -104,7 +107,9 @@ async fn only_the_command_line_makes_staff_and_only_staff_with_two_factor_reach_
         format!("{STAFF} is no longer staff")
     );
     assert_eq!(b.err(Incidents {}).await, AppError::NotFound);
-    assert!(change(&owner, Change::Grant, "nobody@opsintel.test").await.is_err());
+    assert!(change(&owner, Change::Grant, "nobody@opsintel.test")
+        .await
+        .is_err());
 
     // Both changes are in the person's account log.
     let actions: Vec<String> = sqlx::query_scalar(
@@ -169,11 +174,23 @@ async fn an_incident_runs_from_discovery_to_closure_and_each_affected_person_get
         .unwrap();
     assert_eq!(i.people_affected, a_members + 1);
     assert_eq!(i.clock.state, ReportState::Undecided);
-    assert!((69 * 60..=70 * 60).contains(&i.clock.minutes_left), "{}", i.clock.minutes_left);
-    assert!(i.clock.summary().starts_with("ICO report due in 2 days 2"), "{}", i.clock.summary());
+    assert!(
+        (69 * 60..=70 * 60).contains(&i.clock.minutes_left),
+        "{}",
+        i.clock.minutes_left
+    );
+    assert!(
+        i.clock.summary().starts_with("ICO report due in 2 days 2"),
+        "{}",
+        i.clock.summary()
+    );
 
     // Assessment, the decision, the ICO's report.
-    b.ok(step("assessment", "Names and addresses of two organisations' members.")).await;
+    b.ok(step(
+        "assessment",
+        "Names and addresses of two organisations' members.",
+    ))
+    .await;
     b.ok(RecordStep {
         number,
         form: StepForm {
@@ -205,11 +222,27 @@ async fn an_incident_runs_from_discovery_to_closure_and_each_affected_person_get
         subject: "A security incident affecting your Ops Intel account".into(),
         body: "On 1 December a support export holding your name and email address was shared with a contractor.\r\n\r\nYou need not do anything.".into(),
     };
-    let queued = b.ok(SendNotices { number, form: notice.clone() }).await;
+    let queued = b
+        .ok(SendNotices {
+            number,
+            form: notice.clone(),
+        })
+        .await;
     assert_eq!(queued, a_members + 1);
-    assert_eq!(b.ok(SendNotices { number, form: NoticeForm::default() }).await, 0);
+    assert_eq!(
+        b.ok(SendNotices {
+            number,
+            form: NoticeForm::default()
+        })
+        .await,
+        0
+    );
     assert!(matches!(
-        b.err(SendNotices { number, form: notice.clone() }).await,
+        b.err(SendNotices {
+            number,
+            form: notice.clone()
+        })
+        .await,
         AppError::Refused(_)
     ));
     // Someone who joins A afterwards is affected too, and gets the same notice, once.
@@ -219,7 +252,14 @@ async fn an_incident_runs_from_discovery_to_closure_and_each_affected_person_get
         .execute(&db)
         .await
         .unwrap();
-    assert_eq!(b.ok(SendNotices { number, form: NoticeForm::default() }).await, 1);
+    assert_eq!(
+        b.ok(SendNotices {
+            number,
+            form: NoticeForm::default()
+        })
+        .await,
+        1
+    );
 
     // Exactly one notice per affected person, and none to anyone else.
     let mut expected: Vec<String> = sqlx::query_scalar(
@@ -270,21 +310,48 @@ async fn an_incident_runs_from_discovery_to_closure_and_each_affected_person_get
         .find(|m| m["personalizations"][0]["to"][0]["email"] == email_of("a-owner"))
         .cloned()
         .expect("the Owner's notice");
-    assert_eq!(to_owner["content"][0]["value"].as_str().unwrap().lines().next(), Some("Hello User owner,"));
-    assert!(to_owner["content"][1]["value"].as_str().unwrap().contains("<p>Hello User owner,</p><p>On 1 December"));
+    assert_eq!(
+        to_owner["content"][0]["value"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .next(),
+        Some("Hello User owner,")
+    );
+    assert!(to_owner["content"][1]["value"]
+        .as_str()
+        .unwrap()
+        .contains("<p>Hello User owner,</p><p>On 1 December"));
     let i = b.ok(GetIncident { number }).await;
     assert_eq!(i.clock.state, ReportState::Reported);
     assert!(i.clock.overdue.is_empty(), "{:?}", i.clock.overdue);
 
     // Closed: nothing more is recorded. The record exports whole.
-    b.ok(step("closed", "Contractor confirmed deletion; people told.")).await;
-    assert!(matches!(b.err(step("note", "Late note.")).await, AppError::Refused(_)));
+    b.ok(step(
+        "closed",
+        "Contractor confirmed deletion; people told.",
+    ))
+    .await;
     assert!(matches!(
-        b.err(SendNotices { number, form: NoticeForm::default() }).await,
+        b.err(step("note", "Late note.")).await,
+        AppError::Refused(_)
+    ));
+    assert!(matches!(
+        b.err(SendNotices {
+            number,
+            form: NoticeForm::default()
+        })
+        .await,
         AppError::Refused(_)
     ));
     let csv = b.ok(IncidentCsv { number }).await;
-    for needle in ["INC-1", "IC-123456-A1B2", "Decision on reporting", "Closed", email_of("b-member")] {
+    for needle in [
+        "INC-1",
+        "IC-123456-A1B2",
+        "Decision on reporting",
+        "Closed",
+        email_of("b-member"),
+    ] {
         assert!(csv.contains(needle), "{needle} in {csv}");
     }
     assert_eq!(b.ok(Incidents {}).await[0].state, "Closed");
@@ -331,7 +398,10 @@ async fn the_register_is_append_only_and_support_access_is_recorded_for_the_orga
             .await
             .unwrap();
         let refused = sqlx::query(statement).execute(&mut *tx).await.unwrap_err();
-        assert!(refused.to_string().contains("permission denied"), "{statement}: {refused}");
+        assert!(
+            refused.to_string().contains("permission denied"),
+            "{statement}: {refused}"
+        );
     }
     // Someone else's transaction sees none of it.
     let others: i64 = sqlx::query_scalar("select count(*) from incidents")
@@ -343,7 +413,11 @@ async fn the_register_is_append_only_and_support_access_is_recorded_for_the_orga
 
     // Organisations are listed by what they are; their content needs a reason, which their
     // own audit log records.
-    let orgs = b.ok(StaffOrganisations { form: StaffSearchForm { q: "alpha".into() } }).await;
+    let orgs = b
+        .ok(StaffOrganisations {
+            form: StaffSearchForm { q: "alpha".into() },
+        })
+        .await;
     assert_eq!(orgs.len(), 1);
     assert_eq!(orgs[0].slug, A_SLUG);
     let no_reason = b
@@ -380,5 +454,8 @@ async fn the_register_is_append_only_and_support_access_is_recorded_for_the_orga
     );
     // The Owner reads it in the audit log.
     let mut owner = sign_in(&app, email_of("a-owner")).await;
-    assert!(owner.open(&format!("/o/{A_SLUG}/audit")).await.contains("Ticket 4411"));
+    assert!(owner
+        .open(&format!("/o/{A_SLUG}/audit"))
+        .await
+        .contains("Ticket 4411"));
 }

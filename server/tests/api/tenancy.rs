@@ -74,7 +74,11 @@ async fn every_server_function_allows_exactly_what_the_roles_matrix_says_and_nev
         let declared = probe.last_access.clone().expect("x-access header");
         if declared == "staff" {
             // The operator side, to anyone not staff: as if it were not there.
-            assert_eq!(status, StatusCode::NOT_FOUND, "{path} for a non-staff user: {body}");
+            assert_eq!(
+                status,
+                StatusCode::NOT_FOUND,
+                "{path} for a non-staff user: {body}"
+            );
             for role in Role::ALL {
                 let b = browsers.get_mut(&role).unwrap();
                 let (status, _) = call_any(b, path, &f.fields(A_SLUG, f.a)).await;

@@ -356,7 +356,9 @@ impl Payload {
         signer: Option<&Signer>,
     ) -> Result<u16, reqwest::Error> {
         let headers = match signer {
-            Some(signer) => signer.headers(time::OffsetDateTime::now_utc().unix_timestamp(), &self.body),
+            Some(signer) => {
+                signer.headers(time::OffsetDateTime::now_utc().unix_timestamp(), &self.body)
+            }
             None => Vec::new(),
         };
         self.post_with(http, url, &headers).await
