@@ -93,6 +93,7 @@ macro_rules! lazy_pages {
 }
 
 lazy_pages!(
+    SecurityRoute => SecurityPage,
     SecurityTestingRoute => SecurityTestingPage,
     DisclosureRoute => DisclosurePage,
     SignUpRoute => SignUpPage,
@@ -176,7 +177,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=HomePage/>
                     <Route path=path!("pricing") view=PricingPage/>
-                    <Route path=path!("security") view=SecurityPage/>
+                    <Route path=path!("security") view={Lazy::<SecurityRoute>::new()} ssr=SsrMode::Async/>
                     // Their text comes from the server: rendered whole, it reads without JavaScript.
                     <Route path=path!("security/testing") view={Lazy::<SecurityTestingRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("security/disclosure") view={Lazy::<DisclosureRoute>::new()} ssr=SsrMode::Async/>

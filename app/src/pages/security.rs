@@ -1,9 +1,41 @@
-use leptos::prelude::*;
+//! `/security`: the Security page. Its statements are read from the server ([`security_statements`]),
+//! so their text is not part of the code every visitor's browser loads first.
 
-use crate::components::page_meta::PageMeta;
-use crate::site::use_site;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    auth::client::CsrfClient,
+    components::{page_meta::PageMeta, problem::LoadProblem},
+    error::AppError,
+    site::use_site,
+};
+
+/// A statement as the page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statement {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+}
+
+/// The statements shown, in the page's order: those whose feature is built.
+#[server(endpoint = "site/security_statements", client = CsrfClient)]
+pub async fn security_statements() -> Result<Vec<Statement>, AppError> {
+    crate::access::public()?;
+    Ok(COMMITMENTS
+        .iter()
+        .filter(|c| c.built)
+        .map(|c| Statement {
+            id: c.id.to_string(),
+            title: c.title.to_string(),
+            body: c.body.to_string(),
+        })
+        .collect())
+}
 
 /// A statement of the Security page: a promise the code keeps and tests prove.
+#[cfg(feature = "ssr")]
 #[derive(Clone, Copy, Debug)]
 pub struct Commitment {
     /// Its anchor, here and on the page that says how it is tested.
@@ -16,6 +48,7 @@ pub struct Commitment {
 }
 
 /// The statements, in the order the page gives them; the wording here must stay true.
+#[cfg(feature = "ssr")]
 pub const COMMITMENTS: [Commitment; 13] = [
     Commitment {
         id: "in-transit",
@@ -129,6 +162,7 @@ pub const COMMITMENTS: [Commitment; 13] = [
 pub fn SecurityPage() -> impl IntoView {
     let site = use_site();
     let contact = site.security_contact.clone();
+    let statements = Resource::new(|| (), |_| security_statements());
     view! {
         <PageMeta
             title="Security"
@@ -141,23 +175,29 @@ pub fn SecurityPage() -> impl IntoView {
             <h1>"Security at Ops Intel"</h1>
             <p class="lede">"Each statement on this page is a commitment. Our code keeps it, and an \
                 automated test fails if it ever stops being true: each links to how it is tested."</p>
-            <ol class="commitments">
-                {COMMITMENTS
-                    .iter()
-                    .filter(|c| c.built)
-                    .map(|c| {
-                        view! {
-                            <li id=c.id>
-                                <h2>{c.title}</h2>
-                                <p>{c.body}</p>
-                                <p class="proof"><a href=format!("/security/testing#{}", c.id)>
-                                    "How we test this"<span class="visually-hidden">{format!(": {}", c.title)}</span>
-                                </a></p>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ol>
+            <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match statements.await {
+                        Ok(list) => view! {
+                            <ol class="commitments">
+                                {list.into_iter().map(|c| {
+                                    let hidden = format!(": {}", c.title);
+                                    view! {
+                                        <li id=c.id.clone()>
+                                            <h2>{c.title}</h2>
+                                            <p>{c.body}</p>
+                                            <p class="proof"><a href=format!("/security/testing#{}", c.id)>
+                                                "How we test this"<span class="visually-hidden">{hidden}</span>
+                                            </a></p>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ol>
+                        }.into_any(),
+                        Err(e) => view! { <LoadProblem error=e/> }.into_any(),
+                    }
+                })}
+            </Suspense>
             <section aria-labelledby="report-heading" class="card report">
                 <h2 id="report-heading">"Report a vulnerability"</h2>
                 <p>

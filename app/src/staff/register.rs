@@ -22,12 +22,15 @@ pub const CATEGORIES: [(&str, &str); 7] = [
     ("ai", "The AI record"),
 ];
 
+/// What a list of `(stored, shown)` names shows for `id`; an unknown one as it is.
+fn shown<'a>(list: &[(&str, &'a str)], id: &'a str) -> &'a str {
+    list.iter()
+        .find(|(stored, _)| *stored == id)
+        .map_or(id, |(_, label)| *label)
+}
+
 pub fn category_label(id: &str) -> &str {
-    CATEGORIES
-        .iter()
-        .find(|(c, _)| *c == id)
-        .map(|(_, label)| *label)
-        .unwrap_or(id)
+    shown(&CATEGORIES, id)
 }
 
 /// The kinds of step, as stored, with what the page calls them.
@@ -41,11 +44,7 @@ pub const STEP_KINDS: [(&str, &str); 6] = [
 ];
 
 pub fn step_label(kind: &str) -> &str {
-    STEP_KINDS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map(|(_, label)| *label)
-        .unwrap_or(kind)
+    shown(&STEP_KINDS, kind)
 }
 
 /// One recorded step.
