@@ -178,7 +178,8 @@ $$;
 revoke all on function app_incident_notice_deliveries(uuid) from public;
 grant execute on function app_incident_notice_deliveries(uuid) to ops_app;
 
--- Organisations for staff: what they are, never what they hold.
+-- Organisations for staff: what they are, never what they hold. The search is a plain substring
+-- (no pattern characters), ignoring case.
 create function app_staff_organisations(p_search text)
 returns table (org_id uuid, name text, slug text, plan text, billing_status text, members bigint,
                created_at timestamptz)
@@ -187,7 +188,7 @@ language sql stable security definer set search_path = pg_catalog, public, pg_te
            (select count(*) from memberships m where m.org_id = o.org_id), o.created_at
     from organisations o
     where app_is_staff()
-      and (p_search = '' or o.name ilike '%' || p_search || '%' or o.slug ilike '%' || p_search || '%')
+      and (p_search = '' or strpos(lower(o.name), lower(p_search)) > 0 or strpos(lower(o.slug::text), lower(p_search)) > 0)
     order by o.created_at desc
     limit 50
 $$;
@@ -204,7 +205,7 @@ language sql stable security definer set search_path = pg_catalog, public, pg_te
            (select count(*) from memberships m where m.user_id = u.user_id), u.created_at
     from users u
     where app_is_staff()
-      and (p_search = '' or u.name ilike '%' || p_search || '%' or u.email ilike '%' || p_search || '%')
+      and (p_search = '' or strpos(lower(u.name), lower(p_search)) > 0 or strpos(lower(u.email::text), lower(p_search)) > 0)
     order by u.created_at desc
     limit 50
 $$;

@@ -142,6 +142,7 @@ test("a person downloads a copy of their own data from the account page", async 
   await page.getByRole("button", { name: "Prepare my data" }).click();
   const link = page.getByRole("link", { name: /^Download ops-intel-my-data-\d{4}-\d{2}-\d{2}\.zip$/ });
   await expect(link).toBeVisible();
+  expect((await new AxeBuilder({ page }).analyze()).violations.map((v) => v.id)).toEqual([]);
   const download = page.waitForEvent("download");
   await link.click();
   const file = await download;

@@ -46,6 +46,7 @@ test("a staff member runs an incident and the affected person receives the notic
   await page.goto("/staff");
   await expect(page.getByRole("heading", { name: "Incident register" })).toBeVisible();
   await expect(page.getByRole("table", { name: "Organisations" })).toContainText("Affected Cafés");
+  expect((await new AxeBuilder({ page }).analyze()).violations.map((v) => v.id)).toEqual([]);
 
   // Open an incident affecting that organisation, discovered three hours ago.
   await hydrated(page);
@@ -83,7 +84,7 @@ test("a staff member runs an incident and the affected person receives the notic
   await page.getByLabel("Subject").fill(subject);
   await page.getByLabel(/^The notice/).fill("A file holding your name and email address was sent to the wrong contractor, who has deleted it.");
   await page.getByRole("button", { name: "Send the notice to everyone affected" }).click();
-  await expect(page.getByText("1 notices queued.")).toBeVisible();
+  await expect(page.getByText("1 notice queued.")).toBeVisible();
   await expect(page.getByTestId("notice")).toContainText(subject);
   await expect(page.getByRole("button", { name: "Send to anyone affected not yet sent it" })).toBeVisible();
 

@@ -57,3 +57,23 @@ where
 {
     Signal::derive(move || action.value().get().and_then(|r| r.err()))
 }
+
+/// A form's submit button that shows it is working while its action runs, and cannot be sent
+/// again until the action has answered.
+#[component]
+pub fn Submit(
+    #[prop(into)] pending: Signal<bool>,
+    label: &'static str,
+    #[prop(optional)] primary: bool,
+) -> impl IntoView {
+    view! {
+        <button
+            type="submit"
+            class=if primary { "button primary" } else { "button" }
+            disabled=move || pending.get()
+            aria-busy=move || pending.get().then_some("true")
+        >
+            {move || if pending.get() { "Working…" } else { label }}
+        </button>
+    }
+}

@@ -18,6 +18,43 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
+/// The one layout: a greeting by name, the paragraphs, an optional link to act on (text and
+/// address), the sign-off; in plain text and HTML, every value escaped in the HTML part.
+fn letter(
+    kind: EmailKind,
+    to: &str,
+    subject: &str,
+    greeting_name: &str,
+    paragraphs: &[&str],
+    link: Option<(&str, &str)>,
+) -> Email {
+    let mut text = format!("Hello {greeting_name},\n\n{}", paragraphs.join("\n\n"));
+    let mut html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\"><p>Hello {},</p>",
+        escape_html(greeting_name)
+    );
+    for p in paragraphs {
+        html.push_str(&format!("<p>{}</p>", escape_html(p).replace('\n', "<br>")));
+    }
+    if let Some((link_text, link)) = link {
+        text.push_str(&format!("\n\n{link_text}: {link}"));
+        html.push_str(&format!(
+            "<p><a href=\"{}\">{}</a></p>",
+            escape_html(link),
+            escape_html(link_text)
+        ));
+    }
+    text.push_str("\n\n— Ops Intel\n");
+    html.push_str("<p>— Ops Intel</p></body></html>");
+    Email {
+        kind,
+        to: to.to_string(),
+        subject: subject.to_string(),
+        text,
+        html,
+    }
+}
+
 /// An email with one call to action, in plain text and HTML. Every value is escaped in the
 /// HTML part, since names and addresses come from users.
 pub fn action_email(
@@ -29,32 +66,19 @@ pub fn action_email(
     link_text: &str,
     link: &str,
 ) -> Email {
-    let text = format!(
-        "Hello {greeting_name},\n\n{}\n\n{link_text}: {link}\n\n— Ops Intel\n",
-        lines.join("\n\n")
-    );
-    let paragraphs: String = lines
-        .iter()
-        .map(|l| format!("<p>{}</p>", escape_html(l)))
-        .collect();
-    let html = format!(
-        "<!doctype html><html><body style=\"font-family:sans-serif\"><p>Hello {},</p>{paragraphs}\
-         <p><a href=\"{}\">{}</a></p><p>— Ops Intel</p></body></html>",
-        escape_html(greeting_name),
-        escape_html(link),
-        escape_html(link_text)
-    );
-    Email {
+    letter(
         kind,
-        to: to.to_string(),
-        subject: subject.to_string(),
-        text,
-        html,
-    }
+        to,
+        subject,
+        greeting_name,
+        lines,
+        Some((link_text, link)),
+    )
 }
 
 /// A notice to the people a breach affects: the same words to each, addressed by name (the
-/// database puts each person's name where `{{name}}` is, escaped in the HTML part).
+/// database puts each person's name where `{{name}}` is, escaped in the HTML part). Paragraphs
+/// are separated by blank lines.
 pub fn notice_email(subject: &str, body: &str) -> Email {
     let body = body.replace("\r\n", "\n");
     let paragraphs: Vec<&str> = body
@@ -62,25 +86,14 @@ pub fn notice_email(subject: &str, body: &str) -> Email {
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .collect();
-    let text = format!(
-        "Hello {{{{name}}}},\n\n{}\n\n— Ops Intel\n",
-        paragraphs.join("\n\n")
-    );
-    let html_paragraphs: String = paragraphs
-        .iter()
-        .map(|p| format!("<p>{}</p>", escape_html(p).replace('\n', "<br>")))
-        .collect();
-    let html = format!(
-        "<!doctype html><html><body style=\"font-family:sans-serif\"><p>Hello {{{{name}}}},</p>{html_paragraphs}\
-         <p>— Ops Intel</p></body></html>"
-    );
-    Email {
-        kind: EmailKind::BreachNotice,
-        to: String::new(),
-        subject: subject.to_string(),
-        text,
-        html,
-    }
+    letter(
+        EmailKind::BreachNotice,
+        "",
+        subject,
+        "{{name}}",
+        &paragraphs,
+        None,
+    )
 }
 
 #[cfg(test)]

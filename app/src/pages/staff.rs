@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     components::{
         field_error::FieldError,
-        forms::{action_error, CsrfField, FormError},
+        forms::{action_error, CsrfField, FormError, Submit},
         private_meta::PrivateMeta,
         problem::LoadProblem,
     },
@@ -198,7 +198,7 @@ fn OrganisationTable(
                                     <CsrfField/>
                                     <input type="hidden" name="form[org_id]" value=o.org_id/>
                                     <input type="text" name="form[reason]" required aria-label=label placeholder="Reason (recorded in their audit log)"/>
-                                    <button type="submit" class="button">"View content"</button>
+                                    <Submit pending=support.pending() label="View content"/>
                                 </ActionForm>
                             </td>
                         </tr>
@@ -277,7 +277,7 @@ fn OpenIncidentForm(open: ServerAction<OpenIncident>) -> impl IntoView {
                     <FieldError error field="people"/>
                 </div>
                 <FormError error fields=&["title", "description", "discovered_at", "categories", "scope", "organisations", "people"]/>
-                <button type="submit" class="button primary">"Open the incident"</button>
+                <Submit pending=open.pending() label="Open the incident" primary=true/>
             </ActionForm>
         </details>
         {move || opened().map(|n| view! {

@@ -9,7 +9,7 @@ use crate::{
     components::{
         csv_tools::CsvLink,
         field_error::FieldError,
-        forms::{action_error, CsrfField, FormError},
+        forms::{action_error, CsrfField, FormError, Submit},
         private_meta::PrivateMeta,
         problem::LoadProblem,
     },
@@ -177,7 +177,7 @@ fn StepForm(number: i64, step: ServerAction<RecordStep>) -> impl IntoView {
                     <FieldError error field="reported_at"/>
                 </div>
                 <FormError error fields=&["kind", "summary", "must_report", "ico_reference", "reported_at"]/>
-                <button type="submit" class="button primary">"Add to the record"</button>
+                <Submit pending=step.pending() label="Add to the record" primary=true/>
             </ActionForm>
         </details>
     }
@@ -217,12 +217,17 @@ fn NoticeForm(
                     </div>
                 })}
                 <FormError error fields=&["subject", "body"]/>
-                <button type="submit" class="button primary">
-                    {if written { "Send to anyone affected not yet sent it" } else { "Send the notice to everyone affected" }}
-                </button>
+                <Submit
+                    pending=notices.pending()
+                    label=if written { "Send to anyone affected not yet sent it" } else { "Send the notice to everyone affected" }
+                    primary=true
+                />
             </ActionForm>
         })}
-        {move || queued().map(|n| view! { <p role="status">{format!("{n} notices queued.")}</p> })}
+        {move || queued().map(|n| {
+            let what = if n == 1 { "notice" } else { "notices" };
+            view! { <p role="status">{format!("{n} {what} queued.")}</p> }
+        })}
     }
 }
 
@@ -234,7 +239,7 @@ fn RegulatorExport(number: i64) -> impl IntoView {
         <ActionForm action=export attr:class="inline">
             <CsrfField/>
             <input type="hidden" name="number" value=number.to_string()/>
-            <button type="submit" class="button">"Export the record (CSV)"</button>
+            <Submit pending=export.pending() label="Export the record (CSV)"/>
         </ActionForm>
         <CsvLink csv=Signal::derive(move || export.value().get().and_then(|r| r.ok())) file=format!("INC-{number}.csv")/>
         <FormError error fields=&[]/>

@@ -114,6 +114,27 @@ pub enum ReportState {
     Reported,
 }
 
+/// What an incident's record says so far, as far as the clock cares.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// The latest decision: whether it must be reported.
+    pub decision: Option<bool>,
+    pub reported: bool,
+    pub noticed: bool,
+    pub closed: bool,
+}
+
+impl Progress {
+    pub fn of(steps: &[Step]) -> Self {
+        Self {
+            decision: steps.iter().rev().find_map(|s| s.must_report),
+            reported: steps.iter().any(|s| s.kind == "ico_report"),
+            noticed: steps.iter().any(|s| s.kind == "notice"),
+            closed: steps.iter().any(|s| s.kind == "closed"),
+        }
+    }
+}
+
 /// What the clock says about an incident discovered `minutes_since_discovery` ago with `steps`
 /// recorded and `people`/`notified` the affected people and those sent a notice.
 pub fn clock(
@@ -123,11 +144,30 @@ pub fn clock(
     people: i64,
     notified: i64,
 ) -> Clock {
+    clock_at(
+        report_due,
+        minutes_since_discovery,
+        Progress::of(steps),
+        people,
+        notified,
+    )
+}
+
+/// The same from the record's [`Progress`] alone (the register's list reads only that).
+pub fn clock_at(
+    report_due: String,
+    minutes_since_discovery: i64,
+    progress: Progress,
+    people: i64,
+    notified: i64,
+) -> Clock {
     let minutes_left = REPORT_WITHIN_HOURS * 60 - minutes_since_discovery;
-    let decision = steps.iter().rev().find_map(|s| s.must_report);
-    let reported = steps.iter().any(|s| s.kind == "ico_report");
-    let noticed = steps.iter().any(|s| s.kind == "notice");
-    let closed = steps.iter().any(|s| s.kind == "closed");
+    let Progress {
+        decision,
+        reported,
+        noticed,
+        closed,
+    } = progress;
     let state = match (reported, decision) {
         (true, _) => ReportState::Reported,
         (false, Some(true)) => ReportState::Due,

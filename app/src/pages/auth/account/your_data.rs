@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::{
     auth::export::ExportMyData,
-    components::forms::{action_error, CsrfField, FormError},
+    components::forms::{action_error, CsrfField, FormError, Submit},
 };
 
 #[component]
@@ -20,7 +20,7 @@ pub fn YourDataForm() -> impl IntoView {
         <ActionForm action=export attr:class="stack">
             <CsrfField/>
             <FormError error fields=&[]/>
-            <button type="submit" class="button">"Prepare my data"</button>
+            <Submit pending=export.pending() label="Prepare my data"/>
         </ActionForm>
         {move || archive().map(|a| view! {
             <p role="status">
