@@ -168,6 +168,10 @@ audit_actions! {
     IssueImported => "issue.imported",
     /// Businesses or issues were exported as CSV.
     DataExported => "data.exported",
+    /// An export of all the organisation's data was asked for.
+    ExportRequested => "export.requested",
+    /// An export of all the organisation's data was downloaded.
+    ExportDownloaded => "export.downloaded",
     /// The plan paid for changed (a subscription, an upgrade, a downgrade, a cancellation).
     PlanChanged => "billing.plan_changed",
     /// A payment failed: the plan holds through the grace period.

@@ -42,6 +42,20 @@ impl Job for CheckoutJob {
     const MAX_ATTEMPTS: i32 = 5;
 }
 
+/// Cancels a deleted organisation's subscription at Stripe, at once and without proration.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CancelSubscription {
+    pub subscription_id: String,
+}
+
+#[cfg(feature = "ssr")]
+impl Job for CancelSubscription {
+    const KIND: &'static str = "billing.cancel";
+    /// Stripe keeps billing until this succeeds: keep trying for days.
+    const MAX_ATTEMPTS: i32 = 20;
+}
+
 /// Makes a customer portal session for one of the organisation's `billing_sessions`.
 #[cfg(feature = "ssr")]
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]

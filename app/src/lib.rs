@@ -13,6 +13,8 @@ pub mod csv;
 pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod email;
+#[cfg(feature = "ssr")]
+pub mod erasure;
 pub mod error;
 #[cfg(feature = "ssr")]
 pub mod jobs;
@@ -96,6 +98,8 @@ lazy_pages!(
     SecurityRoute => SecurityPage,
     SecurityTestingRoute => SecurityTestingPage,
     DisclosureRoute => DisclosurePage,
+    PrivacyRoute => PrivacyPage,
+    TermsRoute => TermsPage,
     SignUpRoute => SignUpPage,
     CheckEmailRoute => CheckEmailPage,
     SignInRoute => SignInPage,
@@ -181,8 +185,8 @@ pub fn App() -> impl IntoView {
                     // Their text comes from the server: rendered whole, it reads without JavaScript.
                     <Route path=path!("security/testing") view={Lazy::<SecurityTestingRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("security/disclosure") view={Lazy::<DisclosureRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("privacy") view=PrivacyPage/>
-                    <Route path=path!("terms") view=TermsPage/>
+                    <Route path=path!("privacy") view={Lazy::<PrivacyRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("terms") view={Lazy::<TermsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("sign-up") view={Lazy::<SignUpRoute>::new()}/>
                     <Route path=path!("check-email") view={Lazy::<CheckEmailRoute>::new()}/>
                     <Route path=path!("sign-in") view={Lazy::<SignInRoute>::new()}/>

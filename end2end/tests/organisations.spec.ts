@@ -1,7 +1,11 @@
 import { type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { acceptAsNewcomer, hydrated, openVerificationLink, signedIn, signUp, uniqueEmail, test, expect } from "./helpers";
+import {
+  acceptAsNewcomer, hydrated, openVerificationLink, operatorSql, ownerOfNewOrganisation, signedIn, signUp, uniqueEmail,
+  test, expect,
+} from "./helpers";
 
 async function noAxeViolations(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();
@@ -133,4 +137,42 @@ test("create an organisation, invite a Manager and a Viewer, transfer ownership,
   const gone = await viewer.goto(`/o/${slug}-renamed/members`);
   expect(gone?.status()).toBe(404);
   await expect(viewer.getByRole("heading", { name: "Organisation not found" })).toBeVisible();
+});
+
+test("an Owner exports the whole organisation and the ZIP holds every issue", async ({ page }) => {
+  const slug = await ownerOfNewOrganisation(page, "export", "Esme Export", "Export Bakeries");
+  operatorSql(
+    `insert into issues (org_id, number, title, kind, priority, status)
+     select o.org_id, n, 'Exported issue ' || n, 'task', 'low', case when n % 2 = 0 then 'resolved' else 'open' end
+     from organisations o, generate_series(1, 40) n where o.slug = '${slug}'`,
+  );
+  await page.goto(`/o/${slug}/settings`);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Export all data" }).click();
+  // Built in the background; the page follows its progress.
+  const ready = page.getByTestId("export-ready");
+  await expect(ready).toBeVisible({ timeout: 30_000 });
+  await noAxeViolations(page);
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Download the export" }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(new RegExp(`^ops-intel-${slug}-\\d{4}-\\d{2}-\\d{2}\\.zip$`));
+  const archive = await file.path();
+  const read = (name: string) =>
+    execFileSync(
+      "python3",
+      ["-c", "import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode())", archive, name],
+      { encoding: "utf8" },
+    );
+  const issues = read("issues.csv").trim().split("\n");
+  expect(issues[0]).toMatch(/^number,title,/);
+  expect(issues.length).toBe(41);
+  for (const n of [1, 20, 40]) expect(issues.some((line) => line.startsWith(`${n},Exported issue ${n},`))).toBe(true);
+  expect(read("README.txt")).toContain("issues.csv");
+
+  // Downloaded once, and recorded.
+  await page.reload();
+  await expect(page.getByTestId("export-done")).toContainText("was downloaded");
+  await page.goto(`/o/${slug}/audit`);
+  await expect(page.getByText("Downloaded the export of all the organisation's data")).toBeVisible();
 });

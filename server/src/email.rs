@@ -182,7 +182,8 @@ async fn deliver(sendgrid: &SendGrid, email_id: i64, context: &JobContext) -> Re
         Ok(message_id) => {
             sqlx::query!(
                 "update email_outbox set sent_at = now(), attempts = attempts + 1, last_error = null,
-                     provider_message_id = $2, text_body = null, html_body = null
+                     provider_message_id = $2, text_body = null, html_body = null,
+                     to_address = case when forget_recipient then 'forgotten' else to_address end
                  where email_id = $1 and sent_at is null",
                 email_id,
                 message_id

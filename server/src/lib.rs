@@ -15,6 +15,7 @@ pub mod dev_tools;
 pub mod drain;
 pub mod email;
 pub mod enrichment;
+pub mod exports;
 pub mod headers;
 pub mod health;
 pub mod import;

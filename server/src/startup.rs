@@ -17,7 +17,10 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    compression::{CompressionLayer, CompressionLevel},
+    compression::{
+        predicate::{NotForContentType, Predicate as _},
+        CompressionLayer, CompressionLevel, DefaultPredicate,
+    },
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer},
@@ -33,7 +36,7 @@ use crate::{
     csrf::{self, CsrfPolicy},
     db, dev_tools,
     drain::{self, Draining},
-    email, enrichment,
+    email, enrichment, exports,
     headers::{security_headers, CspNonce, HeaderPolicy},
     health, inbound, jobs, places, public_pages, replies, retention, serve, sessions, site_files,
     telemetry, tls,
@@ -199,6 +202,8 @@ pub fn job_runner(config: &Config, pool: PgPool) -> jobs::Runner {
     let mut kinds = vec![
         jobs::admin::prune_kind(),
         retention::expire_kind(config.retention),
+        exports::build_kind(config.public_url.as_str().trim_end_matches('/').to_string()),
+        exports::expire_kind(),
     ];
     if let Some(sendgrid) = &config.sendgrid {
         // With the development mailbox, the outbox's emails stay there to be read instead.
@@ -369,6 +374,10 @@ fn router(
         )
         .route("/robots.txt", get(site_files::robots_txt))
         .route("/sitemap.xml", get(site_files::sitemap_xml))
+        .route(
+            &format!("{}{{token}}", app::org::export::DOWNLOAD_PATH),
+            get(exports::download),
+        )
         .leptos_routes_with_context(&state, routes, page_context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -407,7 +416,14 @@ fn router(
         // Dynamic answers are compressed as they go out at a fast setting: brotli's default
         // (quality 11) costs more CPU per page than the bytes it saves are worth. The public
         // pages are compressed at the best setting, once (`public_pages`).
-        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(DYNAMIC_COMPRESSION)))
+        // An export's ZIP is compressed already.
+        .layer(
+            CompressionLayer::new()
+                .quality(CompressionLevel::Precise(DYNAMIC_COMPRESSION))
+                .compress_when(
+                    DefaultPredicate::new().and(NotForContentType::const_new("application/zip")),
+                ),
+        )
         // The public pages, rendered once and served from memory (already compressed).
         .layer(middleware::from_fn_with_state(
             public_pages::PublicPages::default(),

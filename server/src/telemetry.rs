@@ -41,7 +41,7 @@ where
 }
 
 /// Paths whose next segment is a bearer token: logged with the token replaced.
-const TOKEN_PATHS: [&str; 1] = ["/invite/"];
+const TOKEN_PATHS: [&str; 2] = ["/invite/", app::org::export::DOWNLOAD_PATH];
 
 /// The path as it may be logged: without its query, and with any token segment replaced.
 pub fn loggable_path(path: &str) -> String {
@@ -94,6 +94,7 @@ mod tests {
     fn invitation_tokens_never_reach_the_log() {
         assert_eq!(loggable_path("/invite/s3cr3t-token"), "/invite/[token]");
         assert_eq!(loggable_path("/invite/s3cr3t/x"), "/invite/[token]/x");
+        assert_eq!(loggable_path("/exports/s3cr3t"), "/exports/[token]");
         assert_eq!(loggable_path("/o/acme/issues"), "/o/acme/issues");
     }
 }

@@ -784,33 +784,48 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
         ));
     }
     let mut tx = me.begin().await?;
-    leave_every_organisation(&mut tx, user_id, &email).await?;
-    // The audit row outlives the user (its actor becomes null), so it names what was deleted.
+    let name = sqlx::query_scalar!("select name from users where user_id = $1", user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let organisations_deleted = leave_every_organisation(&mut tx, user_id).await?;
+    // The event outlives the account, naming no one: its actor becomes null, and erasure takes
+    // its address and device with the rest.
     record_account_event(
         &mut *tx,
         Some(user_id),
         AuditAction::AccountDeleted,
         &request_meta(),
-        json!({ "user_id": user_id, "email": email }),
+        json!({ "organisations_deleted": organisations_deleted.len() }),
     )
     .await?;
+    let erased = crate::erasure::erase_person(&mut tx, user_id).await?;
     sqlx::query!("delete from users where user_id = $1", user_id)
         .execute(&mut *tx)
         .await?;
+    enqueue_email(
+        &mut tx,
+        crate::erasure::account_receipt(
+            &email,
+            &name,
+            &erased,
+            &organisations_deleted,
+            &svc.public_url,
+        ),
+    )
+    .await?;
     tx.commit().await?;
     session().await?.flush().await?;
     leptos_axum::redirect("/");
     Ok(())
 }
 
-/// Before an account goes: organisations it owns alone are deleted with it; in every other one
-/// its departure is recorded.
+/// Before an account goes: organisations it owns alone are deleted with it (their names are
+/// returned, for the receipt); in every other one its departure is recorded, naming no one.
 #[cfg(feature = "ssr")]
 async fn leave_every_organisation(
     tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
     user_id: uuid::Uuid,
-    email: &str,
-) -> Result<(), AppError> {
+) -> Result<Vec<String>, AppError> {
     use crate::{audit::record_org_event, tenancy::set_tenant};
     let meta = request_meta();
     let orgs = sqlx::query!(
@@ -820,9 +835,11 @@ async fn leave_every_organisation(
     )
     .fetch_all(&mut **tx)
     .await?;
+    let mut deleted = Vec::new();
     for org in orgs {
         set_tenant(tx, org.org_id).await?;
         if org.role == "owner" {
+            crate::erasure::erase_organisation(tx, org.org_id).await?;
             record_account_event(
                 &mut **tx,
                 Some(user_id),
@@ -834,19 +851,19 @@ async fn leave_every_organisation(
             sqlx::query!("delete from organisations where org_id = $1", org.org_id)
                 .execute(&mut **tx)
                 .await?;
+            deleted.push(org.name);
         } else {
-            let summary = format!("{email} deleted their account and left");
             record_org_event(
                 tx,
                 org.org_id,
                 Some(user_id),
                 AuditAction::MemberLeft,
-                Some(email),
-                &summary,
+                None,
+                "A member deleted their account and left",
                 &meta,
             )
             .await?;
         }
     }
-    Ok(())
+    Ok(deleted)
 }

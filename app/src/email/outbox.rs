@@ -46,6 +46,10 @@ pub enum EmailKind {
     /// To a person affected by a personal-data breach (queued by the database, see
     /// `app_send_incident_notices`).
     BreachNotice,
+    /// To whoever asked for it: an organisation's export is ready to download.
+    ExportReady,
+    /// What an account's or an organisation's deletion removed and what it kept, and why.
+    ErasureReceipt,
 }
 
 impl EmailKind {
@@ -61,6 +65,8 @@ impl EmailKind {
             EmailKind::TwoFactorChanged => "two_factor_changed",
             EmailKind::PaymentFailed => "payment_failed",
             EmailKind::BreachNotice => "breach_notice",
+            EmailKind::ExportReady => "export_ready",
+            EmailKind::ErasureReceipt => "erasure_receipt",
         }
     }
 }
@@ -72,17 +78,36 @@ pub struct Email {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The organisation it is sent for: the record of it goes when the organisation does.
+    pub org: Option<uuid::Uuid>,
+    /// Forget the recipient once it is delivered (the receipt of an erasure).
+    pub forget_recipient: bool,
+}
+
+impl Email {
+    pub fn for_org(mut self, org: uuid::Uuid) -> Self {
+        self.org = Some(org);
+        self
+    }
+
+    pub fn forgetting_recipient(mut self) -> Self {
+        self.forget_recipient = true;
+        self
+    }
 }
 
 /// Queues an email in the caller's transaction: it is sent if and only if the change commits.
 pub async fn enqueue_email(conn: &mut PgConnection, email: Email) -> Result<(), AppError> {
     sqlx::query!(
-        "insert into email_outbox (kind, to_address, subject, text_body, html_body) values ($1, $2, $3, $4, $5)",
+        "insert into email_outbox (kind, to_address, subject, text_body, html_body, org_id, forget_recipient)
+         values ($1, $2, $3, $4, $5, $6, $7)",
         email.kind.as_str(),
         email.to,
         email.subject,
         email.text,
-        email.html
+        email.html,
+        email.org,
+        email.forget_recipient
     )
     .execute(conn)
     .await?;

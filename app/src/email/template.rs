@@ -52,6 +52,8 @@ fn letter(
         subject: subject.to_string(),
         text,
         html,
+        org: None,
+        forget_recipient: false,
     }
 }
 

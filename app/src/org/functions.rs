@@ -306,7 +306,8 @@ async fn send_invitation(
             &[&line, &expiry],
             "Accept the invitation",
             &format!("{public_url}/invite/{token}"),
-        ),
+        )
+        .for_org(m.org_id),
     )
     .await
 }
@@ -662,9 +663,27 @@ pub async fn delete_organisation(slug: String, confirm: String) -> Result<(), Ap
         json!({ "org_id": m.org_id, "name": m.org_name, "slug": m.slug, "members": members }),
     )
     .await?;
+    let had_subscription = crate::erasure::erase_organisation(&mut m.tx, m.org_id).await?;
     sqlx::query!("delete from organisations where org_id = $1", m.org_id)
         .execute(&mut *m.tx)
         .await?;
+    let owner = sqlx::query!(
+        r#"select email::text as "email!", name from users where user_id = $1"#,
+        m.user_id
+    )
+    .fetch_one(&mut *m.tx)
+    .await?;
+    enqueue_email(
+        &mut m.tx,
+        crate::erasure::organisation_receipt(
+            &owner.email,
+            &owner.name,
+            &m.org_name,
+            had_subscription,
+            &m.svc.public_url,
+        ),
+    )
+    .await?;
     m.commit().await?;
     leptos_axum::redirect("/o?deleted");
     Ok(())

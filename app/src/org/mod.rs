@@ -1,5 +1,6 @@
 //! Organisations: the tenants. Members, invitations and the audit log.
 
+pub mod export;
 pub mod forms;
 pub mod functions;
 

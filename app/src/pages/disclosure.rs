@@ -1,40 +1,26 @@
 //! The vulnerability disclosure policy that `security.txt` names: how to report, and what we do
-//! and by when, as the Security page promises. The policy's text stays on the server and the page
-//! reads it through [`disclosure_policy`], so it is not part of the code every visitor's browser
-//! loads first.
+//! and by when, as the Security page promises. The policy's text stays on the server
+//! ([`disclosure_policy`], shown by [`crate::pages::prose::Parts`]).
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::{
     auth::client::CsrfClient,
-    components::{page_meta::PageMeta, problem::LoadProblem},
+    components::page_meta::PageMeta,
     error::AppError,
+    pages::prose::{Layout, Part, Parts},
     site::use_site,
 };
-
-/// A part of the policy: its heading, and its points in order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Part {
-    pub heading: String,
-    /// Steps in order (a numbered list) or points (a list).
-    pub numbered: bool,
-    pub points: Vec<String>,
-}
 
 /// The policy after "How to report".
 #[server(endpoint = "site/disclosure_policy", client = CsrfClient)]
 pub async fn disclosure_policy() -> Result<Vec<Part>, AppError> {
     crate::access::public()?;
-    let part = |heading: &str, numbered, points: &[&str]| Part {
-        heading: heading.into(),
-        numbered,
-        points: points.iter().map(|p| p.to_string()).collect(),
-    };
+    let part = Part::new;
     Ok(vec![
         part(
             "What we do",
-            true,
+            Layout::Steps,
             &[
                 "We acknowledge your report within 3 business days, with a person to talk to.",
                 "We confirm whether it is a vulnerability and tell you how serious we judge it.",
@@ -48,7 +34,7 @@ pub async fn disclosure_policy() -> Result<Vec<Part>, AppError> {
         ),
         part(
             "What we ask of you",
-            false,
+            Layout::Points,
             &[
                 "Test only against your own account and organisation; never read, change or \
                  delete data that is not yours.",
@@ -60,7 +46,7 @@ pub async fn disclosure_policy() -> Result<Vec<Part>, AppError> {
         ),
         part(
             "Safe harbour",
-            false,
+            Layout::Paragraphs,
             &[
                 "Research done in good faith and within this policy is authorised: we will not \
                take legal action against you for it, and if someone else does, we will say that \
@@ -73,7 +59,6 @@ pub async fn disclosure_policy() -> Result<Vec<Part>, AppError> {
 #[component]
 pub fn DisclosurePage() -> impl IntoView {
     let contact = use_site().security_contact;
-    let policy = Resource::new(|| (), |_| disclosure_policy());
     view! {
         <PageMeta
             title="Vulnerability disclosure policy"
@@ -90,34 +75,10 @@ pub fn DisclosurePage() -> impl IntoView {
             <p>"Email "<a href=format!("mailto:{contact}") data-testid="disclosure-contact">{contact.clone()}</a>
                 " with what you found, the steps to reproduce it, and what an attacker could do \
                 with it. Do not include other people's personal data."</p>
-            <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match policy.await {
-                        Ok(parts) => parts.into_iter().map(|p| view! { <PolicyPart p/> }).collect_view().into_any(),
-                        Err(e) => view! { <LoadProblem error=e/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Parts load=disclosure_policy/>
             <p>"Our "<a href="/security">"Security page"</a>" lists the commitments this policy \
                 belongs to; our "<a href="/.well-known/security.txt">"security.txt"</a>" gives the \
                 same contact for tools."</p>
         </article>
-    }
-}
-
-#[component]
-fn PolicyPart(p: Part) -> impl IntoView {
-    let points = p
-        .points
-        .into_iter()
-        .map(|point| view! { <li>{point}</li> })
-        .collect_view();
-    view! {
-        <h2>{p.heading}</h2>
-        {if p.numbered {
-            view! { <ol>{points}</ol> }.into_any()
-        } else {
-            view! { <ul>{points}</ul> }.into_any()
-        }}
     }
 }

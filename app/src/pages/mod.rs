@@ -12,6 +12,7 @@ pub mod not_found;
 pub mod org;
 pub mod pricing;
 pub mod privacy;
+pub mod prose;
 pub mod security;
 pub mod security_testing;
 pub mod staff;

@@ -499,7 +499,8 @@ async fn tell_owners(
                     "{}/o/{slug}/billing",
                     applying.public_url.trim_end_matches('/')
                 ),
-            ),
+            )
+            .for_org(org),
         )
         .await
         .map_err(|e| JobError::retry(format!("queuing the email: {e}")))?;

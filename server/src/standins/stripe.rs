@@ -175,7 +175,10 @@ impl Stripe {
             .route("/v1/checkout/sessions", post(create_checkout))
             .route("/v1/checkout/sessions/{id}", get(retrieve_checkout))
             .route("/v1/billing_portal/sessions", post(create_portal))
-            .route("/v1/subscriptions/{id}", get(retrieve_subscription))
+            .route(
+                "/v1/subscriptions/{id}",
+                get(retrieve_subscription).delete(cancel_subscription),
+            )
             .route("/v1/customers/{id}", get(retrieve_customer))
             .route("/v1/invoices/{id}", get(retrieve_invoice))
             .route("/c/pay/{id}", get(checkout_page).post(pay))
@@ -711,6 +714,49 @@ async fn retrieve_subscription(
         Some(v) => Json(v.clone()).into_response(),
         None => missing("subscription", &id, None),
     }
+}
+
+/// `DELETE /v1/subscriptions/{id}`: cancelled at once. A cancelled subscription cannot be
+/// cancelled again, as Stripe answers.
+async fn cancel_subscription(
+    State(s): State<Stripe>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = admit(
+        &s,
+        "DELETE",
+        &format!("/v1/subscriptions/{id}"),
+        &headers,
+        "",
+    )
+    .await
+    {
+        return r;
+    }
+    let mut books = s.books();
+    let Some(v) = books.subscriptions.get_mut(&id) else {
+        return missing("subscription", &id, None);
+    };
+    if v["status"] == "canceled" {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "A canceled subscription can only update its cancellation_details.",
+            None,
+        );
+    }
+    v["status"] = json!("canceled");
+    v["canceled_at"] = json!(now());
+    v["ended_at"] = json!(now());
+    let ended = v.clone();
+    s.emit(
+        &mut books,
+        "customer.subscription.deleted",
+        ended.clone(),
+        None,
+    );
+    Json(ended).into_response()
 }
 
 async fn retrieve_customer(

@@ -46,6 +46,10 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
+    setup_with(&[]).await
+}
+
+async fn setup_with(extra: &[(&str, &str)]) -> Setup {
     let (stripe, addr) = Stripe::start(
         Options {
             key: KEY.into(),
@@ -58,15 +62,16 @@ async fn setup() -> Setup {
     .await
     .unwrap();
     let url = format!("http://{addr}");
-    let app = TestApp::spawn_with(&[
+    let mut vars = vec![
         ("STRIPE_SECRET_KEY", KEY),
         ("STRIPE_WEBHOOK_SECRET", SECRET),
         ("STRIPE_PRICE_TEAM", stripe::TEAM_PRICE),
         ("STRIPE_PRICE_BUSINESS", stripe::BUSINESS_PRICE),
         ("OPS_STRIPE_BASE_URL", url.as_str()),
         ("OPS_JOBS_POLL_MS", "20"),
-    ])
-    .await;
+    ];
+    vars.extend_from_slice(extra);
+    let app = TestApp::spawn_with(&vars).await;
     stripe.set_webhook(format!("{}/webhooks/stripe", app.base), vec![SECRET.into()]);
     let db = PgPool::connect(&app.db.url).await.unwrap();
     let f = Fixture::create(&db).await;
@@ -820,4 +825,170 @@ async fn without_stripe_billing_says_so_and_organisations_stay_on_their_plan() {
         .unwrap()
         .status();
     assert!(status.is_client_error(), "{status}");
+}
+
+/// Erasure: an Owner deletes their organisation, then their account. The subscription is
+/// cancelled at Stripe, each deletion sends a receipt, and afterwards no column of any table holds
+/// the organisation's people or the Owner: not their address, name or device, not the
+/// organisation's invitee, customer conversation or Stripe customer; the account receipt
+/// forgets its recipient once delivered.
+#[tokio::test]
+async fn deleting_an_organisation_then_its_owner_cancels_billing_and_leaves_nothing_personal() {
+    let (sendgrid, sendgrid_addr) = crate::support::fake_sendgrid::start(0).await;
+    let sendgrid_url = format!("http://{sendgrid_addr}");
+    let s = setup_with(&[
+        ("SENDGRID_API_KEY", crate::support::fake_sendgrid::API_KEY),
+        ("OPS_EMAIL_FROM", "no-reply@ops.test"),
+        ("OPS_SENDGRID_BASE_URL", &sendgrid_url),
+        ("OPS_EMAIL_RETRY_SECS", "1"),
+    ])
+    .await;
+    let (db, f) = (&s.db, &s.f);
+    let owner_id = f.users["a-owner"];
+    let owner_email = email_of("a-owner");
+    let owner_name = "Ottoline Quillfeather";
+    sqlx::query("update users set name = $2 where user_id = $1")
+        .bind(owner_id)
+        .bind(owner_name)
+        .execute(db)
+        .await
+        .unwrap();
+    let mut owner = sign_in(&s.app, owner_email).await;
+    subscribe(&mut owner).await;
+    let (customer, subscription): (String, String) = sqlx::query_as(
+        "select customer_id, subscription_id from billing_accounts where org_id = $1",
+    )
+    .bind(f.a)
+    .fetch_one(db)
+    .await
+    .unwrap();
+    let invitee = "only.invited.to.alpha@example.net";
+    owner.ok(invite(invitee)).await;
+    // The Owner is also a Viewer in Bravo, which has a record of inviting them and of an issue
+    // once assigned to them.
+    sqlx::query("insert into memberships (org_id, user_id, role) values ($1, $2, 'viewer')")
+        .bind(f.b)
+        .bind(owner_id)
+        .execute(db)
+        .await
+        .unwrap();
+    sqlx::query(
+        "insert into org_audit_events (org_id, action, target, summary) values ($1, 'member.invited', $2, 'Invited ' || $2)",
+    )
+    .bind(f.b)
+    .bind(owner_email)
+    .execute(db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into issue_events (org_id, issue_id, field, old_value, new_value) values ($1, $2, 'assignee', null, $3)",
+    )
+    .bind(f.b)
+    .bind(f.issue_b)
+    .bind(owner_name)
+    .execute(db)
+    .await
+    .unwrap();
+    let bravo_before: Vec<(String, String)> = sqlx::query_as(
+        "select action, summary from org_audit_events where org_id = $1 and target is distinct from $2 order by event_id",
+    )
+    .bind(f.b)
+    .bind(owner_email)
+    .fetch_all(db)
+    .await
+    .unwrap();
+
+    // The organisation goes: its subscription is cancelled and the Owner gets a receipt.
+    owner
+        .ok(app::org::functions::DeleteOrganisation {
+            slug: A_SLUG.into(),
+            confirm: A_SLUG.into(),
+        })
+        .await;
+    wait_for("the subscription's cancellation", async || {
+        s.stripe
+            .subscription(&subscription)
+            .is_some_and(|v| v["status"] == "canceled")
+    })
+    .await;
+    wait_for("the organisation's receipt", async || {
+        sendgrid
+            .accepted
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|m| m.to_string().contains("has been deleted from Ops Intel"))
+    })
+    .await;
+    for gone in [invitee, customer.as_str(), "Alpha cold coffee"] {
+        assert_eq!(
+            columns_holding(db, gone).await,
+            Vec::<String>::new(),
+            "{gone}"
+        );
+    }
+
+    // Then the Owner's account: every row holding them goes or forgets them.
+    let their_log: Vec<i64> =
+        sqlx::query_scalar("select audit_event_id from audit_events where actor_user_id = $1")
+            .bind(owner_id)
+            .fetch_all(db)
+            .await
+            .unwrap();
+    assert!(!their_log.is_empty());
+    owner
+        .ok(app::auth::functions::DeleteAccount {
+            password: crate::support::orgs::PASSWORD.into(),
+        })
+        .await;
+    wait_for("the account's receipt to be delivered", async || {
+        let forgotten: i64 = sqlx::query_scalar(
+            "select count(*) from email_outbox where kind = 'erasure_receipt' and sent_at is not null and to_address = 'forgotten'",
+        )
+        .fetch_one(db)
+        .await
+        .unwrap();
+        forgotten == 1
+    })
+    .await;
+    let receipt = sendgrid
+        .accepted
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|m| m.to_string())
+        .find(|m| m.contains("Your Ops Intel account has been deleted"))
+        .expect("the account's receipt was sent");
+    assert!(
+        receipt.contains(owner_email),
+        "sent to the address the account had"
+    );
+    assert!(receipt.contains("Kept, and why"));
+    for trace in [owner_email, owner_name, &owner_id.to_string()] {
+        assert_eq!(
+            columns_holding(db, trace).await,
+            Vec::<String>::new(),
+            "{trace}"
+        );
+    }
+    let with_device: i64 = sqlx::query_scalar(
+        "select count(*) from audit_events where audit_event_id = any($1) and (ip is not null or user_agent is not null)",
+    )
+    .bind(&their_log)
+    .fetch_one(db)
+    .await
+    .unwrap();
+    assert_eq!(
+        with_device, 0,
+        "the account log keeps events, not the device"
+    );
+    // Bravo's log keeps its events; the one naming the Owner names no one.
+    let bravo_after: Vec<(String, String)> = sqlx::query_as(
+        "select action, summary from org_audit_events where org_id = $1 and summary <> 'Invited a deleted person' order by event_id",
+    )
+    .bind(f.b)
+    .fetch_all(db)
+    .await
+    .unwrap();
+    assert!(bravo_after.starts_with(&bravo_before), "{bravo_after:?}");
 }

@@ -564,6 +564,8 @@ async fn two_worker_processes_send_each_email_exactly_once() {
                 subject: "Reset your password".into(),
                 text: "text".into(),
                 html: "<p>html</p>".into(),
+                org: None,
+                forget_recipient: false,
             },
         )
         .await

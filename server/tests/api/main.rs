@@ -16,6 +16,7 @@ mod django_import;
 mod django_passwords;
 mod email_delivery;
 mod enrichment;
+mod exports;
 mod http;
 mod inbox;
 mod jobs;

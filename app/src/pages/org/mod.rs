@@ -5,6 +5,7 @@
 mod ai;
 mod audit;
 mod billing;
+mod export;
 mod invitations;
 mod invite;
 mod members;

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{ai::AiPanel, org, NotAllowed};
+use super::{ai::AiPanel, export::ExportPanel, org, NotAllowed};
 use crate::{
     components::{
         confirm_identity::ConfirmIdentity,
@@ -54,6 +54,7 @@ pub fn SettingsPage() -> impl IntoView {
         <TwoFactorRuleForm/>
         <InboundAddressPanel/>
         <AiPanel/>
+        <ExportPanel/>
         {ctx.role.allows(Permission::OwnOrganisation).then(|| view! {
             <TransferOwnershipForm/>
             <DeleteOrganisationForm/>
