@@ -4,8 +4,9 @@
 -- devices' sessions. Audit entries keep the event and lose the person.
 
 -- Emails sent for an organisation (invitations to it, its payment and export notices) go with it.
-alter table email_outbox add column org_id uuid references organisations on delete cascade;
-create index email_outbox_org on email_outbox (org_id) where org_id is not null;
+-- (Not `org_id`: the outbox is no tenant's table.)
+alter table email_outbox add column sent_for uuid references organisations on delete cascade;
+create index email_outbox_sent_for on email_outbox (sent_for) where sent_for is not null;
 -- An email whose recipient is forgotten once it is delivered: the receipt of an erasure.
 alter table email_outbox add column forget_recipient boolean not null default false;
 comment on column email_outbox.forget_recipient is
@@ -92,7 +93,7 @@ revoke all on function app_erase_person(uuid) from public;
 grant execute on function app_erase_person(uuid) to ops_app;
 
 -- What an organisation's deletion must finish outside its own rows: the subscription to cancel
--- (by a job, after the deletion commits), and Stripe's events that name its customer.
+-- (by a job, after the deletion commits), and the record of Stripe's events about its customer.
 create function app_erase_organisation_billing(p_org_id uuid)
 returns table (subscription_id text)
 language plpgsql security definer set search_path = pg_catalog, public, pg_temp as $$
@@ -103,7 +104,7 @@ begin
     select b.customer_id, b.subscription_id into customer, subscription_id
     from billing_accounts b where b.org_id = p_org_id;
     if customer is not null then
-        update stripe_events e set customer_id = null where e.customer_id = customer;
+        delete from stripe_events e where e.customer_id = customer or e.object_id = customer;
     end if;
     return next;
 end $$;

@@ -732,6 +732,7 @@ pub async fn download(
         pool,
         claimed.org_id,
         claimed.export_id,
+        claimed.size_bytes,
         claimed.made_by,
         meta,
     );
@@ -749,19 +750,21 @@ pub async fn download(
     response
 }
 
-/// The export's chunks in order, each read in its own short transaction; after the last, the
-/// export is marked downloaded and the download recorded in the audit log.
+/// The export's chunks in order, each read in its own short transaction. With the last one the
+/// export is marked downloaded and the download recorded in the audit log (the response has a
+/// length, so nothing asks for the stream past its last byte).
 fn chunks(
     pool: PgPool,
     org: Uuid,
     export_id: Uuid,
+    size: i64,
     made_by: Option<Uuid>,
     meta: RequestMeta,
 ) -> impl Stream<Item = Result<bytes::Bytes, std::io::Error>> {
-    futures_util::stream::try_unfold(Some(0i32), move |seq| {
+    futures_util::stream::try_unfold(Some((0i32, 0i64)), move |at| {
         let (pool, meta) = (pool.clone(), meta.clone());
         async move {
-            let Some(seq) = seq else {
+            let Some((seq, sent)) = at else {
                 return Ok(None);
             };
             let mut tx = pool.begin().await.map_err(std::io::Error::other)?;
@@ -776,20 +779,19 @@ fn chunks(
             )
             .fetch_optional(&mut *tx)
             .await
-            .map_err(std::io::Error::other)?;
-            match chunk {
-                Some(bytes) => {
-                    tx.commit().await.map_err(std::io::Error::other)?;
-                    Ok(Some((bytes::Bytes::from(bytes), Some(seq + 1))))
-                }
-                None => {
-                    downloaded(&mut tx, org, export_id, made_by, &meta)
-                        .await
-                        .map_err(std::io::Error::other)?;
-                    tx.commit().await.map_err(std::io::Error::other)?;
-                    Ok(Some((bytes::Bytes::new(), None)))
-                }
-            }
+            .map_err(std::io::Error::other)?
+            .ok_or_else(|| std::io::Error::other("the export ended before its length"))?;
+            let sent = sent + chunk.len() as i64;
+            let next = if sent >= size {
+                downloaded(&mut tx, org, export_id, made_by, &meta)
+                    .await
+                    .map_err(std::io::Error::other)?;
+                None
+            } else {
+                Some((seq + 1, sent))
+            };
+            tx.commit().await.map_err(std::io::Error::other)?;
+            Ok(Some((bytes::Bytes::from(chunk), next)))
         }
     })
 }

@@ -99,7 +99,7 @@ impl Email {
 /// Queues an email in the caller's transaction: it is sent if and only if the change commits.
 pub async fn enqueue_email(conn: &mut PgConnection, email: Email) -> Result<(), AppError> {
     sqlx::query!(
-        "insert into email_outbox (kind, to_address, subject, text_body, html_body, org_id, forget_recipient)
+        "insert into email_outbox (kind, to_address, subject, text_body, html_body, sent_for, forget_recipient)
          values ($1, $2, $3, $4, $5, $6, $7)",
         email.kind.as_str(),
         email.to,

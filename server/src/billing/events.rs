@@ -187,11 +187,17 @@ pub async fn run(
             None
         }
     };
+    // An event about a deleted organisation (its subscription's cancellation, say) keeps no
+    // trace of the customer it was.
+    let gone = note == Some("the organisation no longer exists");
     sqlx::query!(
-        "update stripe_events set applied_at = now(), applied_to = $2, note = $3 where event_id = $1",
+        "update stripe_events set applied_at = now(), applied_to = $2, note = $3,
+                customer_id = case when $4 then null else customer_id end
+         where event_id = $1",
         job.event_id,
         note.is_none().then_some(org),
-        note
+        note,
+        gone
     )
     .execute(&mut *tx)
     .await?;

@@ -24,9 +24,14 @@ async fn an_owner_exports_a_100k_issue_organisation_once_in_bounded_pieces() {
     let app = TestApp::spawn().await;
     let db = PgPool::connect(&app.db.url).await.unwrap();
     let f = Fixture::create(&db).await;
+    sqlx::query("delete from org_exports")
+        .execute(&db)
+        .await
+        .unwrap();
     sqlx::query(
         "insert into issues (org_id, number, title, description, kind, priority, status)
-         select $1, 1000 + n, 'Generated issue ' || n, repeat('Words of the description. ', 8),
+         select $1, 1000 + n, 'Generated issue ' || n,
+                md5(n::text) || md5((n + 1)::text) || md5((n + 2)::text) || md5((n + 3)::text),
                 'task', 'low', case when n % 3 = 0 then 'resolved' else 'open' end
          from generate_series(1, $2) n",
     )

@@ -381,6 +381,23 @@ impl Fixture {
             .await
             .unwrap();
         }
+        // An export each, downloaded two days ago, with its one piece.
+        for org in [self.a, self.b] {
+            sqlx::query(
+                "with e as (
+                     insert into org_exports (org_id, status, items_total, items_done, size_bytes,
+                                              created_at, ready_at, expires_at, downloaded_at)
+                     values ($1, 'downloaded', 1, 1, 4, now() - interval '2 days', now() - interval '2 days',
+                             now() - interval '1 day', now() - interval '2 days')
+                     returning org_id, export_id)
+                 insert into org_export_chunks (org_id, export_id, seq, bytes)
+                 select org_id, export_id, 0, '\\x504b0506'::bytea from e",
+            )
+            .bind(org)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
         // A background job each, queued as a request working for the organisation would.
         for org in [self.a, self.b] {
             sqlx::query(
