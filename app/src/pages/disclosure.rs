@@ -8,13 +8,15 @@ use crate::{
     auth::client::CsrfClient,
     components::page_meta::PageMeta,
     error::AppError,
-    pages::prose::{Layout, Part, Parts},
+    pages::prose::{Part, Parts},
     site::use_site,
 };
 
 /// The policy after "How to report".
 #[server(endpoint = "site/disclosure_policy", client = CsrfClient)]
 pub async fn disclosure_policy() -> Result<Vec<Part>, AppError> {
+    use crate::pages::prose::Layout;
+
     crate::access::public()?;
     let part = Part::new;
     Ok(vec![

@@ -7,14 +7,14 @@ use crate::{
     auth::client::CsrfClient,
     components::page_meta::PageMeta,
     error::AppError,
-    pages::prose::{Layout, Part, Parts},
+    pages::prose::{Part, Parts},
     site::use_site,
 };
 
 #[server(endpoint = "site/privacy", client = CsrfClient)]
 pub async fn privacy_notice() -> Result<Vec<Part>, AppError> {
+    use crate::pages::prose::Layout::{Paragraphs, Points};
     use crate::site::describe_days;
-    use Layout::{Paragraphs, Points};
 
     crate::access::public()?;
     let kept = use_site().retention;

@@ -6,11 +6,13 @@ use crate::{
     auth::client::CsrfClient,
     components::page_meta::PageMeta,
     error::AppError,
-    pages::prose::{Layout, Part, Parts},
+    pages::prose::{Part, Parts},
 };
 
 #[server(endpoint = "site/terms", client = CsrfClient)]
 pub async fn terms_of_service() -> Result<Vec<Part>, AppError> {
+    use crate::pages::prose::Layout;
+
     crate::access::public()?;
     let part = |heading, text| Part::new(heading, Layout::Paragraphs, &[text]);
     Ok(vec![
