@@ -25,9 +25,17 @@ test("sign up, verify from the mailbox, sign in from a public page and sign out"
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("heading", { name: "Your account", exact: true })).toBeVisible();
   await expect(page.getByText(email)).toBeVisible();
+  // The header says who is signed in, on every page, the public ones included.
+  const header = page.getByRole("navigation", { name: "Main" });
+  await expect(header.getByTestId("signed-in-as")).toHaveText("Robin Example");
+  await expect(header.getByRole("link", { name: "Sign in" })).toHaveCount(0);
+  await header.getByRole("link", { name: "Pricing" }).click();
+  await expect(header.getByTestId("signed-in-as")).toHaveText("Robin Example");
 
-  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await header.getByRole("button", { name: "Sign out", exact: true }).click();
   await expect(page).toHaveURL(/\/$/);
+  await expect(header.getByRole("link", { name: "Sign in" })).toBeVisible();
+  await expect(header.getByTestId("signed-in-as")).toHaveCount(0);
   await page.goto("/account");
   await expect(page.getByText("You are not signed in.")).toBeVisible();
   const results = await new AxeBuilder({ page }).analyze();

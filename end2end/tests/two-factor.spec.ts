@@ -5,7 +5,7 @@ import { base32Decode, hydrated, openVerificationLink, signIn, signUp, totp, uni
 async function signOut(page: Page) {
   await page.goto("/account");
   await hydrated(page);
-  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await page.getByRole("main").getByRole("button", { name: "Sign out", exact: true }).click();
   await expect(page).toHaveURL(/\/$/);
 }
 

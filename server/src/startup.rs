@@ -349,6 +349,7 @@ fn router(
 
     // What every page render and server function knows: the site's public facts, the account
     // services, this request's scope, and its CSP nonce and CSRF token.
+    let who_auth = auth.clone();
     let page_context = move || {
         provide_context(site.clone());
         provide_context(app::access::Provided::new(auth.clone()));
@@ -374,6 +375,10 @@ fn router(
         )
         .route("/robots.txt", get(site_files::robots_txt))
         .route("/sitemap.xml", get(site_files::sitemap_xml))
+        .route(
+            app::auth::WHO_PATH,
+            get(move |session| sessions::who(who_auth.clone(), session)),
+        )
         .route(
             &format!("{}{{token}}", app::org::export::DOWNLOAD_PATH),
             get(exports::download),

@@ -74,6 +74,27 @@ where
     }
 }
 
+/// Who is signed in, as the server answers at [`crate::auth::WHO_PATH`]: their name, or `None`
+/// when nobody is (or the answer could not be had). A plain `GET` with no token, so asking
+/// starts no session.
+pub async fn signed_in_name() -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use crate::error::AppError as E;
+        let request =
+            <BrowserRequest as ClientReq<E>>::try_new_get(crate::auth::WHO_PATH, "text/plain", "text/plain", "")
+                .ok()?;
+        let response = <BrowserClient as Client<E, E, E>>::send(request).await.ok()?;
+        if <BrowserResponse as ClientRes<E>>::status(&response) != 200 {
+            return None;
+        }
+        let name = <BrowserResponse as ClientRes<E>>::try_into_string(response).await.ok()?;
+        Some(name)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    None
+}
+
 /// The browser's fetch client, plus the CSRF header.
 pub struct CsrfClient;
 

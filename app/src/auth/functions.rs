@@ -40,6 +40,7 @@ use {
     },
     secrecy::{ExposeSecret, SecretString},
     serde_json::json,
+    tower_sessions::Session,
 };
 
 #[server(endpoint = "auth/sign_up", client = CsrfClient)]
@@ -312,7 +313,17 @@ pub async fn resend_verification() -> Result<(), AppError> {
 #[server(endpoint = "auth/current_user", client = CsrfClient)]
 pub async fn current_user() -> Result<Option<UserSummary>, AppError> {
     let svc = access::public()?;
-    let Some(user_id) = signed_in_user(&session().await?, &svc).await? else {
+    signed_in_summary(&session().await?, &svc).await
+}
+
+/// The user the session is signed in as, or `None`: for [`current_user`] and the header's
+/// question at [`super::WHO_PATH`].
+#[cfg(feature = "ssr")]
+pub async fn signed_in_summary(
+    session: &Session,
+    svc: &AuthServices,
+) -> Result<Option<UserSummary>, AppError> {
+    let Some(user_id) = signed_in_user(session, svc).await? else {
         return Ok(None);
     };
     let mut tx = user_tx(&svc.pool, user_id).await?;

@@ -32,6 +32,10 @@ pub const CSRF_FIELD: &str = "csrf_token";
 /// session's, before its first state-changing call.
 pub const CSRF_TOKEN_PATH: &str = "/session/csrf-token";
 
+/// Where the header asks who is signed in (their name as text, or no content): a plain `GET`,
+/// so a visitor of a public page who is not signed in starts no session by asking.
+pub const WHO_PATH: &str = "/session/who";
+
 /// What the browser may know about the signed-in user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSummary {

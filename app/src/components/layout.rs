@@ -1,5 +1,7 @@
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_location};
+
+use crate::auth::{client::signed_in_name, functions::SignOut};
 
 /// The frame of every public page: a skip link, the header with navigation, the main landmark
 /// and the footer.
@@ -18,8 +20,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                         <li><A href="/pricing">"Pricing"</A></li>
                         <li><A href="/security">"Security"</A></li>
                         <li><A href="/o">"Organisations"</A></li>
-                        <li><A href="/sign-in">"Sign in"</A></li>
-                        <li><A href="/account">"Account"</A></li>
+                        <SignedIn/>
                     </ul>
                 </nav>
             </div>
@@ -38,5 +39,47 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </nav>
             </div>
         </footer>
+    }
+}
+
+/// Who is signed in, with a way to sign out; "Sign in" for a visitor. Asked from the browser
+/// (the public pages are the same for everyone), again after each move to another page, since
+/// signing in or out moves to one.
+#[component]
+fn SignedIn() -> impl IntoView {
+    let path = use_location().pathname;
+    let who = LocalResource::new(move || {
+        path.track();
+        signed_in_name()
+    });
+    let sign_in = || view! { <li><A href="/sign-in">"Sign in"</A></li> };
+    view! {
+        <Transition fallback=sign_in>
+            {move || Suspend::new(async move {
+                match who.await {
+                    Some(name) => view! {
+                        <li><A href="/account" attr:data-testid="signed-in-as" attr:title="Your account">{name}</A></li>
+                        <li><SignOutButton/></li>
+                    }.into_any(),
+                    None => sign_in().into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Signs out, then loads the home page afresh: nothing of the session stays in the page.
+#[component]
+fn SignOutButton() -> impl IntoView {
+    let action = ServerAction::<SignOut>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            let _ = window().location().set_href("/");
+        }
+    });
+    view! {
+        <ActionForm action attr:class="inline">
+            <button type="submit" class="link-button" disabled=move || action.pending().get()>"Sign out"</button>
+        </ActionForm>
     }
 }

@@ -1,4 +1,7 @@
-//! The board: a column per status, with cards that move between them.
+//! The board: a column per status with its count, cards that move between them, and each
+//! column's next page on request.
+
+use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -8,13 +11,16 @@ use crate::{
     org::OrgContext,
     roles::Permission,
     work::{
+        board::{column_order, get_board, Board},
         issues::{list_issues, move_issue, IssueQuery, IssueSummary},
         Status,
     },
 };
 
-/// The board: a column per status. Each card moves with its "Move to" control (keyboard and
-/// touch friendly) or by dragging it onto another column.
+/// The board: a column per status, each with its whole count. Open work is shown a page at a
+/// time, most urgent first; done work shows the most recent, with a link to the rest. Each card
+/// moves with its "Move to" control (keyboard and touch friendly) or by dragging it onto
+/// another column.
 ///
 /// Moves are optimistic: the card changes column at once and goes back, with a message, if the
 /// server refuses (someone else moved or edited it first, or the role does not allow it).
@@ -22,18 +28,42 @@ use crate::{
 pub fn BoardPage() -> impl IntoView {
     let ctx = expect_context::<OrgContext>();
     let slug = ctx.slug.clone();
-    // The newest issues (the list's first page), whatever their status.
-    let issues = Resource::new(
-        || (),
-        move |_| list_issues(slug.clone(), IssueQuery::default()),
+    let loaded = Resource::new(|| (), move |_| get_board(slug.clone()));
+    view! {
+        <h1>"Board"</h1>
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading the board…"</p> }>
+            {move || {
+                let ctx = ctx.clone();
+                Suspend::new(async move {
+                    match loaded.await {
+                        Ok(b) => view! { <Columns board=b ctx/> }.into_any(),
+                        Err(e) => view! { <LoadProblem error=e/> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+/// The columns of a loaded board, with the cards loaded so far and the moves made here.
+#[component]
+fn Columns(board: Board, ctx: OrgContext) -> impl IntoView {
+    let can_move = ctx.role.allows(Permission::Edit);
+    let slug = StoredValue::new(ctx.slug.clone());
+    let counts: StoredValue<HashMap<Status, i64>> =
+        StoredValue::new(board.columns.iter().map(|c| (c.status, c.count)).collect());
+    // Every card loaded, each column's cards in its order; a column's next page is appended.
+    let cards = RwSignal::new(
+        board.columns.iter().flat_map(|c| c.page.items.clone()).collect::<Vec<_>>(),
+    );
+    let next = RwSignal::new(
+        board.columns.iter().map(|c| (c.status, c.page.next.clone())).collect::<HashMap<_, _>>(),
     );
     // Cards moved here and not yet reloaded: id → (status, version).
-    let moved = RwSignal::new(std::collections::HashMap::<String, (Status, i32)>::new());
+    let moved = RwSignal::new(HashMap::<String, (Status, i32)>::new());
     let problem = RwSignal::new(None::<String>);
-    let slug = ctx.slug.clone();
     let mv = Action::new(move |card: &(IssueSummary, Status)| {
         let (card, to) = card.clone();
-        let slug = slug.clone();
         async move {
             let from = moved
                 .get_untracked()
@@ -44,7 +74,7 @@ pub fn BoardPage() -> impl IntoView {
                 m.insert(card.id.clone(), (to, from.1));
             });
             problem.set(None);
-            match move_issue(slug, card.id.clone(), from.1, to.as_str().into()).await {
+            match move_issue(slug.get_value(), card.id.clone(), from.1, to.as_str().into()).await {
                 Ok(version) => moved.update(|m| {
                     m.insert(card.id, (to, version));
                 }),
@@ -62,61 +92,105 @@ pub fn BoardPage() -> impl IntoView {
             }
         }
     });
-    view! {
-        <h1>"Board"</h1>
-        <p class="form-error" role="alert">{move || problem.get()}</p>
-        <Transition fallback=|| view! { <p aria-busy="true">"Loading the board…"</p> }>
-            {move || {
-                let ctx = ctx.clone();
-                Suspend::new(async move {
-                    let list = match issues.await {
-                        Ok(p) => p.items,
-                        Err(e) => return view! { <LoadProblem error=e/> }.into_any(),
-                    };
-                    let can_move = ctx.role.allows(Permission::Edit);
-                    let list = StoredValue::new(list);
-                    // Each card as it stands here, moves included.
-                    let cards_in = move |status: Status| {
-                        let moved = moved.get();
-                        list.get_value()
+    let more = Action::new(move |status: &Status| {
+        let status = *status;
+        async move {
+            let after = next.get_untracked().get(&status).cloned().flatten();
+            let Some(after) = after else { return };
+            let query = IssueQuery {
+                status: status.as_str().into(),
+                order: column_order(status).as_str().into(),
+                after,
+                ..IssueQuery::default()
+            };
+            match list_issues(slug.get_value(), query).await {
+                Ok(page) => {
+                    cards.update(|all| {
+                        let new: Vec<_> = page
+                            .items
                             .into_iter()
-                            .map(|mut i| {
-                                if let Some((s, v)) = moved.get(&i.id) {
-                                    (i.status, i.version) = (*s, *v);
-                                }
-                                i
-                            })
-                            .filter(|i| i.status == status)
-                            .collect::<Vec<_>>()
-                    };
-                    let find = move |id: &str| {
-                        list.get_value().into_iter().find(|i| i.id == id)
-                    };
-                    view! {
-                        <div class="board">
-                            {Status::ALL.iter().copied().map(|status| view! {
-                                <section class="column" aria-label=status.label() data-status=status.as_str()
-                                    on:dragover=move |ev| ev.prevent_default()
-                                    on:drop=move |ev| {
-                                        ev.prevent_default();
-                                        let id = ev.data_transfer().and_then(|d| d.get_data("text/plain").ok());
-                                        if let Some(card) = id.and_then(|id| find(&id)) {
-                                            mv.dispatch((card, status));
-                                        }
-                                    }>
-                                    <h2>{status.label()} " " <span class="muted">{move || cards_in(status).len()}</span></h2>
-                                    <ul>
-                                        <For each=move || cards_in(status) key=|i| (i.id.clone(), i.status, i.version) let:card>
-                                            <BoardCard card can_move on_move=Callback::new(move |m| { mv.dispatch(m); })/>
-                                        </For>
-                                    </ul>
-                                </section>
-                            }.into_any()).collect_view()}
-                        </div>
-                    }.into_any()
-                })
-            }}
-        </Transition>
+                            .filter(|i| all.iter().all(|c| c.id != i.id))
+                            .collect();
+                        all.extend(new);
+                    });
+                    next.update(|n| {
+                        n.insert(status, page.next);
+                    });
+                }
+                Err(e) => problem.set(Some(format!(
+                    "More of {} could not be loaded: {e}",
+                    status.label()
+                ))),
+            }
+        }
+    });
+    // Each card as it stands here, moves included.
+    let cards_in = move |status: Status| {
+        let moved = moved.get();
+        cards
+            .get()
+            .into_iter()
+            .map(|mut i| {
+                if let Some((s, v)) = moved.get(&i.id) {
+                    (i.status, i.version) = (*s, *v);
+                }
+                i
+            })
+            .filter(|i| i.status == status)
+            .collect::<Vec<_>>()
+    };
+    // A column's count as the server gave it, with the moves made here since.
+    let count = move |status: Status| {
+        let moved = moved.get();
+        let shift: i64 = cards.with(|all| {
+            all.iter()
+                .filter_map(|i| moved.get(&i.id).map(|(to, _)| (i.status, *to)))
+                .map(|(from, to)| i64::from(to == status) - i64::from(from == status))
+                .sum()
+        });
+        counts.with_value(|c| c.get(&status).copied().unwrap_or(0)) + shift
+    };
+    let find = move |id: &str| cards.with_untracked(|all| all.iter().find(|i| i.id == id).cloned());
+    view! {
+        {move || problem.get().map(|p| view! { <p class="form-error" role="alert">{p}</p> })}
+        <div class="board">
+            {Status::ALL.iter().copied().map(|status| view! {
+                <section class="column" aria-label=status.label() data-status=status.as_str()
+                    on:dragover=move |ev| ev.prevent_default()
+                    on:drop=move |ev| {
+                        ev.prevent_default();
+                        let id = ev.data_transfer().and_then(|d| d.get_data("text/plain").ok());
+                        if let Some(card) = id.and_then(|id| find(&id)) {
+                            mv.dispatch((card, status));
+                        }
+                    }>
+                    <h2>{status.label()} " " <span class="muted" data-testid="count">{move || count(status)}</span></h2>
+                    <ul>
+                        <For each=move || cards_in(status) key=|i| (i.id.clone(), i.status, i.version) let:card>
+                            <BoardCard card can_move on_move=Callback::new(move |m| { mv.dispatch(m); })/>
+                        </For>
+                    </ul>
+                    {move || {
+                        let has_more = next.with(|n| n.get(&status).is_some_and(Option::is_some));
+                        if status.is_done() {
+                            let shown = cards_in(status).len() as i64;
+                            (count(status) > shown).then(|| view! {
+                                <A href=format!("/o/{}/issues?status={}", slug.get_value(), status.as_str())>
+                                    {format!("All {} {}", count(status), status.label().to_lowercase())}
+                                </A>
+                            }.into_any())
+                        } else {
+                            has_more.then(|| view! {
+                                <button type="button" class="button" disabled=move || more.pending().get()
+                                    on:click=move |_| { more.dispatch(status); }>
+                                    {move || if more.pending().get() { "Loading…" } else { "Show more" }}
+                                </button>
+                            }.into_any())
+                        }
+                    }}
+                </section>
+            }.into_any()).collect_view()}
+        </div>
     }
 }
 

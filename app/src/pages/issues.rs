@@ -22,8 +22,8 @@ use crate::{
 };
 
 /// The address's query names, each for one field of [`IssueQuery`].
-const FILTERS: [&str; 6] = [
-    "status", "priority", "assignee", "business", "overdue", "order",
+const FILTERS: [&str; 7] = [
+    "q", "status", "priority", "assignee", "business", "overdue", "order",
 ];
 
 /// The list the address asks for.
@@ -36,6 +36,7 @@ fn issue_query() -> IssueQuery {
         overdue: query("overdue") == "true",
         order: query("order"),
         after: query("after"),
+        q: query("q"),
     }
 }
 
@@ -87,6 +88,11 @@ pub fn IssuesPage() -> impl IntoView {
 fn IssueFilters(choices: ChoicesResource) -> impl IntoView {
     view! {
         <form method="get" class="filters" role="search" aria-label="Filter issues">
+            <div class="field">
+                <label for="i-q">"Words"</label>
+                <input id="i-q" name="q" type="search" value=query("q") maxlength="200"
+                    placeholder="In titles, descriptions, comments"/>
+            </div>
             <div class="field">
                 <label for="i-status">"Status"</label>
                 <ChoiceSelect id="i-status" name="status" options=Status::options() selected=query("status") any="Any"/>

@@ -1,4 +1,4 @@
-//! What is computed from an organisation's data (the dashboard's figures, pages of issues), kept
+//! What is computed from an organisation's data (the dashboard's figures, pages of issues, boards), kept
 //! in the server's memory and served again while that data stands still. Each organisation's data has a version (`org_data_versions`,
 //! moved by a trigger in the same transaction as any write to its issues or businesses) which the
 //! request reads when it enters the organisation; kept figures are served only at the version they
@@ -17,6 +17,7 @@ use std::{
 use uuid::Uuid;
 
 use super::{
+    board::Board,
     dashboard::{Dashboard, Period},
     issues::{IssueFilter, IssuePage},
 };
@@ -30,6 +31,7 @@ pub const FRESH_FOR: Duration = Duration::from_secs(60);
 pub struct KeptFigures {
     pub(crate) dashboards: Figures<(Uuid, Option<Uuid>, Period), Dashboard>,
     pub(crate) issue_pages: Figures<(Uuid, IssueFilter), IssuePage>,
+    pub(crate) boards: Figures<Uuid, Board>,
 }
 
 impl Default for KeptFigures {
@@ -38,6 +40,8 @@ impl Default for KeptFigures {
             dashboards: Figures::new(4_096),
             // A page is up to 50 issues, a few KB.
             issue_pages: Figures::new(2_048),
+            // A board is five pages of issues.
+            boards: Figures::new(512),
         }
     }
 }

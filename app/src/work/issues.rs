@@ -13,6 +13,7 @@ use {
         fields::{
             choice, optional_choice, optional_id, parse_id, stale_or_missing, InField, Versioned,
         },
+        businesses::prefix_query,
         IssueOrder,
     },
     crate::access::{self, Member},
@@ -174,6 +175,9 @@ pub struct IssueQuery {
     pub order: String,
     /// The previous page's `next`; empty for the first page.
     pub after: String,
+    /// Words to find in the title, the description or a comment (each word, or the start of
+    /// one); empty for any.
+    pub q: String,
 }
 
 /// An [`IssueQuery`] checked: what the list's query binds. The default is every issue, newest
@@ -188,6 +192,8 @@ pub(crate) struct IssueFilter {
     overdue: bool,
     order: IssueOrder,
     after: Option<Cursor>,
+    /// The search words as a prefix query ([`prefix_query`]).
+    search: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -201,6 +207,7 @@ impl Default for IssueFilter {
             overdue: false,
             order: IssueOrder::Newest,
             after: None,
+            search: None,
         }
     }
 }
@@ -211,6 +218,15 @@ impl IssueFilter {
     pub(crate) fn of_business(business: Uuid) -> Self {
         Self {
             business: Some(business),
+            ..Self::default()
+        }
+    }
+
+    /// The first page of one status's issues in `order`, as a column of the board shows them.
+    pub(crate) fn column(status: Status, order: IssueOrder) -> Self {
+        Self {
+            status: Some(status),
+            order,
             ..Self::default()
         }
     }
@@ -238,6 +254,7 @@ impl TryFrom<IssueQuery> for IssueFilter {
             overdue: query.overdue,
             order,
             after,
+            search: prefix_query(&query.q),
         })
     }
 }
@@ -374,6 +391,12 @@ async fn read_page(m: &mut Member, f: &IssueFilter) -> Result<IssuePage, AppErro
                  when 'due' then issue_due_key(i.due_on) > $10
                      or (issue_due_key(i.due_on) = $10 and i.number < $8)
                  else i.number < $8 end)
+             and ($12::text is null or i.issue_id in (
+                 select s.issue_id from issues s
+                 where s.org_id = $1 and s.search @@ to_tsquery('simple', $12)
+                 union
+                 select c.issue_id from issue_comments c
+                 where c.org_id = $1 and c.search @@ to_tsquery('simple', $12)))
            order by case when $7 = 'priority' then priority_rank(i.priority) end,
                     case when $7 = 'due' then issue_due_key(i.due_on) end,
                     case when $7 = 'oldest' then i.number end asc,
@@ -389,7 +412,8 @@ async fn read_page(m: &mut Member, f: &IssueFilter) -> Result<IssuePage, AppErro
         f.after.as_ref().map(|c| c.number),
         f.after.as_ref().and_then(|c| c.rank),
         f.after.as_ref().and_then(|c| c.due),
-        PAGE + 1
+        PAGE + 1,
+        f.search.as_deref(),
     )
     .fetch_all(&mut *m.tx)
     .await?;

@@ -86,6 +86,7 @@ choice!(
 
 // After the macro, so the modules can use it too.
 pub mod ai;
+pub mod board;
 pub mod businesses;
 pub mod csv_io;
 pub mod dashboard;
