@@ -10,3 +10,10 @@ alter table issue_comments add column search tsvector generated always as (
     to_tsvector('simple', body)
 ) stored;
 create index issue_comments_search on issue_comments using gin (org_id, search);
+
+-- Conversations are found by their subject and their customer's name and address, from the
+-- organisation's search box.
+alter table inbox_threads add column search tsvector generated always as (
+    to_tsvector('simple', subject || ' ' || customer_name || ' ' || customer_address)
+) stored;
+create index inbox_threads_search on inbox_threads using gin (org_id, search);

@@ -66,7 +66,7 @@ OPS_ENV=development OPS_DEV_MAILBOX=1 OPS_STANDINS=1 OPS_TRUSTED_PROXIES=127.0.0
 DATABASE_URL="$app_url" OPS_MIGRATION_DATABASE_URL="$owner_url" OPS_BIND="127.0.0.1:$E2E_PORT" OPS_PUBLIC_URL="http://127.0.0.1:$E2E_PORT" \
   OPS_SECURITY_CONTACT="security@opsintel.test" OPS_SECURITY_UPDATED="2026-11-29" \
   SENDGRID_API_KEY=standin-development-key OPS_SENDGRID_BASE_URL="http://127.0.0.1:$SENDGRID_PORT" \
-  OPS_EMAIL_FROM="no-reply@opsintel.test" OPS_INBOUND_DOMAIN="in.opsintel.test" OPS_EMAIL_RETRY_SECS=1 \
+  OPS_EMAIL_FROM="no-reply@opsintel.test" OPS_INBOUND_DOMAIN="in.opsintel.test" OPS_EMAIL_RETRY_SECS=1 OPS_NOTIFICATION_EMAIL_SECS=2 \
   ANTHROPIC_API_KEY=standin-development-key OPS_ANTHROPIC_BASE_URL="http://127.0.0.1:$ANTHROPIC_PORT" OPS_AI_RETRY_SECS=1 \
   "$TARGET_DIR/debug/server" serve >>"$log" 2>&1 &
 server_pid=$!

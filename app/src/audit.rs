@@ -162,7 +162,11 @@ audit_actions! {
     IssueUpdated => "issue.updated",
     /// An issue was commented on.
     IssueCommented => "issue.commented",
-    /// An issue was deleted.
+    /// An issue was archived: out of the lists, the board and the figures, restorable.
+    IssueArchived => "issue.archived",
+    /// An archived issue was restored.
+    IssueRestored => "issue.restored",
+    /// An archived issue was deleted for good.
     IssueDeleted => "issue.deleted",
     /// Issues were imported from CSV.
     IssueImported => "issue.imported",

@@ -45,7 +45,8 @@ use crate::components::layout::Layout;
 use crate::pages::{
     auth::{
         AccountPage, CheckEmailPage, ConfirmEmailChangePage, DevMailboxPage, ForgotPasswordPage,
-        ResetPasswordPage, SignInCodePage, SignInPage, SignUpPage, TwoFactorPage, VerifyEmailPage,
+        ResetPasswordPage, SignInCodePage, SignInPage, SignUpPage, TwoFactorPage, UnsubscribePage,
+        VerifyEmailPage,
     },
     board::BoardPage,
     business::BusinessPage,
@@ -111,6 +112,7 @@ lazy_pages!(
     DevMailboxRoute => DevMailboxPage,
     AccountRoute => AccountPage,
     TwoFactorRoute => TwoFactorPage,
+    UnsubscribeRoute => UnsubscribePage,
     OrganisationsRoute => OrganisationsPage,
     InviteRoute => InvitePage,
     DashboardRoute => DashboardPage,
@@ -195,6 +197,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("forgot-password") view={Lazy::<ForgotPasswordRoute>::new()}/>
                     <Route path=path!("reset-password") view={Lazy::<ResetPasswordRoute>::new()}/>
                     <Route path=path!("confirm-email-change") view={Lazy::<ConfirmEmailChangeRoute>::new()}/>
+                    <Route path=path!("notifications/unsubscribe") view={Lazy::<UnsubscribeRoute>::new()}/>
                     // Pages with data render whole before sending, so they read without JavaScript.
                     <Route path=path!("account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("account/two-factor") view={Lazy::<TwoFactorRoute>::new()} ssr=SsrMode::Async/>

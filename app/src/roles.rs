@@ -60,8 +60,11 @@ pub enum Permission {
     /// Create and edit businesses, issues, comments; run enrichment; use AI; reply to messages,
     /// write internal notes, assign conversations and change their status.
     Edit,
-    /// Archive or delete businesses, issues and conversations of the inbox.
+    /// Archive or delete businesses, issues and conversations of the inbox. For businesses and
+    /// issues, archiving is the delete: restorable, until [`Permission::Purge`].
     ArchiveDelete,
+    /// Delete archived businesses and issues for good.
+    Purge,
     /// Invite members; change roles of and remove Managers and Viewers.
     InviteMembers,
     /// Grant or revoke Admin; remove Admins.
@@ -79,10 +82,11 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::View,
         Permission::Edit,
         Permission::ArchiveDelete,
+        Permission::Purge,
         Permission::InviteMembers,
         Permission::ManageAdmins,
         Permission::Settings,
@@ -99,6 +103,7 @@ impl Permission {
             View => "see this organisation",
             Edit => "create or edit businesses, issues and comments, or answer messages",
             ArchiveDelete => "archive or delete businesses, issues and conversations",
+            Purge => "delete archived businesses and issues for good",
             InviteMembers => "invite members or change their roles",
             ManageAdmins => "grant, revoke or remove the Admin role",
             Settings => "change the organisation's settings",
@@ -116,6 +121,7 @@ impl Permission {
             View => "view",
             Edit => "edit",
             ArchiveDelete => "archive_delete",
+            Purge => "purge",
             InviteMembers => "invite_members",
             ManageAdmins => "manage_admins",
             Settings => "settings",
@@ -136,7 +142,7 @@ impl Permission {
         match self {
             View => Role::Viewer,
             Edit | ArchiveDelete => Role::Manager,
-            InviteMembers | Settings | AuditExport | SeeBilling => Role::Admin,
+            InviteMembers | Purge | Settings | AuditExport | SeeBilling => Role::Admin,
             ManageAdmins | ManageBilling | OwnOrganisation => Role::Owner,
         }
     }
@@ -153,11 +159,13 @@ mod tests {
     use super::*;
     use Permission::*;
 
-    /// The table in the product specification, row by row: Owner, Admin, Manager, Viewer.
-    const MATRIX: [(Permission, [bool; 4]); 10] = [
+    /// The table in the product specification, row by row: Owner, Admin, Manager, Viewer. A
+    /// permanent delete is Owner's and Admin's: a Manager's delete is an archive.
+    const MATRIX: [(Permission, [bool; 4]); 11] = [
         (View, [true, true, true, true]),
         (Edit, [true, true, true, false]),
         (ArchiveDelete, [true, true, true, false]),
+        (Purge, [true, true, false, false]),
         (InviteMembers, [true, true, false, false]),
         (ManageAdmins, [true, false, false, false]),
         (Settings, [true, true, false, false]),

@@ -109,10 +109,16 @@ test("a new user sets up a workspace: a business, three issues, the board, a com
   await page.goto(`/o/${slug}/board`);
   await hydrated(page);
   const card = page.locator('li.card[data-number="1"]');
-  await expect(page.locator('section[data-status="open"]')).toContainText("Espresso machine leaking");
+  const column = (status: string) => page.locator(`section[data-status="${status}"]`);
+  await expect(column("open")).toContainText("Espresso machine leaking");
+  await expect(column("open").getByTestId("count")).toHaveText("3");
+  // Nothing went wrong, so no alert box is drawn.
+  await expect(page.getByRole("alert")).toHaveCount(0);
   await card.getByLabel("Move #1 to").selectOption({ label: "In progress" });
   await card.getByRole("button", { name: "Move" }).click();
   await expect(page.locator('section[data-status="in_progress"]')).toContainText("Espresso machine leaking");
+  await expect(column("open").getByTestId("count")).toHaveText("2");
+  await expect(column("in_progress").getByTestId("count")).toHaveText("1");
   await page.locator('li.card[data-number="2"]').dragTo(page.locator('section[data-status="blocked"]'));
   await expect(page.locator('section[data-status="blocked"]')).toContainText("Order more oat milk");
   await noAxeViolations(page);
@@ -124,7 +130,8 @@ test("a new user sets up a workspace: a business, three issues, the board, a com
   await hydrated(other);
   await other.locator("#e-status").selectOption({ label: "Blocked" });
   await other.getByRole("button", { name: "Save changes" }).click();
-  await expect(other.locator("dl.facts")).toContainText("Blocked");
+  await expect(other.locator(".activity")).toContainText("changed status from Open to Blocked");
+  await expect(other.locator("#e-status")).toHaveValue("blocked");
   await other.close();
   const stale = page.locator('li.card[data-number="3"]');
   await stale.getByLabel("Move #3 to").selectOption({ label: "Resolved" });
@@ -135,15 +142,45 @@ test("a new user sets up a workspace: a business, three issues, the board, a com
   await page.reload();
   await expect(page.locator('section[data-status="blocked"]')).toContainText("Repaint the terrace rail");
 
-  // Comment on it; the timeline shows the move.
+  // Comment on it, with a double click that sends it once; the activity shows the move too.
   await page.goto(`/o/${slug}/issues/1`);
   await hydrated(page);
   await page.getByLabel("Add a comment").fill("Engineer booked for 9am. https://example.com/job/42");
-  await page.getByRole("button", { name: "Comment" }).click();
-  await expect(page.locator(".comments")).toContainText("Engineer booked for 9am.");
-  await expect(page.locator(".comments a")).toHaveAttribute("href", "https://example.com/job/42");
-  await expect(page.locator(".timeline")).toContainText("changed status from Open to In progress");
+  await page.getByRole("button", { name: "Comment" }).dblclick();
+  await expect(page.locator(".activity .comment")).toContainText("Engineer booked for 9am.");
+  await expect(page.locator(".activity a")).toHaveAttribute("href", "https://example.com/job/42");
+  await expect(page.locator(".activity")).toContainText("changed status from Open to In progress");
+  await page.reload();
+  await expect(page.locator(".activity .comment")).toHaveCount(1);
+  // The fields are in the panel beside the text, each changed in place.
+  await expect(page.getByRole("complementary", { name: "Details" }).getByLabel("Priority")).toHaveValue("urgent");
   await noAxeViolations(page);
+
+  // Archiving asks first, takes the issue off the list, and is undone from the archive.
+  await page.goto(`/o/${slug}/issues/3`);
+  await hydrated(page);
+  await page.getByText("Archive issue").click();
+  await expect(page.getByText("Archive #3?")).toBeVisible();
+  await page.getByRole("button", { name: "Archive it" }).click();
+  await expect(page.getByTestId("archived-banner")).toBeVisible();
+  await noAxeViolations(page);
+  await page.goto(`/o/${slug}/issues`);
+  await expect(page.locator("table.issues")).not.toContainText("Repaint the terrace rail");
+  await page.goto(`/o/${slug}/issues?archived=true`);
+  await page.getByRole("link", { name: /Repaint the terrace rail/ }).click();
+  await hydrated(page);
+  await page.getByRole("button", { name: "Restore" }).click();
+  await expect(page.getByTestId("archived-banner")).toHaveCount(0);
+  await expect(page.locator(".activity")).toContainText("restored the issue");
+
+  // Words find an issue by its comment.
+  await page.goto(`/o/${slug}/issues`);
+  await hydrated(page);
+  await page.getByLabel("Words").fill("engineer");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/q=engineer/);
+  await expect(page.locator("table.issues tbody tr")).toHaveCount(1);
+  await expect(page.locator("table.issues")).toContainText("Espresso machine leaking");
 
   // Filter the list.
   await page.goto(`/o/${slug}/issues`);
@@ -196,7 +233,8 @@ test("a new user sets up a workspace: a business, three issues, the board, a com
   await expect(viewer.locator('section[data-status="in_progress"]')).toContainText("Espresso machine leaking");
   await expect(viewer.getByRole("button", { name: "Move" })).toHaveCount(0);
   await viewer.goto(`/o/${slug}/issues/1`);
-  await expect(viewer.locator(".comments")).toContainText("Engineer booked for 9am.");
+  await expect(viewer.locator(".activity")).toContainText("Engineer booked for 9am.");
+  await expect(viewer.getByRole("complementary", { name: "Details" })).toContainText("In progress");
   await expect(viewer.getByRole("button", { name: "Comment" })).toHaveCount(0);
   await expect(viewer.getByRole("button", { name: "Save changes" })).toHaveCount(0);
   await viewer.goto(`/o/${slug}/businesses`);

@@ -12,7 +12,14 @@ use axum::{
 };
 
 /// Path prefixes whose answers are never stored; each covers the path itself and all below it.
-const PRIVATE: [&str; 5] = ["/o", "/account", "/invite", "/dev", "/api"];
+const PRIVATE: [&str; 6] = [
+    "/o",
+    "/account",
+    "/invite",
+    "/dev",
+    "/api",
+    "/notifications",
+];
 
 fn is_private(path: &str) -> bool {
     PRIVATE.iter().any(|prefix| {

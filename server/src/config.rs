@@ -81,6 +81,12 @@ pub struct Config {
     /// Development only, and only when asked for: the page that shows every email the app
     /// would have sent (`OPS_DEV_MAILBOX`).
     pub dev_mailbox: bool,
+    /// Whether figures computed from an organisation's data are kept while it stands still
+    /// (`OPS_KEEP_FIGURES`, on unless set to 0): off only to measure computing them.
+    pub keep_figures: bool,
+    /// Notifications made within this many seconds share one email
+    /// (`OPS_NOTIFICATION_EMAIL_SECS`, 180 by default).
+    pub notification_email_secs: i64,
     /// Which peers are proxies whose forwarding header names the client, and which header.
     pub proxy: ProxyPolicy,
     /// Encrypts two-factor secrets at rest (`OPS_TOTP_KEY`). Without it, development uses a
@@ -209,6 +215,19 @@ fn parse_postgres_url(v: &str) -> Result<SecretString, String> {
 }
 
 impl Config {
+    /// The server's key, made for this run when none is configured (development only:
+    /// production refuses to start without `OPS_TOTP_KEY`), so everything in the process signs
+    /// and checks with the same one.
+    pub fn with_server_key(mut self) -> Self {
+        if self.two_factor_key.is_none() {
+            tracing::warn!(
+                "OPS_TOTP_KEY is not set: two-factor secrets and signed links use a key made for                  this run only, and stop working when the server restarts"
+            );
+            self.two_factor_key = Some(app::auth::two_factor::key::TwoFactorKey::generate());
+        }
+        self
+    }
+
     pub fn from_env() -> Result<Self, ConfigErrors> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -471,6 +490,15 @@ impl Config {
             r.invalid::<()>("OPS_PUBLIC_URL", "must be https:// in production");
         }
         let dev_mailbox = r.value("OPS_DEV_MAILBOX", "0", on_off).unwrap_or(false);
+        let keep_figures = r.value("OPS_KEEP_FIGURES", "1", on_off).unwrap_or(true);
+        let notification_email_secs = r
+            .value("OPS_NOTIFICATION_EMAIL_SECS", "180", |v| {
+                v.parse::<i64>()
+                    .ok()
+                    .filter(|n| (1..=86_400).contains(n))
+                    .ok_or_else(|| "expected a whole number of seconds from 1 to 86400".into())
+            })
+            .unwrap_or(180);
         if prod && dev_mailbox {
             r.invalid::<()>(
                 "OPS_DEV_MAILBOX",
@@ -539,6 +567,8 @@ impl Config {
                 in_serve: jobs_in_serve.expect("parsed"),
             },
             dev_mailbox,
+            keep_figures,
+            notification_email_secs,
             proxy: ProxyPolicy {
                 trusted: trusted_proxies.expect("parsed"),
                 header: proxy_header.expect("parsed"),

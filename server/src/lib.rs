@@ -21,6 +21,7 @@ pub mod health;
 pub mod import;
 pub mod inbound;
 pub mod jobs;
+pub mod notifications;
 pub mod places;
 pub mod public_pages;
 pub mod replies;

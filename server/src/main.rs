@@ -109,6 +109,7 @@ enum JobsCommand {
 
 /// Background jobs alone, for operators who run them apart from the web servers.
 async fn worker(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+    let config = &config.clone().with_server_key();
     db::migrate(&config.database).await?;
     let pool = db::pool(&config.database)?;
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -49,11 +49,22 @@ pub fn spawn_cleanup(store: PostgresStore) {
 /// `GET` [`app::auth::WHO_PATH`]: the signed-in user's name, for the header of every page (the
 /// public pages are the same for everyone, so their header asks once it is in the browser); no
 /// content when nobody is signed in. Never stored by a cache.
-pub async fn who(auth: app::auth::services::AuthServices, session: tower_sessions::Session) -> axum::response::Response {
-    use axum::{http::{header, StatusCode}, response::IntoResponse};
+pub async fn who(
+    auth: app::auth::services::AuthServices,
+    session: tower_sessions::Session,
+) -> axum::response::Response {
+    use axum::{
+        http::{header, StatusCode},
+        response::IntoResponse,
+    };
     let private = [(header::CACHE_CONTROL, "no-store")];
     match app::auth::functions::signed_in_summary(&session, &auth).await {
-        Ok(Some(user)) => (private, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], user.name).into_response(),
+        Ok(Some(user)) => (
+            private,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            user.name,
+        )
+            .into_response(),
         Ok(None) => (StatusCode::NO_CONTENT, private).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "reading who is signed in");

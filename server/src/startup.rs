@@ -28,6 +28,7 @@ use tower_http::{
 use tracing::Level;
 
 use app::auth::{password::Hasher, services::AuthServices, CsrfToken};
+use app::work::figures::KeptFigures;
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{
@@ -38,8 +39,8 @@ use crate::{
     drain::{self, Draining},
     email, enrichment, exports,
     headers::{security_headers, CspNonce, HeaderPolicy},
-    health, inbound, jobs, places, public_pages, replies, retention, serve, sessions, site_files,
-    telemetry, tls,
+    health, inbound, jobs, notifications, places, public_pages, replies, retention, serve,
+    sessions, site_files, telemetry, tls,
 };
 
 /// Brotli quality 4 (gzip level 4): about gzip's default ratio at a fraction of brotli's default
@@ -100,6 +101,7 @@ impl Application {
     /// Connects to the database, applies migrations and binds the socket; serving starts with
     /// [`Application::run_until`].
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let config = config.with_server_key();
         let pool = db::pool(&config.database)?;
         db::migrate(&config.database).await?;
         // Refuse at once to serve as a role that could read every tenant's rows. A database
@@ -196,13 +198,23 @@ impl Application {
     }
 }
 
+/// The key [`Config::with_server_key`] made sure of.
+fn server_key(config: &Config) -> app::auth::two_factor::key::TwoFactorKey {
+    config
+        .two_factor_key
+        .clone()
+        .unwrap_or_else(app::auth::two_factor::key::TwoFactorKey::generate)
+}
+
 /// The job worker with every kind of job this configuration can run: `serve` runs one unless
 /// told not to, and `server worker` runs one alone.
 pub fn job_runner(config: &Config, pool: PgPool) -> jobs::Runner {
+    let public_url = config.public_url.as_str().trim_end_matches('/').to_string();
     let mut kinds = vec![
+        notifications::email_kind(public_url.clone(), server_key(config)),
         jobs::admin::prune_kind(),
         retention::expire_kind(config.retention),
-        exports::build_kind(config.public_url.as_str().trim_end_matches('/').to_string()),
+        exports::build_kind(public_url),
         exports::expire_kind(),
     ];
     if let Some(sendgrid) = &config.sendgrid {
@@ -290,19 +302,17 @@ fn router(
         dev_mailbox: config.dev_mailbox(),
         session_absolute: config.session_absolute,
         session_idle: config.session_idle,
-        two_factor_key: config.two_factor_key.clone().unwrap_or_else(|| {
-            // Development only: production refuses to start without OPS_TOTP_KEY.
-            tracing::warn!(
-                "OPS_TOTP_KEY is not set: two-factor secrets use a key made for this run only, \
-                 and stop working when the server restarts"
-            );
-            app::auth::two_factor::key::TwoFactorKey::generate()
-        }),
-        kept: Default::default(),
+        two_factor_key: server_key(&config),
+        kept: if config.keep_figures {
+            KeptFigures::default()
+        } else {
+            KeptFigures::none()
+        },
         billing: config.billing.terms(),
         enrichment: config.places.is_some(),
         ai: config.anthropic.is_some(),
         inbound_domain: config.inbound.domain.clone(),
+        notification_email_secs: config.notification_email_secs,
     };
     let csrf_policy = CsrfPolicy {
         origin: config.origin(),

@@ -431,6 +431,7 @@ mod ssr {
                 enrichment: false,
                 ai: false,
                 inbound_domain: "in.example".into(),
+                notification_email_secs: 180,
             };
             Owner::new().with(|| {
                 provide_context(Provided::new(services));

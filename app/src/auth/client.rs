@@ -81,14 +81,22 @@ pub async fn signed_in_name() -> Option<String> {
     #[cfg(target_arch = "wasm32")]
     {
         use crate::error::AppError as E;
-        let request =
-            <BrowserRequest as ClientReq<E>>::try_new_get(crate::auth::WHO_PATH, "text/plain", "text/plain", "")
-                .ok()?;
-        let response = <BrowserClient as Client<E, E, E>>::send(request).await.ok()?;
+        let request = <BrowserRequest as ClientReq<E>>::try_new_get(
+            crate::auth::WHO_PATH,
+            "text/plain",
+            "text/plain",
+            "",
+        )
+        .ok()?;
+        let response = <BrowserClient as Client<E, E, E>>::send(request)
+            .await
+            .ok()?;
         if <BrowserResponse as ClientRes<E>>::status(&response) != 200 {
             return None;
         }
-        let name = <BrowserResponse as ClientRes<E>>::try_into_string(response).await.ok()?;
+        let name = <BrowserResponse as ClientRes<E>>::try_into_string(response)
+            .await
+            .ok()?;
         Some(name)
     }
     #[cfg(not(target_arch = "wasm32"))]

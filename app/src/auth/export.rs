@@ -16,12 +16,13 @@ pub struct PersonalExport {
 }
 
 /// The files of the archive and what each holds, as its README says.
-pub const FILES: [(&str, &str); 6] = [
+pub const FILES: [(&str, &str); 7] = [
     ("account.json", "Your account: name, email address, when it was created and confirmed, and whether two-factor sign-in is on. Your password is stored only as a hash, and is not included."),
     ("sessions.json", "Where you are signed in: when each sign-in started and was last used, its IP address and browser."),
     ("memberships.json", "The organisations you belong to, your role in each and when you joined."),
     ("comments.json", "The comments you wrote on issues, in the organisations you belong to now."),
     ("messages.json", "The replies and internal notes you wrote in inbox conversations, in the organisations you belong to now."),
+    ("notifications.json", "Where each kind of notification reaches you, and the notifications you were sent in the organisations you belong to now."),
     ("audit.json", "The security events of your account (sign-ins, changes to your password, email address and two-factor sign-in) and what you did in each organisation you belong to, as their audit logs record it."),
 ];
 
@@ -134,8 +135,8 @@ pub async fn export_my_data() -> Result<PersonalExport, AppError> {
     )
     .fetch_all(&mut *tx)
     .await?;
-    let (mut memberships, mut comments, mut messages, mut org_events) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut memberships, mut comments, mut messages, mut org_events, mut notifications) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for o in organisations {
         set_tenant(&mut tx, o.org_id).await?;
         let joined = sqlx::query_scalar!(
@@ -186,6 +187,24 @@ pub async fn export_my_data() -> Result<PersonalExport, AppError> {
                 "at": when(m.created_at),
             }));
         }
+        for n in sqlx::query!(
+            "select kind, title, link, created_at, read_at from notifications
+             where org_id = $1 and user_id = $2 order by notification_id",
+            o.org_id,
+            user
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            notifications.push(json!({
+                "organisation": o.name,
+                "kind": n.kind,
+                "what_happened": n.title,
+                "link": n.link,
+                "at": when(n.created_at),
+                "read_at": n.read_at.map(when),
+            }));
+        }
         for e in sqlx::query!(
             "select occurred_at, action, target, summary, host(ip) as ip
              from org_audit_events where org_id = $1 and actor_user_id = $2 order by event_id",
@@ -206,6 +225,17 @@ pub async fn export_my_data() -> Result<PersonalExport, AppError> {
         }
     }
 
+    let choices: Vec<Value> = sqlx::query!(
+        "select kind, channel from notification_preferences where user_id = $1 order by kind",
+        user
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|c| json!({ "kind": c.kind, "reaches_you": c.channel }))
+    .collect();
+    let notifications = json!({ "choices": choices, "notifications": notifications });
+
     record_account_event(
         &mut *tx,
         Some(user),
@@ -225,6 +255,7 @@ pub async fn export_my_data() -> Result<PersonalExport, AppError> {
         ("memberships.json", pretty(&Value::Array(memberships))),
         ("comments.json", pretty(&Value::Array(comments))),
         ("messages.json", pretty(&Value::Array(messages))),
+        ("notifications.json", pretty(&notifications)),
         ("audit.json", pretty(&audit)),
     ])?;
     Ok(PersonalExport {

@@ -34,4 +34,7 @@ pub struct AuthServices {
     pub ai: bool,
     /// The domain the inbox receives mail on (`OPS_INBOUND_DOMAIN`).
     pub inbound_domain: String,
+    /// Notifications made within this many seconds share one email
+    /// (`OPS_NOTIFICATION_EMAIL_SECS`, three minutes by default).
+    pub notification_email_secs: i64,
 }

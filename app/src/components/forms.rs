@@ -65,15 +65,45 @@ pub fn Submit(
     #[prop(into)] pending: Signal<bool>,
     label: &'static str,
     #[prop(optional)] primary: bool,
+    /// For an action that removes something.
+    #[prop(optional)]
+    danger: bool,
 ) -> impl IntoView {
+    let class = match (primary, danger) {
+        (_, true) => "button danger",
+        (true, false) => "button primary",
+        (false, false) => "button",
+    };
     view! {
         <button
             type="submit"
-            class=if primary { "button primary" } else { "button" }
+            class=class
             disabled=move || pending.get()
             aria-busy=move || pending.get().then_some("true")
         >
             {move || if pending.get() { "Working…" } else { label }}
         </button>
+    }
+}
+
+/// An action that asks first: its button opens the question, beside the button that does it (a
+/// `<details>`, so it asks the same before the page's scripts have loaded). Goes inside the
+/// action's form.
+#[component]
+pub fn Confirm(
+    label: &'static str,
+    #[prop(into)] question: String,
+    confirm: &'static str,
+    #[prop(into)] pending: Signal<bool>,
+    #[prop(optional)] danger: bool,
+) -> impl IntoView {
+    view! {
+        <details class="confirm">
+            <summary class=if danger { "button danger" } else { "button" }>{label}</summary>
+            <div class="confirm-panel">
+                <p>{question}</p>
+                <Submit pending label=confirm danger/>
+            </div>
+        </details>
     }
 }

@@ -50,6 +50,8 @@ pub enum EmailKind {
     ExportReady,
     /// What an account's or an organisation's deletion removed and what it kept, and why.
     ErasureReceipt,
+    /// A member's notifications of the last few minutes, together.
+    Notifications,
 }
 
 impl EmailKind {
@@ -67,6 +69,7 @@ impl EmailKind {
             EmailKind::BreachNotice => "breach_notice",
             EmailKind::ExportReady => "export_ready",
             EmailKind::ErasureReceipt => "erasure_receipt",
+            EmailKind::Notifications => "notifications",
         }
     }
 }

@@ -37,6 +37,7 @@ use {
     crate::roles::{Permission, Role},
     crate::tenancy::set_tenant,
     crate::throttle::{attempt, INVITATIONS, INVITATIONS_USER, ORGANISATIONS_USER},
+    crate::work::notifications::{notify, Kind, Notice, Notifier},
     serde_json::json,
     uuid::Uuid,
 };
@@ -875,6 +876,28 @@ pub async fn accept_invitation(token: String) -> Result<(), AppError> {
             invitation.email,
             role.label()
         );
+        let inviter = sqlx::query_scalar!(
+            "select invited_by from invitations where org_id = $1 and invitation_id = $2",
+            invitation.org_id,
+            invitation.invitation_id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if let Some(to) = inviter {
+            let notice = Notice {
+                to,
+                kind: Kind::InvitationAccepted,
+                title: format!("accepted your invitation and joined as {}", role.label()),
+                link: format!("/o/{}/members", invitation.org_slug),
+            };
+            let mut n = Notifier {
+                conn: &mut tx,
+                org: invitation.org_id,
+                actor: me.user_id,
+                email_secs: me.svc.notification_email_secs,
+            };
+            notify(&mut n, notice).await?;
+        }
         record_org_event(
             &mut tx,
             invitation.org_id,

@@ -54,10 +54,18 @@ fn Columns(board: Board, ctx: OrgContext) -> impl IntoView {
         StoredValue::new(board.columns.iter().map(|c| (c.status, c.count)).collect());
     // Every card loaded, each column's cards in its order; a column's next page is appended.
     let cards = RwSignal::new(
-        board.columns.iter().flat_map(|c| c.page.items.clone()).collect::<Vec<_>>(),
+        board
+            .columns
+            .iter()
+            .flat_map(|c| c.page.items.clone())
+            .collect::<Vec<_>>(),
     );
     let next = RwSignal::new(
-        board.columns.iter().map(|c| (c.status, c.page.next.clone())).collect::<HashMap<_, _>>(),
+        board
+            .columns
+            .iter()
+            .map(|c| (c.status, c.page.next.clone()))
+            .collect::<HashMap<_, _>>(),
     );
     // Cards moved here and not yet reloaded: id → (status, version).
     let moved = RwSignal::new(HashMap::<String, (Status, i32)>::new());
@@ -74,7 +82,14 @@ fn Columns(board: Board, ctx: OrgContext) -> impl IntoView {
                 m.insert(card.id.clone(), (to, from.1));
             });
             problem.set(None);
-            match move_issue(slug.get_value(), card.id.clone(), from.1, to.as_str().into()).await {
+            match move_issue(
+                slug.get_value(),
+                card.id.clone(),
+                from.1,
+                to.as_str().into(),
+            )
+            .await
+            {
                 Ok(version) => moved.update(|m| {
                     m.insert(card.id, (to, version));
                 }),
@@ -151,8 +166,12 @@ fn Columns(board: Board, ctx: OrgContext) -> impl IntoView {
         counts.with_value(|c| c.get(&status).copied().unwrap_or(0)) + shift
     };
     let find = move |id: &str| cards.with_untracked(|all| all.iter().find(|i| i.id == id).cloned());
+    let empty = board.columns.iter().all(|c| c.count == 0);
     view! {
         {move || problem.get().map(|p| view! { <p class="form-error" role="alert">{p}</p> })}
+        {empty.then(|| view! {
+            <p class="empty">"No issues yet. Open one from the Issues page: it starts in Open, and moves across as the work goes."</p>
+        })}
         <div class="board">
             {Status::ALL.iter().copied().map(|status| view! {
                 <section class="column" aria-label=status.label() data-status=status.as_str()

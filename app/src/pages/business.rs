@@ -8,7 +8,7 @@ use crate::{
     components::{
         business_fields::{BusinessFields, BUSINESS_FIELDS},
         enrichment::BusinessEnrichment,
-        forms::{action_error, CsrfField, FormError},
+        forms::{action_error, Confirm, CsrfField, FormError, Submit},
         issue_table::IssueTable,
         problem::LoadProblem,
     },
@@ -110,16 +110,20 @@ fn EditBusiness(
     }
 }
 
-/// Archive (or restore) and delete, for the roles that may.
+/// Archive (asked first) or restore, for the roles that may; an archived business may then be
+/// deleted for good by an Owner or Admin.
 #[component]
 fn ArchiveOrDelete(
     archive: ServerAction<ArchiveBusiness>,
     delete: ServerAction<DeleteBusiness>,
     business: Business,
 ) -> impl IntoView {
-    let slug = expect_context::<OrgContext>().slug;
+    let ctx = expect_context::<OrgContext>();
+    let slug = ctx.slug.clone();
     let archived = business.archived;
+    let can_purge = archived && ctx.role.allows(Permission::Purge);
     let (archive_slug, archive_id) = (slug.clone(), business.id.clone());
+    let name = business.name.clone();
     view! {
         <div class="row-actions">
             <ActionForm action=archive attr:class="inline">
@@ -127,14 +131,24 @@ fn ArchiveOrDelete(
                 <input type="hidden" name="slug" value=archive_slug/>
                 <input type="hidden" name="business_id" value=archive_id/>
                 <input type="hidden" name="archived" value=(!archived).to_string()/>
-                <button type="submit" class="button">{if archived { "Restore" } else { "Archive" }}</button>
+                {if archived {
+                    view! { <Submit pending=archive.pending() label="Restore"/> }.into_any()
+                } else {
+                    view! {
+                        <Confirm label="Archive" confirm="Archive it" pending=archive.pending()
+                            question=format!("Archive {name}? It leaves the register and its pickers; its issues stay. It can be restored.")/>
+                    }.into_any()
+                }}
             </ActionForm>
-            <ActionForm action=delete attr:class="inline">
-                <CsrfField/>
-                <input type="hidden" name="slug" value=slug/>
-                <input type="hidden" name="business_id" value=business.id/>
-                <button type="submit" class="button danger">"Delete business"</button>
-            </ActionForm>
+            {can_purge.then(|| view! {
+                <ActionForm action=delete attr:class="inline">
+                    <CsrfField/>
+                    <input type="hidden" name="slug" value=slug/>
+                    <input type="hidden" name="business_id" value=business.id/>
+                    <Confirm label="Delete for good" confirm="Delete for good" danger=true pending=delete.pending()
+                        question=format!("Delete {} for good? Its issues stay, no longer linked to it. This cannot be undone.", business.name)/>
+                </ActionForm>
+            })}
         </div>
     }
 }

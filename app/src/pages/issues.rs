@@ -22,8 +22,8 @@ use crate::{
 };
 
 /// The address's query names, each for one field of [`IssueQuery`].
-const FILTERS: [&str; 7] = [
-    "q", "status", "priority", "assignee", "business", "overdue", "order",
+const FILTERS: [&str; 8] = [
+    "q", "status", "priority", "assignee", "business", "overdue", "order", "archived",
 ];
 
 /// The list the address asks for.
@@ -37,6 +37,7 @@ fn issue_query() -> IssueQuery {
         order: query("order"),
         after: query("after"),
         q: query("q"),
+        archived: query("archived") == "true",
     }
 }
 
@@ -110,6 +111,7 @@ fn IssueFilters(choices: ChoicesResource) -> impl IntoView {
                 <NamedSelect choices id="i-business" name="business" members=false selected=query("business") first=("", "Any")/>
             </div>
             <label class="check"><input type="checkbox" name="overdue" value="true" checked=query("overdue") == "true"/> " Overdue only"</label>
+            <label class="check"><input type="checkbox" name="archived" value="true" checked=query("archived") == "true"/> " Archived issues"</label>
             <div class="field">
                 <label for="i-order">"Order"</label>
                 <ChoiceSelect id="i-order" name="order" options=IssueOrder::options() selected=query("order")/>

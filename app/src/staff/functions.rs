@@ -124,7 +124,8 @@ pub async fn support_access(form: SupportForm) -> Result<SupportView, AppError> 
     .fetch_all(&mut *s.tx)
     .await?;
     let open_issues = sqlx::query!(
-        "select number, title, status from issues where org_id = $1 and issue_is_open(status)
+        "select number, title, status from issues
+         where org_id = $1 and issue_is_open(status) and archived_at is null
          order by number desc limit 200",
         org_id
     )

@@ -52,7 +52,8 @@ pub async fn get_board(slug: String) -> Result<Board, AppError> {
 async fn read_board(m: &mut Member) -> Result<Board, AppError> {
     // One pass over the status index; a status nobody has is a count of zero.
     let counts = sqlx::query!(
-        r#"select status, count(*) as "count!" from issues where org_id = $1 group by status"#,
+        r#"select status, count(*) as "count!" from issues
+           where org_id = $1 and archived_at is null group by status"#,
         m.org_id
     )
     .fetch_all(&mut *m.tx)

@@ -193,7 +193,7 @@ pub async fn list_businesses(slug: String, form: BusinessQuery) -> Result<Busine
     let rows = sqlx::query!(
         r#"select b.business_id, b.name, b.relationship, b.address, b.tags, b.archived_at is not null as "archived!",
                   (select count(*) from issues i where i.org_id = b.org_id and i.business_id = b.business_id
-                     and issue_is_open(i.status)) as "open_issues!"
+                     and issue_is_open(i.status) and i.archived_at is null) as "open_issues!"
            from businesses b
            where b.org_id = $1
              and ($2::text is null or b.search @@ to_tsquery('simple', $2))
@@ -388,23 +388,39 @@ pub async fn archive_business(
     m.commit().await
 }
 
-/// Deletes a business; its issues stay, no longer linked to it.
+/// Deletes an archived business for good; its issues stay, no longer linked to it. A business
+/// in use is archived first.
 #[server(endpoint = "work/delete_business", client = CsrfClient)]
 pub async fn delete_business(slug: String, business_id: String) -> Result<(), AppError> {
-    let mut m = access::member(&slug, Permission::ArchiveDelete).await?;
+    let mut m = access::member(&slug, Permission::Purge).await?;
     let id = parse_id(&business_id)?;
-    let name = sqlx::query_scalar!(
-        "delete from businesses where org_id = $1 and business_id = $2 returning name",
+    let deleted = sqlx::query_scalar!(
+        "delete from businesses where org_id = $1 and business_id = $2 and archived_at is not null
+         returning name",
         m.org_id,
         id
     )
     .fetch_optional(&mut *m.tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?;
+    let Some(name) = deleted else {
+        let in_use = sqlx::query_scalar!(
+            "select name from businesses where org_id = $1 and business_id = $2",
+            m.org_id,
+            id
+        )
+        .fetch_optional(&mut *m.tx)
+        .await?;
+        return Err(match in_use {
+            Some(name) => AppError::Refused(format!(
+                "{name} is in use: archive it before deleting it for good."
+            )),
+            None => AppError::NotFound,
+        });
+    };
     m.audit(
         AuditAction::BusinessDeleted,
         Some(&name),
-        &format!("Deleted the business {name}"),
+        &format!("Deleted the business {name} for good"),
     )
     .await?;
     let slug = m.slug.clone();

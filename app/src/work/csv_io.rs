@@ -315,7 +315,7 @@ pub async fn export_businesses(slug: String) -> Result<String, AppError> {
     exported(m, "businesses", count, csv).await
 }
 
-/// Every issue, with its number, assignee and dates after the import's columns.
+/// Every issue not archived, with its number, assignee and dates after the import's columns.
 #[server(endpoint = "work/export_issues", client = CsrfClient)]
 pub async fn export_issues(slug: String) -> Result<String, AppError> {
     let mut m = access::member(&slug, Permission::AuditExport).await?;
@@ -327,7 +327,7 @@ pub async fn export_issues(slug: String) -> Result<String, AppError> {
            from issues i
            left join businesses b on b.org_id = i.org_id and b.business_id = i.business_id
            left join users u on u.user_id = i.assignee_id
-           where i.org_id = $1 order by i.number"#,
+           where i.org_id = $1 and i.archived_at is null order by i.number"#,
         m.org_id
     )
     .fetch_all(&mut *m.tx)

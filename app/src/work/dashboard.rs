@@ -196,7 +196,7 @@ async fn compute(m: &mut access::Member, filter: DashboardFilter) -> Result<Dash
         r#"select business_id, priority, count(*) as "open!",
                   count(*) filter (where due_on < current_date) as "overdue!"
            from issues
-           where org_id = $1 and issue_is_open(status)
+           where org_id = $1 and issue_is_open(status) and archived_at is null
            group by business_id, priority"#,
         org
     )
@@ -217,7 +217,7 @@ async fn compute(m: &mut access::Member, filter: DashboardFilter) -> Result<Dash
                       order by extract(epoch from resolved_at - created_at)::float8) / 3600 as hours
            from issues
            where org_id = $1 and resolved_at >= now() - make_interval(days => $2)
-             and ($3::uuid is null or business_id = $3)"#,
+             and archived_at is null and ($3::uuid is null or business_id = $3)"#,
         org,
         period.days(),
         site
@@ -251,12 +251,12 @@ async fn compute(m: &mut access::Member, filter: DashboardFilter) -> Result<Dash
            ), opened as (
                select date_trunc('week', created_at) as week, count(*) as n from issues
                where org_id = $1 and created_at >= date_trunc('week', now() - make_interval(days => $2))
-                 and ($3::uuid is null or business_id = $3)
+                 and archived_at is null and ($3::uuid is null or business_id = $3)
                group by 1
            ), resolved as (
                select date_trunc('week', resolved_at) as week, count(*) as n from issues
                where org_id = $1 and resolved_at >= date_trunc('week', now() - make_interval(days => $2))
-                 and ($3::uuid is null or business_id = $3)
+                 and archived_at is null and ($3::uuid is null or business_id = $3)
                group by 1
            )
            select to_char(w.starts, 'DD Mon') as "label!",

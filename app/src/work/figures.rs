@@ -34,6 +34,17 @@ pub struct KeptFigures {
     pub(crate) boards: Figures<Uuid, Board>,
 }
 
+impl KeptFigures {
+    /// Nothing kept: every request computes its figures (for measuring that).
+    pub fn none() -> Self {
+        Self {
+            dashboards: Figures::new(0),
+            issue_pages: Figures::new(0),
+            boards: Figures::new(0),
+        }
+    }
+}
+
 impl Default for KeptFigures {
     fn default() -> Self {
         Self {
@@ -100,8 +111,12 @@ impl<K: Eq + Hash, V: Clone> Figures<K, V> {
         Ok(value)
     }
 
-    /// Keeps figures computed at `version`, unless newer ones are kept already.
+    /// Keeps figures computed at `version`, unless newer ones are kept already. With no
+    /// capacity, keeps nothing.
     pub fn keep(&self, key: K, version: i64, value: V) {
+        if self.capacity == 0 {
+            return;
+        }
         let Ok(mut kept) = self.kept.lock() else {
             return;
         };
@@ -175,5 +190,12 @@ mod tests {
         }
         assert!(figures.kept.lock().unwrap().len() <= 100);
         assert_eq!(figures.get(&299, 0), Some(299));
+    }
+
+    #[test]
+    fn figures_without_capacity_are_never_kept() {
+        let figures = Figures::<&str, u32>::new(0);
+        figures.keep("acme", 1, 10);
+        assert_eq!(figures.get(&"acme", 1), None);
     }
 }

@@ -10,11 +10,11 @@ use crate::{auth::client::CsrfClient, error::AppError};
 #[cfg(feature = "ssr")]
 use {
     super::{
+        businesses::prefix_query,
         fields::{
             choice, optional_choice, optional_id, parse_id, stale_or_missing, InField, Versioned,
         },
-        businesses::prefix_query,
-        IssueOrder,
+        notifications, IssueOrder,
     },
     crate::access::{self, Member},
     crate::audit::AuditAction,
@@ -74,6 +74,10 @@ pub struct Issue {
     pub timeline: Vec<Change>,
     /// The inbox conversations the issue was opened from: id and subject.
     pub conversations: Vec<Named>,
+    /// Archived: out of the lists, the board and the figures until restored.
+    pub archived: bool,
+    /// Whether the caller follows it (is told of its comments).
+    pub following: bool,
 }
 
 /// An issue's fields as its form sends them (nested, as `form[title]` and so on): text as typed,
@@ -178,6 +182,8 @@ pub struct IssueQuery {
     /// Words to find in the title, the description or a comment (each word, or the start of
     /// one); empty for any.
     pub q: String,
+    /// The archive instead of the issues in use.
+    pub archived: bool,
 }
 
 /// An [`IssueQuery`] checked: what the list's query binds. The default is every issue, newest
@@ -194,6 +200,7 @@ pub(crate) struct IssueFilter {
     after: Option<Cursor>,
     /// The search words as a prefix query ([`prefix_query`]).
     search: Option<String>,
+    archived: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -208,6 +215,7 @@ impl Default for IssueFilter {
             order: IssueOrder::Newest,
             after: None,
             search: None,
+            archived: false,
         }
     }
 }
@@ -255,6 +263,7 @@ impl TryFrom<IssueQuery> for IssueFilter {
             order,
             after,
             search: prefix_query(&query.q),
+            archived: query.archived,
         })
     }
 }
@@ -378,7 +387,7 @@ async fn read_page(m: &mut Member, f: &IssueFilter) -> Result<IssuePage, AppErro
            from issues i
            left join businesses b on b.org_id = i.org_id and b.business_id = i.business_id
            left join users u on u.user_id = i.assignee_id
-           where i.org_id = $1
+           where i.org_id = $1 and (i.archived_at is not null) = $13
              and ($2::text is null or i.status = $2)
              and ($3::text is null or i.priority = $3)
              and ($4::uuid is null or i.assignee_id = $4)
@@ -414,6 +423,7 @@ async fn read_page(m: &mut Member, f: &IssueFilter) -> Result<IssuePage, AppErro
         f.after.as_ref().and_then(|c| c.due),
         PAGE + 1,
         f.search.as_deref(),
+        f.archived,
     )
     .fetch_all(&mut *m.tx)
     .await?;
@@ -438,14 +448,18 @@ pub async fn get_issue(slug: String, number: i32) -> Result<Issue, AppError> {
                   coalesce(i.due_on < current_date and issue_is_open(i.status), false) as "overdue!",
                   i.version, priority_rank(i.priority) as "rank!", issue_due_key(i.due_on) as "due_key!",
                   i.description, i.assignee_id, coalesce(c.name, 'a former member') as "created_by!",
-                  to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "created_at!"
+                  to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "created_at!",
+                  i.archived_at is not null as "archived!",
+                  exists (select 1 from issue_followers f
+                          where f.org_id = i.org_id and f.issue_id = i.issue_id and f.user_id = $3) as "following!"
            from issues i
            left join businesses b on b.org_id = i.org_id and b.business_id = i.business_id
            left join users u on u.user_id = i.assignee_id
            left join users c on c.user_id = i.created_by
            where i.org_id = $1 and i.number = $2"#,
         m.org_id,
-        number
+        number,
+        m.user_id
     )
     .fetch_optional(&mut *m.tx)
     .await?
@@ -513,6 +527,8 @@ pub async fn get_issue(slug: String, number: i32) -> Result<Issue, AppError> {
         comments,
         timeline,
         conversations,
+        archived: r.archived,
+        following: r.following,
     })
 }
 
@@ -569,6 +585,11 @@ pub(crate) async fn insert_issue(m: &mut Member, input: &IssueInput) -> Result<i
     .fetch_one(&mut *m.tx)
     .await?;
     record_change(m, id, "created", None, Some(&format!("#{number}"))).await?;
+    let (org, creator) = (m.org_id, m.user_id);
+    notifications::add_follower(&mut m.tx, org, id, creator).await?;
+    if let Some(assignee) = input.assignee {
+        notifications::issue_assigned(m, id, number, input.title.as_str(), assignee).await?;
+    }
     Ok(number)
 }
 
@@ -626,7 +647,7 @@ pub async fn update_issue(
     check_links(&mut m, &input).await?;
     let before = sqlx::query!(
         r#"select i.number, i.title, i.description, i.kind, i.priority, i.status, b.name as "business?",
-                  u.name as "assignee?", i.due_on::text as due_on
+                  u.name as "assignee?", i.due_on::text as due_on, i.assignee_id
            from issues i
            left join businesses b on b.org_id = i.org_id and b.business_id = i.business_id
            left join users u on u.user_id = i.assignee_id
@@ -671,6 +692,10 @@ pub async fn update_issue(
     )
     .fetch_one(&mut *m.tx)
     .await?;
+    if let Some(assignee) = input.assignee.filter(|a| before.assignee_id != Some(*a)) {
+        notifications::issue_assigned(&mut m, id, before.number, input.title.as_str(), assignee)
+            .await?;
+    }
     let label = |parse: Option<&'static str>| parse.map(str::to_string);
     let changes: Vec<(&str, Option<String>, Option<String>)> = vec![
         ("title", Some(before.title), Some(input.title.to_string())),
@@ -850,7 +875,7 @@ pub async fn bulk_update(slug: String, form: BulkForm) -> Result<usize, AppError
     };
     let reassigned = assignee != Reassignment::Keep;
     let before = sqlx::query!(
-        r#"select i.issue_id, i.number, i.status, u.name as "assignee?"
+        r#"select i.issue_id, i.number, i.title, i.status, u.name as "assignee?", i.assignee_id
            from issues i left join users u on u.user_id = i.assignee_id
            where i.org_id = $1 and i.number = any($2)
            order by i.number
@@ -894,6 +919,12 @@ pub async fn bulk_update(slug: String, form: BulkForm) -> Result<usize, AppError
         if reassigned && row.assignee != new_assignee {
             let (from, to) = (row.assignee.as_deref(), new_assignee.as_deref());
             record_change(&mut m, row.issue_id, "assignee", from, to).await?;
+            if let Reassignment::To(to) = assignee {
+                if row.assignee_id != Some(to) {
+                    notifications::issue_assigned(&mut m, row.issue_id, row.number, &row.title, to)
+                        .await?;
+                }
+            }
             any = true;
         }
         if any {
@@ -969,14 +1000,16 @@ pub async fn add_comment(slug: String, issue_id: String, body: String) -> Result
     let mut m = access::member(&slug, Permission::Edit).await?;
     let id = parse_id(&issue_id)?;
     let body = CommentBody::parse(&body).in_field("body")?;
-    let number = sqlx::query_scalar!(
-        "select number from issues where org_id = $1 and issue_id = $2",
+    let issue = sqlx::query!(
+        "select number, title from issues where org_id = $1 and issue_id = $2",
         m.org_id,
         id
     )
     .fetch_optional(&mut *m.tx)
     .await?
     .ok_or(AppError::NotFound)?;
+    let number = issue.number;
+    notifications::issue_commented(&mut m, id, number, &issue.title, body.as_str()).await?;
     sqlx::query!(
         "insert into issue_comments (org_id, issue_id, author_id, body) values ($1, $2, $3, $4)",
         m.org_id,
@@ -995,27 +1028,87 @@ pub async fn add_comment(slug: String, issue_id: String, body: String) -> Result
     m.commit().await
 }
 
-#[server(endpoint = "work/delete_issue", client = CsrfClient)]
-pub async fn delete_issue(slug: String, issue_id: String) -> Result<(), AppError> {
+/// Archives an issue (the delete people are offered: restorable) or restores it. Either way
+/// the timeline and the audit log say who did it.
+#[server(endpoint = "work/archive_issue", client = CsrfClient)]
+pub async fn archive_issue(slug: String, issue_id: String, archived: bool) -> Result<(), AppError> {
     let mut m = access::member(&slug, Permission::ArchiveDelete).await?;
     let id = parse_id(&issue_id)?;
     let row = sqlx::query!(
-        "delete from issues where org_id = $1 and issue_id = $2 returning number, title",
+        r#"update issues set archived_at = case when $3 then coalesce(archived_at, now()) end,
+                  version = version + 1
+           where org_id = $1 and issue_id = $2 and (archived_at is not null) <> $3
+           returning number, title"#,
+        m.org_id,
+        id,
+        archived
+    )
+    .fetch_optional(&mut *m.tx)
+    .await?;
+    let Some(row) = row else {
+        // Already as asked (someone else did it first), or not there at all.
+        return match issue_number(&mut m, id).await? {
+            Some(_) => m.commit().await,
+            None => Err(AppError::NotFound),
+        };
+    };
+    let (action, verb, to) = if archived {
+        (AuditAction::IssueArchived, "Archived", Some("archived"))
+    } else {
+        (AuditAction::IssueRestored, "Restored", None)
+    };
+    record_change(&mut m, id, "archive", None, to).await?;
+    m.audit(
+        action,
+        Some(&format!("#{}", row.number)),
+        &format!("{verb} issue #{}: {}", row.number, row.title),
+    )
+    .await?;
+    m.commit().await
+}
+
+#[cfg(feature = "ssr")]
+async fn issue_number(m: &mut Member, id: Uuid) -> Result<Option<i32>, AppError> {
+    Ok(sqlx::query_scalar!(
+        "select number from issues where org_id = $1 and issue_id = $2",
         m.org_id,
         id
     )
     .fetch_optional(&mut *m.tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?)
+}
+
+/// Deletes an archived issue for good, with its comments and timeline; the audit log keeps
+/// that it was deleted, by whom. An issue in use is archived first.
+#[server(endpoint = "work/delete_issue", client = CsrfClient)]
+pub async fn delete_issue(slug: String, issue_id: String) -> Result<(), AppError> {
+    let mut m = access::member(&slug, Permission::Purge).await?;
+    let id = parse_id(&issue_id)?;
+    let row = sqlx::query!(
+        "delete from issues where org_id = $1 and issue_id = $2 and archived_at is not null
+         returning number, title",
+        m.org_id,
+        id
+    )
+    .fetch_optional(&mut *m.tx)
+    .await?;
+    let Some(row) = row else {
+        return Err(match issue_number(&mut m, id).await? {
+            Some(n) => AppError::Refused(format!(
+                "Issue #{n} is in use: archive it before deleting it for good."
+            )),
+            None => AppError::NotFound,
+        });
+    };
     m.audit(
         AuditAction::IssueDeleted,
         Some(&format!("#{}", row.number)),
-        &format!("Deleted issue #{}: {}", row.number, row.title),
+        &format!("Deleted issue #{} for good: {}", row.number, row.title),
     )
     .await?;
     let slug = m.slug.clone();
     m.commit().await?;
-    leptos_axum::redirect(&format!("/o/{slug}/issues"));
+    leptos_axum::redirect(&format!("/o/{slug}/issues?archived=true"));
     Ok(())
 }
 

@@ -97,6 +97,8 @@ pub(crate) mod fields;
 pub mod figures;
 pub mod inbox;
 pub mod issues;
+pub mod notifications;
+pub mod search;
 
 impl Status {
     /// Resolved and closed issues are done: they count towards time to resolve, not overdue.

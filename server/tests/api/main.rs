@@ -6,7 +6,9 @@ mod support;
 
 mod accounts;
 mod ai;
+mod archive;
 mod billing;
+mod board;
 mod credential_changes;
 mod dashboard;
 mod data_rights;
@@ -23,6 +25,7 @@ mod jobs;
 mod lockout;
 mod logs;
 mod no_secrets;
+mod notifications;
 mod organisation_limits;
 mod organisations;
 mod overload;

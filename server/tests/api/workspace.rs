@@ -6,7 +6,9 @@ use app::{
     work::{
         businesses::{BusinessForm, BusinessQuery, CreateBusiness, ListBusinesses},
         csv_io::{ExportBusinesses, ExportIssues, ImportBusinesses, ImportForm, ImportIssues},
-        issues::{CreateIssue, GetIssue, IssueForm, MoveIssue, UpdateIssue},
+        issues::{
+            CreateIssue, GetIssue, IssueForm, IssueQuery, ListIssues, MoveIssue, UpdateIssue,
+        },
         Priority, Status,
     },
 };
@@ -429,4 +431,46 @@ async fn pages_offer_import_and_export_only_to_roles_that_may_use_them() {
     assert!(html.contains("Quay Street Coffee"));
     assert!(!html.contains("Import businesses") && !html.contains("Export businesses"));
     assert!(!html.contains("Add a business"));
+}
+
+#[tokio::test]
+async fn search_finds_issues_by_title_description_and_comments_within_the_organisation() {
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    Fixture::create(&db).await;
+    let mut manager = sign_in(&app, email_of("a-manager")).await;
+    let number = manager
+        .ok(CreateIssue {
+            slug: A_SLUG.into(),
+            form: IssueForm {
+                description: "The walk-in freezer alarm sounds at night.".into(),
+                ..issue_form("Noisy alarm", "incident", "urgent", "open", "")
+            },
+        })
+        .await;
+    let search = |q: &str| ListIssues {
+        slug: A_SLUG.into(),
+        form: IssueQuery {
+            q: q.into(),
+            ..IssueQuery::default()
+        },
+    };
+    let mut viewer = sign_in(&app, email_of("a-viewer")).await;
+    for (q, expected) in [
+        // The title, the description, a word's start, and the fixture's comment on #1.
+        ("noisy", vec![number]),
+        ("freezer night", vec![number]),
+        ("free", vec![number]),
+        ("first look", vec![1]),
+        ("boiler", vec![1]),
+        // Words of both, in no one issue; another organisation's issue; input as text only.
+        ("boiler freezer", vec![]),
+        ("bravo oven", vec![]),
+        ("'; drop table issues; --", vec![]),
+        ("", vec![number, 1]),
+    ] {
+        let page = viewer.ok(search(q)).await;
+        let numbers: Vec<i32> = page.items.iter().map(|i| i.number).collect();
+        assert_eq!(numbers, expected, "search {q:?}");
+    }
 }

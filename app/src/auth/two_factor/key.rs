@@ -24,6 +24,8 @@ use uuid::Uuid;
 pub struct TwoFactorKey {
     encryption: [u8; 32],
     recovery: [u8; 32],
+    /// Signs links that act without a sign-in, each for one purpose (unsubscribing).
+    links: [u8; 32],
 }
 
 impl fmt::Debug for TwoFactorKey {
@@ -68,6 +70,7 @@ impl TwoFactorKey {
         Self {
             encryption: derive(master, b"ops-intel two-factor secret encryption"),
             recovery: derive(master, b"ops-intel recovery code hashing"),
+            links: derive(master, b"ops-intel signed links"),
         }
     }
 
@@ -106,6 +109,26 @@ impl TwoFactorKey {
                 },
             )
             .ok()
+    }
+
+    /// The signature of a link that acts without a sign-in: over `message`, which names the
+    /// link's one purpose and whom it is for. URL-safe base64.
+    pub fn sign_link(&self, message: &str) -> String {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.links).expect("HMAC takes any key length");
+        mac.update(message.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// Whether `signature` is this key's for `message` (compared in constant time).
+    pub fn verify_link(&self, message: &str, signature: &str) -> bool {
+        let Ok(given) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature) else {
+            return false;
+        };
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.links).expect("HMAC takes any key length");
+        mac.update(message.as_bytes());
+        mac.verify_slice(&given).is_ok()
     }
 
     /// What is stored in place of a recovery code (already normalised).
@@ -153,5 +176,17 @@ mod tests {
             key.recovery_hash(user, "abcde-fghjk"),
             again.recovery_hash(user, "abcde-fghjk")
         );
+    }
+
+    #[test]
+    fn a_signed_link_verifies_only_for_its_own_message_and_key() {
+        let key = TwoFactorKey::generate();
+        let signature = key.sign_link("unsubscribe:alice");
+        assert!(key.verify_link("unsubscribe:alice", &signature));
+        assert!(!key.verify_link("unsubscribe:bob", &signature));
+        assert!(!key.verify_link("export:alice", &signature));
+        assert!(!TwoFactorKey::generate().verify_link("unsubscribe:alice", &signature));
+        assert!(!key.verify_link("unsubscribe:alice", "not base64!"));
+        assert!(!key.verify_link("unsubscribe:alice", ""));
     }
 }

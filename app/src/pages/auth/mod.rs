@@ -12,6 +12,7 @@ mod sign_in;
 mod sign_in_code;
 mod sign_up;
 mod two_factor;
+mod unsubscribe;
 mod verify_email;
 
 pub use account::AccountPage;
@@ -24,4 +25,5 @@ pub use sign_in::SignInPage;
 pub use sign_in_code::SignInCodePage;
 pub use sign_up::SignUpPage;
 pub use two_factor::TwoFactorPage;
+pub use unsubscribe::UnsubscribePage;
 pub use verify_email::VerifyEmailPage;

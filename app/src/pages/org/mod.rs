@@ -4,12 +4,14 @@
 
 mod ai;
 mod audit;
+mod bell;
 mod billing;
 mod export;
 mod invitations;
 mod invite;
 mod members;
 mod organisations;
+mod search_box;
 mod settings;
 mod shell;
 

@@ -6,7 +6,11 @@ use leptos_router::{
     hooks::use_location,
 };
 
-use super::slug_param;
+use super::{
+    bell::Bell,
+    search_box::{SearchBox, Shortcuts},
+    slug_param,
+};
 use crate::{
     components::{private_meta::PrivateMeta, problem::LoadProblem},
     org::{
@@ -39,6 +43,7 @@ pub fn OrgShell() -> impl IntoView {
                             view! {
                                 <header class="org-header">
                                     <Switcher ctx=ctx.clone() others/>
+                                    <Tools slug=ctx.slug.clone()/>
                                     <Tabs ctx=ctx.clone()/>
                                 </header>
                                 <PaymentBanner ctx/>
@@ -69,6 +74,32 @@ fn Switcher(ctx: OrgContext, others: Vec<OrgSummary>) -> impl IntoView {
             </nav>
         </details>
     }
+}
+
+/// The header's tools: the search box, the bell and the keyboard shortcuts. Their code loads
+/// with the first organisation page (it is in no public page's download).
+#[component]
+fn Tools(slug: String) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| ()>
+            {
+                let slug = slug.clone();
+                Suspend::new(async move { tools(slug).await })
+            }
+        </Suspense>
+    }
+}
+
+#[lazy]
+fn tools(slug: String) -> AnyView {
+    view! {
+        <div class="org-tools">
+            <SearchBox slug=slug.clone()/>
+            <Bell slug/>
+            <Shortcuts/>
+        </div>
+    }
+    .into_any()
 }
 
 /// The organisation's pages, leaving out those the viewer's role does not allow.
@@ -111,7 +142,7 @@ fn PaymentBanner(ctx: OrgContext) -> impl IntoView {
         };
         let manage = ctx.role.allows(Permission::SeeBilling);
         view! {
-            <div class="banner warning" role="alert" data-testid="payment-banner">
+            <div class="notice warning" role="alert" data-testid="payment-banner">
                 <p>{text}</p>
                 {if manage {
                     view! { <p><A href=format!("/o/{}/billing", ctx.slug)>"Update the card"</A></p> }.into_any()

@@ -19,6 +19,7 @@ use crate::{auth::client::CsrfClient, error::AppError};
 use {
     super::fields::{choice, optional_choice, optional_id, parse_id, InField},
     super::issues::{insert_issue, IssueForm, IssueInput},
+    super::notifications::{notify, Kind, Notice, Notifier},
     crate::access::{self, Member},
     crate::audit::AuditAction,
     crate::domain::MessageBody,
@@ -474,6 +475,13 @@ pub async fn update_thread(slug: String, form: ThreadUpdate) -> Result<(), AppEr
     if !linked {
         return Err(AppError::NotFound);
     }
+    let before = sqlx::query_scalar!(
+        "select assignee_id from inbox_threads where org_id = $1 and thread_id = $2 for update",
+        m.org_id,
+        id
+    )
+    .fetch_one(&mut *m.tx)
+    .await?;
     sqlx::query!(
         "update inbox_threads set status = $3, assignee_id = $4, business_id = $5,
                 awaiting_reply = awaiting_reply and $3 <> 'closed'
@@ -486,6 +494,15 @@ pub async fn update_thread(slug: String, form: ThreadUpdate) -> Result<(), AppEr
     )
     .execute(&mut *m.tx)
     .await?;
+    if let Some(to) = assignee.filter(|a| before != Some(*a)) {
+        let notice = Notice {
+            to,
+            kind: Kind::ThreadAssigned,
+            title: format!("assigned the conversation \"{subject}\" to you"),
+            link: format!("/o/{}/inbox/{id}", m.slug),
+        };
+        notify(&mut Notifier::of(&mut m), notice).await?;
+    }
     m.audit(
         AuditAction::ThreadUpdated,
         Some(&id.to_string()),

@@ -230,6 +230,31 @@ impl Fixture {
                 .await
                 .unwrap();
         }
+        // The owner follows the issue, and has heard it was assigned to them.
+        for (org, owner, issue, slug) in [
+            (self.a, u("a-owner"), self.issue_a, A_SLUG),
+            (self.b, u("b-owner"), self.issue_b, B_SLUG),
+        ] {
+            sqlx::query(
+                "insert into issue_followers (org_id, issue_id, user_id) values ($1, $2, $3)",
+            )
+            .bind(org)
+            .bind(issue)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            sqlx::query(
+                "insert into notifications (org_id, user_id, kind, title, link, in_app, email_due)
+                 values ($1, $2, 'assigned', 'assigned #1 to you', $3, true, false)",
+            )
+            .bind(org)
+            .bind(owner)
+            .bind(format!("/o/{slug}/issues/1"))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
         for (org, owner, summary) in [
             (self.a, u("a-owner"), "alpha history"),
             (self.b, u("b-owner"), "bravo secret history"),
@@ -467,6 +492,9 @@ impl Fixture {
             ("relationship", "supplier".into()),
             ("tag", String::new()),
             ("archived", "false".into()),
+            ("follow", "true".into()),
+            ("channel", "app".into()),
+            ("user", target.to_string()),
             ("address", "2 Quay St, Leeds".into()),
             ("phone", "0113 496 0000".into()),
             ("website", "quay.example".into()),

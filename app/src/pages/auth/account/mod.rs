@@ -4,6 +4,7 @@
 mod change_email;
 mod change_password;
 mod delete_account;
+mod notifications;
 mod sessions;
 mod your_data;
 
@@ -12,7 +13,8 @@ use leptos_router::{components::A, hooks::use_query_map};
 
 use self::{
     change_email::ChangeEmailForm, change_password::ChangePasswordForm,
-    delete_account::DeleteAccountForm, sessions::SessionsList, your_data::YourDataForm,
+    delete_account::DeleteAccountForm, notifications::NotificationSettings, sessions::SessionsList,
+    your_data::YourDataForm,
 };
 use crate::{
     auth::{
@@ -95,6 +97,7 @@ fn Account(user: UserSummary, sign_out: ServerAction<SignOut>) -> impl IntoView 
         <p><A href="/account/two-factor">"Set up or manage two-factor sign-in"</A></p>
         <ChangePasswordForm/>
         <ChangeEmailForm/>
+        <NotificationSettings/>
         <SessionsList/>
         <YourDataForm/>
         <DeleteAccountForm/>
