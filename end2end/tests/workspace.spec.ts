@@ -63,6 +63,16 @@ test("a new user sets up a workspace: a business, three issues, the board, a com
   await csv.fill("name,relationship,address,phone,website,notes,tags\nDales Dairy,supplier,Leyburn,,,,milk\n");
   await page.getByRole("button", { name: "Import", exact: true }).click();
   await expect(page.getByRole("status").filter({ hasText: "Imported" })).toContainText("Imported 1 rows.");
+  // A file chosen from the picker is read into the box and previewed at once.
+  await page.getByLabel("Or choose a CSV file").setInputFiles({
+    name: "more.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from("name,relationship,address,phone,website,notes,tags\nFell Farm Eggs,supplier,Hawes,,,,eggs\n"),
+  });
+  await expect(page.getByRole("status").filter({ hasText: "ready" })).toContainText("1 rows are ready to import.");
+  await expect(csv).toHaveValue(/Fell Farm Eggs/);
+  await page.getByRole("button", { name: "Import", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Imported" })).toContainText("Imported 1 rows.");
 
   // One of the organisation's own sites.
   await page.locator("#bf-name").fill("Quayside Whitby");

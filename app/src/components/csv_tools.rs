@@ -31,6 +31,43 @@ pub fn CsvLink(
     }
 }
 
+/// The largest file the import reads: a request carries at most 2 MiB, and the text grows when
+/// the form encodes it.
+const MAX_FILE_BYTES: f64 = 1_000_000.0;
+
+/// Reads a chosen or dropped file into the import's text box, then previews it.
+fn read_file(
+    file: web_sys::File,
+    text: NodeRef<leptos::html::Textarea>,
+    problem: RwSignal<Option<String>>,
+    preview: Callback<String>,
+) {
+    problem.set(None);
+    if file.size() > MAX_FILE_BYTES {
+        problem.set(Some(format!(
+            "{} is larger than 1 MB: split it into smaller files (at most 5,000 rows each).",
+            file.name()
+        )));
+        return;
+    }
+    let read = file.text();
+    leptos::task::spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(read)
+            .await
+            .ok()
+            .and_then(|v| v.as_string())
+        {
+            Some(csv) => {
+                if let Some(area) = text.get_untracked() {
+                    area.set_value(&csv);
+                }
+                preview.run(csv);
+            }
+            None => problem.set(Some("That file could not be read as text.".into())),
+        }
+    });
+}
+
 /// CSV import and export for one kind of record, each offered only to roles that may use it.
 #[component]
 fn CsvTools(
@@ -50,15 +87,45 @@ fn CsvTools(
         }
     };
     let (area_id, help_id) = (format!("csv-{what}"), format!("csv-help-{what}"));
+    let file_id = format!("csv-file-{what}");
+    let problem = RwSignal::new(None::<String>);
+    let preview = Callback::new(move |csv: String| on_import.run((csv, false)));
+    let dragging = RwSignal::new(false);
     view! {
         {ctx.role.allows(Permission::Edit).then(|| view! {
             <h2>{format!("Import {what} from CSV")}</h2>
             <div class="stack">
-                <div class="field">
+                <div class="field drop-zone" class:dragging=move || dragging.get()
+                    on:dragover=move |ev| { ev.prevent_default(); dragging.set(true); }
+                    on:dragleave=move |_| dragging.set(false)
+                    on:drop=move |ev| {
+                        ev.prevent_default();
+                        dragging.set(false);
+                        let file = ev.data_transfer().and_then(|d| d.files()).and_then(|f| f.item(0));
+                        if let Some(file) = file {
+                            read_file(file, text, problem, preview);
+                        }
+                    }>
                     <label for=area_id.clone()>"CSV"</label>
-                    <textarea id=area_id node_ref=text rows="5" aria-describedby=help_id.clone()></textarea>
+                    <textarea id=area_id node_ref=text rows="5" aria-describedby=help_id.clone()
+                        placeholder="Paste the rows here, or drop a CSV file"></textarea>
                     <p id=help_id class="muted">{format!("Columns: {}. Preview first: nothing is written until every row is right.", columns.join(", "))}</p>
                 </div>
+                <div class="field">
+                    <label for=file_id.clone()>"Or choose a CSV file"</label>
+                    <input id=file_id type="file" accept=".csv,text/csv"
+                        on:change=move |ev| {
+                            use leptos::wasm_bindgen::JsCast as _;
+                            let file = ev.target()
+                                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                                .and_then(|input| input.files())
+                                .and_then(|f| f.item(0));
+                            if let Some(file) = file {
+                                read_file(file, text, problem, preview);
+                            }
+                        }/>
+                </div>
+                {move || problem.get().map(|p| view! { <p class="form-error" role="alert">{p}</p> })}
                 <div class="row-actions">
                     <button type="button" class="button" on:click=move |_| submit(false)>"Preview"</button>
                     <button type="button" class="button primary" on:click=move |_| submit(true)>"Import"</button>

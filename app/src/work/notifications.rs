@@ -465,15 +465,6 @@ pub(crate) async fn issue_commented(
     .fetch_all(&mut *n.conn)
     .await?;
     let mentioned: Vec<Uuid> = mentions(body, members.iter().map(|u| (u.user_id, u.name.as_str())));
-    for &to in &mentioned {
-        let notice = Notice {
-            to,
-            kind: Kind::Mentioned,
-            title: format!("mentioned you on #{number} {title}"),
-            link: link.clone(),
-        };
-        notify(&mut n, notice).await?;
-    }
     let watching = sqlx::query_scalar!(
         r#"select user_id as "user_id!" from issue_followers where org_id = $1 and issue_id = $2
            union
@@ -484,11 +475,22 @@ pub(crate) async fn issue_commented(
     )
     .fetch_all(&mut *n.conn)
     .await?;
-    for to in watching.into_iter().filter(|u| !mentioned.contains(u)) {
+    // Whoever is mentioned hears of the mention, not of the comment as well.
+    let told: Vec<(Uuid, Kind, &str)> = mentioned
+        .iter()
+        .map(|&to| (to, Kind::Mentioned, "mentioned you on"))
+        .chain(
+            watching
+                .into_iter()
+                .filter(|u| !mentioned.contains(u))
+                .map(|to| (to, Kind::Commented, "commented on")),
+        )
+        .collect();
+    for (to, kind, what) in told {
         let notice = Notice {
             to,
-            kind: Kind::Commented,
-            title: format!("commented on #{number} {title}"),
+            kind,
+            title: format!("{what} #{number} {title}"),
             link: link.clone(),
         };
         notify(&mut n, notice).await?;
