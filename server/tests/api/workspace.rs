@@ -261,7 +261,7 @@ async fn the_overdue_filter_can_use_the_overdue_index() {
         .unwrap();
     let plan: Vec<String> = sqlx::query_scalar(
         "explain select count(*) from issues
-         where org_id = $1 and due_on < current_date and issue_is_open(status)",
+         where org_id = $1 and due_on < current_date and issue_is_open(status) and archived_at is null",
     )
     .bind(f.a)
     .fetch_all(&mut *tx)

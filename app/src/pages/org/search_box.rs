@@ -46,10 +46,10 @@ pub fn SearchBox(slug: String) -> impl IntoView {
     });
     on_cleanup(move || keys.remove());
     let navigate = use_navigate();
-    let open = move |hit: &Hit| {
+    let open = StoredValue::new(move |hit: &Hit| {
         navigate(&hit.link, Default::default());
         q.set(String::new());
-    };
+    });
     let on_key = move |ev: KeyboardEvent| {
         let n = results().len();
         match ev.key().as_str() {
@@ -64,7 +64,7 @@ pub fn SearchBox(slug: String) -> impl IntoView {
             "Enter" => {
                 if let Some(hit) = results().get(active.get()) {
                     ev.prevent_default();
-                    open(hit);
+                    open.with_value(|open| open(hit));
                 }
             }
             "Escape" => q.set(String::new()),
@@ -83,12 +83,16 @@ pub fn SearchBox(slug: String) -> impl IntoView {
                 on:keydown=on_key/>
             <ul id="org-search-results" role="listbox" aria-label="Results" class="search-results"
                 hidden=move || results().is_empty()>
-                {move || results().into_iter().enumerate().map(|(i, hit)| view! {
-                    <li id=format!("hit-{i}") role="option" aria-selected=move || (active.get() == i).to_string()>
-                        <a href=hit.link.clone() tabindex="-1" on:click=move |_| q.set(String::new())>
-                            <span class="muted">{hit.kind.label()}</span> " " {hit.label.clone()}
-                        </a>
-                    </li>
+                {move || results().into_iter().enumerate().map(|(i, hit)| {
+                    let label = hit.label.clone();
+                    view! {
+                        // An option holds no link of its own (a listbox's options are not
+                        // nested controls): a click opens it as Enter does.
+                        <li id=format!("hit-{i}") role="option" aria-selected=move || (active.get() == i).to_string()
+                            on:click=move |_| open.with_value(|open| open(&hit))>
+                            <span class="muted">{hit.kind.label()}</span> " " {label}
+                        </li>
+                    }
                 }).collect_view()}
             </ul>
         </div>
