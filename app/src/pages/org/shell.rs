@@ -76,17 +76,23 @@ fn Switcher(ctx: OrgContext, others: Vec<OrgSummary>) -> impl IntoView {
     }
 }
 
-/// The header's tools: the search box, the bell and the keyboard shortcuts. Their code loads
-/// with the first organisation page (it is in no public page's download).
+/// The header's tools: the search box, the bell and the keyboard shortcuts. They are the
+/// browser's alone (they search and load as you type and look), so they are drawn once the page
+/// has hydrated, never on the server, and their code loads apart, with the first organisation
+/// page (it is in no public page's download).
 #[component]
 fn Tools(slug: String) -> impl IntoView {
-    view! {
-        <Suspense fallback=|| ()>
-            {
-                let slug = slug.clone();
-                Suspend::new(async move { tools(slug).await })
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let slug = StoredValue::new(slug);
+    move || {
+        hydrated.get().then(|| {
+            view! {
+                <Suspense fallback=|| ()>
+                    {Suspend::new(async move { tools(slug.get_value()).await })}
+                </Suspense>
             }
-        </Suspense>
+        })
     }
 }
 
