@@ -78,8 +78,7 @@ fn Switcher(ctx: OrgContext, others: Vec<OrgSummary>) -> impl IntoView {
 
 /// The header's tools: the search box, the bell and the keyboard shortcuts. They are the
 /// browser's alone (they search and load as you type and look), so they are drawn once the page
-/// has hydrated, never on the server, and their code loads apart, with the first organisation
-/// page (it is in no public page's download).
+/// has hydrated, never on the server.
 #[component]
 fn Tools(slug: String) -> impl IntoView {
     let hydrated = RwSignal::new(false);
@@ -88,24 +87,14 @@ fn Tools(slug: String) -> impl IntoView {
     move || {
         hydrated.get().then(|| {
             view! {
-                <Suspense fallback=|| ()>
-                    {Suspend::new(async move { tools(slug.get_value()).await })}
-                </Suspense>
+                <div class="org-tools">
+                    <SearchBox slug=slug.get_value()/>
+                    <Bell slug=slug.get_value()/>
+                    <Shortcuts/>
+                </div>
             }
         })
     }
-}
-
-#[lazy]
-fn tools(slug: String) -> AnyView {
-    view! {
-        <div class="org-tools">
-            <SearchBox slug=slug.clone()/>
-            <Bell slug/>
-            <Shortcuts/>
-        </div>
-    }
-    .into_any()
 }
 
 /// The organisation's pages, leaving out those the viewer's role does not allow.
