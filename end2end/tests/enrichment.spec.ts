@@ -66,7 +66,7 @@ test("businesses are enriched from Google Maps: a match, a choice between two, a
   // run's progress moves on the page to its summary.
   await page.goto(`/o/${slug}/businesses`);
   await hydrated(page);
-  await page.getByLabel("CSV").fill(
+  await page.getByLabel("CSV", { exact: true }).fill(
     "name,relationship,address,phone,website,notes,tags\n" +
       "The Copper Kettle,competitor,Harrogate,,,,\n" +
       "Bean There Roasters,supplier,Leeds,,,,\n" +

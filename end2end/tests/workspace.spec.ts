@@ -55,7 +55,7 @@ test("a new user sets up a workspace: a business, three issues, the board, a com
 
   // A CSV import is checked whole first; a bad row writes nothing.
   await hydrated(page);
-  const csv = page.getByLabel("CSV");
+  const csv = page.getByLabel("CSV", { exact: true });
   await csv.fill("name,relationship,address,phone,website,notes,tags\nDales Dairy,supplier,Leyburn,,,,milk\nMystery,friend,,,,,\n");
   await page.getByRole("button", { name: "Import", exact: true }).click();
   await expect(page.getByRole("status").filter({ hasText: "need fixing" })).toContainText("1 of 2 rows need fixing; nothing was written.");
