@@ -1067,8 +1067,9 @@ pub async fn archive_issue(slug: String, issue_id: String, archived: bool) -> Re
     m.commit().await
 }
 
+/// The number of the organisation's issue `id`, if there is one.
 #[cfg(feature = "ssr")]
-async fn issue_number(m: &mut Member, id: Uuid) -> Result<Option<i32>, AppError> {
+pub(crate) async fn issue_number(m: &mut Member, id: Uuid) -> Result<Option<i32>, AppError> {
     Ok(sqlx::query_scalar!(
         "select number from issues where org_id = $1 and issue_id = $2",
         m.org_id,

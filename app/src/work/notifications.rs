@@ -164,17 +164,10 @@ pub async fn follow_issue(slug: String, issue_id: String, follow: bool) -> Resul
     let mut m = access::member(&slug, Permission::View).await?;
     let id = super::fields::parse_id(&issue_id)?;
     if follow {
-        let (org, me) = (m.org_id, m.user_id);
-        let found = sqlx::query_scalar!(
-            "select exists (select 1 from issues where org_id = $1 and issue_id = $2) as \"e!\"",
-            org,
-            id
-        )
-        .fetch_one(&mut *m.tx)
-        .await?;
-        if !found {
+        if super::issues::issue_number(&mut m, id).await?.is_none() {
             return Err(AppError::NotFound);
         }
+        let (org, me) = (m.org_id, m.user_id);
         add_follower(&mut m.tx, org, id, me).await?;
     } else {
         sqlx::query!(
@@ -194,11 +187,17 @@ pub async fn follow_issue(slug: String, issue_id: String, follow: bool) -> Resul
 pub async fn notification_preferences() -> Result<Vec<(Kind, Channel)>, AppError> {
     let me = access::signed_in().await?;
     let mut tx = me.begin().await?;
+    channels(&mut tx, me.user_id).await
+}
+
+/// Each kind with `user`'s channel for it, the default where they chose none.
+#[cfg(feature = "ssr")]
+async fn channels(conn: &mut PgConnection, user: Uuid) -> Result<Vec<(Kind, Channel)>, AppError> {
     let chosen = sqlx::query!(
         "select kind, channel from notification_preferences where user_id = $1",
-        me.user_id
+        user
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(conn)
     .await?;
     Ok(Kind::ALL
         .iter()
@@ -280,18 +279,7 @@ pub async fn unsubscribe(form: UnsubscribeForm) -> Result<(), AppError> {
         return Err(AppError::BadToken);
     }
     let mut tx = crate::tenancy::user_tx(&svc.pool, user).await?;
-    let chosen = sqlx::query!(
-        "select kind, channel from notification_preferences where user_id = $1",
-        user
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    for &kind in Kind::ALL {
-        let now = chosen
-            .iter()
-            .find(|c| c.kind == kind.as_str())
-            .and_then(|c| Channel::parse(&c.channel))
-            .unwrap_or(kind.default_channel());
+    for (kind, now) in channels(&mut tx, user).await? {
         set_channel(&mut tx, user, kind, now.without_email()).await?;
     }
     // Nothing waiting goes out either.
