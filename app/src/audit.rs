@@ -104,6 +104,8 @@ audit_actions! {
     OrganisationRenamed => "organisation.renamed",
     /// An organisation's address changed.
     OrganisationSlugChanged => "organisation.slug_changed",
+    /// An organisation's time zone (where its days begin and end) changed.
+    OrganisationTimeZoneChanged => "organisation.time_zone_changed",
     /// Someone was invited.
     InvitationCreated => "invitation.created",
     /// An invitation was sent again with a new link.

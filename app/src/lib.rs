@@ -52,6 +52,7 @@ use crate::pages::{
     business::BusinessPage,
     businesses::BusinessesPage,
     dashboard::DashboardPage,
+    digest::DigestPage,
     disclosure::DisclosurePage,
     home::HomePage,
     inbox::InboxPage,
@@ -116,6 +117,7 @@ lazy_pages!(
     OrganisationsRoute => OrganisationsPage,
     InviteRoute => InvitePage,
     DashboardRoute => DashboardPage,
+    DigestRoute => DigestPage,
     IssuesRoute => IssuesPage,
     IssueRoute => IssuePage,
     BoardRoute => BoardPage,
@@ -212,6 +214,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("issues") view={Lazy::<IssuesRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("issues/:number") view={Lazy::<IssueRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("board") view={Lazy::<BoardRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("digest") view={Lazy::<DigestRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("inbox") view={Lazy::<InboxRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("inbox/:id") view={Lazy::<ThreadRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("businesses") view={Lazy::<BusinessesRoute>::new()} ssr=SsrMode::Async/>

@@ -11,6 +11,7 @@ pub mod config;
 pub mod csrf;
 pub mod db;
 pub mod demo;
+pub mod digest;
 pub mod dev_tools;
 pub mod drain;
 pub mod email;

@@ -5,12 +5,62 @@ use std::{fmt::Write as _, sync::Arc, time::Duration};
 
 use app::{
     auth::two_factor::key::TwoFactorKey,
+    domain::Zone,
     email::{enqueue_email, escape_html, Email, EmailKind},
+    jobs::Job,
     tenancy::{act_for, set_tenant},
-    work::notifications::{unsubscribe_message, EmailNotifications},
+    work::notifications::{
+        notify_overdue, sentence, unsubscribe_message, EmailNotifications, Notifier,
+    },
 };
+use serde::{Deserialize, Serialize};
 
 use crate::jobs::{JobContext, JobError, Kind};
+
+/// The look, every quarter of an hour, for assigned issues that have become overdue where
+/// their organisation is: each assignee is told once per due date.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct Overdue;
+
+impl Job for Overdue {
+    const KIND: &'static str = "notifications.overdue";
+    const MAX_ATTEMPTS: i32 = 3;
+}
+
+pub fn overdue_kind(email_secs: i64) -> Kind {
+    Kind::new(
+        1,
+        Duration::from_secs(120),
+        move |_: Overdue, context: JobContext| async move {
+            let pool = context.pool();
+            let orgs = sqlx::query!(
+                r#"select org_id as "org_id!", slug as "slug!", time_zone as "time_zone!"
+                   from app_orgs_with_due_work()"#
+            )
+            .fetch_all(pool)
+            .await?;
+            let mut told = 0;
+            // Each organisation in its own transaction, as that tenant, on its own date.
+            for org in orgs {
+                let mut tx = pool.begin().await?;
+                set_tenant(&mut tx, org.org_id).await?;
+                let mut n = Notifier {
+                    conn: &mut tx,
+                    org: org.org_id,
+                    actor: None,
+                    email_secs,
+                };
+                let today = Zone::from_stored(&org.time_zone).today();
+                told += notify_overdue(&mut n, &org.slug, today)
+                    .await
+                    .map_err(|e| JobError::retry(format!("{e:?}")))?;
+                tx.commit().await?;
+            }
+            tracing::info!(issues = told, "overdue issues notified");
+            context.finish(pool.begin().await?).await
+        },
+    )
+}
 
 pub fn email_kind(public_url: String, key: TwoFactorKey) -> Kind {
     let public_url: Arc<str> = public_url.into();
@@ -64,7 +114,7 @@ async fn send(
         // Inside the organisation, the people who acted are fellow members whose names show.
         set_tenant(&mut tx, org.org_id).await?;
         let rows = sqlx::query!(
-            r#"select n.notification_id, coalesce(u.name, 'A former member') as "actor!", n.title, n.link
+            r#"select n.notification_id, n.kind, coalesce(u.name, 'A former member') as "actor!", n.title, n.link
                from notifications n left join users u on u.user_id = n.actor_id
                where n.org_id = $1 and n.user_id = $2 and n.email_due
                order by n.notification_id
@@ -81,7 +131,7 @@ async fn send(
                 .into_iter()
                 .map(|r| {
                     (
-                        format!("{} {}", r.actor, r.title),
+                        sentence(&r.kind, &r.actor, &r.title),
                         format!("{public_url}{}", r.link),
                     )
                 })

@@ -35,7 +35,7 @@ use crate::{
     access_guard, ai, billing, body_limit, cache_control, client_addr,
     config::Config,
     csrf::{self, CsrfPolicy},
-    db, dev_tools,
+    db, dev_tools, digest,
     drain::{self, Draining},
     email, enrichment, exports,
     headers::{security_headers, CspNonce, HeaderPolicy},
@@ -212,6 +212,12 @@ pub fn job_runner(config: &Config, pool: PgPool) -> jobs::Runner {
     let public_url = config.public_url.as_str().trim_end_matches('/').to_string();
     let mut kinds = vec![
         notifications::email_kind(public_url.clone(), server_key(config)),
+        notifications::overdue_kind(config.notification_email_secs),
+        digest::weekly_kind(),
+        digest::send_kind(
+            public_url.clone(),
+            config.anthropic.clone().map(ai::client::Anthropic::new),
+        ),
         jobs::admin::prune_kind(),
         retention::expire_kind(config.retention),
         exports::build_kind(public_url),
@@ -262,6 +268,13 @@ pub fn job_runner(config: &Config, pool: PgPool) -> jobs::Runner {
     let mut schedules = vec![
         jobs::Schedule::new::<jobs::admin::Prune>("jobs.prune", at_hour(3), DAY),
         jobs::Schedule::new::<retention::Expire>("retention.expire", at_hour(2), DAY),
+        // Days end at every quarter hour somewhere (Kathmandu is UTC+05:45).
+        jobs::Schedule::new::<notifications::Overdue>(
+            "notifications.overdue",
+            at_hour(0),
+            Duration::from_secs(900),
+        ),
+        jobs::Schedule::new::<digest::Weekly>("digest.weekly", at_hour(0), Duration::from_secs(3600)),
     ];
     if config.places.is_some() {
         schedules.push(jobs::Schedule::new::<enrichment::Refresh>(

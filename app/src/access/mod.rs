@@ -162,6 +162,14 @@ mod ssr {
             user_tx(&self.svc.pool, self.user_id).await
         }
 
+        /// The caller's time zone, read in `conn` (a transaction acting for them).
+        pub async fn zone(&self, conn: &mut sqlx::PgConnection) -> Result<crate::domain::Zone, AppError> {
+            let name = sqlx::query_scalar!("select time_zone from users where user_id = $1", self.user_id)
+                .fetch_optional(conn)
+                .await?;
+            Ok(name.map_or_else(crate::domain::Zone::utc, |n| crate::domain::Zone::from_stored(&n)))
+        }
+
         /// The request's one transaction, for a read that an owner-rights function answers for
         /// the caller: a page's reads share the connection its request holds (see
         /// [`RequestScope::shared`]).
@@ -288,6 +296,10 @@ mod ssr {
         pub data_version: i64,
         /// How the organisation's payments stand (the plan in force follows from it).
         pub billing: crate::plans::Billing,
+        /// The caller's time zone: every time they are shown is in it.
+        pub zone: crate::domain::Zone,
+        /// The organisation's: its days (and so what is overdue) begin and end in it.
+        pub org_zone: crate::domain::Zone,
         pub meta: RequestMeta,
         /// The request's transaction, scoped to this organisation; see [`RequestScope`].
         pub tx: TenantTx,
@@ -361,6 +373,8 @@ mod ssr {
             require_two_factor: found.require_two_factor,
             data_version: found.data_version,
             billing: found.billing,
+            zone: found.zone,
+            org_zone: found.org_zone,
             meta: request_meta(),
             tx,
         };
@@ -369,6 +383,16 @@ mod ssr {
     }
 
     impl Member {
+        /// `at` as the caller is shown it: in their zone, relative to now.
+        pub fn moment(&self, at: time::OffsetDateTime) -> crate::domain::Moment {
+            self.zone.moment(at)
+        }
+
+        /// The organisation's date today: an issue due before it is overdue.
+        pub fn today(&self) -> time::Date {
+            self.org_zone.today()
+        }
+
         /// A further check inside a function, such as the Owner-only rule about Admins.
         pub fn require(&self, permission: Permission) -> Result<(), AppError> {
             if self.role.allows(permission) {

@@ -63,6 +63,10 @@ pub struct Resolved {
     pub data_version: i64,
     /// How the organisation's payments stand.
     pub billing: crate::plans::Billing,
+    /// The caller's time zone, in which they are shown every time.
+    pub zone: crate::domain::Zone,
+    /// The organisation's, in which its days begin and end.
+    pub org_zone: crate::domain::Zone,
 }
 
 impl RequestScope {
@@ -209,6 +213,8 @@ struct EnterRow {
     plan: Option<String>,
     billing_status: Option<String>,
     grace_ends_at: Option<time::OffsetDateTime>,
+    user_time_zone: Option<String>,
+    org_time_zone: Option<String>,
 }
 
 impl EnterRow {
@@ -227,6 +233,8 @@ impl EnterRow {
                 &self.billing_status?,
                 self.grace_ends_at.map(time::OffsetDateTime::unix_timestamp),
             ),
+            zone: crate::domain::Zone::from_stored(&self.user_time_zone?),
+            org_zone: crate::domain::Zone::from_stored(&self.org_time_zone?),
         })
     }
 }
@@ -248,7 +256,7 @@ async fn enter_organisation(
     Ok(sqlx::query_as!(
         EnterRow,
         "select sign_in, org_id, slug, name, role, require_two_factor, verified, has_two_factor,
-                data_version, plan, billing_status, grace_ends_at
+                data_version, plan, billing_status, grace_ends_at, user_time_zone, org_time_zone
          from app_enter_organisation($1, $2, $3, $4)",
         slug,
         claim.caller().user_id,

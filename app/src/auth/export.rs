@@ -86,7 +86,7 @@ pub async fn export_my_data() -> Result<PersonalExport, AppError> {
     let now = time::OffsetDateTime::now_utc();
 
     let a = sqlx::query!(
-        r#"select name, email::text as "email!", created_at, email_verified_at,
+        r#"select name, email::text as "email!", created_at, email_verified_at, time_zone, weekly_digest,
                   exists (select 1 from user_two_factor t where t.user_id = u.user_id and t.enabled_at is not null) as "two_factor!"
            from users u where user_id = $1"#,
         user
@@ -99,6 +99,8 @@ pub async fn export_my_data() -> Result<PersonalExport, AppError> {
         "created_at": when(a.created_at),
         "email_confirmed_at": a.email_verified_at.map(when),
         "two_factor_sign_in": a.two_factor,
+        "time_zone": a.time_zone,
+        "weekly_digest": a.weekly_digest,
     });
     let sessions: Vec<Value> = sqlx::query!(
         "select user_session_id, created_at, last_seen_at, host(ip) as ip, user_agent

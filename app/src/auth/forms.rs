@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use {
     crate::{
-        domain::{EmailAddress, NewPassword, PersonName},
+        domain::{EmailAddress, NewPassword, PersonName, Zone},
         error::AppError,
     },
     secrecy::SecretString,
@@ -39,6 +39,9 @@ pub struct SignUpForm {
     pub name: String,
     pub email: String,
     pub password: String,
+    /// The browser's time zone, as its page found it (empty where it could not).
+    #[serde(default)]
+    pub time_zone: String,
 }
 
 impl fmt::Debug for SignUpForm {
@@ -47,6 +50,7 @@ impl fmt::Debug for SignUpForm {
             .field("name", &self.name)
             .field("email", &self.email)
             .field("password", &REDACTED)
+            .field("time_zone", &self.time_zone)
             .finish()
     }
 }
@@ -57,10 +61,16 @@ pub struct SignUpInput {
     name: PersonName,
     email: EmailAddress,
     password: SecretString,
+    zone: Zone,
 }
 
 #[cfg(feature = "ssr")]
 impl SignUpInput {
+    /// Where the person is, as their browser guessed; UTC when it could not.
+    pub fn zone(&self) -> &Zone {
+        &self.zone
+    }
+
     pub fn name(&self) -> &PersonName {
         &self.name
     }
@@ -88,6 +98,7 @@ impl TryFrom<SignUpForm> for SignUpInput {
             name,
             email,
             password: SecretString::from(password.into_inner()),
+            zone: Zone::guessed(&form.time_zone),
         })
     }
 }
@@ -410,6 +421,7 @@ mod tests {
             name: name.into(),
             email: email.into(),
             password: password.into(),
+            time_zone: String::new(),
         };
         let field = |f: SignUpForm| match SignUpInput::try_from(f) {
             Err(AppError::Invalid { field, .. }) => field,

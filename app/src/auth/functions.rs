@@ -58,12 +58,13 @@ pub async fn sign_up(form: SignUpForm) -> Result<(), AppError> {
     let new_user = uuid::Uuid::new_v4();
     let mut tx = user_tx(&svc.pool, new_user).await?;
     let created = sqlx::query_scalar!(
-        "insert into users (user_id, email, name, password_hash) values ($1, $2, $3, $4)
+        "insert into users (user_id, email, name, password_hash, time_zone) values ($1, $2, $3, $4, $5)
          on conflict (email) do nothing returning user_id",
         new_user,
         email.as_str() as _,
         name.as_str(),
-        hash
+        hash,
+        input.zone().name()
     )
     .fetch_optional(&mut *tx)
     .await?;
@@ -535,13 +536,14 @@ pub async fn change_password(form: ChangePasswordForm) -> Result<(), AppError> {
 pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
     let me = access::signed_in().await?;
     let (user_id, this_session) = (me.user_id, me.user_session_id);
+    let mut tx = me.begin().await?;
+    let zone = me.zone(&mut tx).await?;
     let rows = sqlx::query!(
-        r#"select user_session_id, host(ip) as ip, user_agent,
-                  to_char(last_seen_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI "UTC"') as "last_seen!"
+        r#"select user_session_id, host(ip) as ip, user_agent, last_seen_at
            from user_sessions where user_id = $1 order by last_seen_at desc"#,
         user_id
     )
-    .fetch_all(&mut *me.begin().await?)
+    .fetch_all(&mut *tx)
     .await?;
     Ok(rows
         .into_iter()
@@ -549,7 +551,7 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
             id: r.user_session_id.to_string(),
             device: describe_device(r.user_agent.as_deref()),
             ip: r.ip.unwrap_or_else(|| "unknown".into()),
-            last_seen: r.last_seen,
+            last_seen: zone.moment(r.last_seen_at),
             current: r.user_session_id == this_session,
         })
         .collect())

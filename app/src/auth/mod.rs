@@ -15,6 +15,7 @@ pub mod recent_proof;
 pub mod services;
 #[cfg(feature = "ssr")]
 pub mod session;
+pub mod time_zone;
 #[cfg(feature = "ssr")]
 pub mod tokens;
 pub mod two_factor;
@@ -59,6 +60,6 @@ pub struct SessionInfo {
     pub id: String,
     pub device: String,
     pub ip: String,
-    pub last_seen: String,
+    pub last_seen: crate::domain::Moment,
     pub current: bool,
 }

@@ -31,7 +31,7 @@ fn Attribution(facts: GoogleFacts) -> impl IntoView {
                 Some(url) => view! { <a href=url rel="noopener noreferrer" target="_blank">"Google Maps"</a> }.into_any(),
                 None => view! { "Google Maps" }.into_any(),
             }}
-            {facts.fetched_on.map(|d| format!(", fetched on {d}"))}
+            {facts.fetched_on.map(|d| view! { ", fetched " <crate::components::moment::When at=d/> })}
             "."
         </p>
     }

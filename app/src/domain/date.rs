@@ -32,6 +32,19 @@ pub fn parse_date(input: &str) -> Result<Date, DateError> {
     Date::from_calendar_date(year, month, day).map_err(|_| DateError)
 }
 
+/// "1 Dec 2026": a date as a sentence says it.
+pub fn long_date(date: Date) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {} {}",
+        date.day(),
+        MONTHS[usize::from(u8::from(date.month())) - 1],
+        date.year()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +87,12 @@ mod tests {
     #[test]
     fn the_latest_date_is_the_last_day_of_9999() {
         assert_eq!(parse_date("9999-12-31").unwrap().to_string(), "9999-12-31");
+    }
+
+    #[test]
+    fn long_dates_name_the_month() {
+        let d = |s| long_date(parse_date(s).unwrap());
+        assert_eq!(d("2026-12-01"), "1 Dec 2026");
+        assert_eq!(d("0999-01-31"), "31 Jan 999");
     }
 }

@@ -10,6 +10,7 @@ pub mod name;
 pub mod password;
 pub mod slug;
 pub mod text;
+pub mod time_zone;
 
 pub use business::{Address, BusinessName, Notes, Phone, Tags, Website};
 pub use date::parse_date;
@@ -19,3 +20,6 @@ pub use message::MessageBody;
 pub use name::{OrgName, PersonName};
 pub use password::NewPassword;
 pub use slug::Slug;
+pub use time_zone::Moment;
+#[cfg(feature = "ssr")]
+pub use time_zone::Zone;

@@ -52,6 +52,8 @@ pub enum EmailKind {
     ErasureReceipt,
     /// A member's notifications of the last few minutes, together.
     Notifications,
+    /// A member's weekly digest of one organisation.
+    Digest,
 }
 
 impl EmailKind {
@@ -70,6 +72,7 @@ impl EmailKind {
             EmailKind::ExportReady => "export_ready",
             EmailKind::ErasureReceipt => "erasure_receipt",
             EmailKind::Notifications => "notifications",
+            EmailKind::Digest => "digest",
         }
     }
 }

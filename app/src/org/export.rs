@@ -25,9 +25,9 @@ pub struct ExportStatus {
     pub done: i64,
     pub total: i64,
     /// When it was asked for (UTC).
-    pub requested_at: String,
+    pub requested_at: crate::domain::Moment,
     /// Until when it can be downloaded (UTC), once ready.
-    pub expires_at: Option<String>,
+    pub expires_at: Option<crate::domain::Moment>,
     pub size_bytes: Option<i64>,
 }
 
@@ -203,8 +203,7 @@ async fn latest(m: &mut crate::access::Member) -> Result<Option<ExportStatus>, A
     let row = sqlx::query!(
         r#"select case when status = 'ready' and expires_at <= now() then 'expired' else status end as "status!",
                   items_done, items_total, size_bytes,
-                  to_char(created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "requested!",
-                  to_char(expires_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as expires
+                  created_at, expires_at
            from org_exports where org_id = $1 order by created_at desc limit 1"#,
         m.org_id
     )
@@ -215,8 +214,8 @@ async fn latest(m: &mut crate::access::Member) -> Result<Option<ExportStatus>, A
             state: ExportState::parse(&r.status)?,
             done: r.items_done,
             total: r.items_total,
-            requested_at: r.requested,
-            expires_at: r.expires,
+            requested_at: m.moment(r.created_at),
+            expires_at: r.expires_at.map(|at| m.moment(at)),
             size_bytes: r.size_bytes,
         })
     }))
@@ -231,7 +230,7 @@ mod tests {
             state,
             done,
             total,
-            requested_at: String::new(),
+            requested_at: Default::default(),
             expires_at: None,
             size_bytes: None,
         }

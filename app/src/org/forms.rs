@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use {
     crate::{
-        domain::{EmailAddress, OrgName, Slug},
+        domain::{EmailAddress, OrgName, Slug, Zone},
         error::AppError,
         roles::Role,
     },
@@ -149,12 +149,16 @@ impl TryFrom<ChangeRoleForm> for ChangeRoleInput {
 pub struct SettingsForm {
     pub name: String,
     pub new_slug: String,
+    /// An IANA name; empty leaves the zone as it is.
+    #[serde(default)]
+    pub time_zone: String,
 }
 
 #[cfg(feature = "ssr")]
 pub struct SettingsInput {
     name: OrgName,
     new_slug: Slug,
+    zone: Option<Zone>,
 }
 
 #[cfg(feature = "ssr")]
@@ -166,6 +170,10 @@ impl SettingsInput {
     pub fn new_slug(&self) -> &Slug {
         &self.new_slug
     }
+
+    pub fn zone(&self) -> Option<&Zone> {
+        self.zone.as_ref()
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -176,6 +184,10 @@ impl TryFrom<SettingsForm> for SettingsInput {
         Ok(Self {
             name: OrgName::parse(&form.name).map_err(|e| AppError::invalid("name", e))?,
             new_slug: Slug::parse(&form.new_slug).map_err(|e| AppError::invalid("new_slug", e))?,
+            zone: match form.time_zone.trim() {
+                "" => None,
+                z => Some(Zone::parse(z).map_err(|e| AppError::invalid("time_zone", e))?),
+            },
         })
     }
 }

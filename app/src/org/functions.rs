@@ -69,13 +69,13 @@ pub async fn list_organisations() -> Result<Vec<OrgSummary>, AppError> {
 pub async fn create_organisation(form: CreateOrganisationForm) -> Result<(), AppError> {
     let me = access::signed_in().await?;
     let mut tx = me.begin().await?;
-    let verified = sqlx::query_scalar!(
-        r#"select email_verified_at is not null as "verified!" from users where user_id = $1"#,
+    let creator = sqlx::query!(
+        r#"select email_verified_at is not null as "verified!", time_zone from users where user_id = $1"#,
         me.user_id
     )
     .fetch_one(&mut *tx)
     .await?;
-    if !verified {
+    if !creator.verified {
         return Err(AppError::Unverified);
     }
     // Checked after verification, so an unverified user hears first what they must do.
@@ -88,12 +88,15 @@ pub async fn create_organisation(form: CreateOrganisationForm) -> Result<(), App
     let base = chosen
         .clone()
         .unwrap_or_else(|| Slug::derive(name.as_str()));
+    // Its days are its first Owner's until its settings say otherwise.
     sqlx::query!(
-        "insert into organisations (org_id, name, slug, plan) values ($1, $2, $3::text::citext, $4)",
+        "insert into organisations (org_id, name, slug, plan, time_zone)
+         values ($1, $2, $3::text::citext, $4, $5)",
         org_id,
         name.as_str(),
         base.as_str(),
-        me.svc.billing.new_organisations.as_str()
+        me.svc.billing.new_organisations.as_str(),
+        creator.time_zone
     )
     .execute(&mut *tx)
     .await?;
@@ -186,6 +189,7 @@ pub async fn current_org(slug: String) -> Result<OrgContext, AppError> {
         role: m.role,
         user_id: m.user_id.to_string(),
         require_two_factor: m.require_two_factor,
+        time_zone: m.org_zone.name().to_string(),
         payment,
     })
 }
@@ -195,7 +199,7 @@ pub async fn list_members(slug: String) -> Result<Vec<MemberInfo>, AppError> {
     let mut m = access::member(&slug, Permission::View).await?;
     let rows = sqlx::query!(
         r#"select m.user_id, u.name, u.email::text as "email!", m.role,
-                  to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD') as "joined!",
+                  m.created_at as joined,
                   m.user_id in (select app_members_with_two_factor()) as "two_factor!"
            from memberships m join users u on u.user_id = m.user_id
            where m.org_id = $1
@@ -212,7 +216,7 @@ pub async fn list_members(slug: String) -> Result<Vec<MemberInfo>, AppError> {
                 user_id: r.user_id.to_string(),
                 name: r.name,
                 email: r.email,
-                joined: r.joined,
+                joined: m.moment(r.joined),
                 two_factor: r.two_factor,
             })
         })
@@ -224,8 +228,7 @@ pub async fn list_invitations(slug: String) -> Result<Vec<InvitationInfo>, AppEr
     let mut m = access::member(&slug, Permission::InviteMembers).await?;
     let rows = sqlx::query!(
         r#"select i.invitation_id, i.email::text as "email!", i.role, coalesce(u.name, 'a former member') as "invited_by!",
-                  to_char(i.sent_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "sent!",
-                  to_char(i.expires_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "expires!",
+                  i.sent_at, i.expires_at,
                   i.expires_at <= now() as "expired!"
            from invitations i left join users u on u.user_id = i.invited_by
            where i.org_id = $1 and i.accepted_at is null and i.revoked_at is null
@@ -242,8 +245,8 @@ pub async fn list_invitations(slug: String) -> Result<Vec<InvitationInfo>, AppEr
                 id: r.invitation_id.to_string(),
                 email: r.email,
                 invited_by: r.invited_by,
-                sent: r.sent,
-                expires: r.expires,
+                sent: m.moment(r.sent_at),
+                expires: m.moment(r.expires_at),
                 expired: r.expired,
             })
         })
@@ -602,6 +605,22 @@ pub async fn update_settings(slug: String, form: SettingsForm) -> Result<(), App
         )
         .await?;
     }
+    if let Some(zone) = input.zone().filter(|z| **z != m.org_zone) {
+        sqlx::query!(
+            "update organisations set time_zone = $2 where org_id = $1",
+            m.org_id,
+            zone.name()
+        )
+        .execute(&mut *m.tx)
+        .await?;
+        let summary = format!(
+            "Changed the time zone from {} to {}",
+            m.org_zone.name(),
+            zone.name()
+        );
+        m.audit(AuditAction::OrganisationTimeZoneChanged, None, &summary)
+            .await?;
+    }
     m.commit().await?;
     leptos_axum::redirect(&format!("/o/{}/settings?saved", new_slug.as_str()));
     Ok(())
@@ -698,23 +717,24 @@ async fn audit_entries(
     limit: i64,
 ) -> Result<Vec<AuditEntry>, AppError> {
     let rows = sqlx::query!(
-        r#"select event_id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' as "at!",
+        r#"select event_id, occurred_at,
                   coalesce(actor_email, '') as "actor!", action, coalesce(target, '') as "target!", summary,
                   coalesce(host(ip), '') as "ip!", coalesce(user_agent, '') as "user_agent!"
            from org_audit_events
            where org_id = $1
              and ($2::text is null or action = $2 or action like $2 || '.%')
              and ($3::text is null or actor_email ilike '%' || $3 || '%')
-             and ($4::date is null or occurred_at >= $4::date)
-             and ($5::date is null or occurred_at < $5::date + 1)
+             and ($4::timestamptz is null or occurred_at >= $4)
+             and ($5::timestamptz is null or occurred_at < $5)
              and ($6::bigint is null or event_id < $6)
            order by event_id desc
            limit $7"#,
         m.org_id,
         f.action(),
         f.actor(),
-        f.from(),
-        f.to(),
+        // The days are the viewer's, from midnight to midnight where they are.
+        f.from().map(|d| m.zone.start_of(d)),
+        f.to().and_then(|d| d.next_day()).map(|d| m.zone.start_of(d)),
         before,
         limit
     )
@@ -724,7 +744,7 @@ async fn audit_entries(
         .into_iter()
         .map(|r| AuditEntry {
             id: r.event_id,
-            at: r.at,
+            at: m.moment(r.occurred_at),
             actor: r.actor,
             action: r.action,
             target: r.target,
@@ -775,7 +795,7 @@ pub async fn export_audit_csv(slug: String, form: AuditFilterForm) -> Result<Str
         ],
         entries.iter().map(|e| {
             vec![
-                e.at.clone(),
+                e.at.utc.clone(),
                 e.actor.clone(),
                 e.action.clone(),
                 e.target.clone(),
@@ -893,7 +913,7 @@ pub async fn accept_invitation(token: String) -> Result<(), AppError> {
             let mut n = Notifier {
                 conn: &mut tx,
                 org: invitation.org_id,
-                actor: me.user_id,
+                actor: Some(me.user_id),
                 email_secs: me.svc.notification_email_secs,
             };
             notify(&mut n, notice).await?;

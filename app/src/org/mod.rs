@@ -25,6 +25,8 @@ pub struct OrgContext {
     pub user_id: String,
     /// Whether every member must use two-factor sign-in.
     pub require_two_factor: bool,
+    /// Where its days begin and end ("Europe/London").
+    pub time_zone: String,
     /// A payment owed, which every page of the organisation says.
     pub payment: Option<crate::billing::PaymentNotice>,
 }
@@ -35,7 +37,7 @@ pub struct MemberInfo {
     pub name: String,
     pub email: String,
     pub role: Role,
-    pub joined: String,
+    pub joined: crate::domain::Moment,
     /// Whether the member signs in with two-factor.
     pub two_factor: bool,
 }
@@ -46,8 +48,8 @@ pub struct InvitationInfo {
     pub email: String,
     pub role: Role,
     pub invited_by: String,
-    pub sent: String,
-    pub expires: String,
+    pub sent: crate::domain::Moment,
+    pub expires: crate::domain::Moment,
     pub expired: bool,
 }
 
@@ -63,7 +65,7 @@ pub struct InvitationDetails {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,
-    pub at: String,
+    pub at: crate::domain::Moment,
     pub actor: String,
     pub action: String,
     pub target: String,

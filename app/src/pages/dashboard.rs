@@ -27,6 +27,7 @@ const COMPETITOR: Hue = Hue::Amber;
 pub fn DashboardPage() -> impl IntoView {
     let ctx = expect_context::<OrgContext>();
     let slug = ctx.slug.clone();
+    let digest = format!("/o/{}/digest", ctx.slug);
     let data = Resource::new(
         move || DashboardQuery {
             site: query("site"),
@@ -36,6 +37,7 @@ pub fn DashboardPage() -> impl IntoView {
     );
     view! {
         <h1>"Dashboard"</h1>
+        <p><leptos_router::components::A href=digest>"The weekly digest of these figures"</leptos_router::components::A></p>
         <Transition fallback=|| view! { <p aria-busy="true">"Loading the figures…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {

@@ -9,6 +9,7 @@ use crate::{
     components::{
         address::{next_page, query},
         choices::{choices_resource, ChoiceSelect, NamedSelect},
+        moment::When,
         problem::LoadProblem,
     },
     org::OrgContext,
@@ -140,7 +141,7 @@ fn ThreadTable(threads: Vec<ThreadSummary>, slug: String) -> impl IntoView {
                             </td>
                             <td>{t.assignee.unwrap_or_else(|| "Nobody".into())}</td>
                             <td>{t.business.unwrap_or_default()}</td>
-                            <td>{t.last_message_at}<br/><span class="muted">{format!("{} messages", t.messages)}</span></td>
+                            <td><When at=t.last_message_at/><br/><span class="muted">{format!("{} messages", t.messages)}</span></td>
                         </tr>
                     }
                 }).collect_view()}

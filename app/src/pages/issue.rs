@@ -10,6 +10,8 @@ use crate::{
         choices::{choices_resource, ChoiceSelect, ChoicesResource, NamedSelect},
         forms::{action_error, Confirm, CsrfField, FormError, Submit},
         linked_text::LinkedText,
+        mention_box::MentionBox,
+        moment::When,
         problem::LoadProblem,
     },
     error::AppError,
@@ -83,7 +85,7 @@ pub fn IssuePage() -> impl IntoView {
                                 })}
                                 <Description issue=i.clone() editable=can_edit/>
                                 <Activity comments=i.comments.clone() changes=i.timeline.clone()/>
-                                {can_edit.then(|| view! { <CommentForm comment issue_id=s.id.clone()/> })}
+                                {can_edit.then(|| view! { <CommentForm comment choices issue_id=s.id.clone()/> })}
                             </div>
                             <aside class="issue-side" aria-label="Details">
                                 {if can_edit {
@@ -160,7 +162,7 @@ fn Origin(issue: Issue) -> impl IntoView {
     let slug = expect_context::<OrgContext>().slug;
     view! {
         <dl class="facts">
-            <dt>"Opened"</dt><dd>{format!("{} by {}", issue.created_at, issue.created_by)}</dd>
+            <dt>"Opened"</dt><dd><When at=issue.created_at/>" by "{issue.created_by}</dd>
             {(!issue.conversations.is_empty()).then(|| view! {
                 <dt>"From the inbox"</dt>
                 <dd>{issue.conversations.into_iter().map(|c| view! {
@@ -227,8 +229,8 @@ fn Activity(comments: Vec<Comment>, changes: Vec<Change>) -> impl IntoView {
         Change(Change),
     }
     let at = |e: &Entry| match e {
-        Entry::Comment(c) => c.at.clone(),
-        Entry::Change(c) => c.at.clone(),
+        Entry::Comment(c) => c.at.utc.clone(),
+        Entry::Change(c) => c.at.utc.clone(),
     };
     let mut entries: Vec<Entry> = changes
         .into_iter()
@@ -236,7 +238,7 @@ fn Activity(comments: Vec<Comment>, changes: Vec<Change>) -> impl IntoView {
         .chain(comments.into_iter().map(Entry::Comment))
         .collect();
     // The times are written year first, so they sort as text; a stable sort keeps each kind's
-    // own order within a minute.
+    // own order within a second.
     entries.sort_by_key(at);
     view! {
         <section aria-labelledby="activity-heading">
@@ -245,13 +247,13 @@ fn Activity(comments: Vec<Comment>, changes: Vec<Change>) -> impl IntoView {
                 {entries.into_iter().map(|e| match e {
                     Entry::Comment(c) => view! {
                         <li class="card comment">
-                            <p class="muted">{format!("{} commented · {}", c.author, c.at)}</p>
+                            <p class="muted">{c.author}" commented · "<When at=c.at/></p>
                             <LinkedText class="plain-text" text=c.body/>
                         </li>
                     }.into_any(),
                     Entry::Change(c) => view! {
                         <li class="change">
-                            <span class="muted">{c.at.clone()}</span> " " {c.actor.clone()} " " {describe(&c)}
+                            <span class="muted"><When at=c.at.clone()/></span> " " {c.actor.clone()} " " {describe(&c)}
                         </li>
                     }.into_any(),
                 }).collect_view()}
@@ -275,7 +277,11 @@ fn describe(c: &Change) -> String {
 }
 
 #[component]
-fn CommentForm(comment: ServerAction<AddComment>, issue_id: String) -> impl IntoView {
+fn CommentForm(
+    comment: ServerAction<AddComment>,
+    choices: ChoicesResource,
+    issue_id: String,
+) -> impl IntoView {
     let slug = expect_context::<OrgContext>().slug;
     let error = action_error(comment);
     view! {
@@ -285,7 +291,8 @@ fn CommentForm(comment: ServerAction<AddComment>, issue_id: String) -> impl Into
             <input type="hidden" name="issue_id" value=issue_id/>
             <div class="field">
                 <label for="c-body">"Add a comment"</label>
-                <textarea id="c-body" name="body" rows="3" required></textarea>
+                <MentionBox choices id="c-body" name="body" cleared=Signal::derive(move || comment.version().get())/>
+                <p class="muted">"Type @ and a name to mention a member: they are told."</p>
             </div>
             <FormError error fields=&[]/>
             <Submit pending=comment.pending() label="Comment"/>

@@ -3,6 +3,7 @@ pub mod board;
 pub mod business;
 pub mod businesses;
 pub mod dashboard;
+pub mod digest;
 pub mod disclosure;
 pub mod home;
 pub mod inbox;

@@ -15,6 +15,7 @@ use crate::{
         choices::{choices_resource, ChoiceSelect, ChoicesResource, NamedSelect},
         forms::{action_error, CsrfField, FormError},
         linked_text::LinkedText,
+        moment::When,
         poll::poll_while,
         problem::LoadProblem,
     },
@@ -155,7 +156,7 @@ fn Message(message: MessageView, images_shown: bool) -> impl IntoView {
     view! {
         <li class=format!("card {kind}")>
             <p class="muted">
-                {message.from} " · " {message.at}
+                {message.from} " · " <When at=message.at/>
                 {message.ai_draft.map(|edited| view! { " · " <span class="badge">{if edited { "AI draft, edited" } else { "AI draft, sent as written" }}</span> })}
                 {(message.direction == Direction::Note).then(|| view! { " · " <strong>"Internal note, never sent"</strong> })}
                 {delivery.map(|d| view! { " · " <span role="status">{d}</span> })}

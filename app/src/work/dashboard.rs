@@ -194,11 +194,12 @@ async fn compute(m: &mut access::Member, filter: DashboardFilter) -> Result<Dash
     // All open work in one pass over the status index; the figures are sums of these groups.
     let open = sqlx::query!(
         r#"select business_id, priority, count(*) as "open!",
-                  count(*) filter (where due_on < current_date) as "overdue!"
+                  count(*) filter (where due_on < $2) as "overdue!"
            from issues
            where org_id = $1 and issue_is_open(status) and archived_at is null
            group by business_id, priority"#,
-        org
+        org,
+        m.today()
     )
     .fetch_all(&mut *m.tx)
     .await?;

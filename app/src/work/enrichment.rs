@@ -77,8 +77,8 @@ pub struct GoogleFacts {
     pub status: Option<String>,
     /// The place on Google Maps: every view of these facts links to it.
     pub maps_url: Option<String>,
-    /// "2026-11-30".
-    pub fetched_on: Option<String>,
+    /// When Google was last asked.
+    pub fetched_on: Option<crate::domain::Moment>,
 }
 
 impl GoogleFacts {
@@ -349,7 +349,7 @@ pub async fn business_enrichment(slug: String, form: BusinessRef) -> Result<Enri
     let r = sqlx::query!(
         r#"select enrichment, formatted_address, maps_phone, maps_website, opening_hours,
                   rating::text as rating, rating_count, business_status, maps_url,
-                  to_char(enriched_at at time zone 'UTC', 'YYYY-MM-DD') as fetched_on
+                  enriched_at
            from businesses where org_id = $1 and business_id = $2"#,
         m.org_id,
         id
@@ -380,7 +380,7 @@ pub async fn business_enrichment(slug: String, form: BusinessRef) -> Result<Enri
         rating_count: r.rating_count,
         status: r.business_status,
         maps_url: r.maps_url,
-        fetched_on: r.fetched_on,
+        fetched_on: r.enriched_at.map(|at| m.moment(at)),
     });
     Ok(Enrichment {
         configured: m.svc.enrichment,

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{IssueKind, Priority, Status};
-use crate::{auth::client::CsrfClient, error::AppError};
+use crate::{auth::client::CsrfClient, domain::Moment, error::AppError};
 
 #[cfg(feature = "ssr")]
 use {
@@ -49,7 +49,7 @@ pub struct IssuePage {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Comment {
     pub author: String,
-    pub at: String,
+    pub at: Moment,
     pub body: String,
 }
 
@@ -57,7 +57,7 @@ pub struct Comment {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     pub actor: String,
-    pub at: String,
+    pub at: Moment,
     pub field: String,
     pub from: Option<String>,
     pub to: Option<String>,
@@ -69,7 +69,7 @@ pub struct Issue {
     pub description: String,
     pub assignee_id: Option<String>,
     pub created_by: String,
-    pub created_at: String,
+    pub created_at: Moment,
     pub comments: Vec<Comment>,
     pub timeline: Vec<Change>,
     /// The inbox conversations the issue was opened from: id and subject.
@@ -382,7 +382,7 @@ async fn read_page(m: &mut Member, f: &IssueFilter) -> Result<IssuePage, AppErro
         Row,
         r#"select i.issue_id, i.number, i.title, i.kind, i.priority, i.status, i.business_id,
                   b.name as "business?", u.name as "assignee?", i.due_on::text as due_on,
-                  coalesce(i.due_on < current_date and issue_is_open(i.status), false) as "overdue!",
+                  coalesce(i.due_on < $14 and issue_is_open(i.status), false) as "overdue!",
                   i.version, priority_rank(i.priority) as "rank!", issue_due_key(i.due_on) as "due_key!"
            from issues i
            left join businesses b on b.org_id = i.org_id and b.business_id = i.business_id
@@ -392,7 +392,7 @@ async fn read_page(m: &mut Member, f: &IssueFilter) -> Result<IssuePage, AppErro
              and ($3::text is null or i.priority = $3)
              and ($4::uuid is null or i.assignee_id = $4)
              and ($5::uuid is null or i.business_id = $5)
-             and (not $6 or (i.due_on < current_date and issue_is_open(i.status)))
+             and (not $6 or (i.due_on < $14 and issue_is_open(i.status)))
              and ($8::int is null or case $7
                  when 'oldest' then i.number > $8
                  when 'priority' then priority_rank(i.priority) > $9
@@ -424,6 +424,7 @@ async fn read_page(m: &mut Member, f: &IssueFilter) -> Result<IssuePage, AppErro
         PAGE + 1,
         f.search.as_deref(),
         f.archived,
+        m.today(),
     )
     .fetch_all(&mut *m.tx)
     .await?;
@@ -445,10 +446,10 @@ pub async fn get_issue(slug: String, number: i32) -> Result<Issue, AppError> {
     let r = sqlx::query!(
         r#"select i.issue_id, i.number, i.title, i.kind, i.priority, i.status, i.business_id,
                   b.name as "business?", u.name as "assignee?", i.due_on::text as due_on,
-                  coalesce(i.due_on < current_date and issue_is_open(i.status), false) as "overdue!",
+                  coalesce(i.due_on < $4 and issue_is_open(i.status), false) as "overdue!",
                   i.version, priority_rank(i.priority) as "rank!", issue_due_key(i.due_on) as "due_key!",
                   i.description, i.assignee_id, coalesce(c.name, 'a former member') as "created_by!",
-                  to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "created_at!",
+                  i.created_at,
                   i.archived_at is not null as "archived!",
                   exists (select 1 from issue_followers f
                           where f.org_id = i.org_id and f.issue_id = i.issue_id and f.user_id = $3) as "following!"
@@ -459,33 +460,46 @@ pub async fn get_issue(slug: String, number: i32) -> Result<Issue, AppError> {
            where i.org_id = $1 and i.number = $2"#,
         m.org_id,
         number,
-        m.user_id
+        m.user_id,
+        m.today()
     )
     .fetch_optional(&mut *m.tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    let comments = sqlx::query_as!(
-        Comment,
-        r#"select coalesce(u.name, 'a former member') as "author!", body,
-                  to_char(c.created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "at!"
+    let comments = sqlx::query!(
+        r#"select coalesce(u.name, 'a former member') as "author!", body, c.created_at
            from issue_comments c left join users u on u.user_id = c.author_id
            where c.org_id = $1 and c.issue_id = $2 order by c.created_at, c.comment_id"#,
         m.org_id,
         r.issue_id
     )
     .fetch_all(&mut *m.tx)
-    .await?;
-    let timeline = sqlx::query_as!(
-        Change,
-        r#"select coalesce(u.name, 'a former member') as "actor!", field, old_value as "from", new_value as "to",
-                  to_char(e.created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "at!"
+    .await?
+    .into_iter()
+    .map(|c| Comment {
+        author: c.author,
+        at: m.moment(c.created_at),
+        body: c.body,
+    })
+    .collect();
+    let timeline = sqlx::query!(
+        r#"select coalesce(u.name, 'a former member') as "actor!", field, old_value, new_value, e.created_at
            from issue_events e left join users u on u.user_id = e.actor_id
            where e.org_id = $1 and e.issue_id = $2 order by e.event_id"#,
         m.org_id,
         r.issue_id
     )
     .fetch_all(&mut *m.tx)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|e| Change {
+        actor: e.actor,
+        at: m.moment(e.created_at),
+        field: e.field,
+        from: e.old_value,
+        to: e.new_value,
+    })
+    .collect();
     let conversations = sqlx::query!(
         "select thread_id, subject from inbox_threads where org_id = $1 and issue_id = $2
          order by created_at",
@@ -523,7 +537,7 @@ pub async fn get_issue(slug: String, number: i32) -> Result<Issue, AppError> {
         description: r.description,
         assignee_id: r.assignee_id.map(|a| a.to_string()),
         created_by: r.created_by,
-        created_at: r.created_at,
+        created_at: m.moment(r.created_at),
         comments,
         timeline,
         conversations,

@@ -90,6 +90,7 @@ pub mod board;
 pub mod businesses;
 pub mod csv_io;
 pub mod dashboard;
+pub mod digest;
 pub mod enrichment;
 #[cfg(feature = "ssr")]
 pub(crate) mod fields;

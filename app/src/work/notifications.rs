@@ -76,7 +76,7 @@ pub struct Notification {
     /// The whole sentence: who did what.
     pub text: String,
     pub link: String,
-    pub at: String,
+    pub at: crate::domain::Moment,
     pub read: bool,
 }
 
@@ -103,9 +103,8 @@ pub async fn list_notifications(slug: String) -> Result<Notifications, AppError>
     .fetch_one(&mut *m.tx)
     .await?;
     let items = sqlx::query!(
-        r#"select n.notification_id, coalesce(u.name, 'A former member') as "actor!", n.title, n.link,
-                  to_char(n.created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "at!",
-                  n.read_at is not null as "read!"
+        r#"select n.notification_id, n.kind, coalesce(u.name, 'A former member') as "actor!", n.title,
+                  n.link, n.created_at, n.read_at is not null as "read!"
            from notifications n left join users u on u.user_id = n.actor_id
            where n.org_id = $1 and n.user_id = $2 and n.in_app
            order by n.notification_id desc limit $3"#,
@@ -118,13 +117,23 @@ pub async fn list_notifications(slug: String) -> Result<Notifications, AppError>
     .into_iter()
     .map(|n| Notification {
         id: n.notification_id,
-        text: format!("{} {}", n.actor, n.title),
+        text: sentence(&n.kind, &n.actor, &n.title),
         link: n.link,
-        at: n.at,
+        at: m.moment(n.created_at),
         read: n.read,
     })
     .collect();
     Ok(Notifications { unread, items })
+}
+
+/// A notification as one sentence: who did what, or (of what nobody did, such as an issue
+/// becoming overdue) what happened.
+#[cfg(feature = "ssr")]
+pub fn sentence(kind: &str, actor: &str, title: &str) -> String {
+    match Kind::parse(kind) {
+        Some(Kind::Overdue) => title.to_string(),
+        _ => format!("{actor} {title}"),
+    }
 }
 
 /// Which notifications to mark read: one by its id, or every one when empty.
@@ -308,20 +317,21 @@ impl Job for EmailNotifications {
 /// A notification to make: for whom, of what kind, the sentence after the actor's name, and
 /// where in the organisation it points.
 #[cfg(feature = "ssr")]
-pub(crate) struct Notice {
+pub struct Notice {
     pub to: Uuid,
     pub kind: Kind,
     pub title: String,
     pub link: String,
 }
 
-/// Where a notice is made: the organisation's transaction, who acted, and how many seconds the
-/// emails of notifications gather for (a person gets at most one such email in that time).
+/// Where a notice is made: the organisation's transaction, who acted (nobody, for what the
+/// clock brings, such as an issue becoming overdue), and how many seconds the emails of
+/// notifications gather for (a person gets at most one such email in that time).
 #[cfg(feature = "ssr")]
-pub(crate) struct Notifier<'c> {
+pub struct Notifier<'c> {
     pub conn: &'c mut PgConnection,
     pub org: Uuid,
-    pub actor: Uuid,
+    pub actor: Option<Uuid>,
     pub email_secs: i64,
 }
 
@@ -331,7 +341,7 @@ impl<'c> Notifier<'c> {
     pub fn of(m: &'c mut Member) -> Self {
         Self {
             org: m.org_id,
-            actor: m.user_id,
+            actor: Some(m.user_id),
             email_secs: m.svc.notification_email_secs,
             conn: &mut m.tx,
         }
@@ -342,9 +352,9 @@ impl<'c> Notifier<'c> {
 /// waiting for the next batched email, both, or not at all. Nothing is made for the actor
 /// themselves, nor for anyone who is not a member. Whether one was made.
 #[cfg(feature = "ssr")]
-pub(crate) async fn notify(n: &mut Notifier<'_>, notice: Notice) -> Result<bool, AppError> {
+pub async fn notify(n: &mut Notifier<'_>, notice: Notice) -> Result<bool, AppError> {
     let (conn, org, actor) = (&mut *n.conn, n.org, n.actor);
-    if notice.to == actor {
+    if Some(notice.to) == actor {
         return Ok(false);
     }
     let channel = sqlx::query_scalar!(
@@ -444,6 +454,7 @@ pub(crate) async fn issue_commented(
     body: &str,
 ) -> Result<(), AppError> {
     let link = format!("/o/{}/issues/{number}", m.slug);
+    let commenter = m.user_id;
     let mut n = Notifier::of(m);
     let org = n.org;
     let members = sqlx::query!(
@@ -483,7 +494,55 @@ pub(crate) async fn issue_commented(
         };
         notify(&mut n, notice).await?;
     }
-    add_follower(n.conn, org, issue, n.actor).await
+    add_follower(n.conn, org, issue, commenter).await
+}
+
+/// Tells each assignee of an open issue in this organisation that became overdue (due before
+/// `today`, the organisation's date) and was not told of yet at this due date. How many.
+#[cfg(feature = "ssr")]
+pub async fn notify_overdue(
+    n: &mut Notifier<'_>,
+    slug: &str,
+    today: time::Date,
+) -> Result<usize, AppError> {
+    let due = sqlx::query!(
+        r#"select i.issue_id, i.number, i.title, i.due_on as "due_on!", i.assignee_id as "assignee_id!"
+           from issues i
+           where i.org_id = $1 and issue_is_open(i.status) and i.archived_at is null
+             and i.assignee_id is not null and i.due_on < $2
+             and not exists (select 1 from overdue_notices o
+                             where o.org_id = i.org_id and o.issue_id = i.issue_id and o.due_on = i.due_on)
+           order by i.due_on, i.number
+           for update of i skip locked"#,
+        n.org,
+        today
+    )
+    .fetch_all(&mut *n.conn)
+    .await?;
+    for issue in &due {
+        let notice = Notice {
+            to: issue.assignee_id,
+            kind: Kind::Overdue,
+            title: format!(
+                "#{} {} is overdue: it was due on {}",
+                issue.number,
+                issue.title,
+                crate::domain::date::long_date(issue.due_on)
+            ),
+            link: format!("/o/{slug}/issues/{}", issue.number),
+        };
+        notify(n, notice).await?;
+        sqlx::query!(
+            "insert into overdue_notices (org_id, issue_id, due_on) values ($1, $2, $3)
+             on conflict do nothing",
+            n.org,
+            issue.issue_id,
+            issue.due_on
+        )
+        .execute(&mut *n.conn)
+        .await?;
+    }
+    Ok(due.len())
 }
 
 /// The members a text mentions: `@` followed by a member's whole name (any case), not inside a

@@ -22,7 +22,8 @@ use crate::jobs::{JobContext, JobError};
 #[derive(Clone)]
 pub struct Call<'a> {
     pub purpose: Purpose,
-    pub thread: Uuid,
+    /// The conversation it is about, if any (a digest is about a week).
+    pub thread: Option<Uuid>,
     pub by: Option<Uuid>,
     pub model: &'a str,
     pub tool: &'a str,
@@ -62,7 +63,11 @@ async fn make(
         call.purpose.as_str(),
         call.model,
         call.by,
-        if call.by.is_some() { "member" } else { "new_message" },
+        match (call.purpose, call.by) {
+            (Purpose::Digest, _) => "schedule",
+            (_, Some(_)) => "member",
+            (_, None) => "new_message",
+        },
         fingerprint(&call.body)
     )
     .fetch_one(&mut *tx)

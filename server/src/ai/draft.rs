@@ -56,7 +56,7 @@ pub async fn run(ai: &Anthropic, job: DraftJob, context: &JobContext) -> Result<
     let body = prompt::draft_body(&model, &text, &voice);
     let call = || Call {
         purpose: Purpose::Draft,
-        thread,
+        thread: Some(thread),
         by: Some(user),
         model: &model,
         tool: prompt::DRAFT_TOOL,

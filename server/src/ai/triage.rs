@@ -50,7 +50,7 @@ pub async fn run(ai: &Anthropic, job: TriageJob, context: &JobContext) -> Result
     let body = prompt::triage_body(&model, &text, &names);
     let call = || Call {
         purpose: Purpose::Triage,
-        thread,
+        thread: Some(thread),
         by: job.by,
         model: &model,
         tool: prompt::TRIAGE_TOOL,

@@ -427,9 +427,9 @@ async fn answer(standin: &Anthropic, asked: &Asked<'_>, n: usize) -> Response {
         Some(Fault::InvalidAnswer) => broken(asked.tool),
         Some(Fault::Slow(delay)) => {
             tokio::time::sleep(delay).await;
-            normal(asked.tool, &prompt, &asked.system)
+            normal(asked, &prompt)
         }
-        None => normal(asked.tool, &prompt, &asked.system),
+        None => normal(asked, &prompt),
     };
     let input_chars = asked.system.chars().count() + asked.user.chars().count();
     let output_chars = input.to_string().chars().count();
@@ -455,12 +455,41 @@ async fn answer(standin: &Anthropic, asked: &Asked<'_>, n: usize) -> Response {
 }
 
 /// The tool's input, as the model would give it.
-fn normal(tool: &str, prompt: &Prompt, system: &str) -> Value {
-    match tool {
+fn normal(asked: &Asked<'_>, prompt: &Prompt) -> Value {
+    match asked.tool {
         "record_triage" => triage(prompt),
-        "write_reply" => json!({ "body": reply(prompt, system) }),
+        "write_reply" => json!({ "body": reply(prompt, &asked.system) }),
+        "write_digest_summary" => json!({ "summary": digest(&asked.user) }),
         _ => json!({}),
     }
+}
+
+/// The `write_digest_summary` input: the week's figures between `<week>` and `</week>` read
+/// back in a few sentences, what needs attention first.
+fn digest(user: &str) -> String {
+    let figure = |name: &str| {
+        element(user, "figures")
+            .and_then(|(attributes, _, _)| attribute(attributes, name))
+            .unwrap_or_else(|| "0".into())
+    };
+    let mut summary = format!(
+        "{} overdue and {} messages waiting for a reply need attention first.",
+        figure("overdue"),
+        figure("waiting")
+    );
+    if let Some((attributes, title, _)) = element(user, "issue") {
+        summary.push_str(&format!(
+            " The longest overdue is #{} {}.",
+            attribute(attributes, "number").unwrap_or_default(),
+            unescape(title.trim())
+        ));
+    }
+    summary.push_str(&format!(
+        " This week {} issues were opened and {} resolved.",
+        figure("opened"),
+        figure("resolved")
+    ));
+    summary
 }
 
 /// An input the tool's schema forbids: values outside its enums, fields missing or unknown.
@@ -468,6 +497,7 @@ fn broken(tool: &str) -> Value {
     match tool {
         "record_triage" => json!({ "category": "urgent-ish", "urgency": "very", "summary": "" }),
         "write_reply" => json!({ "reply": "Hello," }),
+        "write_digest_summary" => json!({ "summary": "" }),
         _ => json!({ "unexpected": true }),
     }
 }

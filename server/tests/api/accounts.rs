@@ -49,6 +49,7 @@ async fn sign_up(b: &mut Browser<'_>, email: &str, password: &str) {
             name: "Robin Example".into(),
             email: email.into(),
             password: password.into(),
+            time_zone: "Europe/Paris".into(),
         },
     })
     .await;

@@ -37,6 +37,7 @@ async fn sign_up_ada(app: &TestApp) {
             name: "Ada".into(),
             email: "ada@example.com".into(),
             password: "tangerine lighthouse".into(),
+            ..Default::default()
         },
     })
     .await;

@@ -8,6 +8,7 @@ use crate::{
     components::{
         forms::{action_error, CsrfField, FormError},
         private_meta::PrivateMeta,
+        time_zone::BrowserTimeZone,
     },
     domain::{password::browser_hint, EmailAddress, PersonName},
 };
@@ -57,6 +58,7 @@ pub fn SignUpPage() -> impl IntoView {
             <h1>"Create your account"</h1>
             <ActionForm action attr:class="stack" attr:novalidate=true>
                 <CsrfField/>
+                <BrowserTimeZone name="form[time_zone]"/>
                 <div class="field">
                     <label for="name">"Your name"</label>
                     <input id="name" name="form[name]" type="text" autocomplete="name" required

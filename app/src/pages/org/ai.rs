@@ -13,6 +13,7 @@ use crate::{
         csv_tools::CsvLink,
         field_error::FieldError,
         forms::{action_error, CsrfField, FormError},
+        moment::When,
         problem::LoadProblem,
     },
     roles::Permission,
@@ -156,7 +157,7 @@ fn AiCalls(calls: Vec<AiCall>) -> impl IntoView {
             <tbody>
                 {calls.into_iter().map(|c| view! {
                     <tr>
-                        <td>{c.at}</td>
+                        <td><When at=c.at/></td>
                         <td>{c.purpose.label()}</td>
                         <td>{c.started_by}</td>
                         <td>{match (c.thread_id, c.thread) {

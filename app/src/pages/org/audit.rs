@@ -9,6 +9,7 @@ use crate::{
         address::query_string,
         csv_tools::CsvLink,
         forms::{action_error, CsrfField, FormError},
+        moment::When,
     },
     org::{
         forms::AuditFilterForm,
@@ -130,7 +131,7 @@ fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
             <tbody>
                 {entries.into_iter().map(|e| view! {
                     <tr>
-                        <td>{e.at}</td>
+                        <td><When at=e.at/></td>
                         <td>{e.actor}</td>
                         <td><code>{e.action}</code></td>
                         <td>{e.summary}</td>

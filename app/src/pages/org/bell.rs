@@ -53,7 +53,7 @@ pub fn Bell(slug: String) -> impl IntoView {
                                         view! {
                                             <li class:unread=!n.read>
                                                 <a href=n.link on:click=move |_| open.with_value(|f| f(id))>{n.text}</a>
-                                                <span class="muted">{n.at}</span>
+                                                <span class="muted"><crate::components::moment::When at=n.at/></span>
                                             </li>
                                         }
                                     }).collect_view()}

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::org;
 use crate::{
-    components::{forms::FormError, poll::poll_while, problem::LoadProblem},
+    components::{forms::FormError, moment::When, poll::poll_while, problem::LoadProblem},
     org::export::{export_link, get_export, start_export, ExportState, ExportStatus, KEPT_HOURS},
 };
 
@@ -77,7 +77,7 @@ fn ExportNow(
     match s.state {
         ExportState::Queued | ExportState::Building => view! {
             <p role="status" data-testid="export-progress">
-                {format!("Building the export asked for at {}: {}%", s.requested_at, s.percent())}
+                "Building the export asked for " <When at=s.requested_at.clone()/> ": " {s.percent()} "%"
             </p>
             <progress max="100" value=s.percent() aria-label="Export progress"></progress>
         }
@@ -89,8 +89,8 @@ fn ExportNow(
                 .unwrap_or_default();
             view! {
                 <p role="status" data-testid="export-ready">
-                    {format!("The export asked for at {} is ready{size}. It can be downloaded until {}.",
-                        s.requested_at, s.expires_at.unwrap_or_default())}
+                    "The export asked for " <When at=s.requested_at.clone()/> " is ready" {size}
+                    ". It can be downloaded until " {s.expires_at.map(|e| e.exact).unwrap_or_default()} "."
                 </p>
                 <p>
                     <button type="button" class="button primary" data-testid="export-download"
@@ -109,7 +109,7 @@ fn ExportNow(
                 "has expired and was deleted"
             };
             view! {
-                <p data-testid="export-done">{format!("The export asked for at {} {what}.", s.requested_at)}</p>
+                <p data-testid="export-done">"The export asked for " <When at=s.requested_at.clone()/> " " {what} "."</p>
                 {start_button("Make a new export")}
             }
             .into_any()

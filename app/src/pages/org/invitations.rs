@@ -7,6 +7,7 @@ use crate::{
     components::{
         field_error::FieldError,
         forms::{action_error, CsrfField, FormError},
+        moment::When,
     },
     error::AppError,
     org::{
@@ -88,8 +89,8 @@ fn PendingInvitation(
         <li class="card" data-email=i.email.clone()>
             <strong>{i.email.clone()}</strong> " · " {i.role.label()}
             <p class="muted">
-                "Invited by " {i.invited_by} " · sent " {i.sent} " · "
-                {if i.expired { format!("expired {}", i.expires) } else { format!("expires {}", i.expires) }}
+                "Invited by " {i.invited_by} " · sent " <When at=i.sent/> " · "
+                {if i.expired { "expired " } else { "expires " }} <When at=i.expires/>
             </p>
             <div class="row-actions">
                 <ActionForm action=resend attr:class="inline">

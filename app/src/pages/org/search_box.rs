@@ -24,15 +24,21 @@ pub fn SearchBox(slug: String) -> impl IntoView {
     let active = RwSignal::new(0usize);
     let input = NodeRef::<leptos::html::Input>::new();
     let slug = StoredValue::new(slug);
+    // What the box says while it asks, and when it found nothing.
+    let state = RwSignal::new("");
     let hits = LocalResource::new(move || {
         let q = q.get();
         async move {
             if q.trim().chars().count() < 2 {
+                state.set("");
                 return Vec::new();
             }
-            search_organisation(slug.get_value(), SearchForm { q })
+            state.set("Searching…");
+            let found = search_organisation(slug.get_value(), SearchForm { q })
                 .await
-                .unwrap_or_default()
+                .unwrap_or_default();
+            state.set(if found.is_empty() { "Nothing found" } else { "" });
+            found
         }
     });
     let results = move || hits.get().unwrap_or_default();
@@ -67,7 +73,10 @@ pub fn SearchBox(slug: String) -> impl IntoView {
                     open.with_value(|open| open(hit));
                 }
             }
-            "Escape" => q.set(String::new()),
+            "Escape" => {
+                q.set(String::new());
+                state.set("");
+            }
             _ => {}
         }
     };
@@ -78,6 +87,7 @@ pub fn SearchBox(slug: String) -> impl IntoView {
                 role="combobox" aria-controls="org-search-results" aria-autocomplete="list"
                 aria-expanded=move || (!results().is_empty()).to_string()
                 aria-activedescendant=move || (!results().is_empty()).then(|| format!("hit-{}", active.get()))
+                aria-busy=move || (state.get() == "Searching…").then_some("true")
                 node_ref=input prop:value=q
                 on:input=move |ev| { q.set(event_target_value(&ev)); active.set(0); }
                 on:keydown=on_key/>
@@ -95,6 +105,9 @@ pub fn SearchBox(slug: String) -> impl IntoView {
                     }
                 }).collect_view()}
             </ul>
+            <p class="search-results search-state muted" role="status" hidden=move || state.get().is_empty()>
+                {move || state.get()}
+            </p>
         </div>
     }
 }

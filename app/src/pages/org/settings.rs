@@ -10,6 +10,7 @@ use crate::{
         confirm_identity::ConfirmIdentity,
         field_error::FieldError,
         forms::{action_error, CsrfField, FormError},
+        time_zone::TimeZoneSelect,
     },
     org::functions::{
         list_members, DeleteOrganisation, SetTwoFactorRule, TransferOwnership, UpdateSettings,
@@ -48,7 +49,13 @@ pub fn SettingsPage() -> impl IntoView {
                 <p id="settings-slug-help" class="muted">"Links to the old address keep working."</p>
                 <FieldError error=update_error field="new_slug"/>
             </div>
-            <FormError error=update_error fields=&["name", "new_slug"]/>
+            <div class="field">
+                <label for="settings-time-zone">"Time zone"</label>
+                <TimeZoneSelect id="settings-time-zone" name="form[time_zone]" selected=ctx.time_zone.clone()/>
+                <p id="settings-time-zone-help" class="muted">"Where the organisation's days begin and end: an issue is overdue once its due date has passed here."</p>
+                <FieldError error=update_error field="time_zone"/>
+            </div>
+            <FormError error=update_error fields=&["name", "new_slug", "time_zone"]/>
             <button type="submit" class="button primary">"Save settings"</button>
         </ActionForm>
         <TwoFactorRuleForm/>

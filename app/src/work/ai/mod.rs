@@ -71,6 +71,7 @@ choice!(
     Purpose {
         Triage => ("triage", "Triage"),
         Draft => ("draft", "Draft"),
+        Digest => ("digest", "Weekly digest"),
     }
 );
 

@@ -28,7 +28,7 @@ pub const PAGE_SIZE: i64 = 50;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AiCall {
     pub id: String,
-    pub at: String,
+    pub at: crate::domain::Moment,
     pub purpose: Purpose,
     /// "New message", or the member who asked.
     pub started_by: String,
@@ -101,8 +101,7 @@ async fn calls(m: &mut Member, f: &Filter, limit: i64) -> Result<Vec<(i64, AiCal
         r#"select r.request_id, r.purpose, r.trigger, u.name as "member?", r.thread_id,
                   t.subject as "subject?", r.model, r.input_tokens, r.output_tokens, r.latency_ms,
                   r.outcome, r.content_sha256,
-                  (extract(epoch from r.created_at) * 1000000)::bigint as "at_micros!",
-                  to_char(r.created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' as "at!"
+                  (extract(epoch from r.created_at) * 1000000)::bigint as "at_micros!", r.created_at
            from ai_requests r
            left join users u on u.user_id = r.started_by
            left join inbox_threads t on t.org_id = r.org_id and t.thread_id = r.thread_id
@@ -127,6 +126,7 @@ async fn calls(m: &mut Member, f: &Filter, limit: i64) -> Result<Vec<(i64, AiCal
         .map(|r| {
             let started_by = match (r.trigger.as_str(), r.member) {
                 ("new_message", _) => "New message".to_string(),
+                ("schedule", _) => "Weekly digest".to_string(),
                 (_, Some(name)) => name,
                 (_, None) => "A former member".to_string(),
             };
@@ -134,7 +134,7 @@ async fn calls(m: &mut Member, f: &Filter, limit: i64) -> Result<Vec<(i64, AiCal
                 r.at_micros,
                 AiCall {
                     id: r.request_id.to_string(),
-                    at: r.at,
+                    at: m.moment(r.created_at),
                     purpose: Purpose::parse(&r.purpose).unwrap_or(Purpose::Triage),
                     started_by,
                     thread_id: r.thread_id.map(|t| t.to_string()),
@@ -193,7 +193,7 @@ pub async fn export_ai_record_csv(slug: String, form: AiRecordQuery) -> Result<S
         ],
         rows.iter().map(|(_, c)| {
             vec![
-                c.at.clone(),
+                c.at.utc.clone(),
                 c.purpose.as_str().to_string(),
                 c.started_by.clone(),
                 c.thread.clone().unwrap_or_default(),

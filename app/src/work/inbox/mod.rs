@@ -73,7 +73,7 @@ pub struct ThreadSummary {
     pub awaiting_reply: bool,
     pub assignee: Option<String>,
     pub business: Option<String>,
-    pub last_message_at: String,
+    pub last_message_at: crate::domain::Moment,
     pub preview: String,
     pub messages: i64,
     /// The category and urgency a member accepted, or else the triage's suggestion.
@@ -128,7 +128,7 @@ pub struct MessageView {
     pub direction: Direction,
     /// Who wrote it: the customer's name and address, or the member's name.
     pub from: String,
-    pub at: String,
+    pub at: crate::domain::Moment,
     pub text: String,
     /// Sanitised HTML, shown only when the message has no text of its own.
     pub html: Option<String>,
@@ -262,7 +262,7 @@ pub async fn list_threads(slug: String, form: InboxQuery) -> Result<InboxPage, A
                   lower(t.triage->>'category') as "suggested_category?",
                   lower(t.triage->>'urgency') as "suggested_urgency?",
                   (extract(epoch from t.last_message_at) * 1000000)::bigint as "at_micros!",
-                  to_char(t.last_message_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "last_at!",
+                  t.last_message_at as "last_at!",
                   coalesce(last.preview, '') as "preview!",
                   (select count(*) from inbox_messages c
                    where c.org_id = t.org_id and c.thread_id = t.thread_id and c.direction <> 'note') as "count!"
@@ -307,7 +307,7 @@ pub async fn list_threads(slug: String, form: InboxQuery) -> Result<InboxPage, A
             awaiting_reply: r.awaiting_reply,
             assignee: r.assignee,
             business: r.business,
-            last_message_at: r.last_at,
+            last_message_at: m.moment(r.last_at),
             preview: r.preview,
             messages: r.count,
             suggested: r.category.is_none() && r.suggested_category.is_some(),
@@ -350,7 +350,7 @@ pub async fn get_thread(slug: String, form: ThreadQuery) -> Result<ThreadView, A
     .ok_or(AppError::NotFound)?;
     let rows = sqlx::query!(
         r#"select m.message_id, m.direction, m.from_address, m.from_name, u.name as "author?",
-                  to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as "at!",
+                  m.created_at,
                   m.text_body, m.html_body, m.delivery, m.delivery_error, m.attachments_dropped,
                   m.ai_edited
            from inbox_messages m left join users u on u.user_id = m.author_id
@@ -391,7 +391,7 @@ pub async fn get_thread(slug: String, form: ThreadQuery) -> Result<ThreadView, A
                 id: r.message_id.to_string(),
                 direction,
                 from,
-                at: r.at,
+                at: m.moment(r.created_at),
                 text: r.text_body,
                 html,
                 blocked_images,

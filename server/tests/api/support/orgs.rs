@@ -254,6 +254,23 @@ impl Fixture {
             .execute(&mut *tx)
             .await
             .unwrap();
+            // Told once that an earlier due date passed; sent last week's digest.
+            sqlx::query(
+                "insert into overdue_notices (org_id, issue_id, due_on) values ($1, $2, '2026-11-01')",
+            )
+            .bind(org)
+            .bind(issue)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            sqlx::query(
+                "insert into digest_sends (org_id, user_id, week) values ($1, $2, '2026-11-23')",
+            )
+            .bind(org)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
         }
         for (org, owner, summary) in [
             (self.a, u("a-owner"), "alpha history"),

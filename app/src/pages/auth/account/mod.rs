@@ -6,6 +6,7 @@ mod change_password;
 mod delete_account;
 mod notifications;
 mod sessions;
+mod time_zone;
 mod your_data;
 
 use leptos::prelude::*;
@@ -14,6 +15,7 @@ use leptos_router::{components::A, hooks::use_query_map};
 use self::{
     change_email::ChangeEmailForm, change_password::ChangePasswordForm,
     delete_account::DeleteAccountForm, notifications::NotificationSettings, sessions::SessionsList,
+    time_zone::TimeZoneSettings,
     your_data::YourDataForm,
 };
 use crate::{
@@ -97,6 +99,7 @@ fn Account(user: UserSummary, sign_out: ServerAction<SignOut>) -> impl IntoView 
         <p><A href="/account/two-factor">"Set up or manage two-factor sign-in"</A></p>
         <ChangePasswordForm/>
         <ChangeEmailForm/>
+        <TimeZoneSettings/>
         <NotificationSettings/>
         <SessionsList/>
         <YourDataForm/>

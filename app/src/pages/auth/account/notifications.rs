@@ -7,8 +7,40 @@ use crate::{
         choices::ChoiceSelect,
         forms::{action_error, CsrfField, FormError, Submit},
     },
-    work::notifications::{notification_preferences, Channel, SetNotificationPreference},
+    work::{
+        digest::{weekly_digest_on, SetWeeklyDigest},
+        notifications::{notification_preferences, Channel, SetNotificationPreference},
+    },
 };
+
+/// Whether the weekly digest comes, for every organisation the person is in.
+#[component]
+fn WeeklyDigestSetting() -> impl IntoView {
+    let set = ServerAction::<SetWeeklyDigest>::new();
+    let error = action_error(set);
+    let on = Resource::new(move || set.version().get(), |_| weekly_digest_on());
+    view! {
+        <h3 id="weekly-digest">"Weekly digest"</h3>
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                on.await.ok().map(|on| view! {
+                    <ActionForm action=set attr:class="inline">
+                        <CsrfField/>
+                        <input type="hidden" name="form[on]" value=if on { "false" } else { "true" }/>
+                        <p data-testid="weekly-digest-state">{if on {
+                            "Every Monday morning you get an email of each organisation's week."
+                        } else {
+                            "You do not get the weekly digest: an email of each organisation's week, every Monday morning."
+                        }}</p>
+                        <Submit pending=set.pending() label=if on { "Stop the weekly digest" } else { "Send me the weekly digest" }/>
+                    </ActionForm>
+                })
+            })}
+        </Transition>
+        <p class="muted">"Each organisation's Weekly digest page, linked from its dashboard, shows the next one."</p>
+        <FormError error fields=&[]/>
+    }
+}
 
 #[component]
 pub fn NotificationSettings() -> impl IntoView {
@@ -46,5 +78,6 @@ pub fn NotificationSettings() -> impl IntoView {
                 })
             })}
         </Transition>
+        <WeeklyDigestSetting/>
     }
 }

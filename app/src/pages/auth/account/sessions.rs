@@ -7,7 +7,10 @@ use crate::{
         functions::{list_sessions, EndSession},
         SessionInfo,
     },
-    components::forms::{action_error, CsrfField, FormError},
+    components::{
+        forms::{action_error, CsrfField, FormError},
+        moment::When,
+    },
 };
 
 #[component]
@@ -46,7 +49,7 @@ fn SessionItem(session: SessionInfo, end: ServerAction<EndSession>) -> impl Into
         <li class="card" data-current=s.current.to_string()>
             <strong>{s.device}</strong>
             {s.current.then_some(view! { " " <span class="badge">"This device"</span> })}
-            <p class="muted">{s.ip} " · last seen " {s.last_seen}</p>
+            <p class="muted">{s.ip} " · last seen " <When at=s.last_seen/></p>
             {(!s.current).then(|| view! {
                 <ActionForm action=end>
                     <CsrfField/>
