@@ -15,6 +15,10 @@ create policy tenant on overdue_notices using (org_id = app_org_id()) with check
 create policy owner_reads on overdue_notices for select to current_user using (true);
 grant select, insert on overdue_notices to ops_app;
 
+-- Functions with the owner's rights may read issues across organisations, as they may the
+-- organisations themselves; the application's role still sees only its tenant's.
+create policy owner_reads on issues for select to current_user using (true);
+
 -- The organisations with assigned open work that may have become overdue and is not yet
 -- notified, with their addresses and time zones: the job works out each one's date and looks inside it as
 -- that tenant. Before tomorrow in UTC covers every zone's today.

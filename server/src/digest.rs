@@ -51,8 +51,11 @@ impl Job for Weekly {
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct SendDigest {
     pub user_id: Uuid,
+    #[serde(with = "iso_date")]
     pub week: Date,
 }
+
+time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
 
 impl Job for SendDigest {
     const KIND: &'static str = "digest.send";
@@ -224,12 +227,17 @@ mod tests {
         // Monday 30 November 2026, 07:30 UTC: 08:30 in Paris; already 20:30 in Auckland.
         let monday = datetime!(2026-11-30 07:30 UTC);
         assert_eq!(due_week(&paris, monday).unwrap().to_string(), "2026-11-30");
-        assert_eq!(due_week(&auckland, monday).unwrap().to_string(), "2026-11-30");
+        assert_eq!(
+            due_week(&auckland, monday).unwrap().to_string(),
+            "2026-11-30"
+        );
         // 06:30 UTC is 07:30 in Paris: not yet.
         assert_eq!(due_week(&paris, datetime!(2026-11-30 06:30 UTC)), None);
         // Sunday 29 November 20:00 UTC is Monday 09:00 in Auckland.
         assert_eq!(
-            due_week(&auckland, datetime!(2026-11-29 20:00 UTC)).unwrap().to_string(),
+            due_week(&auckland, datetime!(2026-11-29 20:00 UTC))
+                .unwrap()
+                .to_string(),
             "2026-11-30"
         );
         assert_eq!(due_week(&paris, datetime!(2026-12-01 09:00 UTC)), None);

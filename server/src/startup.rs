@@ -274,7 +274,11 @@ pub fn job_runner(config: &Config, pool: PgPool) -> jobs::Runner {
             at_hour(0),
             Duration::from_secs(900),
         ),
-        jobs::Schedule::new::<digest::Weekly>("digest.weekly", at_hour(0), Duration::from_secs(3600)),
+        jobs::Schedule::new::<digest::Weekly>(
+            "digest.weekly",
+            at_hour(0),
+            Duration::from_secs(3600),
+        ),
     ];
     if config.places.is_some() {
         schedules.push(jobs::Schedule::new::<enrichment::Refresh>(

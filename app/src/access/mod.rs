@@ -163,11 +163,19 @@ mod ssr {
         }
 
         /// The caller's time zone, read in `conn` (a transaction acting for them).
-        pub async fn zone(&self, conn: &mut sqlx::PgConnection) -> Result<crate::domain::Zone, AppError> {
-            let name = sqlx::query_scalar!("select time_zone from users where user_id = $1", self.user_id)
-                .fetch_optional(conn)
-                .await?;
-            Ok(name.map_or_else(crate::domain::Zone::utc, |n| crate::domain::Zone::from_stored(&n)))
+        pub async fn zone(
+            &self,
+            conn: &mut sqlx::PgConnection,
+        ) -> Result<crate::domain::Zone, AppError> {
+            let name = sqlx::query_scalar!(
+                "select time_zone from users where user_id = $1",
+                self.user_id
+            )
+            .fetch_optional(conn)
+            .await?;
+            Ok(name.map_or_else(crate::domain::Zone::utc, |n| {
+                crate::domain::Zone::from_stored(&n)
+            }))
         }
 
         /// The request's one transaction, for a read that an owner-rights function answers for

@@ -212,7 +212,10 @@ mod tests {
             .into();
         assert_eq!(matching(&names, "ro"), vec!["Robin Example", "Sam Roberts"]);
         assert_eq!(matching(&names, "SM"), vec!["Alex Smith"]);
-        assert_eq!(matching(&names, ""), vec!["Alex Smith", "Robin Example", "Sam Roberts"]);
+        assert_eq!(
+            matching(&names, ""),
+            vec!["Alex Smith", "Robin Example", "Sam Roberts"]
+        );
         assert!(matching(&names, "zz").is_empty());
     }
 

@@ -15,5 +15,5 @@ pub mod moment;
 pub mod page_meta;
 pub mod poll;
 pub mod private_meta;
-pub mod time_zone;
 pub mod problem;
+pub mod time_zone;

@@ -10,8 +10,9 @@ use crate::auth::time_zone::time_zones;
 pub fn browser_time_zone() -> String {
     #[cfg(feature = "hydrate")]
     {
-        let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
-            .resolved_options();
+        let options =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+                .resolved_options();
         js_sys::Reflect::get(&options, &"timeZone".into())
             .ok()
             .and_then(|zone| zone.as_string())
@@ -40,8 +41,10 @@ pub fn TimeZoneSelect(
     let zones = Resource::new(|| (), |_| time_zones());
     let fallback = {
         let (id, selected) = (id.clone(), selected.clone());
-        move || view! {
-            <select id=id.clone() name=name><option selected>{selected.clone()}</option></select>
+        move || {
+            view! {
+                <select id=id.clone() name=name><option selected>{selected.clone()}</option></select>
+            }
         }
     };
     view! {

@@ -95,9 +95,10 @@ mod ssr {
 
         /// When `date` begins in this zone (its first moment, should midnight be skipped).
         pub fn start_of(&self, date: time::Date) -> OffsetDateTime {
-            let start = jiff::civil::Date::new(date.year() as i16, date.month() as i8, date.day() as i8)
-                .ok()
-                .and_then(|d| d.to_zoned(self.tz.clone()).ok());
+            let start =
+                jiff::civil::Date::new(date.year() as i16, date.month() as i8, date.day() as i8)
+                    .ok()
+                    .and_then(|d| d.to_zoned(self.tz.clone()).ok());
             start
                 .and_then(|z| OffsetDateTime::from_unix_timestamp(z.timestamp().as_second()).ok())
                 .unwrap_or_else(|| date.midnight().assume_utc())
@@ -108,7 +109,9 @@ mod ssr {
             let d = self.zoned(at).date();
             time::Month::try_from(d.month() as u8)
                 .ok()
-                .and_then(|m| time::Date::from_calendar_date(d.year().into(), m, d.day() as u8).ok())
+                .and_then(|m| {
+                    time::Date::from_calendar_date(d.year().into(), m, d.day() as u8).ok()
+                })
                 .unwrap_or(time::Date::MIN)
         }
 
@@ -143,7 +146,9 @@ mod ssr {
 
         /// "Wed 2 Dec 2026, 14:05 GMT": the exact time in this zone, for emails and hovering.
         pub fn exact(&self, at: OffsetDateTime) -> String {
-            self.zoned(at).strftime("%a %-d %b %Y, %H:%M %Z").to_string()
+            self.zoned(at)
+                .strftime("%a %-d %b %Y, %H:%M %Z")
+                .to_string()
         }
 
         /// Every zone a person can choose, sorted: the database's region/city names and UTC.
@@ -156,7 +161,10 @@ mod ssr {
                         && !n.starts_with("Etc/")
                         && !n.starts_with("SystemV/")
                         && n.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-                        && !matches!(n.split('/').next(), Some("US" | "Canada" | "Brazil" | "Chile" | "Mexico"))
+                        && !matches!(
+                            n.split('/').next(),
+                            Some("US" | "Canada" | "Brazil" | "Chile" | "Mexico")
+                        )
                 })
                 .collect();
             names.push("UTC".into());
@@ -205,10 +213,21 @@ mod tests {
 
     #[test]
     fn zones_are_the_databases_names() {
-        assert_eq!(Zone::parse("Europe/London").unwrap().name(), "Europe/London");
-        assert_eq!(Zone::parse(" europe/paris ").unwrap().name(), "Europe/Paris");
+        assert_eq!(
+            Zone::parse("Europe/London").unwrap().name(),
+            "Europe/London"
+        );
+        assert_eq!(
+            Zone::parse(" europe/paris ").unwrap().name(),
+            "Europe/Paris"
+        );
         assert_eq!(Zone::parse("UTC").unwrap().name(), "UTC");
-        for bad in ["", "Mars/Olympus", "Europe/London; drop table", &"A/".repeat(40)] {
+        for bad in [
+            "",
+            "Mars/Olympus",
+            "Europe/London; drop table",
+            &"A/".repeat(40),
+        ] {
             assert_eq!(Zone::parse(bad), Err(ZoneError), "{bad:?}");
         }
         assert_eq!(Zone::guessed("nowhere").name(), "UTC");
@@ -231,12 +250,24 @@ mod tests {
         assert_eq!(date("America/New_York"), "2026-12-01");
         // 02:00 UTC on 2 December is still 1 December in New York.
         let early = datetime!(2026-12-02 02:00 UTC);
-        assert_eq!(Zone::parse("America/New_York").unwrap().date_at(early).to_string(), "2026-12-01");
+        assert_eq!(
+            Zone::parse("America/New_York")
+                .unwrap()
+                .date_at(early)
+                .to_string(),
+            "2026-12-01"
+        );
         let (hour, weekday) = Zone::parse("Europe/Paris").unwrap().hour_and_weekday(early);
         assert_eq!((hour, weekday), (3, 3));
         let paris = Zone::parse("Europe/Paris").unwrap();
-        assert_eq!(paris.start_of(time::macros::date!(2026-12-02)), datetime!(2026-12-01 23:00 UTC));
-        assert_eq!(paris.start_of(time::macros::date!(2026-07-01)), datetime!(2026-06-30 22:00 UTC));
+        assert_eq!(
+            paris.start_of(time::macros::date!(2026 - 12 - 02)),
+            datetime!(2026-12-01 23:00 UTC)
+        );
+        assert_eq!(
+            paris.start_of(time::macros::date!(2026 - 07 - 01)),
+            datetime!(2026-06-30 22:00 UTC)
+        );
     }
 
     #[test]

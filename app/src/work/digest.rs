@@ -97,7 +97,10 @@ pub async fn preview_digest(slug: String) -> Result<DigestPreview, AppError> {
     )
     .fetch_one(&mut *m.tx)
     .await?;
-    let ai = m.svc.ai && crate::work::ai::settings::switch(&mut m.tx, org).await?.enabled;
+    let ai = m.svc.ai
+        && crate::work::ai::settings::switch(&mut m.tx, org)
+            .await?
+            .enabled;
     let email = compose(
         &person.email,
         &person.name,
@@ -346,8 +349,14 @@ mod tests {
             assert!(t.contains(expected), "{expected:?} not in:\n{t}");
         }
         let h = &email.html;
-        assert!(h.contains("Alpha &#60;Cafés&#62;") || h.contains("Alpha &lt;Cafés&gt;"), "{h}");
-        assert!(!h.contains("<Shop>") && !h.contains("Boiler & pipes"), "{h}");
+        assert!(
+            h.contains("Alpha &#60;Cafés&#62;") || h.contains("Alpha &lt;Cafés&gt;"),
+            "{h}"
+        );
+        assert!(
+            !h.contains("<Shop>") && !h.contains("Boiler & pipes"),
+            "{h}"
+        );
         assert!(h.contains("href=\"https://ops.test/o/alpha/inbox\""), "{h}");
     }
 

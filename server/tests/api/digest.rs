@@ -49,12 +49,20 @@ async fn app_with_ai() -> (TestApp, Anthropic) {
 /// Queues one person's digest of organisation A for the week starting `week`, as the weekly
 /// job does, and waits for it to be done.
 async fn send_digest(db: &PgPool, org: Uuid, user: Uuid, week: &str) {
+    // Queued as the organisation's, in a transaction working for it.
+    let mut tx = db.begin().await.unwrap();
+    sqlx::query("select set_config('app.org_id', $1, true)")
+        .bind(org.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     sqlx::query("select app_enqueue_job('digest.send', $1, $2, null, 8, null)")
         .bind(org)
         .bind(serde_json::json!({ "user_id": user, "week": week }))
-        .execute(db)
+        .execute(&mut *tx)
         .await
         .unwrap();
+    tx.commit().await.unwrap();
     wait_for("the digest", async || {
         sqlx::query_scalar::<_, bool>(
             "select coalesce(bool_and(state = 'done'), false) from jobs where kind = 'digest.send'",
@@ -82,7 +90,10 @@ async fn opted_in_members_get_one_digest_a_week_with_an_ai_summary_when_ai_is_on
     let (app, ai) = app_with_ai().await;
     let db = PgPool::connect(&app.db.url).await.unwrap();
     let f = Fixture::create(&db).await;
-    sqlx::query("delete from ai_requests").execute(&db).await.unwrap();
+    sqlx::query("delete from ai_requests")
+        .execute(&db)
+        .await
+        .unwrap();
     let mut manager = sign_in(&app, email_of("a-manager")).await;
     let manager_id = f.users["a-manager"];
 
@@ -110,7 +121,8 @@ async fn opted_in_members_get_one_digest_a_week_with_an_ai_summary_when_ai_is_on
     assert!(!preview.subscribed);
     assert!(!preview.ai, "AI is off in organisation A");
     assert_eq!(preview.subject, "Alpha Cafés: your week in Ops Intel");
-    assert_eq!(preview.digest.opened, 1);
+    // The fixture's issue was opened today too.
+    assert_eq!(preview.digest.opened, 2);
     assert_eq!(preview.digest.overdue, 1);
     assert!(
         preview
@@ -132,10 +144,14 @@ async fn opted_in_members_get_one_digest_a_week_with_an_ai_summary_when_ai_is_on
     assert_eq!(sent.len(), 1);
     let (subject, text, html) = &sent[0];
     assert_eq!(subject, "Alpha Cafés: your week in Ops Intel");
-    assert!(text.contains("Issues opened: 1"), "{text}");
+    assert!(text.contains("Issues opened: 2"), "{text}");
     assert!(text.contains("Overdue now: 1 of"), "{text}");
     assert!(!text.contains("need attention first"), "{text}");
-    assert!(html.contains("Leaking &#60;tap&#62; &#38; sink") || html.contains("Leaking &lt;tap&gt; &amp; sink"), "{html}");
+    assert!(
+        html.contains("Leaking &#60;tap&#62; &#38; sink")
+            || html.contains("Leaking &lt;tap&gt; &amp; sink"),
+        "{html}"
+    );
     assert!(ai.requests.lock().unwrap().is_empty());
 
     // The same week again: nothing more.
@@ -159,7 +175,7 @@ async fn opted_in_members_get_one_digest_a_week_with_an_ai_summary_when_ai_is_on
     assert_eq!(sent.len(), 2);
     let (_, text, _) = &sent[1];
     assert!(
-        text.contains("1 overdue and 0 messages waiting for a reply need attention first."),
+        text.contains("1 overdue and 1 messages waiting for a reply need attention first."),
         "{text}"
     );
     let asked = ai.requests.lock().unwrap().clone();
@@ -201,7 +217,10 @@ async fn the_hourly_job_queues_each_subscribers_digest_on_their_monday_morning()
     let f = Fixture::create(&db).await;
     // Two subscribers, in zones 25 hours apart. As of Monday 30 November 08:30 UTC it is Monday
     // evening in Kiritimati and still Sunday in Pago Pago: only the first is due.
-    let zones = [("a-viewer", "Pacific/Kiritimati"), ("a-admin", "Pacific/Pago_Pago")];
+    let zones = [
+        ("a-viewer", "Pacific/Kiritimati"),
+        ("a-admin", "Pacific/Pago_Pago"),
+    ];
     for (who, zone) in zones {
         sqlx::query("update users set weekly_digest = true, time_zone = $2 where user_id = $1")
             .bind(f.users[who])
@@ -233,9 +252,10 @@ async fn the_hourly_job_queues_each_subscribers_digest_on_their_monday_morning()
     .unwrap();
     assert_eq!(queued, vec![(f.a, f.users["a-viewer"])]);
     assert!(due_week(&Zone::parse("Pacific/Kiritimati").unwrap(), now).is_some());
-    let week: String = sqlx::query_scalar("select payload->>'week' from jobs where kind = 'digest.send'")
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let week: String =
+        sqlx::query_scalar("select payload->>'week' from jobs where kind = 'digest.send'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
     assert_eq!(week, "2026-11-30");
 }

@@ -226,7 +226,11 @@ async fn each_person_sees_times_in_their_own_zone() {
             number: 1,
         })
         .await;
-    assert!(issue.created_at.exact.ends_with(" JST"), "{:?}", issue.created_at);
+    assert!(
+        issue.created_at.exact.ends_with(" JST"),
+        "{:?}",
+        issue.created_at
+    );
 
     let bad = viewer
         .err(SetTimeZone {

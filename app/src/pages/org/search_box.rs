@@ -37,7 +37,11 @@ pub fn SearchBox(slug: String) -> impl IntoView {
             let found = search_organisation(slug.get_value(), SearchForm { q })
                 .await
                 .unwrap_or_default();
-            state.set(if found.is_empty() { "Nothing found" } else { "" });
+            state.set(if found.is_empty() {
+                "Nothing found"
+            } else {
+                ""
+            });
             found
         }
     });

@@ -548,6 +548,8 @@ impl Fixture {
             ("from_draft", "false".into()),
             ("plan", "team".into()),
             ("session_id", session.to_string()),
+            ("on", "false".into()),
+            ("time_zone", "Europe/London".into()),
         ]
     }
 

@@ -15,8 +15,7 @@ use leptos_router::{components::A, hooks::use_query_map};
 use self::{
     change_email::ChangeEmailForm, change_password::ChangePasswordForm,
     delete_account::DeleteAccountForm, notifications::NotificationSettings, sessions::SessionsList,
-    time_zone::TimeZoneSettings,
-    your_data::YourDataForm,
+    time_zone::TimeZoneSettings, your_data::YourDataForm,
 };
 use crate::{
     auth::{
