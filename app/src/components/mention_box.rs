@@ -165,7 +165,6 @@ pub fn MentionBox(
         <div class="mention-box">
             <textarea id=id name=name rows="3" required node_ref=area
                 aria-autocomplete="list" aria-controls=list_id.clone()
-                aria-expanded=move || if open() { "true" } else { "false" }
                 aria-activedescendant=move || open().then(|| option_id_for_aria(active.get()))
                 prop:value=move || text.get()
                 on:input=move |_| { closed.set(false); look(); }
