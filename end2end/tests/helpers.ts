@@ -19,6 +19,8 @@ async function watchCsp(context: BrowserContext) {
   });
   context.on("console", (msg) => {
     if (/Content.Security.Policy/i.test(msg.text())) violations.push(`${msg.page()?.url()}: ${msg.text()}`);
+    // A panic in the page's code (in hydration, say) leaves it half alive: a failure too.
+    if (/panicked at/.test(msg.text())) violations.push(`${msg.page()?.url()}: ${msg.text().slice(0, 600)}`);
   });
 }
 
@@ -42,7 +44,7 @@ export const test = base.extend<{ cspClean: void }>({
       } finally {
         browser.newContext = open;
       }
-      expect(violations, "Content-Security-Policy violations").toEqual([]);
+      expect(violations, "Content-Security-Policy violations and panics").toEqual([]);
     },
     { auto: true },
   ],
@@ -56,8 +58,10 @@ export function uniqueEmail(tag: string): string {
   return `${tag}.${Date.now()}.${Math.floor(Math.random() * 1e6)}@example.com`;
 }
 
+/** The page is live: its code loaded and hydrated, so a click is handled by it. */
 export async function hydrated(page: Page) {
   await page.waitForLoadState("networkidle");
+  await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
 }
 
 /**

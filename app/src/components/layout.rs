@@ -7,6 +7,13 @@ use crate::auth::{client::signed_in_name, functions::SignOut};
 /// and the footer.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    // Once the page is live (its code loaded and hydrated: effects run after), the document
+    // says so, for whatever must not act on a page before then (the browser tests).
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "");
+        }
+    });
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">

@@ -3,7 +3,15 @@
 
 use leptos::prelude::*;
 
-use crate::auth::time_zone::time_zones;
+use crate::{auth::time_zone::time_zones, error::AppError};
+
+/// The zones to choose from, loaded once per page. Made where the page's other resources are
+/// (never inside a `Suspend`, whose resources would hydrate out of order).
+pub type ZonesResource = Resource<Result<Vec<String>, AppError>>;
+
+pub fn zones_resource() -> ZonesResource {
+    Resource::new(|| (), |_| time_zones())
+}
 
 /// The zone the browser is set to ("Europe/Paris"); empty on the server, and where the
 /// browser does not say.
@@ -34,11 +42,11 @@ pub fn BrowserTimeZone(name: &'static str) -> impl IntoView {
 /// have it).
 #[component]
 pub fn TimeZoneSelect(
+    zones: ZonesResource,
     #[prop(into)] id: String,
     name: &'static str,
     #[prop(into)] selected: String,
 ) -> impl IntoView {
-    let zones = Resource::new(|| (), |_| time_zones());
     let fallback = {
         let (id, selected) = (id.clone(), selected.clone());
         move || {

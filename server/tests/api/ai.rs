@@ -4,10 +4,7 @@
 //! delay and lose nothing; email content that stays data; drafts that are never sent by
 //! themselves; and nothing of a message's content kept anywhere but the message.
 
-use std::{
-    net::SocketAddr,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use app::{
     error::AppError,
@@ -27,7 +24,7 @@ use serde_json::Value;
 use server::{
     ai::{client::Anthropic as Client, eval, prompt::fingerprint},
     standins::{
-        anthropic::{Anthropic, Fault, Options},
+        anthropic::{Anthropic, Fault},
         sendgrid::inbound::{Mail, Signer},
     },
 };
@@ -35,7 +32,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::support::{
-    logs,
+    anthropic_standin, logs,
     orgs::{email_of, sign_in, Fixture, A_SLUG},
     wait::columns_holding,
     TestApp,
@@ -56,18 +53,9 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let (ai, addr) = Anthropic::start(
-        Options {
-            key: KEY.into(),
-            delay: Duration::ZERO,
-        },
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await
-    .unwrap();
+    let (ai, url) = anthropic_standin(KEY).await;
     let signer = Signer::from_seed(b"ai tests");
     let key = signer.public_key_base64();
-    let url = format!("http://{addr}");
     let app = TestApp::spawn_with(&[
         ("OPS_INBOUND_DOMAIN", DOMAIN),
         ("OPS_SENDGRID_INBOUND_KEY", key.as_str()),
@@ -758,18 +746,10 @@ async fn a_draft_waits_for_a_person_and_the_answer_records_how_it_began() {
 #[tokio::test]
 async fn the_evaluation_set_runs_against_the_standin() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let (_, addr) = Anthropic::start(
-        Options {
-            key: KEY.into(),
-            delay: Duration::ZERO,
-        },
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await
-    .unwrap();
+    let (_, url) = anthropic_standin(KEY).await;
     let client = Client::new(server::ai::client::AnthropicConfig {
         api_key: KEY.to_string().into(),
-        base_url: url::Url::parse(&format!("http://{addr}")).unwrap(),
+        base_url: url::Url::parse(&url).unwrap(),
         triage_model: TRIAGE_MODEL.into(),
         draft_model: DRAFT_MODEL.into(),
         timeout: Duration::from_secs(10),

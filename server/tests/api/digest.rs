@@ -2,8 +2,6 @@
 //! templates with a plain-text part; an AI summary where the organisation has AI on, counted
 //! and on the record; the preview shows the next one.
 
-use std::{net::SocketAddr, time::Duration};
-
 use app::{
     domain::Zone,
     work::{
@@ -11,32 +9,21 @@ use app::{
         issues::{CreateIssue, IssueForm},
     },
 };
-use server::{
-    digest::due_week,
-    standins::anthropic::{Anthropic, Options},
-};
+use server::{digest::due_week, standins::anthropic::Anthropic};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::support::{
+    anthropic_standin,
     orgs::{email_of, sign_in, Fixture, A_SLUG},
-    wait::wait_for,
+    wait::run_job,
     TestApp,
 };
 
 const KEY: &str = "test-anthropic-key";
 
 async fn app_with_ai() -> (TestApp, Anthropic) {
-    let (ai, addr) = Anthropic::start(
-        Options {
-            key: KEY.into(),
-            delay: Duration::ZERO,
-        },
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await
-    .unwrap();
-    let url = format!("http://{addr}");
+    let (ai, url) = anthropic_standin(KEY).await;
     let app = TestApp::spawn_with(&[
         ("ANTHROPIC_API_KEY", KEY),
         ("OPS_ANTHROPIC_BASE_URL", url.as_str()),
@@ -46,32 +33,11 @@ async fn app_with_ai() -> (TestApp, Anthropic) {
     (app, ai)
 }
 
-/// Queues one person's digest of organisation A for the week starting `week`, as the weekly
-/// job does, and waits for it to be done.
+/// One person's digest of organisation `org` for the week starting `week`, queued as the
+/// weekly job does; done when it returns.
 async fn send_digest(db: &PgPool, org: Uuid, user: Uuid, week: &str) {
-    // Queued as the organisation's, in a transaction working for it.
-    let mut tx = db.begin().await.unwrap();
-    sqlx::query("select set_config('app.org_id', $1, true)")
-        .bind(org.to_string())
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query("select app_enqueue_job('digest.send', $1, $2, null, 8, null)")
-        .bind(org)
-        .bind(serde_json::json!({ "user_id": user, "week": week }))
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    wait_for("the digest", async || {
-        sqlx::query_scalar::<_, bool>(
-            "select coalesce(bool_and(state = 'done'), false) from jobs where kind = 'digest.send'",
-        )
-        .fetch_one(db)
-        .await
-        .unwrap()
-    })
-    .await;
+    let payload = serde_json::json!({ "user_id": user, "week": week });
+    run_job(db, "digest.send", Some(org), payload).await;
 }
 
 async fn digests(db: &PgPool, to: &str) -> Vec<(String, String, String)> {
@@ -230,20 +196,8 @@ async fn the_hourly_job_queues_each_subscribers_digest_on_their_monday_morning()
             .unwrap();
     }
     let now = time::macros::datetime!(2026-11-30 08:30 UTC);
-    sqlx::query("select app_enqueue_job('digest.weekly', null, $1, null, 3, null)")
-        .bind(serde_json::json!({ "as_of": now.unix_timestamp() }))
-        .execute(&db)
-        .await
-        .unwrap();
-    wait_for("the weekly job", async || {
-        sqlx::query_scalar::<_, bool>(
-            "select coalesce(bool_and(state = 'done'), false) from jobs where kind = 'digest.weekly'",
-        )
-        .fetch_one(&db)
-        .await
-        .unwrap()
-    })
-    .await;
+    let as_of = serde_json::json!({ "as_of": now.unix_timestamp() });
+    run_job(&db, "digest.weekly", None, as_of).await;
     let queued: Vec<(Uuid, Uuid)> = sqlx::query_as(
         "select org_id, (payload->>'user_id')::uuid from jobs where kind = 'digest.send' order by 2",
     )

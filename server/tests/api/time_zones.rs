@@ -23,7 +23,7 @@ use sqlx::PgPool;
 use crate::support::{
     browser::Browser,
     orgs::{email_of, sign_in, Fixture, A_SLUG},
-    wait::wait_for,
+    wait::run_job,
     TestApp,
 };
 
@@ -60,20 +60,9 @@ async fn overdue_listed(b: &mut Browser<'_>) -> Vec<i32> {
     .collect()
 }
 
+/// The quarter-hourly look for issues that became overdue, run now.
 async fn run_overdue_job(db: &PgPool) {
-    sqlx::query("select app_enqueue_job('notifications.overdue', null, 'null', null, 3, null)")
-        .execute(db)
-        .await
-        .unwrap();
-    wait_for("the overdue job", async || {
-        sqlx::query_scalar::<_, bool>(
-            "select coalesce(bool_and(state = 'done'), false) from jobs where kind = 'notifications.overdue'",
-        )
-        .fetch_one(db)
-        .await
-        .unwrap()
-    })
-    .await;
+    run_job(db, "notifications.overdue", None, serde_json::Value::Null).await;
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use crate::{
         confirm_identity::ConfirmIdentity,
         field_error::FieldError,
         forms::{action_error, CsrfField, FormError},
-        time_zone::TimeZoneSelect,
+        time_zone::{zones_resource, TimeZoneSelect},
     },
     org::functions::{
         list_members, DeleteOrganisation, SetTwoFactorRule, TransferOwnership, UpdateSettings,
@@ -28,6 +28,7 @@ pub fn SettingsPage() -> impl IntoView {
     }
     let update = ServerAction::<UpdateSettings>::new();
     let update_error = action_error(update);
+    let zones = zones_resource();
     let saved = move || use_query_map().read().get("saved").is_some();
     view! {
         <h1>"Settings"</h1>
@@ -51,7 +52,7 @@ pub fn SettingsPage() -> impl IntoView {
             </div>
             <div class="field">
                 <label for="settings-time-zone">"Time zone"</label>
-                <TimeZoneSelect id="settings-time-zone" name="form[time_zone]" selected=ctx.time_zone.clone()/>
+                <TimeZoneSelect zones id="settings-time-zone" name="form[time_zone]" selected=ctx.time_zone.clone()/>
                 <p id="settings-time-zone-help" class="muted">"Where the organisation's days begin and end: an issue is overdue once its due date has passed here."</p>
                 <FieldError error=update_error field="time_zone"/>
             </div>

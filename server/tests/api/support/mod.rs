@@ -15,6 +15,20 @@ use sqlx::{Connection, PgConnection};
 use tokio::{sync::oneshot, task::JoinHandle};
 use url::Url;
 
+/// Anthropic's stand-in on a free port, answering at once to `key`; its address.
+pub async fn anthropic_standin(key: &str) -> (server::standins::anthropic::Anthropic, String) {
+    let (ai, addr) = server::standins::anthropic::Anthropic::start(
+        server::standins::anthropic::Options {
+            key: key.into(),
+            delay: std::time::Duration::ZERO,
+        },
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .unwrap();
+    (ai, format!("http://{addr}"))
+}
+
 /// The server tests create their databases on: `TEST_DATABASE_URL`, else `DATABASE_URL`, else
 /// the machine's PostgreSQL on 127.0.0.1.
 pub fn admin_url() -> String {

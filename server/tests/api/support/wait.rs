@@ -13,6 +13,37 @@ pub async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
     }
 }
 
+/// Queues a job of `kind` with `payload` as its schedule or a request would (an organisation's
+/// in a transaction working for it), and waits until every job of that kind is done.
+pub async fn run_job(db: &PgPool, kind: &str, org: Option<uuid::Uuid>, payload: serde_json::Value) {
+    let mut tx = db.begin().await.unwrap();
+    if let Some(org) = org {
+        sqlx::query("select set_config('app.org_id', $1, true)")
+            .bind(org.to_string())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    sqlx::query("select app_enqueue_job($1, $2, $3, null, 10, null)")
+        .bind(kind)
+        .bind(org)
+        .bind(payload)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    wait_for(kind, async || {
+        sqlx::query_scalar::<_, bool>(
+            "select coalesce(bool_and(state = 'done'), false) from jobs where kind = $1",
+        )
+        .bind(kind)
+        .fetch_one(db)
+        .await
+        .unwrap()
+    })
+    .await;
+}
+
 /// Every column of every table of ours (sessions included) whose text, JSON, array or bytes
 /// hold `needle`, as `schema.table.column`, sorted.
 pub async fn columns_holding(db: &PgPool, needle: &str) -> Vec<String> {

@@ -6,7 +6,7 @@ use crate::{
     auth::time_zone::{my_time_zone, SetTimeZone},
     components::{
         forms::{action_error, CsrfField, FormError, Submit},
-        time_zone::{browser_time_zone, TimeZoneSelect},
+        time_zone::{browser_time_zone, zones_resource, TimeZoneSelect},
     },
 };
 
@@ -15,6 +15,7 @@ pub fn TimeZoneSettings() -> impl IntoView {
     let set = ServerAction::<SetTimeZone>::new();
     let error = action_error(set);
     let current = Resource::new(move || set.version().get(), |_| my_time_zone());
+    let zones = zones_resource();
     let browser = RwSignal::new(String::new());
     Effect::new(move |_| browser.set(browser_time_zone()));
     let saved = move || matches!(set.value().get(), Some(Ok(())));
@@ -37,7 +38,7 @@ pub fn TimeZoneSettings() -> impl IntoView {
                         <ActionForm action=set attr:class="inline">
                             <CsrfField/>
                             <label for="time-zone-select">"Your time zone"</label>
-                            <TimeZoneSelect id="time-zone-select" name="form[time_zone]" selected=zone/>
+                            <TimeZoneSelect zones id="time-zone-select" name="form[time_zone]" selected=zone/>
                             <Submit pending=set.pending() label="Save"/>
                         </ActionForm>
                         {differs}
