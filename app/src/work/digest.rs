@@ -97,10 +97,9 @@ pub async fn preview_digest(slug: String) -> Result<DigestPreview, AppError> {
     )
     .fetch_one(&mut *m.tx)
     .await?;
-    let ai = m.svc.ai
-        && crate::work::ai::settings::switch(&mut m.tx, org)
-            .await?
-            .enabled;
+    // The job's own rule: AI configured, on, and the plan allows requests.
+    let switch = crate::work::ai::settings::switch(&mut m.tx, org).await?;
+    let ai = crate::work::ai::suggest::unavailable(m.svc.ai, &switch).is_none();
     let email = compose(
         &person.email,
         &person.name,
