@@ -2,12 +2,15 @@ import { test as base, expect, type Browser, type BrowserContext, type Page } fr
 import { execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 
-/** Content-Security-Policy violations reported in the running test, by any of its pages. */
+/**
+ * What went wrong in the running test's pages, any of them: Content-Security-Policy violations and
+ * panics of the page's code (after one, the page no longer answers).
+ */
 const violations: string[] = [];
 const watched = new WeakSet<BrowserContext>();
 
-/** Every page in the context reports a violation of the page's Content-Security-Policy. */
-async function watchCsp(context: BrowserContext) {
+/** Every page in the context reports a violation of its Content-Security-Policy and a panic. */
+async function watchPages(context: BrowserContext) {
   if (watched.has(context)) return;
   watched.add(context);
   await context.addInitScript(() => {
@@ -18,23 +21,27 @@ async function watchCsp(context: BrowserContext) {
     );
   });
   context.on("console", (msg) => {
-    if (/Content.Security.Policy/i.test(msg.text())) violations.push(`${msg.page()?.url()}: ${msg.text()}`);
+    const text = msg.text();
+    if (/Content.Security.Policy/i.test(text) || /panicked at/.test(text)) {
+      violations.push(`${msg.page()?.url()}: ${text.split("\n\nStack:")[0]}`);
+    }
   });
 }
 
 /**
  * The suite's `test`: every page any test opens, signed in or not, in its own browser context or
- * in another it makes, is watched, and a Content-Security-Policy violation fails the test.
+ * in another it makes, is watched, and a Content-Security-Policy violation or a panic in the
+ * page's code fails the test.
  */
-export const test = base.extend<{ cspClean: void }>({
-  cspClean: [
+export const test = base.extend<{ pagesClean: void }>({
+  pagesClean: [
     async ({ browser, context }, use) => {
       violations.length = 0;
-      await watchCsp(context);
+      await watchPages(context);
       const open = browser.newContext;
       browser.newContext = async (...args: Parameters<Browser["newContext"]>) => {
         const made = await open.apply(browser, args);
-        await watchCsp(made);
+        await watchPages(made);
         return made;
       };
       try {
@@ -42,7 +49,7 @@ export const test = base.extend<{ cspClean: void }>({
       } finally {
         browser.newContext = open;
       }
-      expect(violations, "Content-Security-Policy violations").toEqual([]);
+      expect(violations, "Content-Security-Policy violations and panics").toEqual([]);
     },
     { auto: true },
   ],

@@ -23,7 +23,10 @@ pub fn Bell(slug: String) -> impl IntoView {
             list_notifications(slug.clone())
         })
     };
-    let unread = move || list.get().and_then(|l| l.ok()).map_or(0, |l| l.unread);
+    // The bell may be gone when a late answer reaches it (the organisation was renamed and the
+    // header drawn again): then it reads as nothing, not as an error.
+    let listed = move || list.try_get().flatten();
+    let unread = move || listed().and_then(|l| l.ok()).map_or(0, |l| l.unread);
     let open = move |id: i64| {
         read.dispatch(MarkRead {
             slug: slug.clone(),
@@ -40,37 +43,34 @@ pub fn Bell(slug: String) -> impl IntoView {
                 })}
             </summary>
             <div class="bell-panel">
-                <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match list.await {
-                            Ok(l) if l.items.is_empty() => view! {
-                                <p class="empty">"Nothing yet. You will hear here when an issue is assigned to you, someone mentions you, or there is news on an issue you follow."</p>
-                            }.into_any(),
-                            Ok(l) => view! {
-                                <ul class="notifications">
-                                    {l.items.into_iter().map(|n| {
-                                        let id = n.id;
-                                        view! {
-                                            <li class:unread=!n.read>
-                                                <a href=n.link on:click=move |_| open.with_value(|f| f(id))>{n.text}</a>
-                                                <span class="muted"><crate::components::moment::When at=n.at/></span>
-                                            </li>
-                                        }
-                                    }).collect_view()}
-                                </ul>
-                                {(l.unread > 0).then(|| view! {
-                                    <ActionForm action=read attr:class="inline">
-                                        <CsrfField/>
-                                        <input type="hidden" name="slug" value=form_slug.get_value()/>
-                                        <input type="hidden" name="form[id]" value=""/>
-                                        <Submit pending=read.pending() label="Mark all read"/>
-                                    </ActionForm>
-                                })}
-                            }.into_any(),
-                            Err(_) => view! { <p>"Notifications could not be loaded."</p> }.into_any(),
-                        }
-                    })}
-                </Transition>
+                {move || match listed() {
+                    None => view! { <p aria-busy="true">"Loading…"</p> }.into_any(),
+                    Some(Ok(l)) if l.items.is_empty() => view! {
+                        <p class="empty">"Nothing yet. You will hear here when an issue is assigned to you, someone mentions you, or there is news on an issue you follow."</p>
+                    }.into_any(),
+                    Some(Ok(l)) => view! {
+                        <ul class="notifications">
+                            {l.items.into_iter().map(|n| {
+                                let id = n.id;
+                                view! {
+                                    <li class:unread=!n.read>
+                                        <a href=n.link on:click=move |_| open.with_value(|f| f(id))>{n.text}</a>
+                                        <span class="muted"><crate::components::moment::When at=n.at/></span>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        {(l.unread > 0).then(|| view! {
+                            <ActionForm action=read attr:class="inline">
+                                <CsrfField/>
+                                <input type="hidden" name="slug" value=form_slug.get_value()/>
+                                <input type="hidden" name="form[id]" value=""/>
+                                <Submit pending=read.pending() label="Mark all read"/>
+                            </ActionForm>
+                        })}
+                    }.into_any(),
+                            Some(Err(_)) => view! { <p>"Notifications could not be loaded."</p> }.into_any(),
+                }}
             </div>
         </details>
     }

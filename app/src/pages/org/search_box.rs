@@ -45,7 +45,9 @@ pub fn SearchBox(slug: String) -> impl IntoView {
             found
         }
     });
-    let results = move || hits.get().unwrap_or_default();
+    // The box may be gone when a late answer or key press reaches it (the person moved on):
+    // then it has no results.
+    let results = move || hits.try_get().flatten().unwrap_or_default();
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.key() == "/" && !typing(&ev) {
             ev.prevent_default();

@@ -24,7 +24,11 @@ use crate::{
 /// to the current one) and provides [`OrgContext`] to the page inside.
 #[component]
 pub fn OrgShell() -> impl IntoView {
-    let ctx = Resource::new(slug_param, current_org);
+    // The frame stays while the person moves between the organisation's pages: only a change
+    // of slug (another organisation, or this one renamed) resolves it again. The route's other
+    // parameters (an issue's number) are not the frame's to follow.
+    let slug = Memo::new(|_| slug_param());
+    let ctx = Resource::new(move || slug.get(), current_org);
     let orgs = Resource::new(|| (), |_| list_organisations());
     view! {
         <PrivateMeta title="Organisation"/>
@@ -32,7 +36,7 @@ pub fn OrgShell() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match ctx.await {
-                        Ok(ctx) if ctx.slug != slug_param() => {
+                        Ok(ctx) if ctx.slug != slug.get_untracked() => {
                             let path = use_location().pathname.get_untracked();
                             let rest = path.splitn(4, '/').nth(3).unwrap_or("members").to_string();
                             view! { <Redirect path=format!("/o/{}/{rest}", ctx.slug)/> }.into_any()
