@@ -115,6 +115,7 @@ lazy_pages!(
     TwoFactorRoute => TwoFactorPage,
     UnsubscribeRoute => UnsubscribePage,
     OrganisationsRoute => OrganisationsPage,
+    OrgShellRoute => OrgShell,
     InviteRoute => InvitePage,
     DashboardRoute => DashboardPage,
     DigestRoute => DigestPage,
@@ -208,7 +209,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("o") view={Lazy::<OrganisationsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("staff") view={Lazy::<StaffRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("staff/incidents/:number") view={Lazy::<IncidentRoute>::new()} ssr=SsrMode::Async/>
-                    <ParentRoute path=path!("o/:slug") view=OrgShell ssr=SsrMode::Async>
+                    <ParentRoute path=path!("o/:slug") view={Lazy::<OrgShellRoute>::new()} ssr=SsrMode::Async>
                         <Route path=path!("") view=OrgHome ssr=SsrMode::Async/>
                         <Route path=path!("dashboard") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("issues") view={Lazy::<IssuesRoute>::new()} ssr=SsrMode::Async/>

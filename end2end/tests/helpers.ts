@@ -19,9 +19,17 @@ async function watchPages(context: BrowserContext) {
         `Content-Security-Policy violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`,
       ),
     );
+    // A document being left has its downloads cancelled (a page's code still arriving among
+    // them), and what that makes it say no longer reaches anyone: it is marked as such.
+    let leaving = false;
+    addEventListener("beforeunload", () => (leaving = true));
+    addEventListener("pagehide", () => (leaving = true));
+    const error = console.error.bind(console);
+    console.error = (...args: unknown[]) => (leaving ? error("[left]", ...args) : error(...args));
   });
   context.on("console", (msg) => {
     const text = msg.text();
+    if (text.startsWith("[left]")) return;
     if (/Content.Security.Policy/i.test(text) || /panicked at/.test(text)) {
       violations.push(`${msg.page()?.url()}: ${text.split("\n\nStack:")[0]}`);
     }
