@@ -39,7 +39,7 @@ psql "$db_admin" -qAt -c "select 'in the database: ' || (select count(*) from or
 # The board's organisation: 5,000 open issues (topped up once, after the large organisation's
 # own), for the board's columns and counts.
 psql "$db_admin" -qAt -v ON_ERROR_STOP=1 <<'SQL'
-insert into organisations (name, slug, plan) values ('Bench board', 'bench-board', 'business')
+insert into organisations (org_id, name, slug, plan) values (gen_random_uuid(), 'Bench board', 'bench-board', 'business')
   on conflict do nothing;
 insert into organisation_slugs (org_id, slug)
   select org_id, slug from organisations where slug = 'bench-board' on conflict do nothing;
