@@ -69,7 +69,7 @@ pub fn Bell(slug: String) -> impl IntoView {
                             </ActionForm>
                         })}
                     }.into_any(),
-                            Some(Err(_)) => view! { <p>"Notifications could not be loaded."</p> }.into_any(),
+                    Some(Err(_)) => view! { <p>"Notifications could not be loaded."</p> }.into_any(),
                 }}
             </div>
         </details>
