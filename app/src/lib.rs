@@ -34,7 +34,7 @@ pub mod throttle;
 pub mod work;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet};
+use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     path, Lazy, SsrMode,
@@ -155,6 +155,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
+                <meta name="theme-color" content="#0f766e"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                // Only the server renders the document's head: the browser's code carries none
+                // of it. The id is the one the development server's style reload looks for.
+                <link id="leptos" rel="stylesheet" href="/pkg/ops_intel.css"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -178,9 +183,6 @@ pub fn App() -> impl IntoView {
     provide_context(csrf);
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/ops_intel.css"/>
-        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
-        <Meta name="theme-color" content="#0f766e"/>
         <Router>
             <Layout>
                 <Routes fallback=NotFound>

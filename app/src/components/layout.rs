@@ -75,7 +75,8 @@ fn SignedIn() -> impl IntoView {
     }
 }
 
-/// Signs out, then loads the home page afresh: nothing of the session stays in the page.
+/// Signs out, then loads the home page afresh: nothing of the session stays in the page. A
+/// button, not a form: the call needs the session's token, which only the page's code sends.
 #[component]
 fn SignOutButton() -> impl IntoView {
     let action = ServerAction::<SignOut>::new();
@@ -85,8 +86,15 @@ fn SignOutButton() -> impl IntoView {
         }
     });
     view! {
-        <ActionForm action attr:class="inline">
-            <button type="submit" class="link-button" disabled=move || action.pending().get()>"Sign out"</button>
-        </ActionForm>
+        <button
+            type="button"
+            class="link-button"
+            disabled=move || action.pending().get()
+            on:click=move |_| {
+                action.dispatch(SignOut {});
+            }
+        >
+            "Sign out"
+        </button>
     }
 }
