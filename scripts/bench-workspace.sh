@@ -3,7 +3,8 @@
 # default), the p50/p99 latency of the dashboard and issue-list server functions for the
 # organisation with 10,000 issues, of the board's for one with 5,000 open issues (as kept and
 # computed each time), the signed-in dashboard page's requests per second at 64
-# connections, and whether any tenant table was read by a sequential scan meanwhile.
+# connections, and whether any tenant table of more than a few pages was read by a sequential
+# scan meanwhile.
 # A measurement, not a test: it prints figures against the budgets and never fails on one.
 #
 #   BENCH_ORGS, BENCH_ISSUES   size of the data set (kept in the private cluster between runs;
@@ -33,8 +34,6 @@ db_admin=$(database_url "$admin" "$DB")
 
 say "synthetic data: $ORGS organisations, $ISSUES issues (added once)"
 "$TARGET_DIR/release/server" generate "$ORGS" "$ISSUES"
-psql "$db_admin" -qAt -c "vacuum analyze"
-psql "$db_admin" -qAt -c "select 'in the database: ' || (select count(*) from organisations) || ' organisations, ' || (select count(*) from issues) || ' issues'"
 
 # The board's organisation: 5,000 open issues (topped up once, after the large organisation's
 # own), for the board's columns and counts.
@@ -53,6 +52,10 @@ insert into issues (org_id, number, title, kind, priority, status)
   from organisations o, generate_series(1, 7500) n
   where o.slug = 'bench-board' and not exists (select 1 from issues i where i.org_id = o.org_id);
 SQL
+# Statistics and visibility as a database that has been running has them (autovacuum would not
+# yet have caught up with a bulk load).
+psql "$db_admin" -qAt -c "vacuum analyze"
+psql "$db_admin" -qAt -c "select 'in the database: ' || (select count(*) from organisations) || ' organisations, ' || (select count(*) from issues) || ' issues'"
 
 start_server() { # [ENV…]
   env RUST_LOG=warn OPS_BIND="127.0.0.1:$PORT" OPS_DB_MAX_CONNECTIONS=20 "$@" "$TARGET_DIR/release/server" serve >/dev/null 2>&1 &
@@ -109,10 +112,16 @@ echo "dashboard page: $(echo "$out" | awk '/Requests\/sec/ { print $2 }') reques
 # Backends report their statistics when they end: stop the server, then read them.
 kill $pid; wait $pid 2>/dev/null || true
 sleep 1
-say "sequential scans on tenant tables during the benchmark"
+# A table of a few pages is read fastest whole, and the planner rightly does so; a sequential
+# scan of a table of more than SEQ_SCAN_ROWS rows is a missing index.
+SEQ_SCAN_ROWS=1000
+say "sequential scans on tenant tables during the benchmark (counted above $SEQ_SCAN_ROWS rows)"
 psql "$db_admin" -qAt -F ' ' -c "
-  select relname, seq_scan, idx_scan from pg_stat_user_tables t
+  select t.relname, t.seq_scan, t.idx_scan, greatest(c.reltuples, 0)::bigint
+  from pg_stat_user_tables t join pg_class c on c.oid = t.relid
   where exists (select 1 from information_schema.columns c
                 where c.table_name = t.relname and c.column_name = 'org_id')
-  order by relname" | awk '{ printf "%-22s seq scans %6s   index scans %8s\n", $1, $2, $3; s += $2 }
-  END { print (s == 0) ? "no sequential scans on tenant tables: within budget" : "SEQUENTIAL SCANS on tenant tables: OVER BUDGET" }'
+  order by relname" | awk -v rows="$SEQ_SCAN_ROWS" '{
+    printf "%-26s %9s rows   seq scans %6s   index scans %8s\n", $1, $4, $2, $3
+    if ($4 > rows) s += $2 }
+  END { print (s == 0) ? "no sequential scans of large tenant tables: within budget" : "SEQUENTIAL SCANS of large tenant tables: OVER BUDGET" }'
