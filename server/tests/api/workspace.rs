@@ -276,6 +276,44 @@ async fn the_overdue_filter_can_use_the_overdue_index() {
     );
 }
 
+/// A board column's first page, as the issue list's query reads it once the column's status and
+/// order are known, comes from an index already in that order (open work most urgent first, done
+/// work newest first): a page reads its own rows, not the whole column to sort it.
+#[tokio::test]
+async fn a_board_column_reads_its_first_page_in_order_from_an_index() {
+    let app = TestApp::spawn().await;
+    let db = PgPool::connect(&app.db.url).await.unwrap();
+    let f = Fixture::create(&db).await;
+    let mut conn = PgConnection::connect(&app.db.app_url).await.unwrap();
+    let mut tx = tenant_tx(&mut conn, f.a).await;
+    sqlx::query("set local enable_seqscan = off")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    for (status, order, index) in [
+        (
+            "open",
+            "priority_rank(priority), number desc",
+            "issues_column_urgent",
+        ),
+        ("resolved", "number desc", "issues_column_newest"),
+    ] {
+        let plan: Vec<String> = sqlx::query_scalar(&format!(
+            "explain select number from issues
+             where org_id = $1 and archived_at is null and status = $2
+             order by {order} limit 51"
+        ))
+        .bind(f.a)
+        .bind(status)
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains(index), "{status}: {plan}");
+        assert!(!plan.contains("Sort"), "{status}: {plan}");
+    }
+}
+
 async fn count(db: &PgPool, table: &str, org: uuid::Uuid) -> i64 {
     sqlx::query_scalar(&format!("select count(*) from {table} where org_id = $1"))
         .bind(org)
