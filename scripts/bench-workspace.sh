@@ -3,7 +3,7 @@
 # default), the p50/p99 latency of the dashboard and issue-list server functions for the
 # organisation with 10,000 issues, of the board's for one with 5,000 open issues (as kept and
 # computed each time), the signed-in dashboard page's requests per second at 64
-# connections, and whether any tenant table of more than a few pages was read by a sequential
+# connections, and whether any tenant table of more than 1,000 rows was read by a sequential
 # scan meanwhile.
 # A measurement, not a test: it prints figures against the budgets and never fails on one.
 #
